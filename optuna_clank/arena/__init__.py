@@ -1,0 +1,3 @@
+"""The embedded benchmark: a rules-exact, batched Battlesnake engine and its snakes."""
+
+from __future__ import annotations

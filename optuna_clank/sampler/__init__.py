@@ -1,0 +1,3 @@
+"""ClankSampler: autoencoder winning patterns + LLM deltas + anti-repeat memory."""
+
+from __future__ import annotations
