@@ -1,0 +1,145 @@
+"""The tunable heuristic snake: a one-ply scorer of the four moves, batched.
+
+Each move gets a score from terms modelled on what the go-battleclank bot looks at (ORIGIN.md):
+fatal moves excluded, free space vs own length with trap penalties, head-to-head avoidance and
+hunting, danger near longer heads, food by path distance with health-band weights, food traps,
+centre, walls, cutoff, pursuit of shorter heads, taking escape space from shorter snakes, and
+keeping the heading. Every key listed in :mod:`optuna_clank.arena.params` feeds one of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+
+from optuna_clank.arena.config import Config, default_config, flatten
+from optuna_clank.arena.features import TurnView
+from optuna_clank.arena.players import Player, Seats
+from optuna_clank.arena.snakes._context import FAR, SeatContext, pick_best
+
+EARLY_GAME_TURNS = 50
+"""Turns during which ``food_weights.healthy_early_game`` replaces ``healthy_base``."""
+
+_FATAL = -1e9
+_HUNT_SHARE = 0.25  # bonus for a cell a shorter head can enter, as a share of head_collision
+_TRAP_RATIOS = (0.4, 0.6, 0.8)
+_HUNGRY = 30
+_NEAR = 3
+
+
+class HeuristicSnake(Player):
+    """The snake a study tunes, driven by a go-battleclank shaped config."""
+
+    def __init__(self, config: Config | None = None, *, name: str = "heuristic") -> None:
+        self.config = config if config is not None else default_config()
+        self.name = name
+        self._p: Mapping[str, Any] = flatten(self.config)
+
+    def choose(self, view: TurnView, seats: Seats) -> torch.Tensor:
+        return pick_best(self.scores(view, seats))
+
+    def scores(self, view: TurnView, seats: Seats) -> torch.Tensor:
+        """Float [n, 4]: the score of each move of each seat (fatal moves at -1e9)."""
+        p = self._p
+        c = SeatContext(view, seats)
+        grid = view.grid
+        length = c.length.to(torch.float32).unsqueeze(1)
+        turn = c.turn.unsqueeze(1)
+        caution = torch.where(turn >= p["late_game.turn_threshold"], p["late_game.caution_multiplier"], 1.0)
+        space = c.space.to(torch.float32)
+        ratio = space / length
+
+        score = p["weights.space"] * space / grid.n_board_cells
+        score = score - caution * _trap_penalty(ratio, p)
+        score = score + self._head_to_head(c, caution)
+        score = score + self._food(c, view, space, length, caution)
+        score = score + p["weights.center_control"] * (1.0 - c.centre_distance / ((grid.width + grid.height - 2) / 2))
+        score = score - p["weights.wall_penalty"] * c.on_edge.to(torch.float32)
+        score = score - p["weights.cutoff"] * (2 - c.free_neighbours).clamp(min=0).to(torch.float32) / 2
+        score = score + self._pursuit(c)
+        score = score + self._trapping(c, view)
+        straight = c.direction.unsqueeze(1) == torch.arange(4, device=score.device).unsqueeze(0)
+        score = score + p["weights.straight_movement"] * straight.to(torch.float32)
+        longest = c.enemy.any(1) & ~c.longer_enemy.any(1)
+        pressing = (longest & (c.turn >= p["tactics.aggressive_space_turn_threshold"])).unsqueeze(1)
+        score = score + torch.where(
+            pressing, p["tactics.aggressive_space_control_weight"] * space / grid.n_board_cells, 0.0
+        )
+        return torch.where(c.free, score, _FATAL)
+
+    def _head_to_head(self, c: SeatContext, caution: torch.Tensor) -> torch.Tensor:
+        """Avoid cells a longer (or equal) head can enter; hunt where only shorter heads can."""
+        p = self._p
+        adjacent = c.enemy_distance == 1
+        threat = (adjacent & c.longer_enemy.unsqueeze(1)).any(2).to(torch.float32)
+        prey = (adjacent & c.shorter_enemy.unsqueeze(1)).any(2).to(torch.float32)
+        weight = p["weights.head_collision"]
+        score = -caution * weight * threat + _HUNT_SHARE * weight * prey * (1.0 - threat)
+        # One step further out: a longer head could be next to this cell after its move.
+        relative = c.enemy_length.to(torch.float32) / c.length.to(torch.float32).unsqueeze(1)
+        near = ((c.enemy_distance == 2) & c.longer_enemy.unsqueeze(1)).to(torch.float32)
+        pressure = (near * relative.unsqueeze(1)).sum(2)
+        hungry = torch.where(c.health < _HUNGRY, 1.5, 1.0).unsqueeze(1)
+        return score - p["tactics.predictive_avoidance_weight"] * pressure * hungry
+
+    def _food(
+        self, c: SeatContext, view: TurnView, space: torch.Tensor, length: torch.Tensor, caution: torch.Tensor
+    ) -> torch.Tensor:
+        """Food pull by path distance, weighted by health band; a penalty for food that traps."""
+        p = self._p
+        grid = view.grid
+        distance = c.at_cells(view.food_distance(grid.width + grid.height)).to(torch.float32)
+        outmatched = (torch.where(c.longer_enemy.unsqueeze(1), c.enemy_distance, FAR).amin(2) <= _NEAR).any(1)
+        longest = c.enemy.any(1) & ~c.longer_enemy.any(1)
+        healthy = torch.where(c.turn < EARLY_GAME_TURNS, p["food_weights.healthy_early_game"], p["food_weights.healthy_base"])
+        healthy = healthy * torch.where(outmatched, p["food_weights.healthy_outmatched"], 1.0)
+        healthy = healthy * torch.where(longest, p["food_weights.healthy_multiplier"], 1.0)
+        medium = p["food_weights.medium_health"] * torch.where(outmatched, p["food_weights.medium_health_outmatched"], 1.0)
+        health = c.health
+        band = torch.where(
+            health <= 20,
+            p["food_weights.critical_health"],
+            torch.where(health <= 40, p["food_weights.low_health"], torch.where(health <= 60, medium, healthy)),
+        )
+        pull = p["weights.food"] / 100.0 * band.unsqueeze(1) / (1.0 + distance)
+        trap = (distance == 0) & (space / (length + 1.0) < p["traps.food_trap_threshold"])
+        return pull - caution * p["traps.food_trap"] * trap.to(torch.float32)
+
+    def _pursuit(self, c: SeatContext) -> torch.Tensor:
+        """Bonus for closing in on the nearest shorter head (distance 2..5)."""
+        p = self._p
+        prey_distance = torch.where(c.shorter_enemy.unsqueeze(1), c.enemy_distance, FAR).amin(2)
+        bonus = torch.zeros(prey_distance.shape, dtype=torch.float32, device=prey_distance.device)
+        for distance in (2, 3, 4, 5):
+            bonus = torch.where(prey_distance == distance, p[f"pursuit.distance_{distance}"], bonus)
+        return bonus
+
+    def _trapping(self, c: SeatContext, view: TurnView) -> torch.Tensor:
+        """Taking an escape cell from a shorter snake, more when it leaves it cut off or trapped."""
+        p = self._p
+        grid = view.grid
+        games = c.seats.games.view(-1, 1, 1)
+        escapes = (c.enemy_head.unsqueeze(2) + grid.move_offsets.view(1, 1, 4)).clamp(0, grid.n_cells - 1)  # [n,S,4]
+        escape_space = view.space[games, escapes].to(torch.float32)  # 0 where blocked
+        taken = c.cells.view(-1, 4, 1, 1) == escapes.unsqueeze(1)  # [n, 4 moves, S, 4 escapes]
+        blocks = taken.any(3) & c.shorter_enemy.unsqueeze(1)  # [n, 4, S]
+        left = torch.where(taken, 0.0, escape_space.unsqueeze(1)).amax(3)  # best escape left
+        before = escape_space.amax(2).unsqueeze(1)
+        free_cells = view.free_cells[c.seats.games].to(torch.float32).view(-1, 1, 1).clamp(min=1.0)
+        enemy_length = c.enemy_length.to(torch.float32).unsqueeze(1)
+        cut_off = left / free_cells < p["trapping.space_cutoff_threshold"]
+        trapped = left / enemy_length < p["trapping.trapped_ratio"]
+        gain = (before - left) / free_cells + 0.5 * cut_off.to(torch.float32) + trapped.to(torch.float32)
+        return p["trapping.weight"] * (gain * blocks.to(torch.float32)).sum(2)
+
+
+def _trap_penalty(ratio: torch.Tensor, p: Mapping[str, Any]) -> torch.Tensor:
+    """Penalty for moves whose free space is small against the snake's length."""
+    critical, severe, moderate = _TRAP_RATIOS
+    return torch.where(
+        ratio < critical,
+        p["traps.critical"],
+        torch.where(ratio < severe, p["traps.severe"], torch.where(ratio < moderate, p["traps.moderate"], 0.0)),
+    )
