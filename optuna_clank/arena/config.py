@@ -97,7 +97,11 @@ def _checked_value(name: str, value: Any, default: Any) -> Any:
 
 def flatten(config: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """``{"weights": {"space": 1}}`` -> ``{"weights.space": 1}``."""
-    return {f"{section}.{key}": value for section, values in config.items() for key, value in values.items()}
+    return {
+        f"{section}.{key}": value
+        for section, values in config.items()
+        for key, value in values.items()
+    }
 
 
 def with_values(config: Config, values: Mapping[str, Any]) -> Config:

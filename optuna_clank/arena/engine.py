@@ -3,6 +3,8 @@
 Stages follow the official pipeline (movement, health, feeding, elimination), then the
 benchmark driver tests game over right after the transition (no extra round of moves, see
 RULES.md §2) and spawns food in the games that go on. No stage loops over games in Python.
+Events that touch few snakes in a turn (eating, collisions, spawning) are applied to just the
+affected rows, found with one cheap test over the whole batch.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ from dataclasses import dataclass
 import torch
 
 from optuna_clank.arena.counter_rng import mix
+from optuna_clank.arena.grid import SPAWN_TABLES
 from optuna_clank.arena.state import (
     BODY,
     HEAD,
-    NO_KILLER,
     OUT_OF_HEALTH,
     SELF,
     WALL,
@@ -34,6 +36,10 @@ class FoodSettings:
     minimum_food: int = 1
     food_spawn_chance: int = 15
 
+    def __post_init__(self) -> None:
+        if self.minimum_food < 0 or not 0 <= self.food_spawn_chance <= 100:
+            raise ValueError("minimum_food must be >= 0 and food_spawn_chance within 0..100")
+
 
 def default_moves(state: BatchState) -> torch.Tensor:
     """The official default move of every snake: keep going from neck to head, else up."""
@@ -48,16 +54,23 @@ def default_moves(state: BatchState) -> torch.Tensor:
 def move_snakes(state: BatchState, moves: torch.Tensor) -> None:
     """Stage 1: every live snake moves one cell; ``moves`` < 0 means "use the default move"."""
     alive = state.alive
-    moves = torch.where(moves < 0, default_moves(state), moves)
-    new_head = torch.where(alive, state.head + state.grid.move_offsets[moves], state.head)
+    missing = alive & (moves < 0)
+    if bool(missing.any()):
+        moves = torch.where(missing, default_moves(state), moves)
+    offsets = state.grid.move_offsets[moves.clamp(min=0)]
+    new_head = torch.where(alive, state.head + offsets, state.head)
     n_rows = state.n_games * state.n_seats
     occ_rows = state.occ.view(n_rows, -1)
-    step = alive.to(torch.int8).view(n_rows, 1)
+    step = alive.to(torch.int8)
+    tail = state.tail()
     # body[1:] gains the old head and loses the old tail.
-    occ_rows.scatter_add_(1, state.head.view(n_rows, 1), step)
-    occ_rows.scatter_add_(1, state.tail().view(n_rows, 1), -step)
-    state.head_ptr = torch.where(alive, (state.head_ptr - 1) % state.ring_size, state.head_ptr)
-    state.ring.scatter_(2, state.head_ptr.unsqueeze(2), new_head.unsqueeze(2))
+    occ_rows.scatter_add_(1, state.head.view(n_rows, 1), step.view(n_rows, 1))
+    occ_rows.scatter_add_(1, tail.view(n_rows, 1), -step.view(n_rows, 1))
+    step16 = step.to(torch.int16)
+    state.cover.scatter_add_(1, state.head, step16)
+    state.cover.scatter_add_(1, tail, -step16)
+    state.head_ptr = (state.head_ptr - alive.to(torch.int64)) & state.ring_mask
+    state.ring.scatter_(2, state.head_ptr.unsqueeze(2), new_head.to(torch.int16).unsqueeze(2))
     state.head = new_head
 
 
@@ -69,17 +82,25 @@ def reduce_health(state: BatchState) -> None:
 def feed_snakes(state: BatchState) -> torch.Tensor:
     """Stage 4: snakes whose head is on food grow by their tail and heal; returns who ate."""
     eat = state.alive & (state.food.gather(1, state.head) > 0)
-    if not bool(eat.any()):
+    pairs = torch.nonzero(eat)
+    if pairs.numel() == 0:
         return eat
-    grow_index = ((state.head_ptr + state.length) % state.ring_size).unsqueeze(2)
-    last = state.tail().unsqueeze(2)
-    state.ring.scatter_(2, grow_index, torch.where(eat.unsqueeze(2), last, state.ring.gather(2, grow_index)))
-    n_rows = state.n_games * state.n_seats
-    state.occ.view(n_rows, -1).scatter_add_(1, last.view(n_rows, 1), eat.to(torch.int8).view(n_rows, 1))
-    state.length = state.length + eat.to(torch.int64)
-    state.health = torch.where(eat, SNAKE_MAX_HEALTH, state.health)
-    eaten = torch.zeros_like(state.food).scatter_add_(1, state.head, eat.to(torch.int64)) > 0
-    state.food = torch.where(eaten, 0, state.food)
+    games, seats = pairs[:, 0], pairs[:, 1]
+    head_ptr, length = state.head_ptr[games, seats], state.length[games, seats]
+    last = state.ring[games, seats, (head_ptr + length - 1) & state.ring_mask]
+    state.ring[games, seats, (head_ptr + length) & state.ring_mask] = last
+    state.occ.index_put_(
+        (games, seats, last.long()), torch.ones_like(last, dtype=torch.int8), accumulate=True
+    )
+    state.cover.index_put_((games, last.long()), torch.ones_like(last), accumulate=True)
+    state.length[games, seats] = length + 1
+    state.health[games, seats] = SNAKE_MAX_HEALTH
+    eaten = torch.unique(
+        games * state.grid.n_cells + state.head[games, seats]
+    )  # shared food counts once
+    eaten_games = eaten // state.grid.n_cells
+    state.food[eaten_games, eaten % state.grid.n_cells] = 0
+    state.food_count.index_put_((eaten_games,), torch.full_like(eaten_games, -1), accumulate=True)
     return eat
 
 
@@ -88,7 +109,9 @@ def _order_rank(length: torch.Tensor) -> torch.Tensor:
     n_seats = length.shape[1]
     seats = torch.arange(n_seats, device=length.device)
     other_len, own_len = length.unsqueeze(1), length.unsqueeze(2)  # [B, 1, S'], [B, S, 1]
-    before = (other_len > own_len) | ((other_len == own_len) & (seats.view(1, 1, -1) < seats.view(1, -1, 1)))
+    before = (other_len > own_len) | (
+        (other_len == own_len) & (seats.view(1, 1, -1) < seats.view(1, -1, 1))
+    )
     return before.sum(2)
 
 
@@ -105,35 +128,64 @@ def eliminate_snakes(state: BatchState) -> None:
     walled = alive & ~starved & ~state.grid.on_board[state.head]
     survivors = alive & ~starved & ~walled
     n_games, n_seats = state.n_games, state.n_seats
-    seats = torch.arange(n_seats, device=alive.device)
-    others = (seats.view(1, -1, 1) != seats.view(1, 1, -1)) & survivors.unsqueeze(1)  # [B, S, S']
+    # covers[b, o, s]: snake o has a segment of body[1:] on the head of snake s.
+    covers = state.occ.gather(2, state.head.unsqueeze(1).expand(n_games, n_seats, n_seats)) > 0
+    shared = (state.head.unsqueeze(2) == state.head.unsqueeze(1)).sum(2) > 1
+    suspect = survivors & (covers.any(1) | shared)
+    rows = torch.nonzero(suspect.any(1)).flatten()
+    died = starved | walled
+    if bool(died.any()):
+        state.cause = torch.where(starved, OUT_OF_HEALTH, torch.where(walled, WALL, state.cause))
+        state.elim_turn = torch.where(died, (state.turn + 1).unsqueeze(1), state.elim_turn)
+        state.alive = alive & ~died
+    if rows.numel():
+        _eliminate_collisions(state, rows, survivors[rows], covers[rows].transpose(1, 2))
+    if rows.numel() or bool(died.any()):
+        _clear_dead_bodies(state, alive & ~state.alive)
 
-    own_body = state.occ.gather(2, state.head.unsqueeze(2)).squeeze(2) > 0
-    heads_of = state.head.unsqueeze(1).expand(n_games, n_seats, n_seats)  # [b, o, s] = head[b, s]
-    body_hit = (state.occ.gather(2, heads_of) > 0).transpose(1, 2) & others
+
+def _clear_dead_bodies(state: BatchState, newly_dead: torch.Tensor) -> None:
+    """Eliminated snakes stop being obstacles: drop their segments from occ and cover."""
+    pairs = torch.nonzero(newly_dead)
+    games, seats = pairs[:, 0], pairs[:, 1]
+    state.cover.index_put_((games,), -state.occ[games, seats].to(torch.int16), accumulate=True)
+    state.occ[games, seats] = 0
+
+
+def _eliminate_collisions(
+    state: BatchState, rows: torch.Tensor, survivors: torch.Tensor, hits: torch.Tensor
+) -> None:
+    """Self, body and head-to-head collisions of the games ``rows`` (hits[b, s, o] as above)."""
+    n_seats = state.n_seats
+    seats = torch.arange(n_seats, device=rows.device)
+    eye = seats.view(1, -1, 1) == seats.view(1, 1, -1)
+    others = ~eye & survivors.unsqueeze(1)
+    head, length = state.head[rows], state.length[rows]
+    own_body = (hits & eye).any(2)
+    body_hit = hits & others
     head_hit = (
-        (state.head.unsqueeze(2) == state.head.unsqueeze(1))
+        (head.unsqueeze(2) == head.unsqueeze(1))
         & others
-        & (state.length.unsqueeze(1) >= state.length.unsqueeze(2))
+        & (length.unsqueeze(1) >= length.unsqueeze(2))
     )
-    rank = _order_rank(state.length)
+    rank = _order_rank(length)
     self_dead = survivors & own_body
     body_dead = survivors & ~self_dead & body_hit.any(2)
     head_dead = survivors & ~self_dead & ~body_dead & head_hit.any(2)
-
-    killer = state.killer
+    killer = state.killer[rows]
     killer = torch.where(self_dead, seats.view(1, -1), killer)
     killer = torch.where(body_dead, _first_in_order(body_hit, rank), killer)
     killer = torch.where(head_dead, _first_in_order(head_hit, rank), killer)
-    cause = state.cause
-    for mask, code in ((starved, OUT_OF_HEALTH), (walled, WALL), (self_dead, SELF), (body_dead, BODY), (head_dead, HEAD)):
+    cause = state.cause[rows]
+    for mask, code in ((self_dead, SELF), (body_dead, BODY), (head_dead, HEAD)):
         cause = torch.where(mask, code, cause)
-    died = starved | walled | self_dead | body_dead | head_dead
-    state.killer = torch.where(starved | walled, NO_KILLER, killer)
-    state.cause = cause
-    state.elim_turn = torch.where(died, (state.turn + 1).unsqueeze(1), state.elim_turn)
-    state.alive = alive & ~died
-    state.occ.mul_(state.alive.to(torch.int8).unsqueeze(2))
+    died = self_dead | body_dead | head_dead
+    state.killer[rows] = killer
+    state.cause[rows] = cause
+    state.elim_turn[rows] = torch.where(
+        died, (state.turn[rows] + 1).unsqueeze(1), state.elim_turn[rows]
+    )
+    state.alive[rows] = state.alive[rows] & ~died
 
 
 def game_over(state: BatchState) -> torch.Tensor:
@@ -146,13 +198,12 @@ def spawn_food(state: BatchState, settings: FoodSettings, active: torch.Tensor) 
     """Standard-map food spawning in the ``active`` games (RULES.md §5).
 
     Minimum food first, else one item with the official (chance - 1)% quirk; candidates are free
-    board cells not next to a live head. Which candidate is drawn from the game's random key, the
-    turn and the cell only, so the same game spawns the same way in any batch.
+    board cells not next to a live head. The draw depends on the game's random key and the turn
+    only, so the same game spawns the same way in any batch.
     """
-    n_food = (state.food > 0).sum(1)
-    need = (settings.minimum_food - n_food).clamp(min=0)
-    roll = mix(state.keys, state.turn, _SPAWN_ROLL) % 100
-    lucky = (need == 0) & ((100 - roll) < settings.food_spawn_chance)
+    need = (settings.minimum_food - state.food_count).clamp(min=0)
+    roll = mix(state.keys, state.turn, _SPAWN_ROLL)
+    lucky = (need == 0) & ((100 - roll % 100) < settings.food_spawn_chance)
     count = torch.where(active, need + lucky.to(torch.int64), 0)
     rows = torch.nonzero(count > 0).flatten()
     if rows.numel() == 0:
@@ -160,36 +211,48 @@ def spawn_food(state: BatchState, settings: FoodSettings, active: torch.Tensor) 
     grid = state.grid
     alive = state.alive[rows]
     heads = torch.where(alive, state.head[rows], 0)  # cell 0 is a border corner: harmless
-    taken = (state.occ[rows].sum(1) > 0) | (state.food[rows] > 0)
+    taken = (state.cover[rows] > 0) | (state.food[rows] > 0)
     near_head = _cells_near_heads(grid.n_cells, heads, alive, grid.move_offsets)
     candidate = grid.on_board.unsqueeze(0) & ~taken & ~near_head
-    cells = torch.arange(grid.n_cells, device=rows.device)
-    keys = mix(state.keys[rows].unsqueeze(1), state.turn[rows].unsqueeze(1), _SPAWN_CELL + cells)
-    keys = torch.where(candidate, keys, -1)
+    table = mix(roll[rows], _SPAWN_CELL) % SPAWN_TABLES
+    ranks = grid.spawn_ranks[table] * candidate  # 0 = not a candidate
     wanted = count[rows]
-    top_keys, top_cells = keys.topk(int(wanted.max()), dim=1)
+    top_ranks, top_cells = ranks.topk(int(wanted.max()), dim=1)
     for j in range(top_cells.shape[1]):
-        ok = (j < wanted) & (top_keys[:, j] >= 0)
-        games, cells_j = rows[ok], top_cells[ok, j]
-        state.food[games, cells_j] = state.food_counter[games]
+        ok = (j < wanted) & (top_ranks[:, j] > 0)
+        games, cells = rows[ok], top_cells[ok, j]
+        state.food[games, cells] = state.food_counter[games]
         state.food_counter[games] += 1
+        state.food_count[games] += 1
 
 
-def _cells_near_heads(n_cells: int, heads: torch.Tensor, alive: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+def _cells_near_heads(
+    n_cells: int, heads: torch.Tensor, alive: torch.Tensor, offsets: torch.Tensor
+) -> torch.Tensor:
     """Bool [R, P]: cells that are a live head or orthogonally next to one."""
     spots = torch.cat([heads.unsqueeze(2), heads.unsqueeze(2) + offsets.view(1, 1, -1)], dim=2)
     spots = spots.clamp(0, n_cells - 1).flatten(1)
-    weight = alive.unsqueeze(2).expand(-1, -1, 5).flatten(1).to(torch.int64)
-    return torch.zeros(heads.shape[0], n_cells, dtype=torch.int64, device=heads.device).scatter_add_(1, spots, weight) > 0
+    weight = alive.unsqueeze(2).expand(-1, -1, 5).flatten(1).to(torch.int16)
+    near = torch.zeros(heads.shape[0], n_cells, dtype=torch.int16, device=heads.device)
+    return near.scatter_add_(1, spots, weight) > 0
 
 
 def step(state: BatchState, moves: torch.Tensor, settings: FoodSettings) -> torch.Tensor:
-    """Play one turn in every game of ``state`` (in place); returns the games now over."""
+    """Play one turn in every running game of ``state`` (in place); returns the games now over."""
     move_snakes(state, moves)
     reduce_health(state)
     feed_snakes(state)
     eliminate_snakes(state)
-    over = game_over(state)
-    spawn_food(state, settings, ~over)
-    state.turn = state.turn + 1
+    over = game_over(state) & state.running
+    going_on = state.running & ~over
+    spawn_food(state, settings, going_on)
+    state.turn = state.turn + state.running.to(torch.int64)
     return over
+
+
+def retire(state: BatchState, games: torch.Tensor) -> None:
+    """Take finished games out of play without copying the batch (their snakes stop moving)."""
+    state.running = state.running & ~games
+    state.alive = state.alive & state.running.unsqueeze(1)
+    state.occ.mul_(state.running.to(torch.int8).view(-1, 1, 1))
+    state.cover.mul_(state.running.to(torch.int16).view(-1, 1))

@@ -16,6 +16,9 @@ import torch
 MOVES: tuple[str, ...] = ("up", "down", "left", "right")
 """Move names in the order used for move indices everywhere in the arena."""
 
+SPAWN_TABLES = 1024
+"""Number of fixed random cell orders a food spawn draws from (see ``Grid.spawn_ranks``)."""
+
 
 @dataclass(frozen=True)
 class Grid:
@@ -28,6 +31,7 @@ class Grid:
     cell_x: torch.Tensor  # int64 [P]: board x of each padded cell (-1 / width on the border)
     cell_y: torch.Tensor  # int64 [P]
     move_offsets: torch.Tensor  # int64 [4]: index delta of up, down, left, right
+    spawn_ranks: torch.Tensor  # int16 [SPAWN_TABLES, P]: random priority orders of the cells
 
     @property
     def stride(self) -> int:
@@ -64,6 +68,10 @@ def grid_for(width: int, height: int, device: str | torch.device = "cpu") -> Gri
     cell_y = index // stride - 1
     on_board = (cell_x >= 0) & (cell_x < width) & (cell_y >= 0) & (cell_y < height)
     offsets = torch.tensor([stride, -stride, -1, 1], dtype=torch.int64)
+    # A spawn picks the free cell ranked highest by one of these uniformly random orders: the
+    # same as a uniform draw among the candidates, at the price of one gather and one argmax.
+    generator = torch.Generator().manual_seed(width * 1000 + height)
+    ranks = torch.stack([torch.randperm(n_cells, generator=generator) for _ in range(SPAWN_TABLES)])
     return Grid(
         width=width,
         height=height,
@@ -72,4 +80,5 @@ def grid_for(width: int, height: int, device: str | torch.device = "cpu") -> Gri
         cell_x=cell_x.to(dev),
         cell_y=cell_y.to(dev),
         move_offsets=offsets.to(dev),
+        spawn_ranks=(ranks + 1).to(torch.int16).to(dev),
     )

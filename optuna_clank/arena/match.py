@@ -21,7 +21,7 @@ import torch
 from optuna_clank.arena import rules
 from optuna_clank.arena.config import Config
 from optuna_clank.arena.counter_rng import game_key
-from optuna_clank.arena.engine import FoodSettings, step
+from optuna_clank.arena.engine import FoodSettings, retire, step
 from optuna_clank.arena.features import TurnView
 from optuna_clank.arena.grid import MOVES
 from optuna_clank.arena.opponents import make_opponent
@@ -119,7 +119,9 @@ class MatchResult:
     def avg_turns(self) -> float:
         return self.turns / self.games if self.games else 0.0
 
-    def death_causes(self, *, who: Literal["candidate", "opponents"] = "candidate") -> dict[str, dict[str, int]]:
+    def death_causes(
+        self, *, who: Literal["candidate", "opponents"] = "candidate"
+    ) -> dict[str, dict[str, int]]:
         """``{cause: {phase: count}}`` of the deaths of the candidate (or of its opponents)."""
         counts: Counter[tuple[str, str]] = Counter()
         for outcome in self.outcomes:
@@ -227,7 +229,9 @@ def play_match(
     for player in players:
         player.close()
     return MatchResult(
-        outcomes=tuple(sorted(outcomes, key=lambda o: o.game)), seconds=seconds, history=recorder.frames
+        outcomes=tuple(sorted(outcomes, key=lambda o: o.game)),
+        seconds=seconds,
+        history=recorder.frames,
     )
 
 
@@ -265,7 +269,9 @@ def _deal(game: int, seed: int, n_seats: int, n_opponents: int, mode: Mode) -> _
     else:
         others = list(range(1, n_opponents + 1))
     others.insert(candidate_seat, CANDIDATE)
-    return _Deal(game=game, key=game_key(seed, deal), players=tuple(others), setup_seed=f"{seed}:{deal}")
+    return _Deal(
+        game=game, key=game_key(seed, deal), players=tuple(others), setup_seed=f"{seed}:{deal}"
+    )
 
 
 def _snake_ids(players: Sequence[Player], seat_players: Sequence[int]) -> list[str]:
@@ -366,26 +372,32 @@ class _BatchRunner:
         self.recorder = recorder
 
     def run(
-        self, deals: Sequence[_Deal], batch_size: int, on_game_end: Callable[[GameOutcome], None] | None
+        self,
+        deals: Sequence[_Deal],
+        batch_size: int,
+        on_game_end: Callable[[GameOutcome], None] | None,
     ) -> list[GameOutcome]:
         pending = list(deals)
         by_game = {d.game: d for d in deals}
         outcomes: list[GameOutcome] = []
         active: BatchState | None = None
         while pending or active is not None:
-            n_active = 0 if active is None else active.n_games
-            if pending and n_active <= batch_size // 2:
-                joining = pending[: batch_size - n_active]
+            n_running = 0 if active is None else int(active.running.sum())
+            if pending and n_running <= batch_size // 2:
+                joining = pending[: batch_size - n_running]
                 del pending[: len(joining)]
                 fresh = self._start(joining)
-                active = fresh if active is None else BatchState.concat([active, fresh])
+                active = fresh if active is None else BatchState.concat([_compact(active), fresh])
             assert active is not None
             moves = self._moves(active)
             self.recorder.capture(active, moves)
-            over = step(active, moves, self.food)
-            finished = over | (active.turn >= self.max_turns)
+            finished = step(active, moves, self.food) | (
+                active.running & (active.turn >= self.max_turns)
+            )
             if self.stop_when_candidate_dies:
-                finished |= ~(active.alive & (active.seat_player == CANDIDATE)).any(1)
+                finished |= active.running & ~(
+                    active.alive & (active.seat_player == CANDIDATE)
+                ).any(1)
             if bool(finished.any()):
                 done = active.select(finished)
                 self.recorder.capture(done, None)
@@ -394,8 +406,12 @@ class _BatchRunner:
                     outcomes.append(outcome)
                     if on_game_end is not None:
                         on_game_end(outcome)
-                remaining = ~finished
-                active = active.select(remaining) if bool(remaining.any()) else None
+                retire(active, finished)
+                running = int(active.running.sum())
+                if running == 0:
+                    active = None
+                elif running < 0.75 * active.n_games:
+                    active = _compact(active)
         return outcomes
 
     def _start(self, deals: Sequence[_Deal]) -> BatchState:
@@ -427,9 +443,13 @@ class _BatchRunner:
 
     def _moves(self, state: BatchState) -> torch.Tensor:
         view = TurnView(state)
-        moves = torch.full((state.n_games, state.n_seats), -1, dtype=torch.int64, device=state.head.device)
+        moves = torch.full(
+            (state.n_games, state.n_seats), -1, dtype=torch.int64, device=state.head.device
+        )
         for index, seats in self._seats_by_player(state, only_alive=True):
-            moves[seats.games, seats.seats] = self.players[index].choose(view, seats).to(moves.device)
+            moves[seats.games, seats.seats] = (
+                self.players[index].choose(view, seats).to(moves.device)
+            )
         return moves
 
     def _ids_for(self, state: BatchState, seats: Seats) -> list[list[str]]:
@@ -450,7 +470,16 @@ class _BatchRunner:
         names = ["candidate", *(p.name for p in self.players[1:])]
         columns = {
             name: getattr(done, name).tolist()
-            for name in ("game_ids", "turn", "alive", "cause", "killer", "elim_turn", "length", "seat_player")
+            for name in (
+                "game_ids",
+                "turn",
+                "alive",
+                "cause",
+                "killer",
+                "elim_turn",
+                "length",
+                "seat_player",
+            )
         }
         outcomes = []
         for row, game in enumerate(columns["game_ids"]):
@@ -495,3 +524,8 @@ class _BatchRunner:
 
 def _killer_name(killer: int, seat_players: Sequence[int], names: Sequence[str]) -> str:
     return "" if killer == NO_KILLER else names[seat_players[killer]]
+
+
+def _compact(state: BatchState) -> BatchState:
+    """Drop retired games from the batch (a copy of every tensor: done only now and then)."""
+    return state if bool(state.running.all()) else state.select(state.running)

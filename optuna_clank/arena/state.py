@@ -1,7 +1,8 @@
 """The state of many games at once, as tensors with a leading game dimension.
 
-Bodies live in a ring buffer per snake (``ring[b, s, (head_ptr + i) % L]`` is segment ``i``,
-head first) so that a move writes one cell instead of shifting the whole body. ``occ`` counts,
+Bodies live in a ring buffer per snake (``ring[b, s, (head_ptr + i) & (L - 1)]`` is segment
+``i``, head first; L is a power of two) so that a move writes one cell instead of shifting the
+whole body. ``occ`` counts,
 per snake and cell, the segments ``body[1:]`` (everything but the head): exactly what the
 collision rules look at. Food cells hold their position in the food list (0 = no food) so the
 official food order survives batching.
@@ -38,7 +39,7 @@ class BatchState:
     game_ids: torch.Tensor  # int64 [B]: index of the game in its match
     keys: torch.Tensor  # int64 [B]: 32-bit random key of the game (common random numbers)
     turn: torch.Tensor  # int64 [B]
-    ring: torch.Tensor  # int64 [B, S, L]: padded cell of each body segment
+    ring: torch.Tensor  # int16 [B, S, L]: padded cell of each body segment
     head_ptr: torch.Tensor  # int64 [B, S]
     length: torch.Tensor  # int64 [B, S]
     head: torch.Tensor  # int64 [B, S]: padded cell of the head (== ring at head_ptr)
@@ -48,9 +49,12 @@ class BatchState:
     killer: torch.Tensor  # int64 [B, S]: seat that eliminated the snake, or NO_KILLER
     elim_turn: torch.Tensor  # int64 [B, S]
     occ: torch.Tensor  # int8 [B, S, P]: segments body[1:] per cell
-    food: torch.Tensor  # int64 [B, P]: order key of the food on a cell, 0 = none
-    food_counter: torch.Tensor  # int64 [B]: next food order key
+    cover: torch.Tensor  # int16 [B, P]: occ summed over the live snakes (kept in step with occ)
+    food: torch.Tensor  # int32 [B, P]: order key of the food on a cell, 0 = none
+    food_counter: torch.Tensor  # int32 [B]: next food order key
+    food_count: torch.Tensor  # int64 [B]: number of food items
     seat_player: torch.Tensor  # int64 [B, S]: which player (of the match) sits in each seat
+    running: torch.Tensor  # bool [B]: False once a game is over (until the batch is compacted)
 
     @property
     def n_games(self) -> int:
@@ -61,18 +65,22 @@ class BatchState:
         return int(self.head.shape[1])
 
     @property
-    def ring_size(self) -> int:
-        return int(self.ring.shape[2])
+    def ring_mask(self) -> int:
+        """``index & ring_mask`` wraps a ring position (the ring size is a power of two)."""
+        return int(self.ring.shape[2]) - 1
+
+    def segment(self, position: torch.Tensor) -> torch.Tensor:
+        """Padded cell at ring offset ``position`` [B, S] from each head (0 = head), int64."""
+        index = (self.head_ptr + position) & self.ring_mask
+        return self.ring.gather(2, index.unsqueeze(2)).squeeze(2).long()
 
     def tail(self) -> torch.Tensor:
         """Padded cell of each snake's last segment, int64 [B, S]."""
-        index = (self.head_ptr + self.length - 1) % self.ring_size
-        return self.ring.gather(2, index.unsqueeze(2)).squeeze(2)
+        return self.segment(self.length - 1)
 
     def neck(self) -> torch.Tensor:
         """Padded cell of each snake's second segment, int64 [B, S]."""
-        index = (self.head_ptr + 1) % self.ring_size
-        return self.ring.gather(2, index.unsqueeze(2)).squeeze(2)
+        return self.segment(torch.ones_like(self.length))
 
     def select(self, index: torch.Tensor) -> BatchState:
         """The games at ``index`` (a bool mask or int64 indices), as a new state."""
@@ -93,8 +101,8 @@ class BatchState:
         """Padded cells of one snake's body, head first (for conversion, not hot paths)."""
         ring = self.ring[game, seat].tolist()
         start = int(self.head_ptr[game, seat])
-        size = self.ring_size
-        return [ring[(start + i) % size] for i in range(int(self.length[game, seat]))]
+        mask = self.ring_mask
+        return [ring[(start + i) & mask] for i in range(int(self.length[game, seat]))]
 
     def food_cells(self, game: int) -> list[int]:
         """Padded cells holding food in one game, in official food-list order."""
@@ -121,43 +129,75 @@ def state_from_boards(
     width, height = int(first["width"]), int(first["height"])
     n_seats = len(first["snakes"])
     grid = grid_for(width, height, device)
-    ring_size = width * height + 3
+    ring_size = 1 << (width * height + 3 - 1).bit_length()  # room for the longest possible snake
     n_games = len(boards)
-    ring = torch.zeros(n_games, n_seats, ring_size, dtype=torch.int64)
-    length = torch.zeros(n_games, n_seats, dtype=torch.int64)
-    health = torch.zeros(n_games, n_seats, dtype=torch.int64)
-    cause = torch.zeros(n_games, n_seats, dtype=torch.int64)
-    killer = torch.full((n_games, n_seats), NO_KILLER, dtype=torch.int64)
-    elim_turn = torch.zeros(n_games, n_seats, dtype=torch.int64)
-    occ = torch.zeros(n_games, n_seats, grid.n_cells, dtype=torch.int8)
-    food = torch.zeros(n_games, grid.n_cells, dtype=torch.int64)
-    food_counter = torch.ones(n_games, dtype=torch.int64)
-    turn = torch.zeros(n_games, dtype=torch.int64)
+    stride = grid.stride
+    segments: list[list[int]] = [[], [], [], []]  # game, seat, position, cell
+    scalars: list[list[int]] = [
+        [],
+        [],
+        [],
+        [],
+        [],
+        [],
+    ]  # length, health, cause, killer, turn, alive
+    food_at: list[list[int]] = [[], [], []]  # game, cell, order
+    turns = []
     for b, board in enumerate(boards):
         if int(board["width"]) != width or int(board["height"]) != height:
             raise ValueError("all boards of a batch must have the same size")
         if len(board["snakes"]) != n_seats:
             raise ValueError("all boards of a batch must have the same number of snakes")
-        turn[b] = int(board["turn"])
+        turns.append(int(board["turn"]))
         seat_of = {snake["id"]: s for s, snake in enumerate(board["snakes"])}
         for s, snake in enumerate(board["snakes"]):
-            cells = [grid.cell(p["x"], p["y"]) for p in snake["body"]]
+            cells = [(p["y"] + 1) * stride + p["x"] + 1 for p in snake["body"]]
             if not cells:
                 raise ValueError(f"snake {snake['id']!r} has an empty body")
             if len(cells) >= ring_size:
                 raise ValueError(f"snake {snake['id']!r} is longer than the board allows")
-            ring[b, s, : len(cells)] = torch.tensor(cells)
-            length[b, s] = len(cells)
-            health[b, s] = int(snake["health"])
-            cause[b, s] = CAUSES.index(snake.get("eliminated_cause", ""))
-            killer[b, s] = seat_of.get(snake.get("eliminated_by", ""), NO_KILLER)
-            elim_turn[b, s] = int(snake.get("eliminated_on_turn", 0))
-            if cause[b, s] == ALIVE:
-                for c in cells[1:]:
-                    occ[b, s, c] += 1
+            segments[0].extend([b] * len(cells))
+            segments[1].extend([s] * len(cells))
+            segments[2].extend(range(len(cells)))
+            segments[3].extend(cells)
+            cause = CAUSES.index(snake.get("eliminated_cause", ""))
+            for column, value in zip(
+                scalars,
+                (
+                    len(cells),
+                    int(snake["health"]),
+                    cause,
+                    seat_of.get(snake.get("eliminated_by", ""), NO_KILLER),
+                    int(snake.get("eliminated_on_turn", 0)),
+                    cause == ALIVE,
+                ),
+                strict=True,
+            ):
+                column.append(value)
         for order, point in enumerate(board["food"], start=1):
-            food[b, grid.cell(point["x"], point["y"])] = order
-        food_counter[b] = len(board["food"]) + 1
+            food_at[0].append(b)
+            food_at[1].append((point["y"] + 1) * stride + point["x"] + 1)
+            food_at[2].append(order)
+    game, seat, position, cell = (torch.tensor(c, dtype=torch.int64) for c in segments)
+    ring = torch.zeros(n_games, n_seats, ring_size, dtype=torch.int16)
+    ring[game, seat, position] = cell.to(torch.int16)
+    length, health, cause, killer, elim_turn, alive = (
+        torch.tensor(c, dtype=torch.int64).view(n_games, n_seats) for c in scalars
+    )
+    occ = torch.zeros(n_games, n_seats, grid.n_cells, dtype=torch.int8)
+    counted = (position > 0) & alive.bool()[game, seat]
+    occ.index_put_(
+        (game[counted], seat[counted], cell[counted]),
+        torch.ones(int(counted.sum()), dtype=torch.int8),
+        accumulate=True,
+    )
+    food = torch.zeros(n_games, grid.n_cells, dtype=torch.int32)
+    food_games = torch.tensor(food_at[0], dtype=torch.int64)
+    food[food_games, torch.tensor(food_at[1], dtype=torch.int64)] = torch.tensor(
+        food_at[2], dtype=torch.int32
+    )
+    food_counter = (food.amax(1) + 1).to(torch.int32)
+    turn = torch.tensor(turns, dtype=torch.int64)
     head_ptr = torch.zeros(n_games, n_seats, dtype=torch.int64)
     state = BatchState(
         grid=grid,
@@ -167,16 +207,19 @@ def state_from_boards(
         ring=ring,
         head_ptr=head_ptr,
         length=length,
-        head=ring[:, :, 0].clone(),
+        head=ring[:, :, 0].long(),
         health=health,
         alive=cause == ALIVE,
         cause=cause,
         killer=killer,
         elim_turn=elim_turn,
         occ=occ,
+        cover=occ.sum(1, dtype=torch.int16),
         food=food,
         food_counter=food_counter,
+        food_count=(food > 0).sum(1),
         seat_player=torch.tensor([list(p) for p in seat_players], dtype=torch.int64),
+        running=torch.ones(n_games, dtype=torch.bool),
     )
     return _to_device(state, grid.device)
 

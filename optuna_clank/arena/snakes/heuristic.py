@@ -47,7 +47,9 @@ class HeuristicSnake(Player):
         grid = view.grid
         length = c.length.to(torch.float32).unsqueeze(1)
         turn = c.turn.unsqueeze(1)
-        caution = torch.where(turn >= p["late_game.turn_threshold"], p["late_game.caution_multiplier"], 1.0)
+        caution = torch.where(
+            turn >= p["late_game.turn_threshold"], p["late_game.caution_multiplier"], 1.0
+        )
         space = c.space.to(torch.float32)
         ratio = space / length
 
@@ -55,9 +57,13 @@ class HeuristicSnake(Player):
         score = score - caution * _trap_penalty(ratio, p)
         score = score + self._head_to_head(c, caution)
         score = score + self._food(c, view, space, length, caution)
-        score = score + p["weights.center_control"] * (1.0 - c.centre_distance / ((grid.width + grid.height - 2) / 2))
+        score = score + p["weights.center_control"] * (
+            1.0 - c.centre_distance / ((grid.width + grid.height - 2) / 2)
+        )
         score = score - p["weights.wall_penalty"] * c.on_edge.to(torch.float32)
-        score = score - p["weights.cutoff"] * (2 - c.free_neighbours).clamp(min=0).to(torch.float32) / 2
+        score = (
+            score - p["weights.cutoff"] * (2 - c.free_neighbours).clamp(min=0).to(torch.float32) / 2
+        )
         score = score + self._pursuit(c)
         score = score + self._trapping(c, view)
         straight = c.direction.unsqueeze(1) == torch.arange(4, device=score.device).unsqueeze(0)
@@ -85,23 +91,40 @@ class HeuristicSnake(Player):
         return score - p["tactics.predictive_avoidance_weight"] * pressure * hungry
 
     def _food(
-        self, c: SeatContext, view: TurnView, space: torch.Tensor, length: torch.Tensor, caution: torch.Tensor
+        self,
+        c: SeatContext,
+        view: TurnView,
+        space: torch.Tensor,
+        length: torch.Tensor,
+        caution: torch.Tensor,
     ) -> torch.Tensor:
         """Food pull by path distance, weighted by health band; a penalty for food that traps."""
         p = self._p
         grid = view.grid
         distance = c.at_cells(view.food_distance(grid.width + grid.height)).to(torch.float32)
-        outmatched = (torch.where(c.longer_enemy.unsqueeze(1), c.enemy_distance, FAR).amin(2) <= _NEAR).any(1)
+        outmatched = (
+            torch.where(c.longer_enemy.unsqueeze(1), c.enemy_distance, FAR).amin(2) <= _NEAR
+        ).any(1)
         longest = c.enemy.any(1) & ~c.longer_enemy.any(1)
-        healthy = torch.where(c.turn < EARLY_GAME_TURNS, p["food_weights.healthy_early_game"], p["food_weights.healthy_base"])
+        healthy = torch.where(
+            c.turn < EARLY_GAME_TURNS,
+            p["food_weights.healthy_early_game"],
+            p["food_weights.healthy_base"],
+        )
         healthy = healthy * torch.where(outmatched, p["food_weights.healthy_outmatched"], 1.0)
         healthy = healthy * torch.where(longest, p["food_weights.healthy_multiplier"], 1.0)
-        medium = p["food_weights.medium_health"] * torch.where(outmatched, p["food_weights.medium_health_outmatched"], 1.0)
+        medium = p["food_weights.medium_health"] * torch.where(
+            outmatched, p["food_weights.medium_health_outmatched"], 1.0
+        )
         health = c.health
         band = torch.where(
             health <= 20,
             p["food_weights.critical_health"],
-            torch.where(health <= 40, p["food_weights.low_health"], torch.where(health <= 60, medium, healthy)),
+            torch.where(
+                health <= 40,
+                p["food_weights.low_health"],
+                torch.where(health <= 60, medium, healthy),
+            ),
         )
         pull = p["weights.food"] / 100.0 * band.unsqueeze(1) / (1.0 + distance)
         trap = (distance == 0) & (space / (length + 1.0) < p["traps.food_trap_threshold"])
@@ -121,7 +144,9 @@ class HeuristicSnake(Player):
         p = self._p
         grid = view.grid
         games = c.seats.games.view(-1, 1, 1)
-        escapes = (c.enemy_head.unsqueeze(2) + grid.move_offsets.view(1, 1, 4)).clamp(0, grid.n_cells - 1)  # [n,S,4]
+        escapes = (c.enemy_head.unsqueeze(2) + grid.move_offsets.view(1, 1, 4)).clamp(
+            0, grid.n_cells - 1
+        )  # [n,S,4]
         escape_space = view.space[games, escapes].to(torch.float32)  # 0 where blocked
         taken = c.cells.view(-1, 4, 1, 1) == escapes.unsqueeze(1)  # [n, 4 moves, S, 4 escapes]
         blocks = taken.any(3) & c.shorter_enemy.unsqueeze(1)  # [n, 4, S]
@@ -131,7 +156,11 @@ class HeuristicSnake(Player):
         enemy_length = c.enemy_length.to(torch.float32).unsqueeze(1)
         cut_off = left / free_cells < p["trapping.space_cutoff_threshold"]
         trapped = left / enemy_length < p["trapping.trapped_ratio"]
-        gain = (before - left) / free_cells + 0.5 * cut_off.to(torch.float32) + trapped.to(torch.float32)
+        gain = (
+            (before - left) / free_cells
+            + 0.5 * cut_off.to(torch.float32)
+            + trapped.to(torch.float32)
+        )
         return p["trapping.weight"] * (gain * blocks.to(torch.float32)).sum(2)
 
 
@@ -141,5 +170,9 @@ def _trap_penalty(ratio: torch.Tensor, p: Mapping[str, Any]) -> torch.Tensor:
     return torch.where(
         ratio < critical,
         p["traps.critical"],
-        torch.where(ratio < severe, p["traps.severe"], torch.where(ratio < moderate, p["traps.moderate"], 0.0)),
+        torch.where(
+            ratio < severe,
+            p["traps.severe"],
+            torch.where(ratio < moderate, p["traps.moderate"], 0.0),
+        ),
     )

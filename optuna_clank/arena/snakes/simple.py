@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from optuna_clank.arena.counter_rng import mix
+from optuna_clank.arena.counter_rng import hash32, mix
 from optuna_clank.arena.features import TurnView
 from optuna_clank.arena.players import Player, Seats
 from optuna_clank.arena.snakes._context import SeatContext, pick_best
@@ -24,9 +24,12 @@ class RandomSafeSnake(Player):
     def choose(self, view: TurnView, seats: Seats) -> torch.Tensor:
         context = SeatContext(view, seats)
         state = view.state
-        moves = torch.arange(4, device=seats.games.device).view(1, 4)
-        keys = state.keys[seats.games].unsqueeze(1)
-        rolls = mix(keys, state.turn[seats.games].unsqueeze(1), seats.seats.unsqueeze(1) + _RANDOM_MOVE, moves)
+        first = mix(
+            state.keys[seats.games], state.turn[seats.games] * 16 + seats.seats, _RANDOM_MOVE
+        )
+        second = hash32(first)
+        # Four independent 16-bit dice per seat from two 32-bit hashes.
+        rolls = torch.stack([first & 0xFFFF, first >> 16, second & 0xFFFF, second >> 16], dim=1)
         safe = context.free
         any_safe = safe.any(1, keepdim=True)
         allowed = torch.where(any_safe, safe, True)
