@@ -29,7 +29,7 @@ class ChaosSnake(Player):
 
 
 def _play_and_check(
-    width: int, height: int, n_snakes: int, n_games: int, seed: int, food: engine.FoodSettings
+    width: int, height: int, n_snakes: int, n_games: int, *, seed: int, food: engine.FoodSettings
 ) -> dict[str, int]:
     """Play batched random games; replay every turn of every game through ``step_board``."""
     ids = [f"s{i}" for i in range(n_snakes)]

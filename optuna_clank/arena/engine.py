@@ -116,7 +116,7 @@ def _order_rank(length: torch.Tensor) -> torch.Tensor:
 
 
 def _first_in_order(candidates: torch.Tensor, rank: torch.Tensor) -> torch.Tensor:
-    """For each snake, the first candidate opponent (``candidates`` [B, S, S']) in official order."""
+    """For each snake, the first candidate opponent (``candidates``: [B, S, S']) in order."""
     big = torch.iinfo(torch.int64).max
     return torch.where(candidates, rank.unsqueeze(1), big).argmin(2)
 

@@ -58,5 +58,6 @@ def make_opponent(name: str, *, base_dir: Path | None = None) -> Player:
             raise UnknownOpponentError(f"opponent {name!r}: {exc}") from exc
         return HeuristicSnake(config, name=path.stem)
     raise UnknownOpponentError(
-        f"unknown opponent {name!r}; choose one of {', '.join(opponent_names())} or a config file (*.yaml)"
+        f"unknown opponent {name!r}; choose one of {', '.join(opponent_names())} "
+        "or a config file (*.yaml)"
     )

@@ -42,12 +42,12 @@ class Player(ABC):
         """Move indices (int64 [len(seats)], 0..3 = up/down/left/right, or ``NO_MOVE``)."""
 
     def start_games(self, view: TurnView, seats: Seats, snake_ids: Sequence[Sequence[str]]) -> None:
-        """Called once when games begin (``snake_ids[i]``: ids of the seats of row i). No-op here."""
+        """Called once when games begin; ``snake_ids[i]`` are the ids of row i's seats."""
         del view, seats, snake_ids
 
     def end_games(self, view: TurnView, seats: Seats, snake_ids: Sequence[Sequence[str]]) -> None:
         """Called once when games end, with their final boards. No-op here."""
         del view, seats, snake_ids
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, deliberately empty
         """Release what the player holds (connections, threads). No-op here."""

@@ -21,7 +21,7 @@ _WALL = 10.0
 
 
 class BaselineSnake(Player):
-    """One-ply scorer with the baseline's fixed weights; ties go to the last of up/down/left/right."""
+    """One-ply scorer with the baseline's fixed weights; ties go to the last move in MOVES."""
 
     name = "baseline"
 
