@@ -1,0 +1,950 @@
+"""Study specs: ``studies/<name>.toml`` read into a validated, frozen :class:`StudySpec`.
+
+A spec says what a study tunes and how it measures. Every mistake in it is caught before a
+single game is played and reported as one line naming the file, the section and the key
+(``my.toml: [sampler] 'use_lm': unknown key (did you mean 'use_llm'?)``): a typo that is
+silently ignored costs a whole night of trials, which is how the old loop tuned dead keys.
+
+Example::
+
+    spec = load_spec(find_spec("v2"))
+    spec = spec.with_overrides(n_trials=50, n_jobs=2)
+    study = optuna.create_study(directions=list(spec.study.directions))
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from optuna_clank.arena.config import ConfigError, load_config
+from optuna_clank.arena.params import PARAMS_BY_NAME, TUNABLE_PARAMS, TunableParam
+
+if TYPE_CHECKING:
+    from optuna.distributions import BaseDistribution
+
+__all__ = [
+    "OVERRIDES",
+    "BenchmarkSpec",
+    "CheckpointSpec",
+    "ParallelSpec",
+    "ParamSpec",
+    "PrunerSpec",
+    "SamplerSpec",
+    "SpecError",
+    "StorageSpec",
+    "StudySection",
+    "StudySpec",
+    "ValidationSpec",
+    "find_spec",
+    "load_spec",
+    "shipped_spec_names",
+]
+
+DIRECTIONS = ("maximize", "minimize")
+OBJECTIVES = ("score", "win_rate", "survival", "avg_turns")
+MODES = ("duel", "free-for-all")
+SAMPLERS = ("clank", "tpe", "random", "cmaes", "gp")
+PRUNERS = ("wilcoxon", "median", "none")
+BACKENDS = ("loky", "threading", "dask")
+BOARD_MIN, BOARD_MAX = 7, 25
+MAX_SEED = 2**63 - 1
+_Reader = Callable[[Any], Any]
+"""Turns one TOML value into its typed form or raises :class:`_BadValue` saying why."""
+_STUDY_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+_DEFAULT_ROUND_SIZE = 10
+
+
+class SpecError(ValueError):
+    """A spec that cannot be used; ``str(err)`` is one line: ``<file>: <where> <what>``."""
+
+    def __init__(self, message: str) -> None:
+        # One line, always: CLI output and logs show it whole, and tests can match it.
+        super().__init__(" ".join(str(message).split()))
+
+
+class _Problem(Exception):
+    """A spec problem without its file name, which the caller adds."""
+
+
+class _BadValue(Exception):
+    """A value a reader refuses; the section loop adds ``[section] key:``."""
+
+
+def _fail(where: str, what: str) -> NoReturn:
+    raise _Problem(f"{where} {what}" if where else what)
+
+
+def _did_you_mean(word: str, choices: list[str] | tuple[str, ...], *, section: bool = False) -> str:
+    """`` (did you mean 'x'?)`` for a near miss (or a bare ``space`` for ``weights.space``)."""
+    close = difflib.get_close_matches(word, choices, n=1)
+    if not close:
+        close = [choice for choice in choices if choice.rsplit(".", 1)[-1] == word][:1]
+    if not close:
+        return ""
+    shown = f"[{close[0]}]" if section else repr(close[0])
+    return f" (did you mean {shown}?)"
+
+
+# --------------------------------------------------------------------------- the spec
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One tuned parameter: its search range, scale and type (within params.py's bounds)."""
+
+    name: str
+    low: float
+    high: float
+    log: bool
+    is_int: bool
+
+    def distribution(self) -> BaseDistribution:
+        """The Optuna distribution the sampler draws this parameter from."""
+        from optuna.distributions import FloatDistribution, IntDistribution
+
+        if self.is_int:
+            return IntDistribution(int(self.low), int(self.high), log=self.log)
+        return FloatDistribution(float(self.low), float(self.high), log=self.log)
+
+
+@dataclass(frozen=True)
+class StudySection:
+    """``[study]``: the study's name, what it optimises and for how long."""
+
+    name: str
+    description: str = ""
+    directions: tuple[str, ...] = ("maximize",)
+    objectives: tuple[str, ...] = ("score",)
+    n_trials: int = 200
+    timeout: float = 0.0
+
+
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    """``[benchmark]``: the games every trial plays (the same seeds for every trial)."""
+
+    opponents: tuple[str, ...] = ("baseline",)
+    mode: str = "duel"
+    games_per_trial: int = 30
+    round_size: int = _DEFAULT_ROUND_SIZE
+    board_size: tuple[int, int] = (11, 11)
+    seed: int = 20261125
+    max_turns: int = 1000
+    base_config: Path | None = None
+
+
+@dataclass(frozen=True)
+class SamplerSpec:
+    """``[sampler]``: which sampler proposes trials and what the clank sampler may use."""
+
+    name: str = "clank"
+    seed: int | None = None
+    n_startup_trials: int = 10
+    use_llm: bool = True
+    llm_models: tuple[str, ...] = ("openai/gpt-4o-mini",)
+    llm_api_base: str = ""
+    llm_timeout: float = 60.0
+    use_neural_net: bool = True
+    fallback_share: float = 0.2
+    min_distance: float = 0.02
+
+
+@dataclass(frozen=True)
+class PrunerSpec:
+    """``[pruner]``: when a trial that is clearly worse stops playing."""
+
+    name: str = "wilcoxon"
+    p_threshold: float = 0.1
+    n_startup_steps: int = 10
+    n_startup_trials: int = 5
+
+
+@dataclass(frozen=True)
+class ParallelSpec:
+    """``[parallel]``: how many trials run at once, and on what."""
+
+    n_jobs: int = 8
+    backend: str = "loky"
+    dask_scheduler: str = ""
+
+
+@dataclass(frozen=True)
+class StorageSpec:
+    """``[storage]``: where the study lives and how dead workers' trials are detected."""
+
+    url: str = ""
+    heartbeat_interval: int = 10
+    grace_period: int = 30
+    max_retry: int = 3
+
+
+@dataclass(frozen=True)
+class CheckpointSpec:
+    """``[checkpoint]``: how often the best config so far is exported."""
+
+    interval: int = 10
+
+
+@dataclass(frozen=True)
+class ValidationSpec:
+    """``[validation]``: re-playing the best trials on fresh seeds before trusting them."""
+
+    top: int = 3
+    games: int = 1000
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """A whole study spec, validated; build it with :func:`load_spec`."""
+
+    path: Path
+    study: StudySection
+    benchmark: BenchmarkSpec
+    sampler: SamplerSpec
+    pruner: PrunerSpec
+    parallel: ParallelSpec
+    storage: StorageSpec
+    checkpoint: CheckpointSpec
+    validation: ValidationSpec
+    search_space: tuple[ParamSpec, ...]
+
+    @property
+    def name(self) -> str:
+        """The study name (also the default SQLite file's name)."""
+        return self.study.name
+
+    def distributions(self) -> dict[str, BaseDistribution]:
+        """Parameter name -> Optuna distribution, in the spec's order."""
+        return {param.name: param.distribution() for param in self.search_space}
+
+    def with_overrides(self, **changes: Any) -> StudySpec:
+        """A copy with command-line style changes, validated exactly like the file.
+
+        Keys are the option names of :data:`OVERRIDES` (``n_trials``, ``n_jobs``,
+        ``storage_url``, ...); ``None`` means "keep the spec's value", so a CLI can pass its
+        unset options straight through. Paths given here (``opponents``, ``base_config``) are
+        relative to the current directory, not to the spec file. Lowering ``games_per_trial``
+        below ``round_size`` also lowers ``round_size`` unless that is overridden too.
+        """
+        changes = {key: value for key, value in changes.items() if value is not None}
+        if not changes:
+            return self
+        label = str(self.path)
+        raw = _as_raw(self)
+        for option, value in changes.items():
+            _apply_override(raw, option, value, label)
+        if "games_per_trial" in changes and "round_size" not in changes:
+            _lower_round_size(raw["benchmark"])
+        shown = ", ".join(f"{key}={value!r}" for key, value in changes.items())
+        try:
+            return _build_spec(raw, self.path)
+        except _Problem as exc:
+            raise SpecError(f"{label}: override {shown}: {exc}") from None
+
+
+OVERRIDES: dict[str, tuple[str, str]] = {
+    "n_trials": ("study", "n_trials"),
+    "timeout": ("study", "timeout"),
+    "opponents": ("benchmark", "opponents"),
+    "mode": ("benchmark", "mode"),
+    "games_per_trial": ("benchmark", "games_per_trial"),
+    "round_size": ("benchmark", "round_size"),
+    "board_size": ("benchmark", "board_size"),
+    "seed": ("benchmark", "seed"),
+    "max_turns": ("benchmark", "max_turns"),
+    "base_config": ("benchmark", "base_config"),
+    "sampler_name": ("sampler", "name"),
+    "sampler_seed": ("sampler", "seed"),
+    "use_llm": ("sampler", "use_llm"),
+    "llm_models": ("sampler", "llm_models"),
+    "llm_api_base": ("sampler", "llm_api_base"),
+    "llm_timeout": ("sampler", "llm_timeout"),
+    "use_neural_net": ("sampler", "use_neural_net"),
+    "fallback_share": ("sampler", "fallback_share"),
+    "min_distance": ("sampler", "min_distance"),
+    "pruner_name": ("pruner", "name"),
+    "p_threshold": ("pruner", "p_threshold"),
+    "n_jobs": ("parallel", "n_jobs"),
+    "backend": ("parallel", "backend"),
+    "dask_scheduler": ("parallel", "dask_scheduler"),
+    "storage_url": ("storage", "url"),
+    "heartbeat_interval": ("storage", "heartbeat_interval"),
+    "grace_period": ("storage", "grace_period"),
+    "max_retry": ("storage", "max_retry"),
+    "checkpoint_interval": ("checkpoint", "interval"),
+    "validation_top": ("validation", "top"),
+    "validation_games": ("validation", "games"),
+    "validation_seed": ("validation", "seed"),
+}
+"""Override option -> (section, key) it replaces in :meth:`StudySpec.with_overrides`."""
+
+
+# --------------------------------------------------------------------------- finding specs
+
+
+def find_spec(name: str, *, cwd: Path | None = None) -> Path:
+    """The spec file of study ``name``: ``studies/<name>.toml`` in ``cwd``, else a shipped one.
+
+    A name ending in ``.toml`` is taken as a path (relative to ``cwd``), so a user's own spec
+    anywhere on disk works too.
+    """
+    base = Path.cwd() if cwd is None else Path(cwd)
+    if name.endswith(".toml"):
+        path = base / name
+        if not path.is_file():
+            raise SpecError(f"{name}: no such spec file")
+        return path
+    local = base / "studies" / f"{name}.toml"
+    if local.is_file():
+        return local
+    shipped = _shipped_dir()
+    if shipped is not None and (shipped / f"{name}.toml").is_file():
+        return shipped / f"{name}.toml"
+    found = sorted(set(_spec_names(base / "studies")) | set(shipped_spec_names()))
+    raise SpecError(
+        f"unknown study {name!r}{_did_you_mean(name, found)}: no studies/{name}.toml in "
+        f"{base} nor among the shipped specs (found: {', '.join(found) or 'none'})"
+    )
+
+
+def shipped_spec_names() -> list[str]:
+    """The names of the specs that come with the package (``v1``, ``v2``, ...)."""
+    shipped = _shipped_dir()
+    return [] if shipped is None else _spec_names(shipped)
+
+
+def _spec_names(folder: Path) -> list[str]:
+    return sorted(path.stem for path in folder.glob("*.toml")) if folder.is_dir() else []
+
+
+def _shipped_dir() -> Path | None:
+    """``optuna_clank/studies`` in a wheel, the repository's ``studies/`` in a dev install."""
+    package = Path(__file__).resolve().parent
+    if (package / "studies").is_dir():
+        return package / "studies"
+    repository = package.parent
+    if (repository / "pyproject.toml").is_file() and (repository / "studies").is_dir():
+        return repository / "studies"
+    return None
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_spec(path: str | Path) -> StudySpec:
+    """Read and validate a spec file; any problem raises :class:`SpecError`."""
+    path = Path(path)
+    label = str(path)
+    data = _read_toml(path, label)
+    try:
+        return _build_spec(data, path)
+    except _Problem as exc:
+        raise SpecError(f"{label}: {exc}") from None
+
+
+def _read_toml(path: Path, label: str) -> dict[str, Any]:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise SpecError(f"{label}: cannot read spec file ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise SpecError(f"{label}: not UTF-8 text") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{label}: {_toml_error_text(str(exc))}") from None
+
+
+def _toml_error_text(message: str) -> str:
+    """``Invalid value (at line 3, column 9)`` -> ``line 3: invalid TOML (invalid value, ...)``."""
+    found = re.search(r"\s*\(at line (\d+), column (\d+)\)", message)
+    if found is None:
+        return f"end of file: invalid TOML ({message.replace(' (at end of document)', '')})"
+    what = message[: found.start()] + message[found.end() :]
+    return f"line {found[1]}: invalid TOML ({what.strip()}, column {found[2]})"
+
+
+def _build_spec(data: Mapping[str, Any], path: Path) -> StudySpec:
+    """The spec from parsed TOML (or its raw round-trip), checked section by section."""
+    _check_top_level(data)
+    base_dir = path.resolve().parent
+    if "study" not in data:
+        _fail("[study]:", "missing section (every spec names its study there)")
+    study = _read_study(data["study"])
+    benchmark = _read_benchmark(data.get("benchmark", {}), base_dir)
+    sampler = _read_plain_section("sampler", data, SamplerSpec, _SAMPLER_READERS)
+    pruner = _read_plain_section("pruner", data, PrunerSpec, _PRUNER_READERS)
+    parallel = _read_plain_section("parallel", data, ParallelSpec, _PARALLEL_READERS)
+    storage = _read_storage(data.get("storage", {}))
+    checkpoint = _read_plain_section("checkpoint", data, CheckpointSpec, _CHECKPOINT_READERS)
+    validation = _read_plain_section("validation", data, ValidationSpec, _VALIDATION_READERS)
+    search_space = _read_search_space(data.get("search_space"))
+    _check_objectives(study, sampler, pruner)
+    _check_sampler(sampler)
+    _check_validation(validation, benchmark)
+    return StudySpec(
+        path=path,
+        study=study,
+        benchmark=benchmark,
+        sampler=sampler,
+        pruner=pruner,
+        parallel=parallel,
+        storage=storage,
+        checkpoint=checkpoint,
+        validation=validation,
+        search_space=search_space,
+    )
+
+
+_SECTIONS = (
+    "study",
+    "benchmark",
+    "sampler",
+    "pruner",
+    "parallel",
+    "storage",
+    "checkpoint",
+    "validation",
+    "search_space",
+)
+
+
+def _check_top_level(data: Mapping[str, Any]) -> None:
+    for key, value in data.items():
+        if key not in _SECTIONS:
+            if not isinstance(value, Mapping):
+                _fail(f"{key!r}:", f"key outside a section{_home_hint(key)}")
+            _fail(f"[{key}]:", f"unknown section{_did_you_mean(key, _SECTIONS, section=True)}")
+        if not isinstance(value, Mapping):
+            _fail(f"[{key}]:", f"must be a section (a table), got {value!r}")
+
+
+def _home_hint(key: str) -> str:
+    """`` (put it under [study])`` for a key written above the first section header."""
+    for section, cls in _SECTION_CLASSES.items():
+        if key in {field.name for field in dataclasses.fields(cls)}:
+            return f" (put it under [{section}])"
+    return " (keys belong in sections such as [study])"
+
+
+def _check_unknown_keys(section: str, table: Mapping[str, Any], known: Mapping[str, Any]) -> None:
+    for key in table:
+        if key not in known:
+            _fail(f"[{section}] {key!r}:", f"unknown key{_did_you_mean(key, list(known))}")
+
+
+def _read_values(
+    section: str, table: Mapping[str, Any], readers: Mapping[str, _Reader]
+) -> dict[str, Any]:
+    """Each present key through its reader; errors say ``[section] key: what``."""
+    _check_unknown_keys(section, table, readers)
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        try:
+            values[key] = readers[key](value)
+        except _BadValue as exc:
+            _fail(f"[{section}] {key}:", str(exc))
+    return values
+
+
+def _read_plain_section(
+    section: str, data: Mapping[str, Any], cls: type[Any], readers: Mapping[str, _Reader]
+) -> Any:
+    """A section whose keys are exactly its dataclass fields, each read on its own."""
+    return cls(**_read_values(section, data.get(section, {}), readers))
+
+
+# --------------------------------------------------------------------------- value readers
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
+
+
+def _as_number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _BadValue(f"expected a number, got {_describe(value)}")
+    if not math.isfinite(value):
+        raise _BadValue(f"expected a finite number, got {value!r}")
+    return value
+
+
+def _as_integer(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _BadValue(f"expected an integer, got {_describe(value)}")
+    if isinstance(value, float) and not value.is_integer():
+        raise _BadValue(f"expected an integer, got {value!r}")
+    return int(value)
+
+
+def _integer(minimum: int = 0, maximum: int | None = None) -> _Reader:
+    def read(value: Any) -> int:
+        number = _as_integer(value)
+        if number < minimum:
+            raise _BadValue(f"must be at least {minimum}, got {number}")
+        if maximum is not None and number > maximum:
+            raise _BadValue(f"must be at most {maximum}, got {number}")
+        return number
+
+    return read
+
+
+def _real(minimum: float = 0.0, maximum: float | None = None, *, open_low: bool = False) -> _Reader:
+    """A float from ``minimum`` (excluded when ``open_low``) up to ``maximum``."""
+
+    def read(value: Any) -> float:
+        number = float(_as_number(value))
+        if number < minimum or (open_low and number == minimum):
+            bound = "above" if open_low else "at least"
+            raise _BadValue(f"must be {bound} {minimum}, got {value!r}")
+        if maximum is not None and number > maximum:
+            raise _BadValue(f"must be at most {maximum}, got {value!r}")
+        return number
+
+    return read
+
+
+def _fraction_open() -> _Reader:
+    """A float strictly between 0 and 1 (a p-value threshold)."""
+
+    def read(value: Any) -> float:
+        number = float(_as_number(value))
+        if not 0.0 < number < 1.0:
+            raise _BadValue(f"must be between 0 and 1 (exclusive), got {value!r}")
+        return number
+
+    return read
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _BadValue(f"expected true or false, got {value!r}")
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _BadValue(f"expected a string, got {_describe(value)}")
+    return value
+
+
+def _choice(options: tuple[str, ...]) -> _Reader:
+    def read(value: Any) -> str:
+        text = _text(value)
+        if text not in options:
+            raise _BadValue(
+                f"unknown value {text!r}{_did_you_mean(text, options)} "
+                f"(choose one of {', '.join(options)})"
+            )
+        return text
+
+    return read
+
+
+def _list_of(item: _Reader, *, non_empty: bool = True) -> _Reader:
+    def read(value: Any) -> tuple[Any, ...]:
+        if not isinstance(value, list | tuple):
+            raise _BadValue(f"expected a list, got {_describe(value)}")
+        if non_empty and not value:
+            raise _BadValue("must not be empty")
+        return tuple(item(element) for element in value)
+
+    return read
+
+
+def _url(value: Any) -> str:
+    text = _text(value)
+    if text and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", text):
+        raise _BadValue(
+            f"{text!r} is not a database URL (like sqlite:///file.db or "
+            'postgresql://user@host/db; "" means storage/<name>.db)'
+        )
+    return text
+
+
+# --------------------------------------------------------------------------- [study]
+
+_STUDY_READERS: dict[str, _Reader] = {
+    "name": _text,
+    "description": _text,
+    "direction": _choice(DIRECTIONS),
+    "directions": _list_of(_choice(DIRECTIONS)),
+    "objectives": _list_of(_choice(OBJECTIVES)),
+    "n_trials": _integer(1),
+    "timeout": _real(0.0),
+}
+
+
+def _read_study(table: Mapping[str, Any]) -> StudySection:
+    values = _read_values("study", table, _STUDY_READERS)
+    if "name" not in values:
+        _fail("[study] name:", "missing (every spec names its study)")
+    if not _STUDY_NAME.fullmatch(values["name"]):
+        _fail("[study] name:", f"{values['name']!r} may only use letters, digits, '_', '.', '-'")
+    if "direction" in values:
+        if "directions" in values:
+            _fail("[study] direction:", "give either direction or directions, not both")
+        values["directions"] = (values.pop("direction"),)
+    objectives = values.get("objectives", ())
+    if len(set(objectives)) != len(objectives):
+        _fail("[study] objectives:", f"lists an objective twice: {list(objectives)}")
+    return StudySection(**values)
+
+
+# --------------------------------------------------------------------------- [benchmark]
+
+
+def _board_size(value: Any) -> tuple[int, int]:
+    if isinstance(value, list | tuple):
+        if len(value) != 2:
+            raise _BadValue(f"expected a size or [width, height], got {_describe(value)}")
+        width, height = (_as_integer(side) for side in value)
+    else:
+        width = height = _as_integer(value)
+    for side in (width, height):
+        if not BOARD_MIN <= side <= BOARD_MAX:
+            raise _BadValue(f"sides must be {BOARD_MIN}..{BOARD_MAX}, got {side}")
+    return (width, height)
+
+
+def _resolved(reference: str, base_dir: Path) -> str:
+    """A config reference with its path made absolute against ``base_dir``."""
+    prefix = "config:" if reference.startswith("config:") else ""
+    path = Path(reference.removeprefix("config:")).expanduser()
+    return prefix + str(path if path.is_absolute() else base_dir / path)
+
+
+def _opponents_reader(base_dir: Path) -> _Reader:
+    def read(value: Any) -> tuple[str, ...]:
+        names = _list_of(_text)(value)
+        return tuple(_checked_opponent(name, base_dir) for name in names)
+
+    return read
+
+
+def _checked_opponent(name: str, base_dir: Path) -> str:
+    """The opponent's stable string (config paths absolute), or why it is unusable."""
+    # Imported here: the opponents pull in the arena (torch); reading a spec stays light.
+    from optuna_clank.arena.opponents import (
+        UnknownOpponentError,
+        check_opponent,
+        is_config_reference,
+        opponent_names,
+    )
+
+    if not is_config_reference(name):
+        choices = opponent_names()
+        if name not in choices:
+            raise _BadValue(
+                f"unknown opponent {name!r}{_did_you_mean(name, choices)} "
+                f"(choose one of {', '.join(choices)}, or a config file *.yaml)"
+            )
+        return name
+    resolved = _resolved(name, base_dir)
+    try:
+        check_opponent(resolved, base_dir=base_dir)
+    except UnknownOpponentError as exc:
+        # Name the opponent as written; the config error already names the resolved file.
+        raise _BadValue(f"opponent {name!r}: {exc.__cause__ or exc}") from None
+    return resolved
+
+
+def _base_config_reader(base_dir: Path) -> _Reader:
+    def read(value: Any) -> Path | None:
+        text = _text(value)
+        if text == "default":
+            return None
+        if not text:
+            raise _BadValue('expected "default" or the path of a YAML config')
+        path = Path(_resolved(text, base_dir))
+        try:
+            load_config(path)
+        except ConfigError as exc:
+            raise _BadValue(str(exc)) from None
+        return path
+
+    return read
+
+
+def _read_benchmark(table: Mapping[str, Any], base_dir: Path) -> BenchmarkSpec:
+    readers: dict[str, _Reader] = {
+        "opponents": _opponents_reader(base_dir),
+        "mode": _choice(MODES),
+        "games_per_trial": _integer(1),
+        "round_size": _integer(1),
+        "board_size": _board_size,
+        "seed": _integer(0, MAX_SEED),
+        "max_turns": _integer(1),
+        "base_config": _base_config_reader(base_dir),
+    }
+    values = _read_values("benchmark", table, readers)
+    games = values.get("games_per_trial", BenchmarkSpec.games_per_trial)
+    if "round_size" not in values:
+        values["round_size"] = min(_DEFAULT_ROUND_SIZE, games)
+    if values["round_size"] > games:
+        _fail(
+            "[benchmark] round_size:",
+            f"{values['round_size']} is more than games_per_trial ({games})",
+        )
+    return BenchmarkSpec(**values)
+
+
+# --------------------------------------------------------------------------- small sections
+
+_SAMPLER_READERS: dict[str, _Reader] = {
+    "name": _choice(SAMPLERS),
+    "seed": _integer(0, MAX_SEED),
+    "n_startup_trials": _integer(0),
+    "use_llm": _boolean,
+    "llm_models": _list_of(_text, non_empty=False),
+    "llm_api_base": _text,
+    "llm_timeout": _real(0.0, open_low=True),
+    "use_neural_net": _boolean,
+    "fallback_share": _real(0.0, 1.0),
+    "min_distance": _real(0.0),
+}
+_PRUNER_READERS: dict[str, _Reader] = {
+    "name": _choice(PRUNERS),
+    "p_threshold": _fraction_open(),
+    "n_startup_steps": _integer(0),
+    "n_startup_trials": _integer(0),
+}
+_PARALLEL_READERS: dict[str, _Reader] = {
+    "n_jobs": _integer(1),
+    "backend": _choice(BACKENDS),
+    "dask_scheduler": _text,
+}
+_STORAGE_READERS: dict[str, _Reader] = {
+    "url": _url,
+    "heartbeat_interval": _integer(1),
+    "grace_period": _integer(1),
+    "max_retry": _integer(0),
+}
+_CHECKPOINT_READERS: dict[str, _Reader] = {"interval": _integer(0)}
+_VALIDATION_READERS: dict[str, _Reader] = {
+    "top": _integer(1),
+    "games": _integer(1),
+    "seed": _integer(0, MAX_SEED),
+}
+_SECTION_CLASSES: dict[str, type[Any]] = {
+    "study": StudySection,
+    "benchmark": BenchmarkSpec,
+    "sampler": SamplerSpec,
+    "pruner": PrunerSpec,
+    "parallel": ParallelSpec,
+    "storage": StorageSpec,
+    "checkpoint": CheckpointSpec,
+    "validation": ValidationSpec,
+}
+
+
+def _read_storage(table: Mapping[str, Any]) -> StorageSpec:
+    values = _read_values("storage", table, _STORAGE_READERS)
+    heartbeat = values.get("heartbeat_interval", StorageSpec.heartbeat_interval)
+    if "grace_period" not in values:
+        # Like Optuna: a grace period of at least two heartbeats, so live trials are not reaped.
+        values["grace_period"] = max(StorageSpec.grace_period, 2 * heartbeat)
+    if values["grace_period"] <= heartbeat:
+        _fail(
+            "[storage] grace_period:",
+            f"{values['grace_period']} must be longer than heartbeat_interval ({heartbeat}), "
+            "or running trials would be taken for dead",
+        )
+    return StorageSpec(**values)
+
+
+# --------------------------------------------------------------------------- cross checks
+
+
+def _check_objectives(study: StudySection, sampler: SamplerSpec, pruner: PrunerSpec) -> None:
+    n_directions, n_objectives = len(study.directions), len(study.objectives)
+    if n_objectives != n_directions:
+        _fail(
+            "[study] objectives:",
+            f"{n_objectives} objective(s) for {n_directions} direction(s); "
+            "give one objective per direction",
+        )
+    if n_objectives == 1:
+        return
+    if pruner.name != "none":
+        _fail(
+            "[pruner] name:",
+            f"{pruner.name!r} cannot prune a study with {n_objectives} objectives "
+            '(Optuna prunes single-objective studies only); set name = "none"',
+        )
+    if sampler.name == "cmaes":
+        _fail(
+            "[sampler] name:", f"'cmaes' handles one objective only, the study has {n_objectives}"
+        )
+
+
+def _check_sampler(sampler: SamplerSpec) -> None:
+    if sampler.name == "clank" and sampler.use_llm and not sampler.llm_models:
+        _fail("[sampler] llm_models:", "is empty while use_llm = true")
+
+
+def _check_validation(validation: ValidationSpec, benchmark: BenchmarkSpec) -> None:
+    if validation.seed and validation.seed == benchmark.seed:
+        _fail(
+            "[validation] seed:",
+            f"{validation.seed} equals [benchmark] seed; validation must play fresh games",
+        )
+
+
+# --------------------------------------------------------------------------- [search_space]
+
+_PARAM_KEYS = ("low", "high", "log", "int")
+_PARAM_SECTIONS = tuple(sorted({param.name.split(".", 1)[0] for param in TUNABLE_PARAMS}))
+
+
+def _read_search_space(table: Any) -> tuple[ParamSpec, ...]:
+    if table is None:
+        _fail("[search_space]:", "missing section (list the parameters to tune)")
+    entries = _flat_entries(table)
+    if not entries:
+        _fail("[search_space]:", "is empty (list at least one parameter to tune)")
+    return tuple(_read_param(name, entry) for name, entry in entries)
+
+
+def _flat_entries(table: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """``"weights.space" = {}``, ``weights.space = {}`` and ``[search_space.weights]`` alike."""
+    entries: list[tuple[str, Any]] = []
+    for key, value in table.items():
+        if "." not in key and key in _PARAM_SECTIONS and isinstance(value, Mapping):
+            entries.extend((f"{key}.{sub}", entry) for sub, entry in value.items())
+        else:
+            entries.append((key, value))
+    seen: set[str] = set()
+    for name, _ in entries:
+        if name in seen:
+            _fail(f"[search_space] {name!r}:", "listed twice")
+        seen.add(name)
+    return entries
+
+
+def _read_param(name: str, entry: Any) -> ParamSpec:
+    where = f"[search_space] {name!r}:"
+    allowed = PARAMS_BY_NAME.get(name)
+    if allowed is None:
+        _fail(where, f"unknown parameter{_did_you_mean(name, list(PARAMS_BY_NAME))}")
+    if not isinstance(entry, Mapping):
+        _fail(where, f"expected a table like {{ low = 1, high = 10 }} or {{}}, got {entry!r}")
+    for key in entry:
+        if key not in _PARAM_KEYS:
+            _fail(where, f"unknown key {key!r}{_did_you_mean(key, _PARAM_KEYS)}")
+    try:
+        return _param_from_entry(allowed, entry)
+    except _BadValue as exc:
+        _fail(where, str(exc))
+
+
+def _param_from_entry(allowed: TunableParam, entry: Mapping[str, Any]) -> ParamSpec:
+    is_int = _entry_flag(entry, "int", allowed.is_int)
+    if is_int != allowed.is_int:
+        kind = "an integer" if allowed.is_int else "not an integer"
+        raise _BadValue(f"int = {_describe(is_int)}, but the parameter is {kind}")
+    log = _entry_flag(entry, "log", allowed.log)
+    low = _entry_bound(entry, "low", allowed.low, is_int)
+    high = _entry_bound(entry, "high", allowed.high, is_int)
+    if low < allowed.low:
+        raise _BadValue(f"low {entry['low']} is below the allowed minimum {allowed.low}")
+    if high > allowed.high:
+        raise _BadValue(f"high {entry['high']} is above the allowed maximum {allowed.high}")
+    if low >= high:
+        raise _BadValue(f"low {low:g} must be below high {high:g}")
+    if log and low <= 0:
+        raise _BadValue(f"log = true needs low > 0, got low {low:g}")
+    return ParamSpec(name=allowed.name, low=low, high=high, log=log, is_int=is_int)
+
+
+def _entry_flag(entry: Mapping[str, Any], key: str, default: bool) -> bool:
+    if key not in entry:
+        return default
+    try:
+        return _boolean(entry[key])
+    except _BadValue as exc:
+        raise _BadValue(f"{key}: {exc}") from None
+
+
+def _entry_bound(entry: Mapping[str, Any], key: str, default: float, is_int: bool) -> float:
+    if key not in entry:
+        return float(default)
+    try:
+        return float(_as_integer(entry[key]) if is_int else _as_number(entry[key]))
+    except _BadValue as exc:
+        raise _BadValue(f"{key}: {exc}") from None
+
+
+# --------------------------------------------------------------------------- overrides
+
+
+def _as_raw(spec: StudySpec) -> dict[str, Any]:
+    """The spec as TOML-shaped data, so overrides go through the same checks as a file."""
+    raw: dict[str, Any] = {}
+    for section in _SECTION_CLASSES:
+        values = dataclasses.asdict(getattr(spec, section))
+        raw[section] = {key: _raw_value(value) for key, value in values.items()}
+    raw["benchmark"]["base_config"] = (
+        "default" if spec.benchmark.base_config is None else str(spec.benchmark.base_config)
+    )
+    if spec.sampler.seed is None:
+        del raw["sampler"]["seed"]
+    raw["search_space"] = {
+        param.name: {"low": param.low, "high": param.high, "log": param.log, "int": param.is_int}
+        for param in spec.search_space
+    }
+    return raw
+
+
+def _raw_value(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _apply_override(raw: dict[str, Any], option: str, value: Any, label: str) -> None:
+    if option not in OVERRIDES:
+        raise SpecError(
+            f"{label}: override {option!r}: unknown option{_did_you_mean(option, list(OVERRIDES))}"
+            f" (known: {', '.join(sorted(OVERRIDES))})"
+        )
+    section, key = OVERRIDES[option]
+    raw[section][key] = _override_value(option, value)
+
+
+def _lower_round_size(benchmark: dict[str, Any]) -> None:
+    """Keep ``round_size <= games_per_trial`` when only the games were overridden."""
+    try:
+        games = _as_integer(benchmark["games_per_trial"])
+    except _BadValue:
+        return  # the reader reports it, naming the option
+    benchmark["round_size"] = min(benchmark["round_size"], games)
+
+
+def _override_value(option: str, value: Any) -> Any:
+    """Paths from the command line are relative to where it runs, not to the spec file."""
+    here = Path.cwd()
+    if option == "base_config" and isinstance(value, str | Path) and str(value) != "default":
+        return _resolved(str(value), here)
+    if option == "opponents" and isinstance(value, list | tuple):
+        return [_absolute_if_config(name, here) for name in value]
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _absolute_if_config(name: Any, here: Path) -> Any:
+    from optuna_clank.arena.opponents import is_config_reference
+
+    if isinstance(name, str) and is_config_reference(name):
+        return _resolved(name, here)
+    return name
