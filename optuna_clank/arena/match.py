@@ -296,9 +296,9 @@ class _Recorder:
     def capture(self, state: BatchState, moves: torch.Tensor | None) -> None:
         if not self.games:
             return
-        ids_all = state.game_ids.tolist()
-        for row, game in enumerate(ids_all):
-            if game not in self.games:
+        running = state.running.tolist()
+        for row, game in enumerate(state.game_ids.tolist()):
+            if game not in self.games or not running[row]:
                 continue
             ids = _snake_ids(self.players, state.seat_player[row].tolist())
             frame = _api_board(state, row, ids)

@@ -64,7 +64,10 @@ TUNABLE_PARAMS: tuple[TunableParam, ...] = (
         help="enemy share of the free board that counts as cut off",
     ),
     TunableParam(
-        "trapping.trapped_ratio", 0.1, 0.9, help="enemy space/length that counts as trapped"
+        "trapping.trapped_ratio",
+        0.1,
+        0.9,
+        help="share of its four ways out a blocked enemy keeps, below which it is trapped",
     ),
     TunableParam(
         "food_weights.critical_health", 50.0, 800.0, log=True, help="food weight at health <= 20"
@@ -104,7 +107,7 @@ TUNABLE_PARAMS: tuple[TunableParam, ...] = (
         "late_game.caution_multiplier",
         1.0,
         2.0,
-        help="trap and head penalties scale late in the game",
+        help="trap, head-on, cutoff and wall penalties scale late in the game",
     ),
     TunableParam(
         "late_game.turn_threshold", 50, 300, is_int=True, help="turn at which the late game starts"

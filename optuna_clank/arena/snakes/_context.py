@@ -97,6 +97,16 @@ class SeatContext:
         return torch.where(self.enemy.unsqueeze(1), distance, FAR)
 
     @cached_property
+    def turns_to_meet(self) -> torch.Tensor:
+        """Int64 [n, 4, S]: turns until heads could meet after each move, both moving: ceil(d / 2).
+
+        Raw Manhattan distances are useless for this: every start square has an even x + y and
+        both heads move each turn, so the distance from a candidate cell to another head is
+        always odd, and a weight keyed on an even distance would never fire.
+        """
+        return (self.enemy_distance + 1) // 2
+
+    @cached_property
     def longer_enemy(self) -> torch.Tensor:
         """Bool [n, S]: live opponents at least as long as this snake."""
         return self.enemy & (self.enemy_length >= self.length.unsqueeze(1))

@@ -51,7 +51,8 @@ class HeuristicSnake(Player):
             turn >= p["late_game.turn_threshold"], p["late_game.caution_multiplier"], 1.0
         )
         space = c.space.to(torch.float32)
-        ratio = space / length
+        # Room to turn around: a pocket must hold about twice the body to be left again.
+        ratio = space / (2.0 * length)
 
         score = p["weights.space"] * space / grid.n_board_cells
         score = score - caution * _trap_penalty(ratio, p)
@@ -60,7 +61,7 @@ class HeuristicSnake(Player):
         score = score + p["weights.center_control"] * (
             1.0 - c.centre_distance / ((grid.width + grid.height - 2) / 2)
         )
-        score = score - p["weights.wall_penalty"] * c.on_edge.to(torch.float32)
+        score = score - caution * p["weights.wall_penalty"] * c.on_edge.to(torch.float32)
         score = (
             score - p["weights.cutoff"] * (2 - c.free_neighbours).clamp(min=0).to(torch.float32) / 2
         )
@@ -68,12 +69,19 @@ class HeuristicSnake(Player):
         score = score + self._trapping(c, view)
         straight = c.direction.unsqueeze(1) == torch.arange(4, device=score.device).unsqueeze(0)
         score = score + p["weights.straight_movement"] * straight.to(torch.float32)
+        score = score + self._press(c)
+        return torch.where(c.free, score, _FATAL)
+
+    def _press(self, c: SeatContext) -> torch.Tensor:
+        """Once longest (after a turn threshold), a steady pull toward the nearest shorter head,
+        squeezing its space; unlike pursuit it acts at any range."""
+        p = self._p
+        grid = c.view.grid
         longest = c.enemy.any(1) & ~c.longer_enemy.any(1)
         pressing = (longest & (c.turn >= p["tactics.aggressive_space_turn_threshold"])).unsqueeze(1)
-        score = score + torch.where(
-            pressing, p["tactics.aggressive_space_control_weight"] * space / grid.n_board_cells, 0.0
-        )
-        return torch.where(c.free, score, _FATAL)
+        prey = torch.where(c.shorter_enemy.unsqueeze(1), c.enemy_distance, FAR).amin(2)
+        closeness = (1.0 - prey.to(torch.float32) / (grid.width + grid.height)).clamp(min=0.0)
+        return torch.where(pressing, p["tactics.aggressive_space_control_weight"] * closeness, 0.0)
 
     def _head_to_head(self, c: SeatContext, caution: torch.Tensor) -> torch.Tensor:
         """Avoid cells a longer (or equal) head can enter; hunt where only shorter heads can."""
@@ -83,10 +91,13 @@ class HeuristicSnake(Player):
         prey = (adjacent & c.shorter_enemy.unsqueeze(1)).any(2).to(torch.float32)
         weight = p["weights.head_collision"]
         score = -caution * weight * threat + _HUNT_SHARE * weight * prey * (1.0 - threat)
-        # One step further out: a longer head could be next to this cell after its move.
-        relative = c.enemy_length.to(torch.float32) / c.length.to(torch.float32).unsqueeze(1)
-        near = ((c.enemy_distance == 2) & c.longer_enemy.unsqueeze(1)).to(torch.float32)
-        pressure = (near * relative.unsqueeze(1)).sum(2)
+        # One turn further out: a strictly longer head that could meet ours head-on next turn,
+        # weighted by how much longer it is (equal heads are the head_collision term's business).
+        own = c.length.to(torch.float32).unsqueeze(1)
+        excess = ((c.enemy_length.to(torch.float32) - own) / own).clamp(min=0.0, max=2.0)
+        bigger = c.enemy & (c.enemy_length > c.length.unsqueeze(1))
+        near = ((c.turns_to_meet == 2) & bigger.unsqueeze(1)).to(torch.float32)
+        pressure = (near * excess.unsqueeze(1)).sum(2)
         hungry = torch.where(c.health < _HUNGRY, 1.5, 1.0).unsqueeze(1)
         return score - p["tactics.predictive_avoidance_weight"] * pressure * hungry
 
@@ -127,41 +138,55 @@ class HeuristicSnake(Player):
             ),
         )
         pull = p["weights.food"] / 100.0 * band.unsqueeze(1) / (1.0 + distance)
-        trap = (distance == 0) & (space / (length + 1.0) < p["traps.food_trap_threshold"])
+        # Eating leaves the tail in place for a turn: the pocket must hold the grown snake
+        # with room to turn, so the food is a trap below threshold x twice the new length.
+        room = space / (2.0 * (length + 1.0))
+        trap = (distance == 0) & (room < p["traps.food_trap_threshold"])
         return pull - caution * p["traps.food_trap"] * trap.to(torch.float32)
 
     def _pursuit(self, c: SeatContext) -> torch.Tensor:
-        """Bonus for closing in on the nearest shorter head (distance 2..5)."""
+        """Bonus for closing in on the nearest shorter head, ``pursuit.distance_k`` when a
+        head-on meeting is k turns away (k = 2..5; one turn away is the hunt in _head_to_head)."""
         p = self._p
-        prey_distance = torch.where(c.shorter_enemy.unsqueeze(1), c.enemy_distance, FAR).amin(2)
+        prey_distance = torch.where(c.shorter_enemy.unsqueeze(1), c.turns_to_meet, FAR).amin(2)
         bonus = torch.zeros(prey_distance.shape, dtype=torch.float32, device=prey_distance.device)
         for distance in (2, 3, 4, 5):
             bonus = torch.where(prey_distance == distance, p[f"pursuit.distance_{distance}"], bonus)
         return bonus
 
     def _trapping(self, c: SeatContext, view: TurnView) -> torch.Tensor:
-        """Taking an escape cell from a shorter snake, more when it leaves it cut off or trapped."""
+        """Taking escape cells from shorter snakes, and closing in on one that is cut off.
+
+        A move onto a shorter head's escape cell earns ``trapping.weight`` x (a base share, plus
+        the escape space it takes vs the enemy's length, plus a full share when the enemy keeps
+        fewer than ``trapped_ratio`` of its four ways out). A shorter snake confined to less
+        than ``space_cutoff_threshold`` of the free board draws us closer (half a share).
+        """
         p = self._p
         grid = view.grid
         games = c.seats.games.view(-1, 1, 1)
-        escapes = (c.enemy_head.unsqueeze(2) + grid.move_offsets.view(1, 1, 4)).clamp(
-            0, grid.n_cells - 1
-        )  # [n,S,4]
+        offsets = grid.move_offsets.view(1, 1, 4)
+        escapes = (c.enemy_head.unsqueeze(2) + offsets).clamp(0, grid.n_cells - 1)  # [n, S, 4]
         escape_space = view.space[games, escapes].to(torch.float32)  # 0 where blocked
         taken = c.cells.view(-1, 4, 1, 1) == escapes.unsqueeze(1)  # [n, 4 moves, S, 4 escapes]
         blocks = taken.any(3) & c.shorter_enemy.unsqueeze(1)  # [n, 4, S]
         left = torch.where(taken, 0.0, escape_space.unsqueeze(1)).amax(3)  # best escape left
-        before = escape_space.amax(2).unsqueeze(1)
-        free_cells = view.free_cells[c.seats.games].to(torch.float32).view(-1, 1, 1).clamp(min=1.0)
+        before = escape_space.amax(2)  # [n, S]
+        exits_left = ((escape_space > 0).unsqueeze(1) & ~taken).sum(3).to(torch.float32)
         enemy_length = c.enemy_length.to(torch.float32).unsqueeze(1)
-        cut_off = left / free_cells < p["trapping.space_cutoff_threshold"]
-        trapped = left / enemy_length < p["trapping.trapped_ratio"]
-        gain = (
-            (before - left) / free_cells
-            + 0.5 * cut_off.to(torch.float32)
-            + trapped.to(torch.float32)
-        )
-        return p["trapping.weight"] * (gain * blocks.to(torch.float32)).sum(2)
+        trapped = exits_left / 4.0 < p["trapping.trapped_ratio"]
+        lost = ((before.unsqueeze(1) - left) / enemy_length).clamp(max=1.0)
+        gain = (0.25 + lost + trapped.to(torch.float32)) * blocks.to(torch.float32)
+
+        free_cells = view.free_cells[c.seats.games].to(torch.float32).view(-1, 1).clamp(min=1.0)
+        cut_off = c.shorter_enemy & (before / free_cells < p["trapping.space_cutoff_threshold"])
+        here = grid.cell_x[c.head].unsqueeze(1), grid.cell_y[c.head].unsqueeze(1)
+        now = (here[0] - grid.cell_x[c.enemy_head]).abs() + (
+            here[1] - grid.cell_y[c.enemy_head]
+        ).abs()
+        closer = c.enemy_distance < now.unsqueeze(1)  # [n, 4, S]
+        gain = gain + 0.5 * (closer & cut_off.unsqueeze(1)).to(torch.float32)
+        return p["trapping.weight"] * gain.sum(2)
 
 
 def _trap_penalty(ratio: torch.Tensor, p: Mapping[str, Any]) -> torch.Tensor:

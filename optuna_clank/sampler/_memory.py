@@ -1,0 +1,348 @@
+"""What the study's history says: where it has been, what was changed, and whether it moves.
+
+The storage is the sampler's only memory, so every worker, machine and earlier run shares it.
+Each trial carries its provenance as user attributes (written by the sampler); this module
+reads them back into the three things a proposal needs: the points already taken (for the
+anti-repeat check, including proposals of trials still running), a summary of recent changes
+and their gains (for the LLM prompt), and the trend of the study with a stagnation flag.
+
+Multi-objective studies are ranked by their first objective only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from optuna.study import StudyDirection
+from optuna.trial import TrialState
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from optuna.study import Study
+    from optuna.trial import FrozenTrial
+
+    from optuna_clank.sampler._codec import ParamCodec
+
+__all__ = [
+    "BASE_TRIAL_KEY",
+    "CHANGED_PARAMS_KEY",
+    "LLM_MODELS_KEY",
+    "LLM_RATIONALE_KEY",
+    "NN_PATTERNS_KEY",
+    "PROPOSAL_KEY",
+    "PROPOSAL_SOURCE_KEY",
+    "PROVENANCE_KEYS",
+    "REJECTED_PROPOSALS_KEY",
+    "History",
+    "changed_names",
+    "nearest_distance",
+    "read_history",
+]
+
+PROPOSAL_SOURCE_KEY = "proposal_source"
+"""User attribute: "tpe", "patterns", "llm" or "patterns+llm"."""
+
+CHANGED_PARAMS_KEY = "changed_params"
+"""User attribute: names of the parameters that differ from the base (tpe: from the best)."""
+
+BASE_TRIAL_KEY = "base_trial"
+"""User attribute: number of the trial the proposal started from, or None."""
+
+LLM_RATIONALE_KEY = "llm_rationale"
+"""User attribute: the LLM's rationale for its changes ("" if none)."""
+
+LLM_MODELS_KEY = "llm_models"
+"""User attribute: the models whose answers were used."""
+
+NN_PATTERNS_KEY = "nn_patterns"
+"""User attribute: the winning-pattern text sent to the LLM ("" if none)."""
+
+REJECTED_PROPOSALS_KEY = "rejected_proposals"
+"""User attribute: proposals rejected as repeats before this one was accepted."""
+
+PROVENANCE_KEYS = (
+    PROPOSAL_SOURCE_KEY,
+    CHANGED_PARAMS_KEY,
+    BASE_TRIAL_KEY,
+    LLM_RATIONALE_KEY,
+    LLM_MODELS_KEY,
+    NN_PATTERNS_KEY,
+    REJECTED_PROPOSALS_KEY,
+)
+
+PROPOSAL_KEY = "clank:proposal"
+"""System attribute: the parameters a running trial is about to get, visible to other workers
+before the objective has suggested them (like TPE's constant-liar attribute)."""
+
+CHANGE_TOLERANCE = 0.01
+"""A parameter counts as changed when it moved more than this share of its (log) range."""
+
+HISTORY_STATES = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
+
+_FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+_CHANGE_WINDOW = 30
+_MAX_SUMMARY_PARAMS = 12
+_TREND_WINDOW = 10
+_STAGNATION_TRIALS = 15
+
+
+@dataclass(frozen=True)
+class History:
+    """One fresh read of the study: trials, scores and the best trial.
+
+    ``scores`` are "higher is better" (the first objective, negated when minimised) of the
+    ``complete`` trials that have a finite value and every parameter of the codec, in the
+    same order as ``vectors``.
+    """
+
+    trials: tuple[FrozenTrial, ...]
+    complete: tuple[FrozenTrial, ...]
+    vectors: np.ndarray
+    scores: np.ndarray
+    sign: float
+    by_number: Mapping[int, FrozenTrial] = field(repr=False)
+
+    @property
+    def best(self) -> FrozenTrial | None:
+        """The complete trial with the highest score (the earliest on ties)."""
+        if len(self.scores) == 0:
+            return None
+        return self.complete[int(np.argmax(self.scores))]
+
+    @property
+    def best_vector(self) -> np.ndarray | None:
+        if len(self.scores) == 0:
+            return None
+        return self.vectors[int(np.argmax(self.scores))]
+
+    @property
+    def finished(self) -> list[FrozenTrial]:
+        """COMPLETE and PRUNED trials in the order they finished."""
+        done = [t for t in self.trials if t.state in _FINISHED]
+        return sorted(done, key=lambda t: (t.datetime_complete is None, t.datetime_complete))
+
+    def score(self, trial: FrozenTrial) -> float | None:
+        """The trial's score (higher is better), or None without a finite first value."""
+        if trial.state != TrialState.COMPLETE or not trial.values:
+            return None
+        value = float(trial.values[0])
+        return self.sign * value if math.isfinite(value) else None
+
+    def points(self, codec: ParamCodec, *, exclude: int) -> list[np.ndarray]:
+        """Points already taken in [0, 1]^d, NaN where a trial lacks a parameter.
+
+        Finished trials count with their parameters; running trials with the proposal
+        they published (parameters not yet suggested are in it) or, failing that, with
+        their parameters once all of them are set. Trial number ``exclude`` is left out.
+        """
+        taken: list[np.ndarray] = []
+        for trial in self.trials:
+            if trial.number == exclude:
+                continue
+            if trial.state == TrialState.RUNNING:
+                proposal = trial.system_attrs.get(PROPOSAL_KEY)
+                if isinstance(proposal, dict):
+                    taken.append(codec.encode_partial(proposal))
+                elif all(name in trial.params for name in codec.names):
+                    taken.append(codec.encode(trial.params))
+            else:
+                point = codec.encode_partial(trial.params)
+                if not np.all(np.isnan(point)):
+                    taken.append(point)
+        return taken
+
+    def change_summary(self) -> str:
+        """Recently changed parameters with counts, directions and mean gains, for the prompt.
+
+        Over the last ~30 finished trials not proposed by TPE: the gain of a trial is its
+        value minus its base trial's value (in the study's direction; x100 "points" when
+        every value lies in [0, 1]), averaged per changed parameter. For example
+        ``recently changed: weights.space (3x, up 2/down 1, no gain)``.
+        """
+        scale, unit = self._gain_unit()
+        stats: dict[str, _ChangeStats] = defaultdict(_ChangeStats)
+        recent = [t for t in self.finished if _source(t) not in (None, "tpe")]
+        for rank, trial in enumerate(recent[-_CHANGE_WINDOW:]):
+            base = self.by_number.get(_base_number(trial))
+            score, base_score = self.score(trial), None if base is None else self.score(base)
+            gain = None if score is None or base_score is None else (score - base_score) * scale
+            for name in _changed(trial):
+                old = None if base is None else base.params.get(name)
+                stats[name].add(trial, trial.params.get(name), old, gain, rank)
+        if not stats:
+            return ""
+        ordered = sorted(stats.items(), key=lambda kv: (-kv[1].count, -kv[1].last_rank))
+        parts = [entry.text(name, unit) for name, entry in ordered[:_MAX_SUMMARY_PARAMS]]
+        return "recently changed: " + ", ".join(parts)
+
+    def trend(self) -> tuple[str, bool]:
+        """A one-line trend of the completed values and whether the study stagnates.
+
+        Stagnating: the best value was not improved in the last ~15 finished trials.
+        """
+        finished = self.finished
+        values = [(t, self.score(t)) for t in finished]
+        scored = [(t, s) for t, s in values if s is not None]
+        if not scored:
+            return "no completed trial yet", False
+        best_index = max(range(len(values)), key=lambda i: _rank_key(values[i][1], i))
+        best_trial, best_score = values[best_index]
+        since = len(values) - 1 - best_index
+        raw = [self.sign * s for _, s in scored]
+        recent = raw[-_TREND_WINDOW:]
+        before = raw[-2 * _TREND_WINDOW : -_TREND_WINDOW]
+        text = f"mean of the last {len(recent)} completed: {_fmt(float(np.mean(recent)))}"
+        if before:
+            text += f" (the {len(before)} before: {_fmt(float(np.mean(before)))})"
+        assert best_score is not None
+        text += (
+            f"; best {_fmt(self.sign * best_score)} at trial #{best_trial.number}, "
+            f"{since} finished trials ago"
+        )
+        return text, since >= _STAGNATION_TRIALS
+
+    def _gain_unit(self) -> tuple[float, str]:
+        """Points (x100) for scores in [0, 1] such as win rates, else the raw unit."""
+        raw = [self.sign * s for s in self.scores]
+        if raw and all(0.0 <= v <= 1.0 for v in raw):
+            return 100.0, " points"
+        return 1.0, ""
+
+
+@dataclass
+class _ChangeStats:
+    """How often one parameter was changed, in which direction, and with what gain."""
+
+    count: int = 0
+    up: int = 0
+    down: int = 0
+    pruned: int = 0
+    gains: list[float] = field(default_factory=list)
+    last_rank: int = -1
+
+    def add(self, trial: FrozenTrial, new: Any, old: Any, gain: float | None, rank: int) -> None:
+        """Count one trial that changed the parameter from ``old`` to ``new``."""
+        self.count += 1
+        self.last_rank = rank
+        self.pruned += trial.state == TrialState.PRUNED
+        if gain is not None:
+            self.gains.append(gain)
+        if isinstance(new, int | float) and isinstance(old, int | float):
+            self.up += new > old
+            self.down += new < old
+
+    def text(self, name: str, unit: str) -> str:
+        parts = [f"{self.count}x"]
+        if self.up or self.down:
+            parts.append(f"up {self.up}/down {self.down}")
+        if self.gains:
+            mean = float(np.mean(self.gains))
+            parts.append(f"+{mean:.1f}{unit}" if mean > 0 else _no_gain(mean, unit))
+        elif not self.pruned:
+            parts.append("gain unknown")
+        if self.pruned:
+            parts.append(f"{self.pruned} pruned")
+        return f"{name} ({', '.join(parts)})"
+
+
+def _no_gain(mean: float, unit: str) -> str:
+    return "no gain" if mean > -0.05 else f"no gain ({mean:.1f}{unit})"
+
+
+def _rank_key(score: float | None, index: int) -> tuple[float, int]:
+    """Best score first; the earliest trial wins ties, so a repeat is not an improvement."""
+    return (-math.inf if score is None else score, -index)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def _source(trial: FrozenTrial) -> str | None:
+    value = trial.user_attrs.get(PROPOSAL_SOURCE_KEY)
+    return value if isinstance(value, str) else None
+
+
+def _base_number(trial: FrozenTrial) -> int:
+    value = trial.user_attrs.get(BASE_TRIAL_KEY)
+    return value if isinstance(value, int) and not isinstance(value, bool) else -1
+
+
+def _changed(trial: FrozenTrial) -> list[str]:
+    value = trial.user_attrs.get(CHANGED_PARAMS_KEY)
+    if not isinstance(value, list):
+        return []
+    return [name for name in value if isinstance(name, str)]
+
+
+def read_history(study: Study, codec: ParamCodec) -> History:
+    """Read the study's COMPLETE, PRUNED and RUNNING trials fresh from the storage.
+
+    ``study.get_trials`` bypasses the per-trial cache Optuna keeps while sampling, and the
+    cached RDB storage re-reads unfinished trials every time, so other processes' running
+    trials and their published proposals are included.
+    """
+    trials = tuple(study.get_trials(deepcopy=False, states=HISTORY_STATES))
+    sign = -1.0 if study.directions[0] == StudyDirection.MINIMIZE else 1.0
+    complete: list[FrozenTrial] = []
+    scores: list[float] = []
+    for trial in trials:
+        if trial.state != TrialState.COMPLETE or not trial.values:
+            continue
+        value = float(trial.values[0])
+        if math.isfinite(value) and all(name in trial.params for name in codec.names):
+            complete.append(trial)
+            scores.append(sign * value)
+    vectors = (
+        np.array([codec.encode(t.params) for t in complete])
+        if complete
+        else np.empty((0, len(codec)))
+    )
+    return History(
+        trials=trials,
+        complete=tuple(complete),
+        vectors=vectors,
+        scores=np.array(scores, dtype=float),
+        sign=sign,
+        by_number={t.number: t for t in trials},
+    )
+
+
+def nearest_distance(vector: np.ndarray, points: Sequence[np.ndarray]) -> float:
+    """Smallest normalised distance from ``vector`` to ``points`` (inf when there are none).
+
+    The distance is Euclidean over the dimensions both points have, divided by the square
+    root of their number, so it lies in [0, 1] whatever the dimension.
+    """
+    best = math.inf
+    for point in points:
+        mask = ~np.isnan(point)
+        n = int(mask.sum())
+        if n == 0:
+            continue
+        distance = float(np.linalg.norm(vector[mask] - point[mask])) / math.sqrt(n)
+        best = min(best, distance)
+    return best
+
+
+def changed_names(
+    codec: ParamCodec, params: Mapping[str, Any], base: Mapping[str, Any] | None
+) -> list[str]:
+    """Names whose value moved more than :data:`CHANGE_TOLERANCE` of their range from ``base``.
+
+    The tolerance keeps float noise (e.g. a decoder's reconstruction error) from counting as a
+    change; a one-step move of an integer with a small range still counts.
+    """
+    if base is None:
+        return []
+    new, old = codec.encode_partial(params), codec.encode_partial(base)
+    return [
+        name
+        for name, a, b in zip(codec.names, new, old, strict=True)
+        if not math.isnan(a) and (math.isnan(b) or abs(a - b) > CHANGE_TOLERANCE)
+    ]

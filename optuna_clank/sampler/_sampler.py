@@ -1,0 +1,717 @@
+"""ClankSampler: autoencoder candidates, LLM deltas and an anti-repeat memory on top of TPE.
+
+Every trial gets one proposal. During the startup trials, for a random share of the trials,
+and whenever nothing better is available it comes from the fallback sampler (TPE). Otherwise a
+pattern network trained on the best trials decodes a candidate near the winners (or, with
+the network off, the best trial is the base), an LLM may move a few parameters of it, and
+the result is refused if it lies too close to any trial the study already ran or is running.
+The study's storage is the only memory: provenance is written to each trial's user attributes,
+running trials publish their proposal, and everything is read back fresh, so any number of
+threads, processes and machines sharing the storage cooperate.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from optuna.samplers import BaseSampler, TPESampler
+from optuna.search_space import IntersectionSearchSpace
+
+from optuna_clank.sampler._codec import ParamCodec, is_numeric
+from optuna_clank.sampler._llm import LLMAdvisor, PromptContext
+from optuna_clank.sampler._memory import (
+    BASE_TRIAL_KEY,
+    CHANGED_PARAMS_KEY,
+    LLM_MODELS_KEY,
+    LLM_RATIONALE_KEY,
+    NN_PATTERNS_KEY,
+    PROPOSAL_KEY,
+    PROPOSAL_SOURCE_KEY,
+    REJECTED_PROPOSALS_KEY,
+    changed_names,
+    nearest_distance,
+    read_history,
+)
+from optuna_clank.sampler._patterns import PatternModel
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from optuna.distributions import BaseDistribution
+    from optuna.study import Study
+    from optuna.trial import FrozenTrial, TrialState
+
+    from optuna_clank.sampler._llm import Advice, Change
+    from optuna_clank.sampler._memory import History
+
+__all__ = [
+    "SOURCE_LLM",
+    "SOURCE_PATTERNS",
+    "SOURCE_PATTERNS_LLM",
+    "SOURCE_TPE",
+    "ClankSampler",
+]
+
+_LOG = logging.getLogger("optuna_clank.sampler")
+
+SOURCE_TPE = "tpe"
+SOURCE_PATTERNS = "patterns"
+SOURCE_LLM = "llm"
+SOURCE_PATTERNS_LLM = "patterns+llm"
+
+WIN_RATE_CI_KEY = "win_rate_ci"
+"""User attribute the runner sets on a trial: [low, high] interval of its win rate."""
+
+_MIN_NET_TRIALS = 5
+"""Completed trials the pattern network needs (its minimum number of winners)."""
+
+_FIRST_EPOCHS = 200
+_REFIT_EPOCHS = 50
+"""Warm-started refits after new trials need only a few epochs."""
+
+_LATENT_NOISE = 0.3
+"""Latent noise of a first proposal, in units of the winners' latent spread."""
+
+_PERTURBATION = 1.5
+"""Re-proposals add Gaussian noise of this many ``min_distance`` per dimension, doubling."""
+
+_STEP = 0.05
+"""Gaussian step (share of each range) added to a decoded candidate.
+
+The decoder keeps candidates among the winners, which alone never leaves their hull; a small
+step lets the search move past them. On an 8-parameter quadratic (40 trials, 20 seeds)
+the best value beat random sampling's in 16 of 20 seeds without the step and 17 with it, and
+beat TPE's in 9 instead of 4.
+"""
+
+_MIN_PERTURBATION = 0.01
+_PATTERN_TOP_K = 10
+_MAX_PATTERNS = 6
+_RECENT_TRIALS = 10
+"""Finished trials handed to the ``context`` callable (e.g. for the death-cause summary)."""
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """What a clank proposal starts from, before anti-repeat variants are made of it."""
+
+    use_net: bool
+    base_params: dict[str, Any]
+    base_vector: np.ndarray
+    base_trial: int | None
+    changes: tuple[Change, ...] = ()
+    rationale: str = ""
+    models: tuple[str, ...] = ()
+    patterns: str = ""
+
+
+@dataclass(frozen=True)
+class _Proposal:
+    """One accepted proposal and its provenance (``changed`` None: known after the trial)."""
+
+    source: str
+    params: dict[str, Any]
+    base_trial: int | None
+    changed: list[str] | None
+    rationale: str = ""
+    models: tuple[str, ...] = ()
+    patterns: str = ""
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """Kept between sample_relative and after_trial of one trial, in this process only."""
+
+    codec: ParamCodec | None
+    best_params: dict[str, Any] | None
+
+
+class ClankSampler(BaseSampler):
+    """Pattern-network candidates with LLM deltas, refusing to repeat what the study tried.
+
+    Numeric (float and int) parameters go through the clank path; any other parameter, the
+    startup trials and a ``fallback_share`` of the later trials are left to ``fallback``
+    (multivariate TPE by default). Each trial records where its proposal came from in user
+    attributes (see :data:`PROVENANCE_KEYS`), so any study gets them without help from the
+    objective. Multi-objective studies are ranked by their first objective.
+
+    The LLM is optional: without ``llm_models`` (or without the keys they need) the sampler
+    runs on the network and TPE alone; LLM failures are counted, never raised.
+
+    Example:
+
+        .. code::
+
+            import optuna
+            from optuna_clank.sampler import ClankSampler
+
+            sampler = ClankSampler(llm_models=["anthropic/claude-sonnet-4-5"], seed=0)
+            study = optuna.create_study(direction="maximize", sampler=sampler)
+            study.optimize(objective, n_trials=100)
+            study.trials[-1].user_attrs["proposal_source"]  # e.g. "patterns+llm"
+
+    Args:
+        search_space: The study's static search space; inferred from completed trials (like
+            Optuna's ``IntersectionSearchSpace``) when None.
+        llm_models: litellm model names to ask; several models vote.
+        llm_api_base: Base URL of an OpenAI-compatible server (skips the API-key check).
+        llm_timeout: Seconds per LLM request.
+        use_neural_net: Propose from the pattern network; otherwise start from the best trial.
+        n_startup_trials: Completed trials before anything but the fallback proposes.
+        fallback_share: Share of the later trials proposed by the fallback (exploration).
+        min_distance: Normalised distance (Euclidean in [0, 1]^d over sqrt(d)) a proposal
+            must keep from every complete, pruned or running trial.
+        max_rejections: Re-proposals, with growing exploration, before the fallback.
+        top_quantile: Share of the completed trials the network trains on (at least 5).
+        task: What is tuned, for the LLM prompt.
+        context: Called with the ~10 most recently finished trials; its text goes into the
+            prompt (the runner reports death causes).
+        fallback: The sampler for startup, fallback and non-numeric parameters.
+        seed: Seed for this sampler's generator, its network and the default fallback.
+        llm_mock_response: Fixed answer returned by litellm's mock instead of calling a model.
+    """
+
+    def __init__(
+        self,
+        *,
+        search_space: Mapping[str, BaseDistribution] | None = None,
+        llm_models: Sequence[str] = (),
+        llm_api_base: str | None = None,
+        llm_timeout: float = 60.0,
+        use_neural_net: bool = True,
+        n_startup_trials: int = 10,
+        fallback_share: float = 0.2,
+        min_distance: float = 0.02,
+        max_rejections: int = 4,
+        top_quantile: float = 0.25,
+        task: str = "",
+        context: Callable[[Sequence[FrozenTrial]], str] | None = None,
+        fallback: BaseSampler | None = None,
+        seed: int | None = None,
+        llm_mock_response: str | None = None,
+    ) -> None:
+        if isinstance(llm_models, str):
+            raise TypeError("llm_models must be a sequence of model names, not one string")
+        _check_range("fallback_share", fallback_share, 0.0, 1.0)
+        _check_range("top_quantile", top_quantile, 0.0, 1.0, low_open=True)
+        if n_startup_trials < 0 or max_rejections < 0:
+            raise ValueError("n_startup_trials and max_rejections must be non-negative")
+        if not min_distance >= 0.0:
+            raise ValueError(f"min_distance must be non-negative, got {min_distance}")
+        if not llm_timeout > 0.0:
+            raise ValueError(f"llm_timeout must be positive, got {llm_timeout}")
+        self._search_space = None if search_space is None else dict(search_space)
+        self._llm_models = tuple(llm_models)
+        self._llm_api_base = llm_api_base
+        self._llm_timeout = float(llm_timeout)
+        self._llm_mock_response = llm_mock_response
+        self._use_neural_net = use_neural_net
+        self._n_startup_trials = n_startup_trials
+        self._fallback_share = float(fallback_share)
+        self._min_distance = float(min_distance)
+        self._max_rejections = max_rejections
+        self._top_quantile = float(top_quantile)
+        self._task = task
+        self._context = context
+        self._fallback = fallback or TPESampler(
+            multivariate=True,
+            constant_liar=True,
+            n_startup_trials=n_startup_trials,
+            seed=seed,
+        )
+        self._rng = np.random.default_rng(seed)
+        # One lock for the generator, the network, the caches and the counters. It is never
+        # held during an LLM call or a storage access.
+        self._lock = threading.Lock()
+        self._intersection = IntersectionSearchSpace(include_pruned=True)
+        self._intersection_lock = threading.Lock()  # reads the storage: not self._lock
+        self._codec: ParamCodec | None = None
+        self._model: PatternModel | None = None
+        self._model_codec: ParamCodec | None = None
+        self._fitted_n = 0
+        self._pending: dict[int, _Pending] = {}
+        self._n_rejections = 0
+        self._n_llm_calls = 0
+        self._n_llm_failures = 0
+        self._llm_setup_lock = threading.Lock()
+        self._llm_ready = not self._llm_models
+        self._advisor: LLMAdvisor | None = None
+        if not self._llm_models:
+            _LOG.info(
+                "ClankSampler runs without an LLM (no llm_models given): proposals come "
+                "from %s and the fallback sampler",
+                "the pattern network" if use_neural_net else "the fallback only,",
+            )
+
+    # ------------------------------------------------------------------ counters
+
+    @property
+    def rejections(self) -> int:
+        """Proposals refused as repeats so far (by this instance)."""
+        with self._lock:
+            return self._n_rejections
+
+    @property
+    def llm_calls(self) -> int:
+        """Rounds in which the LLM was asked."""
+        with self._lock:
+            return self._n_llm_calls
+
+    @property
+    def llm_failures(self) -> int:
+        """Rounds in which the LLM failed or gave no usable change."""
+        with self._lock:
+            return self._n_llm_failures
+
+    # ------------------------------------------------------------------ BaseSampler
+
+    def reseed_rng(self) -> None:
+        """Reseed this sampler's generator and the fallback's."""
+        with self._lock:
+            self._rng = np.random.default_rng()
+        self._fallback.reseed_rng()
+
+    def before_trial(self, study: Study, trial: FrozenTrial) -> None:
+        self._fallback.before_trial(study, trial)
+
+    def infer_relative_search_space(
+        self, study: Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        if self._search_space is not None:
+            space = self._search_space
+        else:
+            with self._intersection_lock:
+                space = self._intersection.calculate(study)
+        return {name: d for name, d in space.items() if not d.single()}
+
+    def sample_relative(
+        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        numeric = {name: d for name, d in search_space.items() if is_numeric(d)}
+        if not numeric:
+            params = self._fallback.sample_relative(study, trial, search_space)
+            self._publish(
+                study, trial, _Proposal(SOURCE_TPE, {}, None, None), 0, codec=None, best_params=None
+            )
+            return params
+        codec = self._codec_for(numeric)
+        history = read_history(study, codec)
+        proposal, rejected = None, 0
+        if self._wants_clank(history):
+            proposal, rejected = self._propose_clank(study, trial, codec, history)
+        if proposal is None:
+            params, proposal, fallback_rejected = self._propose_fallback(
+                study, trial, search_space, codec, history
+            )
+            rejected += fallback_rejected
+        else:
+            params = dict(proposal.params)
+        best = history.best
+        self._publish(
+            study, trial, proposal, rejected, codec=codec, best_params=best.params if best else None
+        )
+        return params
+
+    def sample_independent(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        return self._fallback.sample_independent(study, trial, param_name, param_distribution)
+
+    def after_trial(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
+    ) -> None:
+        with self._lock:
+            pending = self._pending.pop(trial._trial_id, None)
+        if pending is None and PROPOSAL_SOURCE_KEY not in trial.user_attrs:
+            pending = self._pending_for_unsampled(study, trial)
+        if pending is not None and pending.codec is not None:
+            changed = changed_names(pending.codec, trial.params, pending.best_params)
+            study._storage.set_trial_user_attr(trial._trial_id, CHANGED_PARAMS_KEY, changed)
+        self._fallback.after_trial(study, trial, state, values)
+
+    # ------------------------------------------------------------------ decision
+
+    def _wants_clank(self, history: History) -> bool:
+        """Whether this trial gets a clank proposal rather than the fallback's."""
+        n_complete = len(history.complete)
+        if n_complete == 0 or n_complete < self._n_startup_trials:
+            return False
+        with self._lock:
+            draw = self._rng.random()
+        if draw < self._fallback_share:
+            return False
+        return self._net_ready(n_complete) or self._llm_advisor() is not None
+
+    def _net_ready(self, n_complete: int) -> bool:
+        return self._use_neural_net and n_complete >= _MIN_NET_TRIALS
+
+    def _propose_clank(
+        self, study: Study, trial: FrozenTrial, codec: ParamCodec, history: History
+    ) -> tuple[_Proposal | None, int]:
+        """A clank proposal that no other trial is near, or None after max_rejections."""
+        draft = self._draft(codec, history)
+        if draft is None:
+            return None, 0
+        rejected = 0
+        for attempt in range(self._max_rejections + 1):
+            proposal = self._variant(draft, codec, history, attempt)
+            if self._claim(study, trial, codec, proposal.params):
+                return proposal, rejected
+            rejected += 1
+            self._count_rejection()
+        return None, rejected
+
+    def _propose_fallback(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        search_space: dict[str, BaseDistribution],
+        codec: ParamCodec,
+        history: History,
+    ) -> tuple[dict[str, Any], _Proposal, int]:
+        """The fallback's relative sample, replaced by a random point if it is a repeat."""
+        params = dict(self._fallback.sample_relative(study, trial, search_space))
+        numeric = {name: params[name] for name in codec.names if name in params}
+        if len(numeric) < len(codec):
+            # Startup (or a fallback without relative sampling): the parameters come from
+            # sample_independent later, and what changed is known only after the trial.
+            return params, _Proposal(SOURCE_TPE, numeric, None, None), 0
+        rejected = 0
+        if not self._claim(study, trial, codec, numeric):
+            rejected = 1
+            self._count_rejection()
+            with self._lock:
+                point = self._rng.random(len(codec))
+            numeric = codec.decode(point)
+            params.update(numeric)
+            self._publish_point(study, trial, numeric)
+        best = history.best
+        changed = changed_names(codec, numeric, best.params if best else None)
+        return params, _Proposal(SOURCE_TPE, numeric, None, changed), rejected
+
+    # ------------------------------------------------------------------ clank proposals
+
+    def _draft(self, codec: ParamCodec, history: History) -> _Draft | None:
+        """The base candidate and the LLM's changes to it (None: nothing to propose)."""
+        use_net = self._net_ready(len(history.complete))
+        advisor = self._llm_advisor()
+        best = history.best
+        assert best is not None and history.best_vector is not None
+        patterns = ""
+        if use_net:
+            with self._lock:
+                model = self._fitted_model(codec, history)
+                vector = model.propose(1, noise=_LATENT_NOISE, rng=self._rng)[0]
+                vector = np.clip(vector + self._rng.normal(0.0, _STEP, len(vector)), 0.0, 1.0)
+                if advisor is not None:
+                    patterns = _pattern_text(model, codec, history)
+            base_params = codec.decode(vector)
+            base_trial = _nearest_top_trial(history, vector, self._top_quantile)
+        else:
+            vector = history.best_vector.copy()
+            base_params = {name: best.params[name] for name in codec.names}
+            base_trial = best.number
+        draft = _Draft(use_net, base_params, vector, base_trial)
+        if advisor is None:
+            return draft if use_net else None
+        advice = self._ask(advisor, codec, history, base_params, patterns)
+        if advice is None or not advice.changes:
+            return draft if use_net else None
+        return _Draft(
+            use_net,
+            base_params,
+            vector,
+            base_trial,
+            changes=advice.changes,
+            rationale=advice.rationale,
+            models=advice.models,
+            patterns=patterns,
+        )
+
+    def _variant(
+        self, draft: _Draft, codec: ParamCodec, history: History, attempt: int
+    ) -> _Proposal:
+        """The draft itself (attempt 0) or a re-proposal with more exploration each time.
+
+        Re-proposals decode with larger latent noise (network) and add Gaussian noise that
+        doubles with each attempt; the LLM's changes are applied again on top, unchanged.
+        """
+        if attempt == 0:
+            params = dict(draft.base_params)
+            vector = draft.base_vector
+        else:
+            sigma = max(self._min_distance, _MIN_PERTURBATION) * _PERTURBATION
+            sigma *= 2.0 ** (attempt - 1)
+            with self._lock:
+                if draft.use_net and self._model is not None:
+                    noise = _LATENT_NOISE * (1 + attempt)
+                    vector = self._model.propose(1, noise=noise, rng=self._rng)[0]
+                else:
+                    vector = draft.base_vector
+                vector = np.clip(vector + self._rng.normal(0.0, sigma, len(vector)), 0.0, 1.0)
+            params = codec.decode(vector)
+        for change in draft.changes:
+            params[change.param] = codec.snap(change.param, change.target)
+        if draft.use_net:
+            base_trial = _nearest_top_trial(history, vector, self._top_quantile)
+            source = SOURCE_PATTERNS_LLM if draft.changes else SOURCE_PATTERNS
+        else:
+            base_trial = draft.base_trial
+            source = SOURCE_LLM
+        base = history.by_number.get(base_trial) if base_trial is not None else None
+        return _Proposal(
+            source,
+            params,
+            base_trial,
+            changed_names(codec, params, base.params if base else None),
+            rationale=draft.rationale if draft.changes else "",
+            models=draft.models if draft.changes else (),
+            patterns=draft.patterns if draft.changes else "",
+        )
+
+    def _fitted_model(self, codec: ParamCodec, history: History) -> PatternModel:
+        """The pattern network, refitted (warm) when the number of completed trials changed.
+
+        Call with ``self._lock`` held.
+        """
+        if self._model is None or self._model_codec is not codec:
+            seed = int(self._rng.integers(2**31))
+            self._model = PatternModel(len(codec), seed=seed)
+            self._model_codec = codec
+            self._fitted_n = 0
+        n_complete = len(history.complete)
+        if n_complete != self._fitted_n:
+            epochs = _FIRST_EPOCHS if self._fitted_n == 0 else _REFIT_EPOCHS
+            self._model.fit(
+                history.vectors, history.scores, top_quantile=self._top_quantile, epochs=epochs
+            )
+            self._fitted_n = n_complete
+        return self._model
+
+    # ------------------------------------------------------------------ LLM
+
+    def _llm_advisor(self) -> LLMAdvisor | None:
+        """The advisor for the usable models, set up on first use (this imports litellm)."""
+        if self._llm_ready:
+            return self._advisor
+        with self._llm_setup_lock:
+            if not self._llm_ready:
+                self._advisor = self._make_advisor()
+                self._llm_ready = True
+        return self._advisor
+
+    def _make_advisor(self) -> LLMAdvisor | None:
+        """An advisor for the models whose environment is set up; one WARNING for the rest."""
+        kwargs: dict[str, Any] = {
+            "api_base": self._llm_api_base,
+            "timeout": self._llm_timeout,
+            "mock_response": self._llm_mock_response,
+        }
+        if self._llm_api_base is not None:
+            return LLMAdvisor(models=self._llm_models, **kwargs)
+        usable: list[str] = []
+        problems: list[str] = []
+        for model in self._llm_models:
+            found = LLMAdvisor(models=[model], **kwargs).environment_problems()
+            if found:
+                problems.extend(found)
+            else:
+                usable.append(model)
+        if problems and usable:
+            _LOG.warning(
+                "ClankSampler leaves out LLM models whose environment is not set up (%s); "
+                "asking %s",
+                "; ".join(problems),
+                ", ".join(usable),
+            )
+        elif problems:
+            _LOG.warning(
+                "ClankSampler runs without an LLM: the environment is not set up for %s (%s)",
+                ", ".join(self._llm_models),
+                "; ".join(problems),
+            )
+        return LLMAdvisor(models=usable, **kwargs) if usable else None
+
+    def _ask(
+        self,
+        advisor: LLMAdvisor,
+        codec: ParamCodec,
+        history: History,
+        base_params: dict[str, Any],
+        patterns: str,
+    ) -> Advice | None:
+        """One LLM round on the candidate (no lock held); failures are counted."""
+        best = history.best
+        assert best is not None and best.values
+        trend, stagnating = history.trend()
+        finished = history.finished
+        prompt = PromptContext(
+            task=self._task,
+            params=codec.param_infos(base=base_params, best=best.params),
+            best_value=float(best.values[0]),
+            best_interval=_interval(best.user_attrs.get(WIN_RATE_CI_KEY)),
+            n_finished=len(finished),
+            trend=trend,
+            stagnating=stagnating,
+            patterns=patterns,
+            death_causes=self._context_text(finished[-_RECENT_TRIALS:]),
+            change_history=history.change_summary(),
+        )
+        with self._lock:
+            self._n_llm_calls += 1
+        try:
+            advice = advisor.advise(prompt)
+        except Exception:
+            _LOG.warning("LLM advice failed; the proposal goes on without it", exc_info=True)
+            advice = None
+        if advice is None or not advice.changes:
+            with self._lock:
+                self._n_llm_failures += 1
+        return advice
+
+    def _context_text(self, recent: Sequence[FrozenTrial]) -> str:
+        """The caller's context for the prompt; a failing callable gives ""."""
+        if self._context is None:
+            return ""
+        try:
+            return str(self._context(recent))
+        except Exception:
+            _LOG.warning(
+                "ClankSampler context callable failed; prompt goes without it", exc_info=True
+            )
+            return ""
+
+    # ------------------------------------------------------------------ storage
+
+    def _claim(
+        self, study: Study, trial: FrozenTrial, codec: ParamCodec, params: Mapping[str, Any]
+    ) -> bool:
+        """Publish ``params`` for ``trial`` unless another trial is within min_distance.
+
+        Check, publish, check again: two workers proposing the same point at the same time
+        both publish before at least one of them checks again, so at most one keeps it
+        (possibly neither; both then re-propose).
+        """
+        if self._min_distance <= 0.0:
+            return True
+        vector = codec.encode(params)
+        if self._is_taken(study, trial, codec, vector):
+            return False
+        self._publish_point(study, trial, params)
+        return not self._is_taken(study, trial, codec, vector)
+
+    def _is_taken(
+        self, study: Study, trial: FrozenTrial, codec: ParamCodec, vector: np.ndarray
+    ) -> bool:
+        points = read_history(study, codec).points(codec, exclude=trial.number)
+        return nearest_distance(vector, points) < self._min_distance
+
+    @staticmethod
+    def _publish_point(study: Study, trial: FrozenTrial, params: Mapping[str, Any]) -> None:
+        """Make the proposal visible to other workers before the objective suggests it."""
+        study._storage.set_trial_system_attr(trial._trial_id, PROPOSAL_KEY, dict(params))
+
+    def _publish(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        proposal: _Proposal,
+        rejected: int,
+        *,
+        codec: ParamCodec | None,
+        best_params: Mapping[str, Any] | None,
+    ) -> None:
+        """Write the provenance attributes; remember what after_trial has to complete."""
+        attrs: dict[str, Any] = {
+            PROPOSAL_SOURCE_KEY: proposal.source,
+            CHANGED_PARAMS_KEY: list(proposal.changed or []),
+            BASE_TRIAL_KEY: proposal.base_trial,
+            LLM_RATIONALE_KEY: proposal.rationale,
+            LLM_MODELS_KEY: list(proposal.models),
+            NN_PATTERNS_KEY: proposal.patterns,
+            REJECTED_PROPOSALS_KEY: rejected,
+        }
+        for key, value in attrs.items():
+            study._storage.set_trial_user_attr(trial._trial_id, key, value)
+        if proposal.changed is None:
+            pending = _Pending(codec, None if best_params is None else dict(best_params))
+            with self._lock:
+                self._pending[trial._trial_id] = pending
+
+    def _pending_for_unsampled(self, study: Study, trial: FrozenTrial) -> _Pending:
+        """Provenance for a trial that never reached sample_relative: all from the fallback."""
+        self._publish(
+            study, trial, _Proposal(SOURCE_TPE, {}, None, []), 0, codec=None, best_params=None
+        )
+        numeric = {name: d for name, d in trial.distributions.items() if is_numeric(d)}
+        if not numeric:
+            return _Pending(None, None)
+        codec = ParamCodec(numeric)
+        best = read_history(study, codec).best
+        return _Pending(codec, best.params if best else None)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _codec_for(self, numeric: dict[str, BaseDistribution]) -> ParamCodec:
+        """One codec per search space, kept so the network is kept with it."""
+        with self._lock:
+            if self._codec is None or self._codec.distributions != numeric:
+                self._codec = ParamCodec(numeric)
+            return self._codec
+
+    def _count_rejection(self) -> None:
+        with self._lock:
+            self._n_rejections += 1
+
+
+def _check_range(
+    name: str, value: float, low: float, high: float, *, low_open: bool = False
+) -> None:
+    inside = (low < value if low_open else low <= value) and value <= high
+    if not inside:
+        bracket = "(" if low_open else "["
+        raise ValueError(f"{name} must be in {bracket}{low}, {high}], got {value}")
+
+
+def _nearest_top_trial(history: History, vector: np.ndarray, top_quantile: float) -> int:
+    """The winner a decoded candidate lies closest to: the trial it started from."""
+    n = len(history.scores)
+    n_top = min(n, max(_MIN_NET_TRIALS, math.ceil(top_quantile * n)))
+    top = np.argsort(-history.scores, kind="stable")[:n_top]
+    distances = np.linalg.norm(history.vectors[top] - vector, axis=1)
+    return history.complete[int(top[int(np.argmin(distances))])].number
+
+
+def _pattern_text(model: PatternModel, codec: ParamCodec, history: History) -> str:
+    patterns = model.winning_patterns(
+        history.vectors,
+        history.scores,
+        codec.names,
+        codec.to_value,
+        top_k=_PATTERN_TOP_K,
+        max_patterns=_MAX_PATTERNS,
+    )
+    return "\n".join(p.text() for p in patterns)
+
+
+def _interval(value: object) -> tuple[float, float] | None:
+    """A [low, high] pair of finite numbers, or None."""
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        return None
+    if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in value):
+        return None
+    low, high = float(value[0]), float(value[1])
+    return (low, high) if math.isfinite(low) and math.isfinite(high) else None
