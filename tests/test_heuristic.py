@@ -23,7 +23,7 @@ from optuna_clank.arena.state import state_from_boards
 
 
 def _frames_to_boards(frames: list[dict]) -> list[dict]:
-    """Battlesnake API frames -> rules-shaped boards (live snakes only), skipping the final frame."""
+    """API frames -> rules-shaped boards (live snakes only), skipping the final frame."""
     boards = []
     for frame in frames:
         if "moves" not in frame or len(frame["board"]["snakes"]) < 2:

@@ -483,13 +483,56 @@ def test_threads_share_one_sampler(tmp_path: Path) -> None:
     study = optuna.create_study(
         storage=storage_for(tmp_path / "threads.db"), direction="maximize", sampler=sampler
     )
-    study.optimize(objective, n_trials=32, n_jobs=4)
+    study.optimize(objective, n_trials=24, n_jobs=4)
 
     trials = study.trials
-    assert len(trials) == 32 and all(t.state == TrialState.COMPLETE for t in trials)
+    assert len(trials) == 24 and all(t.state == TrialState.COMPLETE for t in trials)
     for trial in trials:
         assert_provenance(trial)
     assert "patterns" in {t.user_attrs["proposal_source"] for t in trials}
+
+
+def test_inferred_space_leaves_categoricals_to_the_fallback(tmp_path: Path) -> None:
+    def mixed(trial: optuna.Trial) -> float:
+        x = trial.suggest_float("x", 0.0, 1.0)
+        y = trial.suggest_int("y", 0, 10)
+        mode = trial.suggest_categorical("mode", ["a", "b", "c"])
+        return -((x - 0.3) ** 2) - ((y - 7) / 10) ** 2 - (0.0 if mode == "b" else 0.1)
+
+    sampler = ClankSampler(n_startup_trials=5, fallback_share=0.0, seed=17)
+    study = optuna.create_study(
+        storage=sqlite_url(tmp_path / "mixed.db"), direction="maximize", sampler=sampler
+    )
+    study.optimize(mixed, n_trials=12)
+
+    trials = study.trials
+    assert all(t.state == TrialState.COMPLETE for t in trials)
+    assert [t.user_attrs["proposal_source"] for t in trials[5:]] == ["patterns"] * 7
+    assert {t.params["mode"] for t in trials} <= {"a", "b", "c"}
+    for trial in trials[5:]:
+        assert set(trial.user_attrs["changed_params"]) <= {"x", "y"}
+        assert isinstance(trial.params["y"], int)
+
+
+def test_multi_objective_studies_rank_by_the_first_objective(tmp_path: Path) -> None:
+    def two(trial: optuna.Trial) -> tuple[float, float]:
+        value = objective(trial)
+        return value, value  # the second direction prefers exactly the worst trials
+
+    sampler = ClankSampler(search_space=SPACE, n_startup_trials=8, fallback_share=0.0, seed=19)
+    study = optuna.create_study(
+        storage=sqlite_url(tmp_path / "multi.db"),
+        directions=["maximize", "minimize"],
+        sampler=sampler,
+    )
+    study.optimize(two, n_trials=14)
+
+    trials = study.trials
+    proposed = [t for t in trials if t.user_attrs["proposal_source"] == "patterns"]
+    assert len(proposed) == 6
+    for trial in proposed:
+        earlier = sorted(trials[: trial.number], key=lambda t: -t.values[0])
+        assert trial.user_attrs["base_trial"] in {t.number for t in earlier[:5]}
 
 
 # --------------------------------------------------------------------------- memory

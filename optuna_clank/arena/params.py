@@ -67,7 +67,7 @@ TUNABLE_PARAMS: tuple[TunableParam, ...] = (
         "trapping.trapped_ratio",
         0.1,
         0.9,
-        help="share of its four ways out a blocked enemy keeps, below which it is trapped",
+        help="share of its 4 exits a blocked enemy keeps below which it is trapped",
     ),
     TunableParam(
         "food_weights.critical_health", 50.0, 800.0, log=True, help="food weight at health <= 20"

@@ -180,10 +180,8 @@ class HeuristicSnake(Player):
 
         free_cells = view.free_cells[c.seats.games].to(torch.float32).view(-1, 1).clamp(min=1.0)
         cut_off = c.shorter_enemy & (before / free_cells < p["trapping.space_cutoff_threshold"])
-        here = grid.cell_x[c.head].unsqueeze(1), grid.cell_y[c.head].unsqueeze(1)
-        now = (here[0] - grid.cell_x[c.enemy_head]).abs() + (
-            here[1] - grid.cell_y[c.enemy_head]
-        ).abs()
+        dx = grid.cell_x[c.head].unsqueeze(1) - grid.cell_x[c.enemy_head]
+        now = dx.abs() + (grid.cell_y[c.head].unsqueeze(1) - grid.cell_y[c.enemy_head]).abs()
         closer = c.enemy_distance < now.unsqueeze(1)  # [n, 4, S]
         gain = gain + 0.5 * (closer & cut_off.unsqueeze(1)).to(torch.float32)
         return p["trapping.weight"] * gain.sum(2)
