@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from optuna_clank.arena.config import ConfigError, load_config
 from optuna_clank.arena.params import PARAMS_BY_NAME, TUNABLE_PARAMS, TunableParam
+from optuna_clank.errors import UserError
 
 if TYPE_CHECKING:
     from optuna.distributions import BaseDistribution
@@ -62,7 +63,7 @@ _STUDY_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 _DEFAULT_ROUND_SIZE = 10
 
 
-class SpecError(ValueError):
+class SpecError(UserError, ValueError):
     """A spec that cannot be used; ``str(err)`` is one line: ``<file>: <where> <what>``."""
 
     def __init__(self, message: str) -> None:
@@ -442,9 +443,7 @@ def _check_unknown_keys(section: str, table: Mapping[str, Any], known: Mapping[s
             _fail(f"[{section}] {key!r}:", f"unknown key{_did_you_mean(key, list(known))}")
 
 
-def _read_values(
-    section: str, table: Mapping[str, Any], readers: Mapping[str, _Reader]
-) -> dict[str, Any]:
+def _read_values(section: str, table: Mapping[str, Any], readers: Mapping[str, _Reader]) -> dict[str, Any]:
     """Each present key through its reader; errors say ``[section] key: what``."""
     _check_unknown_keys(section, table, readers)
     values: dict[str, Any] = {}
@@ -456,9 +455,7 @@ def _read_values(
     return values
 
 
-def _read_plain_section(
-    section: str, data: Mapping[str, Any], cls: type[Any], readers: Mapping[str, _Reader]
-) -> Any:
+def _read_plain_section(section: str, data: Mapping[str, Any], cls: type[Any], readers: Mapping[str, _Reader]) -> Any:
     """A section whose keys are exactly its dataclass fields, each read on its own."""
     return cls(**_read_values(section, data.get(section, {}), readers))
 
@@ -544,8 +541,7 @@ def _choice(options: tuple[str, ...]) -> _Reader:
         text = _text(value)
         if text not in options:
             raise _BadValue(
-                f"unknown value {text!r}{_did_you_mean(text, options)} "
-                f"(choose one of {', '.join(options)})"
+                f"unknown value {text!r}{_did_you_mean(text, options)} (choose one of {', '.join(options)})"
             )
         return text
 
@@ -772,8 +768,7 @@ def _check_objectives(study: StudySection, sampler: SamplerSpec, pruner: PrunerS
     if n_objectives != n_directions:
         _fail(
             "[study] objectives:",
-            f"{n_objectives} objective(s) for {n_directions} direction(s); "
-            "give one objective per direction",
+            f"{n_objectives} objective(s) for {n_directions} direction(s); give one objective per direction",
         )
     if n_objectives == 1:
         return
@@ -784,9 +779,7 @@ def _check_objectives(study: StudySection, sampler: SamplerSpec, pruner: PrunerS
             '(Optuna prunes single-objective studies only); set name = "none"',
         )
     if sampler.name == "cmaes":
-        _fail(
-            "[sampler] name:", f"'cmaes' handles one objective only, the study has {n_objectives}"
-        )
+        _fail("[sampler] name:", f"'cmaes' handles one objective only, the study has {n_objectives}")
 
 
 def _check_sampler(sampler: SamplerSpec) -> None:

@@ -21,6 +21,8 @@ from optuna.exceptions import ExperimentalWarning
 from optuna.trial import FrozenTrial
 from sqlalchemy.engine import URL, make_url
 
+from optuna_clank.errors import UserError
+
 DEFAULT_STORAGE_DIR = "storage"
 """Folder (relative to the project root) that holds the default SQLite files."""
 
@@ -47,7 +49,7 @@ _MIN_SCRUBBED_SECRET = 4
 StaleTrialCallback = Callable[[optuna.Study, FrozenTrial], None]
 
 
-class StorageError(RuntimeError):
+class StorageError(UserError, RuntimeError):
     """A storage the user pointed at that cannot be used; ``str(err)`` is ONE clear line."""
 
     def __init__(self, message: str) -> None:
@@ -175,9 +177,7 @@ def open_storage(
         with warnings.catch_warnings():
             # Heartbeats are "experimental" since Optuna 2.9; the warning only adds noise.
             warnings.simplefilter("ignore", ExperimentalWarning)
-            return optuna.storages.RDBStorage(
-                url, engine_kwargs=_engine_kwargs(parsed), **heartbeat_kwargs
-            )
+            return optuna.storages.RDBStorage(url, engine_kwargs=_engine_kwargs(parsed), **heartbeat_kwargs)
     except (sqlalchemy.exc.SQLAlchemyError, ImportError, RuntimeError, OSError) as exc:
         raise StorageError(_open_failure_message(url, parsed, exc)) from exc
 
@@ -250,9 +250,7 @@ def _prepare_sqlite_file(parsed: URL) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         _enable_wal(path)
     except (OSError, sqlite3.Error) as exc:
-        raise StorageError(
-            f"cannot {verb} SQLite database at {path.absolute()}: {_os_reason(exc)}"
-        ) from exc
+        raise StorageError(f"cannot {verb} SQLite database at {path.absolute()}: {_os_reason(exc)}") from exc
 
 
 def _enable_wal(path: Path) -> None:

@@ -45,11 +45,7 @@ def case_params(kinds: tuple[str, ...] = ()) -> list[Any]:
     """
     if not cases_path().is_file():
         return [pytest.param(None, id="cases-missing", marks=pytest.mark.skip(missing_reason()))]
-    return [
-        pytest.param(case, id=case["id"])
-        for case in load_cases()
-        if not kinds or case["kind"] in kinds
-    ]
+    return [pytest.param(case, id=case["id"]) for case in load_cases() if not kinds or case["kind"] in kinds]
 
 
 def require_cases() -> list[dict[str, Any]]:

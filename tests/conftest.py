@@ -52,8 +52,7 @@ def connect_postgres_admin() -> psycopg.Connection:
 def _drop_database(admin: psycopg.Connection, name: str) -> None:
     """End the connections a test left open (pooled engines), then drop the database."""
     admin.execute(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        "WHERE datname = %s AND pid <> pg_backend_pid()",
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
         (name,),
     )
     admin.execute(f'DROP DATABASE IF EXISTS "{name}"')

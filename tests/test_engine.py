@@ -33,9 +33,7 @@ def _play_and_check(
 ) -> dict[str, int]:
     """Play batched random games; replay every turn of every game through ``step_board``."""
     ids = [f"s{i}" for i in range(n_snakes)]
-    boards = [
-        rules.create_board(width, height, ids, SeededRandom(f"{seed}:{g}")) for g in range(n_games)
-    ]
+    boards = [rules.create_board(width, height, ids, SeededRandom(f"{seed}:{g}")) for g in range(n_games)]
     # Seat 0 plays safely (long games), the others mix safe and chaotic play.
     seat_players = [[0] + [1 + (g + s) % 2 for s in range(1, n_snakes)] for g in range(n_games)]
     state = state_from_boards(
@@ -75,9 +73,7 @@ def _play_and_check(
             stats["spawned"] += len(after["food"]) - len(expected["food"])
             fresh = [s for s in after["snakes"] if s["eliminated_on_turn"] == after["turn"]]
             stats["eliminations"] += len(fresh)
-            stats["starved"] += sum(
-                1 for s in fresh if s["eliminated_cause"] == rules.CAUSE_OUT_OF_HEALTH
-            )
+            stats["starved"] += sum(1 for s in fresh if s["eliminated_cause"] == rules.CAUSE_OUT_OF_HEALTH)
             stats["games_over"] += over[g]
             previous[g] = after
         engine.retire(state, torch.tensor(over))
@@ -103,27 +99,16 @@ def _check_turn(
     if is_over:
         assert spawned == []
         return
-    occupied = {
-        (p["x"], p["y"]) for s in after["snakes"] if s["eliminated_cause"] == "" for p in s["body"]
-    }
-    heads = [
-        (s["body"][0]["x"], s["body"][0]["y"])
-        for s in after["snakes"]
-        if s["eliminated_cause"] == ""
-    ]
-    near_heads = {
-        (x + dx, y + dy) for x, y in heads for dx, dy in ((0, 0), (0, 1), (0, -1), (1, 0), (-1, 0))
-    }
+    occupied = {(p["x"], p["y"]) for s in after["snakes"] if s["eliminated_cause"] == "" for p in s["body"]}
+    heads = [(s["body"][0]["x"], s["body"][0]["y"]) for s in after["snakes"] if s["eliminated_cause"] == ""]
+    near_heads = {(x + dx, y + dy) for x, y in heads for dx, dy in ((0, 0), (0, 1), (0, -1), (1, 0), (-1, 0))}
     kept_squares = {(p["x"], p["y"]) for p in kept}
     for point in spawned:
         square = (point["x"], point["y"])
         assert 0 <= square[0] < after["width"] and 0 <= square[1] < after["height"]
         assert square not in occupied and square not in near_heads and square not in kept_squares
     candidates = (
-        {(x, y) for x in range(after["width"]) for y in range(after["height"])}
-        - occupied
-        - near_heads
-        - kept_squares
+        {(x, y) for x in range(after["width"]) for y in range(after["height"])} - occupied - near_heads - kept_squares
     )
     if len(kept) < food.minimum_food:
         assert len(spawned) == min(food.minimum_food - len(kept), len(candidates))
@@ -150,9 +135,7 @@ RICH_FOOD = engine.FoodSettings(minimum_food=3, food_spawn_chance=60)
 def test_batched_engine_matches_step_board(
     width: int, height: int, n_snakes: int, n_games: int, food: engine.FoodSettings
 ) -> None:
-    stats = _play_and_check(
-        width, height, n_snakes, n_games, seed=width * 100 + n_snakes, food=food
-    )
+    stats = _play_and_check(width, height, n_snakes, n_games, seed=width * 100 + n_snakes, food=food)
     assert stats["turns"] > n_games * 5
     assert stats["spawned"] > 0
     assert stats["eliminations"] > 0
@@ -160,9 +143,7 @@ def test_batched_engine_matches_step_board(
 
 
 def test_batched_engine_matches_step_board_when_snakes_starve() -> None:
-    stats = _play_and_check(
-        19, 19, 2, 24, seed=11, food=engine.FoodSettings(minimum_food=0, food_spawn_chance=0)
-    )
+    stats = _play_and_check(19, 19, 2, 24, seed=11, food=engine.FoodSettings(minimum_food=0, food_spawn_chance=0))
     assert stats["spawned"] == 0
     assert stats["starved"] > 5
 
@@ -183,9 +164,7 @@ def test_elimination_causes_all_occur_in_random_play() -> None:
         rows = torch.nonzero(state.alive)
         moves = torch.full((n_games, 4), NO_MOVE, dtype=torch.int64)
         if rows.numel():
-            moves[rows[:, 0], rows[:, 1]] = chaos.choose(
-                TurnView(state), Seats(rows[:, 0], rows[:, 1])
-            )
+            moves[rows[:, 0], rows[:, 1]] = chaos.choose(TurnView(state), Seats(rows[:, 0], rows[:, 1]))
         engine.retire(state, engine.step(state, moves, engine.FoodSettings()))
     causes = set(state.cause.flatten().tolist())
     assert causes >= {2, 3, 4, 5}, causes  # wall, self, body, head-to-head (starving: test above)
@@ -209,9 +188,7 @@ def test_step_is_independent_of_batch_composition() -> None:
             rows = torch.nonzero(state.alive)
             moves = torch.full((len(selection), 2), NO_MOVE, dtype=torch.int64)
             if rows.numel():
-                moves[rows[:, 0], rows[:, 1]] = snake.choose(
-                    TurnView(state), Seats(rows[:, 0], rows[:, 1])
-                )
+                moves[rows[:, 0], rows[:, 1]] = snake.choose(TurnView(state), Seats(rows[:, 0], rows[:, 1]))
             engine.retire(state, engine.step(state, moves, engine.FoodSettings()))
         return [board_from_state(state, i, ids) for i in range(len(selection))]
 

@@ -122,9 +122,7 @@ def recorded_positions() -> dict[tuple[int, int], list[dict]]:
         (BaselineSnake(), four, "free-for-all", 11, 6, 4, FoodSettings()),
     ]
     steady = with_values(default_config(), dict(_STEADY_VALUES))
-    matches.append(
-        (HeuristicSnake(steady, name="steady"), "baseline", "duel", 11, 10, 5, FoodSettings())
-    )
+    matches.append((HeuristicSnake(steady, name="steady"), "baseline", "duel", 11, 10, 5, FoodSettings()))
     for index in range(8):
         player = HeuristicSnake(_random_config(index), name=f"random-{index}")
         size = 7 if index % 2 else 11
@@ -213,9 +211,7 @@ def test_choice_is_deterministic() -> None:
 
 def test_ties_go_to_the_first_move_in_order() -> None:
     """All weights zero: every safe move scores the same, so the first safe one wins."""
-    zeroed = {
-        name: 0.0 for name, value in flatten(default_config()).items() if isinstance(value, float)
-    }
+    zeroed = {name: 0.0 for name, value in flatten(default_config()).items() if isinstance(value, float)}
     snake = HeuristicSnake(with_values(default_config(), zeroed))
     boards = recorded_positions()[(11, 2)][:50]
     state = state_from_boards(

@@ -113,9 +113,7 @@ def test_prompt_lists_every_param_with_bounds_scale_and_values() -> None:
 
 
 def test_prompt_without_a_best_trial_says_so() -> None:
-    text = _user_prompt(
-        _context(best_value=None, best_interval=None, n_finished=0, stagnating=False, patterns="")
-    )
+    text = _user_prompt(_context(best_value=None, best_interval=None, n_finished=0, stagnating=False, patterns=""))
     assert "no finished trial yet" in text
     assert "stagnating: no" in text
     assert "(none yet)" in text
@@ -158,9 +156,7 @@ def test_parse_clips_to_bounds_and_rounds_ints() -> None:
 
 
 def test_parse_int_delta_rounds_half_up() -> None:
-    parsed = parse_answer(
-        _answer({"param": "late_game.turn_threshold", "delta_pct": 1 / 3}), BY_NAME
-    )
+    parsed = parse_answer(_answer({"param": "late_game.turn_threshold", "delta_pct": 1 / 3}), BY_NAME)
     assert parsed.changes == (Change("late_game.turn_threshold", 151.0),)
 
 
@@ -399,9 +395,7 @@ def test_combine_int_median_is_rounded() -> None:
 
 
 def test_combine_single_answer_counts_fully() -> None:
-    answer = ParsedAnswer(
-        (Change("traps.ratio", 0.9), Change("weights.food", 1.0)), "only one", 0, ()
-    )
+    answer = ParsedAnswer((Change("traps.ratio", 0.9), Change("weights.food", 1.0)), "only one", 0, ())
     assert combine_answers([answer], BY_NAME) == (answer.changes, "only one")
     assert combine_answers([], BY_NAME) == ((), "")
 
@@ -437,9 +431,7 @@ def test_advise_with_litellm_mock_response() -> None:
 
 
 def test_advise_with_mocked_rate_limit_records_failure(caplog: pytest.LogCaptureFixture) -> None:
-    advisor = LLMAdvisor(
-        models=["openai/mock-model"], mock_response="litellm.RateLimitError", num_retries=0
-    )
+    advisor = LLMAdvisor(models=["openai/mock-model"], mock_response="litellm.RateLimitError", num_retries=0)
     with caplog.at_level(logging.WARNING, logger="optuna_clank.llm"):
         advice = advisor.advise(_context())
     assert advice.changes == ()
@@ -468,9 +460,7 @@ def _stub_advisor(stub: OpenAIStub, *models: str, **kwargs: object) -> LLMAdviso
 
 @pytest.mark.usefixtures("no_provider_key")
 def test_good_answer_over_http_and_the_prompt_reaches_the_server() -> None:
-    answer = _answer(
-        {"param": "traps.critical", "value": 300}, {"param": "weights.space", "delta_pct": 5}
-    )
+    answer = _answer({"param": "traps.critical", "value": 300}, {"param": "weights.space", "delta_pct": 5})
     with OpenAIStub(Reply.answer(answer)) as stub:
         advisor = _stub_advisor(stub, temperature=0.3, max_tokens=321)
         advice = advisor.advise(_context())

@@ -173,10 +173,7 @@ def test_seeded_games_are_reproducible() -> None:
 def _safe_moves(board: dict[str, Any], snake: dict[str, Any]) -> list[str]:
     """Moves that stay on the board and off every live body except the tails (may be empty)."""
     blocked = {
-        (p["x"], p["y"])
-        for other in board["snakes"]
-        if other["eliminated_cause"] == ""
-        for p in other["body"][:-1]
+        (p["x"], p["y"]) for other in board["snakes"] if other["eliminated_cause"] == "" for p in other["body"][:-1]
     }
     head = snake["body"][0]
     options = []
@@ -195,9 +192,7 @@ def _assert_spawn_respects_the_board(before: dict[str, Any], after: dict[str, An
     live = [s for s in before["snakes"] if s["eliminated_cause"] == ""]
     bodies = {(p["x"], p["y"]) for s in live for p in s["body"]}
     near_heads = {
-        (s["body"][0]["x"] + dx, s["body"][0]["y"] + dy)
-        for s in live
-        for dx, dy in rules.MOVE_DELTAS.values()
+        (s["body"][0]["x"] + dx, s["body"][0]["y"] + dy) for s in live for dx, dy in rules.MOVE_DELTAS.values()
     }
     taken = {(p["x"], p["y"]) for p in old}
     assert len(set(new)) == len(new)
@@ -246,10 +241,7 @@ def test_default_spawn_chance_is_effectively_fourteen_percent() -> None:
     trials = 60_000
     board = {"turn": 1, "width": 2, "height": 1, "food": [], "hazards": [], "snakes": []}
     rng = SeededRandom(20240601)
-    spawns = sum(
-        len(rules.spawn_food(board, rng, minimum_food=0, food_spawn_chance=15)["food"])
-        for _ in range(trials)
-    )
+    spawns = sum(len(rules.spawn_food(board, rng, minimum_food=0, food_spawn_chance=15)["food"]) for _ in range(trials))
     rate, expected = spawns / trials, 0.14
     tolerance = 4.5 * math.sqrt(expected * (1 - expected) / trials)
     assert abs(rate - expected) < tolerance

@@ -28,15 +28,9 @@ _FAKE_RNGS: dict[str, Callable[[], GoRandom]] = {"min": MinRandom, "max": MaxRan
 _PREDICATES: dict[str, Callable[[dict[str, Any]], object]] = {
     "default_move": lambda args: rules.default_move(args["body"]),
     "is_out_of_health": lambda args: rules.is_out_of_health(args["health"]),
-    "is_out_of_bounds": lambda args: rules.is_out_of_bounds(
-        args["width"], args["height"], args["body"]
-    ),
-    "has_body_collided": lambda args: rules.has_body_collided(
-        args["snake_body"], args["other_body"]
-    ),
-    "has_lost_head_to_head": lambda args: rules.has_lost_head_to_head(
-        args["snake_body"], args["other_body"]
-    ),
+    "is_out_of_bounds": lambda args: rules.is_out_of_bounds(args["width"], args["height"], args["body"]),
+    "has_body_collided": lambda args: rules.has_body_collided(args["snake_body"], args["other_body"]),
+    "has_lost_head_to_head": lambda args: rules.has_lost_head_to_head(args["snake_body"], args["other_body"]),
 }
 
 _KINDS = ("turn", "turn_sequence", "game_over", "stage", "food_spawn", "setup", "predicate")
@@ -103,9 +97,7 @@ def test_turn(case: dict[str, Any]) -> None:
             case["expected_error"],
             lambda: rules.execute(board, moves, solo=solo, hazard_damage_per_turn=damage),
         )
-        _assert_rules_error(
-            case["expected_error"], lambda: rules.step_board(board, _moves_as_mapping(moves))
-        )
+        _assert_rules_error(case["expected_error"], lambda: rules.step_board(board, _moves_as_mapping(moves)))
         return
 
     _, after = rules.execute(board, moves, solo=solo, hazard_damage_per_turn=damage)

@@ -99,9 +99,7 @@ def sqlite_url(path: Path) -> str:
 
 
 def storage_for(path: Path) -> optuna.storages.RDBStorage:
-    return optuna.storages.RDBStorage(
-        sqlite_url(path), engine_kwargs={"connect_args": {"timeout": 60}}
-    )
+    return optuna.storages.RDBStorage(sqlite_url(path), engine_kwargs={"connect_args": {"timeout": 60}})
 
 
 def vector(params: dict[str, Any]) -> np.ndarray:
@@ -169,9 +167,7 @@ def test_codec_round_trips_log_int_and_step_parameters_within_exact_bounds() -> 
 def test_without_llm_provenance_sources_and_beats_random(tmp_path: Path) -> None:
     storage = sqlite_url(tmp_path / "study.db")
     sampler = ClankSampler(search_space=SPACE, seed=0)
-    study = optuna.create_study(
-        study_name="clank", storage=storage, direction="maximize", sampler=sampler
-    )
+    study = optuna.create_study(study_name="clank", storage=storage, direction="maximize", sampler=sampler)
     study.optimize(objective, n_trials=40)
 
     trials = optuna.load_study(study_name="clank", storage=storage).trials  # from the file
@@ -199,9 +195,7 @@ def test_without_llm_provenance_sources_and_beats_random(tmp_path: Path) -> None
     # A TPE trial after the startup lists what differs from the best trial before it.
     assert any(t.user_attrs["changed_params"] for t in trials if t.number >= 10)
 
-    random_study = optuna.create_study(
-        direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0)
-    )
+    random_study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
     random_study.optimize(objective, n_trials=40)
     assert study.best_value > random_study.best_value + 0.005
 
@@ -220,9 +214,7 @@ def test_info_log_once_without_llm_and_litellm_stays_unimported(tmp_path: Path) 
         print("LITELLM", "litellm" in sys.modules)
         """
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
-    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     lines = [line for line in done.stdout.splitlines() if "without an LLM" in line]
     assert len(lines) == 1 and lines[0].startswith("optuna_clank.sampler|")
@@ -242,9 +234,7 @@ def test_llm_mock_answer_is_applied_on_pattern_candidates(tmp_path: Path) -> Non
         fallback_share=0.0,
         seed=3,
     )
-    study = optuna.create_study(
-        storage=sqlite_url(tmp_path / "llm.db"), direction="maximize", sampler=sampler
-    )
+    study = optuna.create_study(storage=sqlite_url(tmp_path / "llm.db"), direction="maximize", sampler=sampler)
     study.optimize(objective, n_trials=14)
 
     llm_trials = [t for t in study.trials if t.user_attrs["proposal_source"] == "patterns+llm"]
@@ -273,9 +263,7 @@ def test_prompt_over_http_has_patterns_history_bounds_and_best(tmp_path: Path) -
             context=lambda recent: f"deaths over {len(recent)} recent trials: wall 40%",
             seed=5,
         )
-        study = optuna.create_study(
-            storage=sqlite_url(tmp_path / "http.db"), direction="maximize", sampler=sampler
-        )
+        study = optuna.create_study(storage=sqlite_url(tmp_path / "http.db"), direction="maximize", sampler=sampler)
         study.optimize(objective, n_trials=22)
         requests = stub.requests
 
@@ -291,14 +279,10 @@ def test_prompt_over_http_has_patterns_history_bounds_and_best(tmp_path: Path) -
     assert "Tune the heuristic snake against 'baseline'." in prompt
     assert "deaths over 10 recent trials: wall 40%" in prompt
     # The winning patterns the network found; the trial records them as used.
-    section = re.search(
-        r"Winning patterns \(from recent winning configurations\):\n(.*?)\n\n", prompt, re.S
-    )
+    section = re.search(r"Winning patterns \(from recent winning configurations\):\n(.*?)\n\n", prompt, re.S)
     assert section is not None
     lines = section.group(1).splitlines()
-    assert lines and all(
-        re.fullmatch(r"\S+: ~[\d.]+ in \d+ of the top \d+ \(range \S+\)", x) for x in lines
-    )
+    assert lines and all(re.fullmatch(r"\S+: ~[\d.]+ in \d+ of the top \d+ \(range \S+\)", x) for x in lines)
     assert any(re.match(r"weights\.space: ~0\.4\d* ", x) for x in lines)
     assert last.user_attrs["proposal_source"] == "patterns+llm"
     assert last.user_attrs["nn_patterns"] == section.group(1)
@@ -334,9 +318,7 @@ def test_failing_llm_server_leaves_pattern_proposals(tmp_path: Path, failure: st
             fallback_share=0.0,
             seed=7,
         )
-        study = optuna.create_study(
-            storage=sqlite_url(tmp_path / "fail.db"), direction="maximize", sampler=sampler
-        )
+        study = optuna.create_study(storage=sqlite_url(tmp_path / "fail.db"), direction="maximize", sampler=sampler)
         study.optimize(objective, n_trials=8)
         n_requests = len(stub.requests)
 
@@ -480,9 +462,7 @@ def test_two_processes_never_repeat_each_other(tmp_path: Path) -> None:
 
 def test_threads_share_one_sampler(tmp_path: Path) -> None:
     sampler = ClankSampler(search_space=SPACE, n_startup_trials=8, seed=13)
-    study = optuna.create_study(
-        storage=storage_for(tmp_path / "threads.db"), direction="maximize", sampler=sampler
-    )
+    study = optuna.create_study(storage=storage_for(tmp_path / "threads.db"), direction="maximize", sampler=sampler)
     study.optimize(objective, n_trials=24, n_jobs=4)
 
     trials = study.trials
@@ -500,9 +480,7 @@ def test_inferred_space_leaves_categoricals_to_the_fallback(tmp_path: Path) -> N
         return -((x - 0.3) ** 2) - ((y - 7) / 10) ** 2 - (0.0 if mode == "b" else 0.1)
 
     sampler = ClankSampler(n_startup_trials=5, fallback_share=0.0, seed=17)
-    study = optuna.create_study(
-        storage=sqlite_url(tmp_path / "mixed.db"), direction="maximize", sampler=sampler
-    )
+    study = optuna.create_study(storage=sqlite_url(tmp_path / "mixed.db"), direction="maximize", sampler=sampler)
     study.optimize(mixed, n_trials=12)
 
     trials = study.trials

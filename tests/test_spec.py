@@ -263,9 +263,7 @@ ERROR_CASES: dict[str, tuple[str, list[str]]] = {
         ["[study] objectives", "1 objective(s) for 2 direction(s)"],
     ),
     "both_direction_keys": (
-        MINIMAL.replace(
-            'name = "t"', 'name = "t"\ndirection = "maximize"\ndirections = ["maximize"]'
-        ),
+        MINIMAL.replace('name = "t"', 'name = "t"\ndirection = "maximize"\ndirections = ["maximize"]'),
         ["[study] direction", "not both"],
     ),
     "unknown_objective": (
@@ -275,8 +273,7 @@ ERROR_CASES: dict[str, tuple[str, list[str]]] = {
     "multi_objective_with_pruner": (
         MINIMAL.replace(
             'name = "t"',
-            'name = "t"\ndirections = ["maximize", "minimize"]\n'
-            'objectives = ["score", "avg_turns"]',
+            'name = "t"\ndirections = ["maximize", "minimize"]\nobjectives = ["score", "avg_turns"]',
         ),
         ["[pruner] name", "'wilcoxon' cannot prune", "2 objectives"],
     ),
@@ -384,9 +381,7 @@ def test_defaults_that_depend_on_other_keys_adapt(tmp_path: Path) -> None:
 
 
 def test_integral_floats_are_accepted_for_integers(tmp_path: Path) -> None:
-    text = with_sections(
-        "[parallel]\nn_jobs = 2.0", '"late_game.turn_threshold" = { low = 60.0, high = 200 }'
-    )
+    text = with_sections("[parallel]\nn_jobs = 2.0", '"late_game.turn_threshold" = { low = 60.0, high = 200 }')
     spec = load_spec(write_spec(tmp_path, text))
     assert spec.parallel.n_jobs == 2
     assert isinstance(spec.parallel.n_jobs, int)
@@ -431,16 +426,13 @@ def test_search_space_accepts_dotted_keys_and_sub_tables(tmp_path: Path) -> None
     assert spec.search_space[2].low == 5.0
 
 
-def test_config_paths_are_resolved_against_the_spec_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_config_paths_are_resolved_against_the_spec_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / "specs"
     (folder / "rivals").mkdir(parents=True)
     (folder / "rivals" / "r.yaml").write_text("weights:\n  space: 5.0\n")
     (folder / "base.yaml").write_text("weights:\n  food: 3.0\n")
     text = with_sections(
-        "[benchmark]\nopponents = ['baseline', 'rivals/r.yaml', 'config:rivals/r.yaml']\n"
-        "base_config = 'base.yaml'"
+        "[benchmark]\nopponents = ['baseline', 'rivals/r.yaml', 'config:rivals/r.yaml']\nbase_config = 'base.yaml'"
     )
     path = write_spec(folder, text)
     monkeypatch.chdir(tmp_path)
@@ -510,9 +502,7 @@ def test_fewer_games_lower_the_round_size(tmp_path: Path) -> None:
         ({"n_jobz": 2}, ["'n_jobz'", "unknown option", "did you mean 'n_jobs'"]),
     ],
 )
-def test_invalid_override_names_the_option(
-    changes: dict[str, object], fragments: list[str], tmp_path: Path
-) -> None:
+def test_invalid_override_names_the_option(changes: dict[str, object], fragments: list[str], tmp_path: Path) -> None:
     spec = load_spec(write_spec(tmp_path, MINIMAL))
     with pytest.raises(SpecError) as info:
         spec.with_overrides(**changes)
@@ -522,9 +512,7 @@ def test_invalid_override_names_the_option(
         assert fragment in message
 
 
-def test_override_paths_are_relative_to_the_working_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_override_paths_are_relative_to_the_working_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     spec = load_spec(write_spec(tmp_path / "specs", MINIMAL))
     (tmp_path / "rival.yaml").write_text("weights:\n  space: 5.0\n")
     monkeypatch.chdir(tmp_path)

@@ -70,18 +70,14 @@ def test_default_url_is_absolute_sqlite_file_in_storage_folder(tmp_path: Path) -
     assert (tmp_path / DEFAULT_STORAGE_DIR).is_dir()
 
 
-def test_default_url_uses_working_directory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_default_url_uses_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert resolve_storage_url(None, "s") == f"sqlite:///{tmp_path}/storage/s.db"
 
 
 @pytest.mark.parametrize("given", [None, "", "   "])
 def test_nothing_given_resolves_to_default(tmp_path: Path, given: str | None) -> None:
-    assert resolve_storage_url(given, "exp", root=tmp_path) == (
-        f"sqlite:///{tmp_path}/storage/exp.db"
-    )
+    assert resolve_storage_url(given, "exp", root=tmp_path) == (f"sqlite:///{tmp_path}/storage/exp.db")
 
 
 @pytest.mark.parametrize(
@@ -104,9 +100,7 @@ def test_url_rewriting_and_passthrough(tmp_path: Path, given: str, expected: str
 
 
 def test_relative_and_home_paths_become_absolute_sqlite_urls(tmp_path: Path) -> None:
-    assert resolve_storage_url("runs/a.db", "s", root=tmp_path) == (
-        f"sqlite:///{tmp_path}/runs/a.db"
-    )
+    assert resolve_storage_url("runs/a.db", "s", root=tmp_path) == (f"sqlite:///{tmp_path}/runs/a.db")
     assert resolve_storage_url("~/b.db", "s") == f"sqlite:///{Path.home()}/b.db"
 
 
@@ -135,9 +129,7 @@ def test_relative_and_home_paths_become_absolute_sqlite_urls(tmp_path: Path) -> 
         ),
     ],
 )
-def test_bad_urls_are_one_line_errors_without_password(
-    tmp_path: Path, given: str, expected: str
-) -> None:
+def test_bad_urls_are_one_line_errors_without_password(tmp_path: Path, given: str, expected: str) -> None:
     with pytest.raises(StorageError) as caught:
         resolve_storage_url(given, "s", root=tmp_path)
     assert str(caught.value) == expected
@@ -182,9 +174,7 @@ def test_describe_storage(url: str, expected: str) -> None:
     assert describe_storage(url) == expected
 
 
-def test_describe_storage_shows_paths_under_cwd_relative(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_describe_storage_shows_paths_under_cwd_relative(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert describe_storage(default_storage_url("v2")) == "SQLite file storage/v2.db"
 
@@ -339,10 +329,7 @@ def test_sqlite_folder_that_is_a_file(tmp_path: Path) -> None:
     (tmp_path / "taken").write_text("a file")
     path = tmp_path / "taken" / "s.db"
     message = _storage_error(f"sqlite:///{path}")
-    assert (
-        message
-        == f"cannot create SQLite database at {path}: {path.parent} exists and is not a folder"
-    )
+    assert message == f"cannot create SQLite database at {path}: {path.parent} exists and is not a folder"
 
 
 def test_file_that_is_not_sqlite(tmp_path: Path) -> None:
@@ -359,8 +346,7 @@ def test_storage_from_another_optuna_schema(tmp_path: Path) -> None:
         plain.execute("UPDATE alembic_version SET version_num = 'v3.0.0.a'")
     message = _storage_error(f"sqlite:///{path}")
     assert message.startswith(
-        f"storage at sqlite:///{path} cannot be used by optuna {optuna.__version__}: "
-        "The runtime optuna version"
+        f"storage at sqlite:///{path} cannot be used by optuna {optuna.__version__}: The runtime optuna version"
     )
     assert "optuna storage upgrade" in message
 
@@ -390,10 +376,7 @@ def _admin_url_with(**parts: object) -> str:
 
 def test_refused_port() -> None:
     message = _storage_error(f"postgresql://bob:{SECRET}@127.0.0.1:1/x")
-    assert message == (
-        "cannot connect to PostgreSQL at postgresql+psycopg://bob:***@127.0.0.1:1/x: "
-        "connection refused"
-    )
+    assert message == ("cannot connect to PostgreSQL at postgresql+psycopg://bob:***@127.0.0.1:1/x: connection refused")
 
 
 @pytest.mark.postgres
@@ -401,9 +384,7 @@ def test_unknown_database() -> None:
     connect_postgres_admin().close()
     name = f"clank_test_missing_{secrets.token_hex(4)}"
     url = _admin_url_with(database=name)
-    assert (
-        _storage_error(url) == f'PostgreSQL at {redact_url(url)}: database "{name}" does not exist'
-    )
+    assert _storage_error(url) == f'PostgreSQL at {redact_url(url)}: database "{name}" does not exist'
 
 
 @pytest.mark.postgres
@@ -432,11 +413,7 @@ def _role_with_password() -> Iterator[str]:
     """A new login role on the shared server; yields its URL with the right password."""
     role, password = f"clank_test_role_{secrets.token_hex(4)}", secrets.token_hex(8)
     with connect_postgres_admin() as admin:
-        admin.execute(
-            sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
-                sql.Identifier(role), sql.Literal(password)
-            )
-        )
+        admin.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(role), sql.Literal(password)))
         try:
             yield _admin_url_with(username=role, password=password)
         finally:
@@ -537,6 +514,5 @@ def test_wrong_password(password_checked_url: str) -> None:
     parsed = make_url(password_checked_url)
     wrong = parsed.set(password=SECRET).render_as_string(hide_password=False)
     assert _storage_error(wrong) == (
-        f"PostgreSQL at {redact_url(wrong)}: "
-        f'password authentication failed for user "{parsed.username}"'
+        f'PostgreSQL at {redact_url(wrong)}: password authentication failed for user "{parsed.username}"'
     )

@@ -17,10 +17,12 @@ from typing import Any
 
 import yaml
 
+from optuna_clank.errors import UserError
+
 Config = dict[str, dict[str, Any]]
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """A snake config that does not fit the schema; the message names the offending key."""
 
 
@@ -97,11 +99,7 @@ def _checked_value(name: str, value: Any, default: Any) -> Any:
 
 def flatten(config: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """``{"weights": {"space": 1}}`` -> ``{"weights.space": 1}``."""
-    return {
-        f"{section}.{key}": value
-        for section, values in config.items()
-        for key, value in values.items()
-    }
+    return {f"{section}.{key}": value for section, values in config.items() for key, value in values.items()}
 
 
 def with_values(config: Config, values: Mapping[str, Any]) -> Config:

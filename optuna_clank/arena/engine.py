@@ -89,15 +89,11 @@ def feed_snakes(state: BatchState) -> torch.Tensor:
     head_ptr, length = state.head_ptr[games, seats], state.length[games, seats]
     last = state.ring[games, seats, (head_ptr + length - 1) & state.ring_mask]
     state.ring[games, seats, (head_ptr + length) & state.ring_mask] = last
-    state.occ.index_put_(
-        (games, seats, last.long()), torch.ones_like(last, dtype=torch.int8), accumulate=True
-    )
+    state.occ.index_put_((games, seats, last.long()), torch.ones_like(last, dtype=torch.int8), accumulate=True)
     state.cover.index_put_((games, last.long()), torch.ones_like(last), accumulate=True)
     state.length[games, seats] = length + 1
     state.health[games, seats] = SNAKE_MAX_HEALTH
-    eaten = torch.unique(
-        games * state.grid.n_cells + state.head[games, seats]
-    )  # shared food counts once
+    eaten = torch.unique(games * state.grid.n_cells + state.head[games, seats])  # shared food counts once
     eaten_games = eaten // state.grid.n_cells
     state.food[eaten_games, eaten % state.grid.n_cells] = 0
     state.food_count.index_put_((eaten_games,), torch.full_like(eaten_games, -1), accumulate=True)
@@ -109,9 +105,7 @@ def _order_rank(length: torch.Tensor) -> torch.Tensor:
     n_seats = length.shape[1]
     seats = torch.arange(n_seats, device=length.device)
     other_len, own_len = length.unsqueeze(1), length.unsqueeze(2)  # [B, 1, S'], [B, S, 1]
-    before = (other_len > own_len) | (
-        (other_len == own_len) & (seats.view(1, 1, -1) < seats.view(1, -1, 1))
-    )
+    before = (other_len > own_len) | ((other_len == own_len) & (seats.view(1, 1, -1) < seats.view(1, -1, 1)))
     return before.sum(2)
 
 
@@ -152,9 +146,7 @@ def _clear_dead_bodies(state: BatchState, newly_dead: torch.Tensor) -> None:
     state.occ[games, seats] = 0
 
 
-def _eliminate_collisions(
-    state: BatchState, rows: torch.Tensor, survivors: torch.Tensor, hits: torch.Tensor
-) -> None:
+def _eliminate_collisions(state: BatchState, rows: torch.Tensor, survivors: torch.Tensor, hits: torch.Tensor) -> None:
     """Self, body and head-to-head collisions of the games ``rows`` (hits[b, s, o] as above)."""
     n_seats = state.n_seats
     seats = torch.arange(n_seats, device=rows.device)
@@ -163,11 +155,7 @@ def _eliminate_collisions(
     head, length = state.head[rows], state.length[rows]
     own_body = (hits & eye).any(2)
     body_hit = hits & others
-    head_hit = (
-        (head.unsqueeze(2) == head.unsqueeze(1))
-        & others
-        & (length.unsqueeze(1) >= length.unsqueeze(2))
-    )
+    head_hit = (head.unsqueeze(2) == head.unsqueeze(1)) & others & (length.unsqueeze(1) >= length.unsqueeze(2))
     rank = _order_rank(length)
     self_dead = survivors & own_body
     body_dead = survivors & ~self_dead & body_hit.any(2)
@@ -182,9 +170,7 @@ def _eliminate_collisions(
     died = self_dead | body_dead | head_dead
     state.killer[rows] = killer
     state.cause[rows] = cause
-    state.elim_turn[rows] = torch.where(
-        died, (state.turn[rows] + 1).unsqueeze(1), state.elim_turn[rows]
-    )
+    state.elim_turn[rows] = torch.where(died, (state.turn[rows] + 1).unsqueeze(1), state.elim_turn[rows])
     state.alive[rows] = state.alive[rows] & ~died
 
 
@@ -226,9 +212,7 @@ def spawn_food(state: BatchState, settings: FoodSettings, active: torch.Tensor) 
         state.food_count[games] += 1
 
 
-def _cells_near_heads(
-    n_cells: int, heads: torch.Tensor, alive: torch.Tensor, offsets: torch.Tensor
-) -> torch.Tensor:
+def _cells_near_heads(n_cells: int, heads: torch.Tensor, alive: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
     """Bool [R, P]: cells that are a live head or orthogonally next to one."""
     spots = torch.cat([heads.unsqueeze(2), heads.unsqueeze(2) + offsets.view(1, 1, -1)], dim=2)
     spots = spots.clamp(0, n_cells - 1).flatten(1)

@@ -118,17 +118,13 @@ def _component_labels(blocked: torch.Tensor, stride: int) -> torch.Tensor:
         labels = spread
 
 
-def _distance_to(
-    targets: torch.Tensor, blocked: torch.Tensor, stride: int, limit: int
-) -> torch.Tensor:
+def _distance_to(targets: torch.Tensor, blocked: torch.Tensor, stride: int, limit: int) -> torch.Tensor:
     """Breadth-first distance to the nearest target through free cells, capped at ``limit + 1``."""
     far = limit + 1
     floor = blocked.to(torch.int16) * far
     distance = torch.where(targets & ~blocked, 0, far).to(torch.int16)
     for _ in range(limit):
-        stepped = torch.minimum(
-            _neighbour_min(distance, stride) + 1, torch.full_like(distance, far)
-        )
+        stepped = torch.minimum(_neighbour_min(distance, stride) + 1, torch.full_like(distance, far))
         stepped = torch.maximum(torch.minimum(stepped, distance), floor)
         if torch.equal(stepped, distance):
             break

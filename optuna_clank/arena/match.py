@@ -119,9 +119,7 @@ class MatchResult:
     def avg_turns(self) -> float:
         return self.turns / self.games if self.games else 0.0
 
-    def death_causes(
-        self, *, who: Literal["candidate", "opponents"] = "candidate"
-    ) -> dict[str, dict[str, int]]:
+    def death_causes(self, *, who: Literal["candidate", "opponents"] = "candidate") -> dict[str, dict[str, int]]:
         """``{cause: {phase: count}}`` of the deaths of the candidate (or of its opponents)."""
         counts: Counter[tuple[str, str]] = Counter()
         for outcome in self.outcomes:
@@ -269,9 +267,7 @@ def _deal(game: int, seed: int, n_seats: int, n_opponents: int, mode: Mode) -> _
     else:
         others = list(range(1, n_opponents + 1))
     others.insert(candidate_seat, CANDIDATE)
-    return _Deal(
-        game=game, key=game_key(seed, deal), players=tuple(others), setup_seed=f"{seed}:{deal}"
-    )
+    return _Deal(game=game, key=game_key(seed, deal), players=tuple(others), setup_seed=f"{seed}:{deal}")
 
 
 def _snake_ids(players: Sequence[Player], seat_players: Sequence[int]) -> list[str]:
@@ -391,13 +387,9 @@ class _BatchRunner:
             assert active is not None
             moves = self._moves(active)
             self.recorder.capture(active, moves)
-            finished = step(active, moves, self.food) | (
-                active.running & (active.turn >= self.max_turns)
-            )
+            finished = step(active, moves, self.food) | (active.running & (active.turn >= self.max_turns))
             if self.stop_when_candidate_dies:
-                finished |= active.running & ~(
-                    active.alive & (active.seat_player == CANDIDATE)
-                ).any(1)
+                finished |= active.running & ~(active.alive & (active.seat_player == CANDIDATE)).any(1)
             if bool(finished.any()):
                 done = active.select(finished)
                 self.recorder.capture(done, None)
@@ -443,13 +435,9 @@ class _BatchRunner:
 
     def _moves(self, state: BatchState) -> torch.Tensor:
         view = TurnView(state)
-        moves = torch.full(
-            (state.n_games, state.n_seats), -1, dtype=torch.int64, device=state.head.device
-        )
+        moves = torch.full((state.n_games, state.n_seats), -1, dtype=torch.int64, device=state.head.device)
         for index, seats in self._seats_by_player(state, only_alive=True):
-            moves[seats.games, seats.seats] = (
-                self.players[index].choose(view, seats).to(moves.device)
-            )
+            moves[seats.games, seats.seats] = self.players[index].choose(view, seats).to(moves.device)
         return moves
 
     def _ids_for(self, state: BatchState, seats: Seats) -> list[list[str]]:

@@ -15,6 +15,7 @@ from optuna_clank.arena.players import Player
 from optuna_clank.arena.snakes.baseline import BaselineSnake
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
 from optuna_clank.arena.snakes.simple import GreedyFoodSnake, RandomSafeSnake
+from optuna_clank.errors import UserError
 
 BUILTIN_OPPONENTS: dict[str, Callable[[], Player]] = {
     "baseline": BaselineSnake,
@@ -25,7 +26,7 @@ BUILTIN_OPPONENTS: dict[str, Callable[[], Player]] = {
 """Built-in opponents by their stable name."""
 
 
-class UnknownOpponentError(ValueError):
+class UnknownOpponentError(UserError, ValueError):
     """An opponent name that is neither built in nor a readable config file."""
 
 
@@ -58,6 +59,5 @@ def make_opponent(name: str, *, base_dir: Path | None = None) -> Player:
             raise UnknownOpponentError(f"opponent {name!r}: {exc}") from exc
         return HeuristicSnake(config, name=path.stem)
     raise UnknownOpponentError(
-        f"unknown opponent {name!r}; choose one of {', '.join(opponent_names())} "
-        "or a config file (*.yaml)"
+        f"unknown opponent {name!r}; choose one of {', '.join(opponent_names())} or a config file (*.yaml)"
     )

@@ -42,21 +42,13 @@ TUNABLE_PARAMS: tuple[TunableParam, ...] = (
     TunableParam("traps.moderate", 1.0, 2000.0, log=True, help="space/length < 0.8"),
     TunableParam("traps.severe", 1.0, 2000.0, log=True, help="space/length < 0.6"),
     TunableParam("traps.critical", 1.0, 2000.0, log=True, help="space/length < 0.4"),
-    TunableParam(
-        "traps.food_trap", 1.0, 2000.0, log=True, help="eating would leave too little space"
-    ),
-    TunableParam(
-        "traps.food_trap_threshold", 0.5, 0.95, help="space/length ratio that makes food a trap"
-    ),
-    TunableParam(
-        "pursuit.distance_2", 1.0, 500.0, log=True, help="chasing a shorter head 2 steps away"
-    ),
+    TunableParam("traps.food_trap", 1.0, 2000.0, log=True, help="eating would leave too little space"),
+    TunableParam("traps.food_trap_threshold", 0.5, 0.95, help="space/length ratio that makes food a trap"),
+    TunableParam("pursuit.distance_2", 1.0, 500.0, log=True, help="chasing a shorter head 2 steps away"),
     TunableParam("pursuit.distance_3", 1.0, 500.0, log=True, help="... 3 steps away"),
     TunableParam("pursuit.distance_4", 1.0, 500.0, log=True, help="... 4 steps away"),
     TunableParam("pursuit.distance_5", 1.0, 500.0, log=True, help="... 5 steps away"),
-    TunableParam(
-        "trapping.weight", 50.0, 1000.0, log=True, help="taking escape space from a shorter snake"
-    ),
+    TunableParam("trapping.weight", 50.0, 1000.0, log=True, help="taking escape space from a shorter snake"),
     TunableParam(
         "trapping.space_cutoff_threshold",
         0.1,
@@ -69,18 +61,10 @@ TUNABLE_PARAMS: tuple[TunableParam, ...] = (
         0.9,
         help="share of its 4 exits a blocked enemy keeps below which it is trapped",
     ),
-    TunableParam(
-        "food_weights.critical_health", 50.0, 800.0, log=True, help="food weight at health <= 20"
-    ),
-    TunableParam(
-        "food_weights.low_health", 50.0, 800.0, log=True, help="food weight at health <= 40"
-    ),
-    TunableParam(
-        "food_weights.medium_health", 50.0, 800.0, log=True, help="food weight at health <= 60"
-    ),
-    TunableParam(
-        "food_weights.healthy_base", 50.0, 800.0, log=True, help="food weight when healthy"
-    ),
+    TunableParam("food_weights.critical_health", 50.0, 800.0, log=True, help="food weight at health <= 20"),
+    TunableParam("food_weights.low_health", 50.0, 800.0, log=True, help="food weight at health <= 40"),
+    TunableParam("food_weights.medium_health", 50.0, 800.0, log=True, help="food weight at health <= 60"),
+    TunableParam("food_weights.healthy_base", 50.0, 800.0, log=True, help="food weight when healthy"),
     TunableParam(
         "food_weights.healthy_early_game",
         50.0,
@@ -88,9 +72,7 @@ TUNABLE_PARAMS: tuple[TunableParam, ...] = (
         log=True,
         help="food weight when healthy, turn < 50",
     ),
-    TunableParam(
-        "food_weights.healthy_multiplier", 0.1, 1.0, help="food scale when healthy and longest"
-    ),
+    TunableParam("food_weights.healthy_multiplier", 0.1, 1.0, help="food scale when healthy and longest"),
     TunableParam(
         "food_weights.healthy_outmatched",
         0.1,
@@ -109,12 +91,8 @@ TUNABLE_PARAMS: tuple[TunableParam, ...] = (
         2.0,
         help="trap, head-on, cutoff and wall penalties scale late in the game",
     ),
-    TunableParam(
-        "late_game.turn_threshold", 50, 300, is_int=True, help="turn at which the late game starts"
-    ),
-    TunableParam(
-        "tactics.aggressive_space_control_weight", 0.0, 200.0, help="space grab while longest"
-    ),
+    TunableParam("late_game.turn_threshold", 50, 300, is_int=True, help="turn at which the late game starts"),
+    TunableParam("tactics.aggressive_space_control_weight", 0.0, 200.0, help="space grab while longest"),
     TunableParam(
         "tactics.predictive_avoidance_weight",
         0.0,

@@ -201,9 +201,7 @@ def _free_squares(board: Board, *, clear_of_heads: bool) -> list[Square]:
         if clear_of_heads and snake["body"]:
             head_x, head_y = _xy(snake["body"][0])
             taken.update((head_x + dx, head_y + dy) for dx, dy in MOVE_DELTAS.values())
-    return [
-        (x, y) for x in range(board["width"]) for y in range(board["height"]) if (x, y) not in taken
-    ]
+    return [(x, y) for x in range(board["width"]) for y in range(board["height"]) if (x, y) not in taken]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -389,9 +387,7 @@ def _apply_elimination(board: Board, pairs: MovePairs) -> None:
         elif is_out_of_bounds(board["width"], board["height"], snake["body"]):
             _eliminate(snake, CAUSE_WALL, "", next_turn)
     verdicts = [
-        (index, _collision_verdict(snakes, index, order))
-        for index, snake in enumerate(snakes)
-        if _is_alive(snake)
+        (index, _collision_verdict(snakes, index, order)) for index, snake in enumerate(snakes) if _is_alive(snake)
     ]
     for index, verdict in verdicts:
         if verdict is not None:
@@ -642,8 +638,7 @@ def place_snakes(board: Board, rng: GoRandom) -> Board:
 def _is_away_from_centre(square: Square, head: Square, centre: Square) -> bool:
     """Whether ``square`` lies farther from the centre than the head on at least one axis."""
     return any(
-        spot < own < middle or middle < own < spot
-        for spot, own, middle in zip(square, head, centre, strict=True)
+        spot < own < middle or middle < own < spot for spot, own, middle in zip(square, head, centre, strict=True)
     )
 
 

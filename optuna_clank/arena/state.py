@@ -193,9 +193,7 @@ def state_from_boards(
     )
     food = torch.zeros(n_games, grid.n_cells, dtype=torch.int32)
     food_games = torch.tensor(food_at[0], dtype=torch.int64)
-    food[food_games, torch.tensor(food_at[1], dtype=torch.int64)] = torch.tensor(
-        food_at[2], dtype=torch.int32
-    )
+    food[food_games, torch.tensor(food_at[1], dtype=torch.int64)] = torch.tensor(food_at[2], dtype=torch.int32)
     food_counter = (food.amax(1) + 1).to(torch.int32)
     turn = torch.tensor(turns, dtype=torch.int64)
     head_ptr = torch.zeros(n_games, n_seats, dtype=torch.int64)

@@ -101,8 +101,7 @@ class ParamCodec:
         for name, distribution in distributions.items():
             if not isinstance(distribution, FloatDistribution | IntDistribution):
                 raise TypeError(
-                    f"ParamCodec handles float and int distributions only; {name!r} is "
-                    f"{type(distribution).__name__}"
+                    f"ParamCodec handles float and int distributions only; {name!r} is {type(distribution).__name__}"
                 )
             axes[name] = _Axis.of(distribution)
         self._names = tuple(axes)
@@ -159,9 +158,7 @@ class ParamCodec:
         axis = self._axes[self._index[name]]
         return self._typed(axis, axis.snap(value))
 
-    def param_infos(
-        self, *, base: Mapping[str, Any], best: Mapping[str, Any] | None
-    ) -> tuple[ParamInfo, ...]:
+    def param_infos(self, *, base: Mapping[str, Any], best: Mapping[str, Any] | None) -> tuple[ParamInfo, ...]:
         """What the LLM prompt lists per parameter: bounds, scale, best and base value."""
         return tuple(
             ParamInfo(

@@ -217,9 +217,7 @@ def _param_listing(params: Sequence[ParamInfo]) -> str:
 # --------------------------------------------------------------------------- parsing
 
 
-def parse_answer(
-    text: str, params: Mapping[str, ParamInfo], *, prompt: str | None = None
-) -> ParsedAnswer:
+def parse_answer(text: str, params: Mapping[str, ParamInfo], *, prompt: str | None = None) -> ParsedAnswer:
     """Strictly parse one model answer; malformed parts are dropped and counted, never raised.
 
     With ``prompt`` given, any echo of it is cut out first, so nothing can be parsed out
@@ -315,15 +313,11 @@ def _clean_rationale(value: object) -> str:
     if not isinstance(value, str):
         return ""
     value = value[: _MAX_RATIONALE_CHARS * 4]
-    printable = "".join(
-        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in value
-    )
+    printable = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in value)
     return " ".join(printable.split())[:_MAX_RATIONALE_CHARS]
 
 
-def _parse_changes(
-    entries: list[Any], params: Mapping[str, ParamInfo]
-) -> tuple[list[Change], list[str]]:
+def _parse_changes(entries: list[Any], params: Mapping[str, ParamInfo]) -> tuple[list[Change], list[str]]:
     """Valid, deduplicated, clipped changes and the reason for each dropped entry."""
     changes: list[Change] = []
     dropped: list[str] = []
@@ -400,9 +394,7 @@ def _same_value(a: float, b: float) -> bool:
 # --------------------------------------------------------------------------- voting
 
 
-def combine_answers(
-    answers: Sequence[ParsedAnswer], params: Mapping[str, ParamInfo]
-) -> tuple[tuple[Change, ...], str]:
+def combine_answers(answers: Sequence[ParsedAnswer], params: Mapping[str, ParamInfo]) -> tuple[tuple[Change, ...], str]:
     """Vote several answers into one set of changes, plus a joined rationale.
 
     A parameter survives if more than half of the answers mention it; its direction is
@@ -462,9 +454,7 @@ def _joined_rationale(answers: Sequence[ParsedAnswer], labels: Sequence[str] | N
         return parts[0]
     names = list(labels) if labels is not None else [f"#{i + 1}" for i in range(len(answers))]
     budget = max(80, _MAX_RATIONALE_CHARS // len(answers))
-    return " | ".join(
-        f"{name}: {_short(text, budget)}" for name, text in zip(names, parts, strict=False) if text
-    )
+    return " | ".join(f"{name}: {_short(text, budget)}" for name, text in zip(names, parts, strict=False) if text)
 
 
 # --------------------------------------------------------------------------- advisor
@@ -566,9 +556,7 @@ class LLMAdvisor:
             _LOG.warning("LLM advice skipped: litellm cannot be imported")
             return Advice((), "", (), 0, failures)
         with ThreadPoolExecutor(max_workers=len(self._models)) as pool:
-            results = list(
-                pool.map(lambda m: self._ask_one(litellm, m, messages, params), self._models)
-            )
+            results = list(pool.map(lambda m: self._ask_one(litellm, m, messages, params), self._models))
         return self._advice_from(results, params)
 
     def _advice_from(
@@ -607,9 +595,7 @@ class LLMAdvisor:
         _LOG.warning("LLM %s gave no usable change: %s", model, reason)
         return model, answer, _failure_reason(answer)
 
-    def _completion_kwargs(
-        self, litellm: Any, model: str, messages: list[dict[str, str]]
-    ) -> dict[str, Any]:
+    def _completion_kwargs(self, litellm: Any, model: str, messages: list[dict[str, str]]) -> dict[str, Any]:
         """Arguments for litellm.completion; keys come from the env or the placeholder."""
         kwargs: dict[str, Any] = {
             "model": model,

@@ -200,10 +200,7 @@ class History:
         if before:
             text += f" (the {len(before)} before: {_fmt(float(np.mean(before)))})"
         assert best_score is not None
-        text += (
-            f"; best {_fmt(self.sign * best_score)} at trial #{best_trial.number}, "
-            f"{since} finished trials ago"
-        )
+        text += f"; best {_fmt(self.sign * best_score)} at trial #{best_trial.number}, {since} finished trials ago"
         return text, since >= _STAGNATION_TRIALS
 
     def _gain_unit(self) -> tuple[float, str]:
@@ -298,11 +295,7 @@ def read_history(study: Study, codec: ParamCodec) -> History:
         if math.isfinite(value) and all(name in trial.params for name in codec.names):
             complete.append(trial)
             scores.append(sign * value)
-    vectors = (
-        np.array([codec.encode(t.params) for t in complete])
-        if complete
-        else np.empty((0, len(codec)))
-    )
+    vectors = np.array([codec.encode(t.params) for t in complete]) if complete else np.empty((0, len(codec)))
     return History(
         trials=trials,
         complete=tuple(complete),
@@ -330,9 +323,7 @@ def nearest_distance(vector: np.ndarray, points: Sequence[np.ndarray]) -> float:
     return best
 
 
-def changed_names(
-    codec: ParamCodec, params: Mapping[str, Any], base: Mapping[str, Any] | None
-) -> list[str]:
+def changed_names(codec: ParamCodec, params: Mapping[str, Any], base: Mapping[str, Any] | None) -> list[str]:
     """Names whose value moved more than :data:`CHANGE_TOLERANCE` of their range from ``base``.
 
     The tolerance keeps float noise (e.g. a decoder's reconstruction error) from counting as a

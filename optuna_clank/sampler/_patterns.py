@@ -69,9 +69,7 @@ class Pattern:
         center = _format_number(self.center, decimals)
         low = _format_number(self.low, decimals)
         high = _format_number(self.high, decimals)
-        return (
-            f"{self.name}: ~{center} in {self.support} of the top {self.n_top} (range {low}-{high})"
-        )
+        return f"{self.name}: ~{center} in {self.support} of the top {self.n_top} (range {low}-{high})"
 
 
 def _display_decimals(low: float, high: float, center: float) -> int:
@@ -226,8 +224,7 @@ class PatternModel:
         with self._lock:
             if len(self._top) == 0:
                 raise ValueError(
-                    "PatternModel.propose needs at least one fitted trial: call fit() with "
-                    "completed trials first"
+                    "PatternModel.propose needs at least one fitted trial: call fit() with completed trials first"
                 )
             with torch.no_grad():
                 codes = self._net.encoder(self._tensor(self._top)).cpu().numpy().astype(float)

@@ -279,9 +279,7 @@ class ClankSampler(BaseSampler):
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
         self._fallback.before_trial(study, trial)
 
-    def infer_relative_search_space(
-        self, study: Study, trial: FrozenTrial
-    ) -> dict[str, BaseDistribution]:
+    def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
         if self._search_space is not None:
             space = self._search_space
         else:
@@ -295,9 +293,7 @@ class ClankSampler(BaseSampler):
         numeric = {name: d for name, d in search_space.items() if is_numeric(d)}
         if not numeric:
             params = self._fallback.sample_relative(study, trial, search_space)
-            self._publish(
-                study, trial, _Proposal(SOURCE_TPE, {}, None, None), 0, codec=None, best_params=None
-            )
+            self._publish(study, trial, _Proposal(SOURCE_TPE, {}, None, None), 0, codec=None, best_params=None)
             return params
         codec = self._codec_for(numeric)
         history = read_history(study, codec)
@@ -305,16 +301,12 @@ class ClankSampler(BaseSampler):
         if self._wants_clank(history):
             proposal, rejected = self._propose_clank(study, trial, codec, history)
         if proposal is None:
-            params, proposal, fallback_rejected = self._propose_fallback(
-                study, trial, search_space, codec, history
-            )
+            params, proposal, fallback_rejected = self._propose_fallback(study, trial, search_space, codec, history)
             rejected += fallback_rejected
         else:
             params = dict(proposal.params)
         best = history.best
-        self._publish(
-            study, trial, proposal, rejected, codec=codec, best_params=best.params if best else None
-        )
+        self._publish(study, trial, proposal, rejected, codec=codec, best_params=best.params if best else None)
         return params
 
     def sample_independent(
@@ -441,9 +433,7 @@ class ClankSampler(BaseSampler):
             patterns=patterns,
         )
 
-    def _variant(
-        self, draft: _Draft, codec: ParamCodec, history: History, attempt: int
-    ) -> _Proposal:
+    def _variant(self, draft: _Draft, codec: ParamCodec, history: History, attempt: int) -> _Proposal:
         """The draft itself (attempt 0) or a re-proposal with more exploration each time.
 
         Re-proposals decode with larger latent noise (network) and add Gaussian noise that
@@ -495,9 +485,7 @@ class ClankSampler(BaseSampler):
         n_complete = len(history.complete)
         if n_complete != self._fitted_n:
             epochs = _FIRST_EPOCHS if self._fitted_n == 0 else _REFIT_EPOCHS
-            self._model.fit(
-                history.vectors, history.scores, top_quantile=self._top_quantile, epochs=epochs
-            )
+            self._model.fit(history.vectors, history.scores, top_quantile=self._top_quantile, epochs=epochs)
             self._fitted_n = n_complete
         return self._model
 
@@ -532,8 +520,7 @@ class ClankSampler(BaseSampler):
                 usable.append(model)
         if problems and usable:
             _LOG.warning(
-                "ClankSampler leaves out LLM models whose environment is not set up (%s); "
-                "asking %s",
+                "ClankSampler leaves out LLM models whose environment is not set up (%s); asking %s",
                 "; ".join(problems),
                 ", ".join(usable),
             )
@@ -589,16 +576,12 @@ class ClankSampler(BaseSampler):
         try:
             return str(self._context(recent))
         except Exception:
-            _LOG.warning(
-                "ClankSampler context callable failed; prompt goes without it", exc_info=True
-            )
+            _LOG.warning("ClankSampler context callable failed; prompt goes without it", exc_info=True)
             return ""
 
     # ------------------------------------------------------------------ storage
 
-    def _claim(
-        self, study: Study, trial: FrozenTrial, codec: ParamCodec, params: Mapping[str, Any]
-    ) -> bool:
+    def _claim(self, study: Study, trial: FrozenTrial, codec: ParamCodec, params: Mapping[str, Any]) -> bool:
         """Publish ``params`` for ``trial`` unless another trial is within min_distance.
 
         Check, publish, check again: two workers proposing the same point at the same time
@@ -613,9 +596,7 @@ class ClankSampler(BaseSampler):
         self._publish_point(study, trial, params)
         return not self._is_taken(study, trial, codec, vector)
 
-    def _is_taken(
-        self, study: Study, trial: FrozenTrial, codec: ParamCodec, vector: np.ndarray
-    ) -> bool:
+    def _is_taken(self, study: Study, trial: FrozenTrial, codec: ParamCodec, vector: np.ndarray) -> bool:
         points = read_history(study, codec).points(codec, exclude=trial.number)
         return nearest_distance(vector, points) < self._min_distance
 
@@ -653,9 +634,7 @@ class ClankSampler(BaseSampler):
 
     def _pending_for_unsampled(self, study: Study, trial: FrozenTrial) -> _Pending:
         """Provenance for a trial that never reached sample_relative: all from the fallback."""
-        self._publish(
-            study, trial, _Proposal(SOURCE_TPE, {}, None, []), 0, codec=None, best_params=None
-        )
+        self._publish(study, trial, _Proposal(SOURCE_TPE, {}, None, []), 0, codec=None, best_params=None)
         numeric = {name: d for name, d in trial.distributions.items() if is_numeric(d)}
         if not numeric:
             return _Pending(None, None)
@@ -677,9 +656,7 @@ class ClankSampler(BaseSampler):
             self._n_rejections += 1
 
 
-def _check_range(
-    name: str, value: float, low: float, high: float, *, low_open: bool = False
-) -> None:
+def _check_range(name: str, value: float, low: float, high: float, *, low_open: bool = False) -> None:
     inside = (low < value if low_open else low <= value) and value <= high
     if not inside:
         bracket = "(" if low_open else "["

@@ -74,9 +74,7 @@ class SeatContext:
         """Bool [n, S]: which seats hold a live opponent."""
         state = self.view.state
         alive = state.alive[self.seats.games]
-        own = torch.arange(state.n_seats, device=alive.device).unsqueeze(
-            0
-        ) == self.seats.seats.unsqueeze(1)
+        own = torch.arange(state.n_seats, device=alive.device).unsqueeze(0) == self.seats.seats.unsqueeze(1)
         return alive & ~own
 
     @cached_property

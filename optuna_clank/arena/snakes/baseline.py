@@ -48,9 +48,7 @@ class BaselineSnake(Player):
         scores = scores + torch.where(c.free, trap, 0.0)
 
         food_distance = c.at_cells(view.food_distance(5))
-        proximity = torch.tensor((*_FOOD_BY_DISTANCE, 0.0), device=scores.device)[
-            food_distance.clamp(max=6)
-        ]
+        proximity = torch.tensor((*_FOOD_BY_DISTANCE, 0.0), device=scores.device)[food_distance.clamp(max=6)]
         hunger = torch.where(c.health < 20, 2.0, torch.where(c.health < 40, 1.5, 1.0)).unsqueeze(1)
         scores = scores + proximity * hunger
         traps_on_food = (food_distance == 0) & (space < c.length.unsqueeze(1) + 1)

@@ -47,9 +47,7 @@ class HeuristicSnake(Player):
         grid = view.grid
         length = c.length.to(torch.float32).unsqueeze(1)
         turn = c.turn.unsqueeze(1)
-        caution = torch.where(
-            turn >= p["late_game.turn_threshold"], p["late_game.caution_multiplier"], 1.0
-        )
+        caution = torch.where(turn >= p["late_game.turn_threshold"], p["late_game.caution_multiplier"], 1.0)
         space = c.space.to(torch.float32)
         # Room to turn around: a pocket must hold about twice the body to be left again.
         ratio = space / (2.0 * length)
@@ -58,13 +56,9 @@ class HeuristicSnake(Player):
         score = score - caution * _trap_penalty(ratio, p)
         score = score + self._head_to_head(c, caution)
         score = score + self._food(c, view, space, length, caution)
-        score = score + p["weights.center_control"] * (
-            1.0 - c.centre_distance / ((grid.width + grid.height - 2) / 2)
-        )
+        score = score + p["weights.center_control"] * (1.0 - c.centre_distance / ((grid.width + grid.height - 2) / 2))
         score = score - caution * p["weights.wall_penalty"] * c.on_edge.to(torch.float32)
-        score = (
-            score - p["weights.cutoff"] * (2 - c.free_neighbours).clamp(min=0).to(torch.float32) / 2
-        )
+        score = score - p["weights.cutoff"] * (2 - c.free_neighbours).clamp(min=0).to(torch.float32) / 2
         score = score + self._pursuit(c)
         score = score + self._trapping(c, view)
         straight = c.direction.unsqueeze(1) == torch.arange(4, device=score.device).unsqueeze(0)
@@ -113,9 +107,7 @@ class HeuristicSnake(Player):
         p = self._p
         grid = view.grid
         distance = c.at_cells(view.food_distance(grid.width + grid.height)).to(torch.float32)
-        outmatched = (
-            torch.where(c.longer_enemy.unsqueeze(1), c.enemy_distance, FAR).amin(2) <= _NEAR
-        ).any(1)
+        outmatched = (torch.where(c.longer_enemy.unsqueeze(1), c.enemy_distance, FAR).amin(2) <= _NEAR).any(1)
         longest = c.enemy.any(1) & ~c.longer_enemy.any(1)
         healthy = torch.where(
             c.turn < EARLY_GAME_TURNS,

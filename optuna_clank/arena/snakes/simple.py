@@ -24,9 +24,7 @@ class RandomSafeSnake(Player):
     def choose(self, view: TurnView, seats: Seats) -> torch.Tensor:
         context = SeatContext(view, seats)
         state = view.state
-        first = mix(
-            state.keys[seats.games], state.turn[seats.games] * 16 + seats.seats, _RANDOM_MOVE
-        )
+        first = mix(state.keys[seats.games], state.turn[seats.games] * 16 + seats.seats, _RANDOM_MOVE)
         second = hash32(first)
         # Four independent 16-bit dice per seat from two 32-bit hashes.
         rolls = torch.stack([first & 0xFFFF, first >> 16, second & 0xFFFF, second >> 16], dim=1)

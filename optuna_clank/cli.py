@@ -1,0 +1,235 @@
+"""``python -m optuna_clank``: subcommands that parse, call one function, and report.
+
+Every mistake a user can make (a bad path, a typo in a spec, an unreachable database) ends
+as one ``error:`` line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from optuna_clank import __version__
+from optuna_clank.errors import UserError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m optuna_clank",
+        description=(
+            "Tune a Battlesnake bot's YAML weights with Optuna: a rules-exact batched arena, "
+            "an LLM + autoencoder sampler, a pool of GPU slots, honest statistics."
+        ),
+        epilog="Run 'python -m optuna_clank COMMAND --help' for the options of a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"optuna-clank {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    from optuna_clank import _cli_study
+
+    _add_play(commands)
+    _add_params(commands)
+    _cli_study.add_commands(commands)
+    return parser
+
+
+def _add_play(commands: argparse._SubParsersAction) -> None:
+    play = commands.add_parser(
+        "play",
+        help="play a snake config against opponents and report the win rate",
+        description=(
+            "Play GAMES games of a snake config against one or more opponents in the built-in "
+            "arena and report the win rate with its Wilson 95%% interval, draws, turns, death "
+            "causes by game phase and speed. Game i under a seed is the same game for every "
+            "config (same start, seats and food), and seats alternate between games."
+        ),
+    )
+    play.add_argument("--config", type=Path, help="snake config YAML (default: the built-in default config)")
+    play.add_argument(
+        "--opponent",
+        action="append",
+        metavar="NAME",
+        help="baseline, random-safe, greedy-food, heuristic, or a config YAML; repeat for a tournament "
+        "(default: baseline)",
+    )
+    play.add_argument("--games", type=_positive_int, default=500, help="number of games (default: 500)")
+    play.add_argument("--seed", type=int, default=1, help="match seed (default: 1)")
+    play.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1 ... (default: cpu)")
+    play.add_argument("--board-size", type=_board_size, default=(11, 11), metavar="N|WxH", help="default: 11")
+    play.add_argument(
+        "--mode",
+        choices=("duel", "free-for-all"),
+        default="duel",
+        help="duel: 1v1 against each opponent in turn; free-for-all: everybody on one board (default: duel)",
+    )
+    play.add_argument("--max-turns", type=_positive_int, default=1000, help="turn cap; capped games are draws")
+    play.add_argument("--batch-size", type=_positive_int, default=1024, help="games simulated at once")
+    play.add_argument(
+        "--record",
+        type=_int_list,
+        default=[],
+        metavar="I,J,...",
+        help="games to record turn by turn",
+    )
+    play.add_argument(
+        "--history",
+        type=Path,
+        help="write the recorded games (Battlesnake API boards) to this JSON file",
+    )
+    play.add_argument("--json", action="store_true", help="print one JSON object instead of the report")
+    play.set_defaults(handler=_run_play)
+
+
+def _add_params(commands: argparse._SubParsersAction) -> None:
+    params = commands.add_parser(
+        "params",
+        help="list the tunable parameters of the built-in snake with their bounds",
+        description="List every tunable parameter (config key), its range, scale, type and default.",
+    )
+    params.add_argument("--json", action="store_true", help="print JSON")
+    params.set_defaults(handler=_run_params)
+
+
+def _run_play(args: argparse.Namespace) -> int:
+    from optuna_clank import _format
+    from optuna_clank.arena.config import load_config
+    from optuna_clank.arena.match import play_match
+    from optuna_clank.arena.opponents import make_opponent
+    from optuna_clank.devices import check_device
+
+    config = load_config(args.config) if args.config else None
+    opponent_names = args.opponent or ["baseline"]
+    opponents = [make_opponent(name) for name in opponent_names]
+    device = check_device(args.device)
+    if args.history and not args.record:
+        args.record = list(range(min(args.games, 1)))
+    bar = _progress(total=args.games, unit="game", enabled=not args.json)
+    result = play_match(
+        config,
+        opponents,
+        games=args.games,
+        seed=args.seed,
+        device=device,
+        board_size=args.board_size,
+        mode=args.mode,
+        max_turns=args.max_turns,
+        batch_size=args.batch_size,
+        record=args.record,
+        on_game_end=lambda _outcome: bar.update(1),
+    )
+    bar.close()
+    summary = result.summary()
+    summary.update(
+        config=str(args.config) if args.config else "default",
+        opponents=opponent_names,
+        seed=args.seed,
+        device=str(device),
+        board_size=list(args.board_size),
+        mode=args.mode,
+    )
+    if args.history:
+        _write_json(args.history, {str(game): frames for game, frames in result.history.items()})
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        title = f"{summary['config']} vs {', '.join(opponent_names)} ({args.mode}, seed {args.seed}, {device})"
+        print(_format.match_summary(summary, title=title))
+        if args.history:
+            print(f"  history     {len(result.history)} game(s) written to {args.history}")
+    return 0
+
+
+def _run_params(args: argparse.Namespace) -> int:
+    from optuna_clank.arena.config import default_config, flatten
+    from optuna_clank.arena.params import TUNABLE_PARAMS
+
+    defaults = flatten(default_config())
+    rows = [
+        {
+            "name": p.name,
+            "low": p.low,
+            "high": p.high,
+            "log": p.log,
+            "int": p.is_int,
+            "default": defaults[p.name],
+            "help": p.help,
+        }
+        for p in TUNABLE_PARAMS
+    ]
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    width = max(len(r["name"]) for r in rows)
+    print(f"{len(rows)} tunable parameters of the built-in heuristic snake:")
+    for r in rows:
+        scale = "int" if r["int"] else ("log" if r["log"] else "lin")
+        bounds = f"[{r['low']:g}, {r['high']:g}]"
+        print(f"  {r['name']:<{width}}  {bounds:<14} {scale}  default {r['default']:<8g} {r['help']}")
+    return 0
+
+
+def _write_json(path: Path, data: Any) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data))
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _progress(*, total: int, unit: str, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        unit=unit,
+        disable=not enabled,
+        file=sys.stderr,
+        dynamic_ncols=True,
+        leave=False,
+    )
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected comma-separated game numbers, got {text!r}") from exc
+    if any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError("game numbers are >= 0")
+    return values
+
+
+def _board_size(text: str) -> tuple[int, int]:
+    try:
+        parts = [int(p) for p in text.lower().split("x")]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected N or WxH, got {text!r}") from exc
+    width, height = (parts[0], parts[0]) if len(parts) == 1 else (parts[0], parts[1])
+    if len(parts) > 2 or not (7 <= width <= 25 and 7 <= height <= 25):
+        raise argparse.ArgumentTypeError(f"board sides must be within 7..25, got {text!r}")
+    return width, height
