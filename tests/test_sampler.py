@@ -153,6 +153,10 @@ def test_codec_round_trips_log_int_and_step_parameters_within_exact_bounds() -> 
     assert middle["int"] == 176 and middle["step"] == 0.5 and middle["logint"] == 32
     assert codec.decode([-3.0, 7.0, 0.5, 0.5, 0.5])["lin"] == -2.0  # clipped
     assert codec.to_value(1, 0.25) == pytest.approx(1.0)
+    partial = codec.encode_partial({"lin": "categorical", "log": 10.0, "int": float("nan")})
+    assert np.isnan(partial).tolist() == [True, False, True, True, True]
+    with pytest.raises(ValueError, match="lin"):
+        codec.encode({"log": 10.0, "int": 175, "step": 0.5, "logint": 32})
     rng = np.random.default_rng(0)
     for point in rng.random((50, 5)):
         params = codec.decode(point)

@@ -124,18 +124,20 @@ class ParamCodec:
 
     def encode(self, params: Mapping[str, Any]) -> np.ndarray:
         """The point in [0, 1]^d of a complete set of parameter values."""
-        missing = [name for name in self._names if name not in params]
-        if missing:
-            raise KeyError(f"parameters missing for encoding: {', '.join(missing)}")
-        return self.encode_partial(params)
+        vector = self.encode_partial(params)
+        if np.isnan(vector).any():
+            unusable = [name for name, u in zip(self._names, vector, strict=True) if math.isnan(u)]
+            raise ValueError(f"parameters missing or not numbers: {', '.join(unusable)}")
+        return vector
 
     def encode_partial(self, params: Mapping[str, Any]) -> np.ndarray:
-        """Like :meth:`encode`, with NaN in the dimensions ``params`` does not have."""
+        """Like :meth:`encode`, with NaN where ``params`` lacks a dimension or has no number.
+
+        Old trials may hold a value of another kind under the same name (say, a categorical
+        before the space changed); such a value is unknown, not an error.
+        """
         return np.array(
-            [
-                axis.to_unit(float(params[name])) if name in params else math.nan
-                for name, axis in zip(self._names, self._axes, strict=True)
-            ],
+            [_unit_or_nan(axis, params.get(name)) for name, axis in zip(self._names, self._axes, strict=True)],
             dtype=float,
         )
 
@@ -176,3 +178,10 @@ class ParamCodec:
     @staticmethod
     def _typed(axis: _Axis, value: float) -> Any:
         return round(value) if axis.is_int else float(value)
+
+
+def _unit_or_nan(axis: _Axis, value: Any) -> float:
+    """The coordinate of ``value``, or NaN for a missing, non-numeric or non-finite value."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return math.nan
+    return axis.to_unit(float(value))

@@ -144,16 +144,15 @@ class History:
         for trial in self.trials:
             if trial.number == exclude:
                 continue
-            if trial.state == TrialState.RUNNING:
-                proposal = trial.system_attrs.get(PROPOSAL_KEY)
-                if isinstance(proposal, dict):
-                    taken.append(codec.encode_partial(proposal))
-                elif all(name in trial.params for name in codec.names):
-                    taken.append(codec.encode(trial.params))
+            proposal = trial.system_attrs.get(PROPOSAL_KEY)
+            if trial.state == TrialState.RUNNING and isinstance(proposal, dict):
+                point = codec.encode_partial(proposal)
             else:
                 point = codec.encode_partial(trial.params)
-                if not np.all(np.isnan(point)):
-                    taken.append(point)
+                if trial.state == TrialState.RUNNING and np.isnan(point).any():
+                    continue  # still suggesting: a partial point would match too easily
+            if not np.isnan(point).all():
+                taken.append(point)
         return taken
 
     def change_summary(self) -> str:
@@ -288,14 +287,17 @@ def read_history(study: Study, codec: ParamCodec) -> History:
     sign = -1.0 if study.directions[0] == StudyDirection.MINIMIZE else 1.0
     complete: list[FrozenTrial] = []
     scores: list[float] = []
+    points: list[np.ndarray] = []
     for trial in trials:
         if trial.state != TrialState.COMPLETE or not trial.values:
             continue
         value = float(trial.values[0])
-        if math.isfinite(value) and all(name in trial.params for name in codec.names):
+        point = codec.encode_partial(trial.params)
+        if math.isfinite(value) and not np.isnan(point).any():
             complete.append(trial)
             scores.append(sign * value)
-    vectors = np.array([codec.encode(t.params) for t in complete]) if complete else np.empty((0, len(codec)))
+            points.append(point)
+    vectors = np.array(points) if points else np.empty((0, len(codec)))
     return History(
         trials=trials,
         complete=tuple(complete),

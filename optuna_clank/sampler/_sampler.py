@@ -150,9 +150,17 @@ class ClankSampler(BaseSampler):
             import optuna
             from optuna_clank.sampler import ClankSampler
 
+
+            def objective(trial):
+                x = trial.suggest_float("weights.space", 0.1, 1000, log=True)
+                k = trial.suggest_int("late_game.turn_threshold", 50, 300)
+                return -((x - 30) ** 2) - (k - 120) ** 2
+
+
+            # llm_models is optional: without it the network and TPE propose alone.
             sampler = ClankSampler(llm_models=["anthropic/claude-sonnet-4-5"], seed=0)
             study = optuna.create_study(direction="maximize", sampler=sampler)
-            study.optimize(objective, n_trials=100)
+            study.optimize(objective, n_trials=40)
             study.trials[-1].user_attrs["proposal_source"]  # e.g. "patterns+llm"
 
     Args:
