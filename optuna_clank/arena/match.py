@@ -18,17 +18,16 @@ from typing import Any, Literal
 
 import torch
 
-from optuna_clank.arena import rules
 from optuna_clank.arena.config import Config
 from optuna_clank.arena.counter_rng import game_key
 from optuna_clank.arena.engine import FoodSettings, retire, step
 from optuna_clank.arena.features import TurnView
-from optuna_clank.arena.grid import MOVES
+from optuna_clank.arena.grid import MOVES, grid_for
 from optuna_clank.arena.opponents import make_opponent
 from optuna_clank.arena.players import Player, Seats
-from optuna_clank.arena.rng import SeededRandom
+from optuna_clank.arena.setup import start_games
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
-from optuna_clank.arena.state import CAUSES, NO_KILLER, BatchState, state_from_boards
+from optuna_clank.arena.state import CAUSES, NO_KILLER, BatchState
 from optuna_clank.stats import game_phase, wilson_interval
 
 Mode = Literal["duel", "free-for-all"]
@@ -162,7 +161,6 @@ class _Deal:
     game: int
     key: int
     players: tuple[int, ...]  # player index per seat
-    setup_seed: str
 
 
 def play_match(
@@ -267,7 +265,7 @@ def _deal(game: int, seed: int, n_seats: int, n_opponents: int, mode: Mode) -> _
     else:
         others = list(range(1, n_opponents + 1))
     others.insert(candidate_seat, CANDIDATE)
-    return _Deal(game=game, key=game_key(seed, deal), players=tuple(others), setup_seed=f"{seed}:{deal}")
+    return _Deal(game=game, key=game_key(seed, deal), players=tuple(others))
 
 
 def _snake_ids(players: Sequence[Player], seat_players: Sequence[int]) -> list[str]:
@@ -408,16 +406,12 @@ class _BatchRunner:
 
     def _start(self, deals: Sequence[_Deal]) -> BatchState:
         width, height = self.size
-        boards = []
-        for deal in deals:
-            ids = _snake_ids(self.players, deal.players)
-            boards.append(rules.create_board(width, height, ids, SeededRandom(deal.setup_seed)))
-        state = state_from_boards(
-            boards,
+        state = start_games(
+            grid_for(width, height, self.device),
+            [_snake_ids(self.players, deal.players) for deal in deals],
             game_ids=[d.game for d in deals],
             keys=[d.key for d in deals],
             seat_players=[d.players for d in deals],
-            device=self.device,
         )
         self._notify_start(state)
         return state

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["GoRandom", "MaxRandom", "MinRandom", "SeededRandom"]
+__all__ = ["GoRandom", "KeyedRandom", "MaxRandom", "MinRandom", "SeededRandom", "hash32"]
 
 
 class GoRandom(Protocol):
@@ -88,3 +88,53 @@ class SeededRandom:
         """Fisher-Yates shuffle carried out through ``swap``, uniform over all permutations."""
         for i in range(n - 1, 0, -1):
             swap(i, self._random.randrange(i + 1))
+
+
+_MASK32 = 0xFFFFFFFF
+_MULTIPLIER = 0x45D9F3B
+SETUP_SALT = 0x5E7
+"""Mixed into a game key before its setup draws, so setup and food draws never coincide."""
+
+
+def hash32(value: int) -> int:
+    """Mix a 32-bit integer into a well-spread 32-bit integer.
+
+    The same function as :func:`optuna_clank.arena.counter_rng.hash32` on tensors (a test holds
+    them equal), so Python code and the batched engine can draw identical numbers.
+    """
+    x = value & _MASK32
+    x = ((x >> 16) ^ x) * _MULTIPLIER & _MASK32
+    x = ((x >> 16) ^ x) * _MULTIPLIER & _MASK32
+    return (x >> 16) ^ x
+
+
+class KeyedRandom:
+    """A counter-based generator: draw ``k`` of a key is a pure function of ``(key, k)``.
+
+    The batched engine computes the very same draws for thousands of games at once, so a board
+    set up here by the reference rules and one set up on tensors are identical (a test checks).
+
+    Example::
+
+        rng = KeyedRandom(game_key(seed, deal))
+    """
+
+    def __init__(self, key: int) -> None:
+        self._base = hash32(key ^ SETUP_SALT)
+        self._count = 0
+
+    def draw(self) -> int:
+        """The next 32-bit draw."""
+        value = hash32(self._base ^ self._count)
+        self._count += 1
+        return value
+
+    def intn(self, n: int) -> int:
+        """An integer in ``[0, n)`` (modulo a 32-bit draw: bias below 1e-8 for small ``n``)."""
+        _require_positive(n)
+        return self.draw() % n
+
+    def shuffle(self, n: int, swap: Callable[[int, int], None]) -> None:
+        """Fisher-Yates from the last item down, one draw per step."""
+        for i in range(n - 1, 0, -1):
+            swap(i, self.intn(i + 1))

@@ -1,0 +1,84 @@
+"""Arena speed: games/s and turns/s of the batched engine, 1v1 on 11x11.
+
+(a) random-safe vs random-safe  (engine + the cheapest snake: what the rules cost)
+(b) default heuristic vs baseline  (what a study's trials cost)
+
+across batch sizes and the devices present. Turns are game-turns (one turn of one game).
+
+    python bench/arena.py                      # all batch sizes, all devices
+    python bench/arena.py --batch-sizes 1024 4096 --scenario b
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import torch
+
+from optuna_clank.arena.match import play_match
+from optuna_clank.arena.snakes.simple import RandomSafeSnake
+
+SCENARIOS = {
+    "a": ("random-safe vs random-safe", lambda: RandomSafeSnake(), "random-safe"),
+    "b": ("default heuristic vs baseline", lambda: None, "baseline"),
+}
+
+
+def _games_for(scenario: str, batch_size: int, budget_s: float) -> int:
+    """Enough games to fill the batch a few times, fewer where a game is slow."""
+    per_game_s = {"a": 2e-3, "b": 2e-2}[scenario] if batch_size > 16 else {"a": 0.05, "b": 0.8}[scenario]
+    by_budget = int(budget_s / per_game_s)
+    return max(min(4 * batch_size, by_budget), min(batch_size, 8), 2)
+
+
+def run(scenario: str, device: str, batch_size: int, budget_s: float) -> dict:
+    title, candidate, opponent = SCENARIOS[scenario]
+    games = _games_for(scenario, batch_size, budget_s)
+    play_match(candidate(), opponent, games=min(games, 8), seed=999, device=device, batch_size=batch_size)  # warm-up
+    started = time.perf_counter()
+    result = play_match(candidate(), opponent, games=games, seed=1, device=device, batch_size=batch_size)
+    seconds = time.perf_counter() - started
+    return {
+        "scenario": scenario,
+        "title": title,
+        "device": device,
+        "batch_size": batch_size,
+        "games": games,
+        "seconds": round(seconds, 3),
+        "games_per_second": round(games / seconds, 1),
+        "turns_per_second": round(result.turns / seconds),
+        "avg_turns": round(result.avg_turns, 1),
+        "win_rate": round(result.win_rate, 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS), nargs="*", default=sorted(SCENARIOS))
+    parser.add_argument("--batch-sizes", type=int, nargs="*", default=[1, 16, 64, 256, 1024, 4096])
+    parser.add_argument("--devices", nargs="*", help="default: cpu plus every visible CUDA device type")
+    parser.add_argument("--budget", type=float, default=20.0, help="rough seconds per measurement")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    args = parser.parse_args()
+    devices = args.devices or (["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
+    print(f"# torch {torch.__version__}, {torch.get_num_threads()} CPU threads, devices: {', '.join(devices)}")
+    if not args.json:
+        print(f"{'scenario':<32} {'device':<6} {'batch':>6} {'games':>6} {'games/s':>9} {'turns/s':>11} {'turns/game':>10}")
+    for scenario in args.scenario:
+        for device in devices:
+            for batch_size in args.batch_sizes:
+                row = run(scenario, device, batch_size, args.budget)
+                if args.json:
+                    print(json.dumps(row), flush=True)
+                else:
+                    print(
+                        f"{row['title']:<32} {device:<6} {batch_size:>6} {row['games']:>6} "
+                        f"{row['games_per_second']:>9,.1f} {row['turns_per_second']:>11,} {row['avg_turns']:>10}",
+                        flush=True,
+                    )
+
+
+if __name__ == "__main__":
+    main()
