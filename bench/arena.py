@@ -65,7 +65,9 @@ def main() -> None:
     devices = args.devices or (["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
     print(f"# torch {torch.__version__}, {torch.get_num_threads()} CPU threads, devices: {', '.join(devices)}")
     if not args.json:
-        print(f"{'scenario':<32} {'device':<6} {'batch':>6} {'games':>6} {'games/s':>9} {'turns/s':>11} {'turns/game':>10}")
+        print(
+            f"{'scenario':<32} {'device':<6} {'batch':>6} {'games':>6} {'games/s':>9} {'turns/s':>11} {'turns/game':>10}"
+        )
     for scenario in args.scenario:
         for device in devices:
             for batch_size in args.batch_sizes:

@@ -236,7 +236,10 @@ def step(state: BatchState, moves: torch.Tensor, settings: FoodSettings) -> torc
 
 def retire(state: BatchState, games: torch.Tensor) -> None:
     """Take finished games out of play without copying the batch (their snakes stop moving)."""
-    state.running = state.running & ~games
-    state.alive = state.alive & state.running.unsqueeze(1)
-    state.occ.mul_(state.running.to(torch.int8).view(-1, 1, 1))
-    state.cover.mul_(state.running.to(torch.int16).view(-1, 1))
+    rows = torch.nonzero(games & state.running).flatten()
+    if rows.numel() == 0:
+        return
+    state.running[rows] = False
+    state.alive[rows] = False
+    state.occ[rows] = 0
+    state.cover[rows] = 0

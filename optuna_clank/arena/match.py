@@ -10,11 +10,12 @@ waiting ones join it, so a long game never holds up the rest.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import torch
 
@@ -35,8 +36,7 @@ CANDIDATE = 0
 """Player index of the candidate in every match."""
 
 
-@dataclass(frozen=True)
-class SnakeResult:
+class SnakeResult(NamedTuple):
     """How one snake of a finished game fared."""
 
     seat: int
@@ -47,8 +47,7 @@ class SnakeResult:
     length: int
 
 
-@dataclass(frozen=True)
-class GameOutcome:
+class GameOutcome(NamedTuple):
     """One finished game from the candidate's point of view."""
 
     game: int
@@ -270,13 +269,18 @@ def _deal(game: int, seed: int, n_seats: int, n_opponents: int, mode: Mode) -> _
 
 def _snake_ids(players: Sequence[Player], seat_players: Sequence[int]) -> list[str]:
     """Unique, readable snake ids per seat: the player name, suffixed when repeated."""
+    names = tuple("candidate" if i == CANDIDATE else p.name for i, p in enumerate(players))
+    return list(_ids_for(names, tuple(seat_players)))
+
+
+@functools.lru_cache(maxsize=256)
+def _ids_for(names: tuple[str, ...], seat_players: tuple[int, ...]) -> tuple[str, ...]:
     seen: Counter[str] = Counter()
     ids = []
     for index in seat_players:
-        name = "candidate" if index == CANDIDATE else players[index].name
-        seen[name] += 1
-        ids.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
-    return ids
+        seen[names[index]] += 1
+        ids.append(names[index] if seen[names[index]] == 1 else f"{names[index]}-{seen[names[index]]}")
+    return tuple(ids)
 
 
 class _Recorder:
@@ -441,12 +445,16 @@ class _BatchRunner:
     def _notify_start(self, state: BatchState) -> None:
         view = TurnView(state)
         for index, seats in self._seats_by_player(state, only_alive=False):
-            self.players[index].start_games(view, seats, self._ids_for(state, seats))
+            player = self.players[index]
+            if type(player).start_games is not Player.start_games:
+                player.start_games(view, seats, self._ids_for(state, seats))
 
     def _notify_end(self, state: BatchState) -> None:
         view = TurnView(state)
         for index, seats in self._seats_by_player(state, only_alive=False):
-            self.players[index].end_games(view, seats, self._ids_for(state, seats))
+            player = self.players[index]
+            if type(player).end_games is not Player.end_games:
+                player.end_games(view, seats, self._ids_for(state, seats))
 
     def _outcomes(self, done: BatchState, by_game: dict[int, _Deal]) -> list[GameOutcome]:
         names = ["candidate", *(p.name for p in self.players[1:])]
