@@ -21,7 +21,7 @@ from optuna_clank.arena.match import play_match
 from optuna_clank.arena.snakes.simple import RandomSafeSnake
 
 SCENARIOS = {
-    "a": ("random-safe vs random-safe", lambda: RandomSafeSnake(), "random-safe"),
+    "a": ("random-safe vs random-safe", RandomSafeSnake, "random-safe"),
     "b": ("default heuristic vs baseline", lambda: None, "baseline"),
 }
 
@@ -65,9 +65,9 @@ def main() -> None:
     devices = args.devices or (["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
     print(f"# torch {torch.__version__}, {torch.get_num_threads()} CPU threads, devices: {', '.join(devices)}")
     if not args.json:
-        print(
-            f"{'scenario':<32} {'device':<6} {'batch':>6} {'games':>6} {'games/s':>9} {'turns/s':>11} {'turns/game':>10}"
-        )
+        header = ("scenario", "device", "batch", "games", "games/s", "turns/s", "turns/game")
+        widths = (-32, -6, 6, 6, 9, 11, 10)
+        print(" ".join(f"{h:<{-w}}" if w < 0 else f"{h:>{w}}" for h, w in zip(header, widths, strict=True)))
     for scenario in args.scenario:
         for device in devices:
             for batch_size in args.batch_sizes:

@@ -117,7 +117,14 @@ def _fixed_starts(
         foods = _start_food(grid, heads, draws[:, 7:])
     centre = grid.cell((side - 1) // 2, (side - 1) // 2)
     foods.append(torch.full((n_games,), centre, dtype=torch.int64, device=device))
-    return _state_from_starts(grid, heads, torch.stack(foods, 1), game_ids, key_tensor, seat_players)
+    return _state_from_starts(
+        grid,
+        heads,
+        foods=torch.stack(foods, 1),
+        game_ids=game_ids,
+        keys=key_tensor,
+        seat_players=seat_players,
+    )
 
 
 def _start_food(grid: Grid, heads: torch.Tensor, draws: torch.Tensor) -> list[torch.Tensor]:
@@ -148,6 +155,7 @@ def _start_food(grid: Grid, heads: torch.Tensor, draws: torch.Tensor) -> list[to
 def _state_from_starts(
     grid: Grid,
     heads: torch.Tensor,
+    *,
     foods: torch.Tensor,
     game_ids: Sequence[int],
     keys: torch.Tensor,
