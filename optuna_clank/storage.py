@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+import sqlalchemy.event
 import sqlalchemy.exc
 from optuna.exceptions import ExperimentalWarning
 from optuna.trial import FrozenTrial
@@ -177,9 +178,33 @@ def open_storage(
         with warnings.catch_warnings():
             # Heartbeats are "experimental" since Optuna 2.9; the warning only adds noise.
             warnings.simplefilter("ignore", ExperimentalWarning)
-            return optuna.storages.RDBStorage(url, engine_kwargs=_engine_kwargs(parsed), **heartbeat_kwargs)
+            storage = optuna.storages.RDBStorage(url, engine_kwargs=_engine_kwargs(parsed), **heartbeat_kwargs)
     except (sqlalchemy.exc.SQLAlchemyError, ImportError, RuntimeError, OSError) as exc:
         raise StorageError(_open_failure_message(url, parsed, exc)) from exc
+    if parsed.get_backend_name() == "sqlite":
+        _begin_immediate(storage.engine)
+    return storage
+
+
+def _begin_immediate(engine: sqlalchemy.engine.Engine) -> None:
+    """Make every SQLite transaction take the write lock when it starts (``BEGIN IMMEDIATE``).
+
+    Optuna reads a row, checks it and writes it back in one transaction, e.g. when a worker
+    takes a WAITING trial (a retried or enqueued one). PostgreSQL locks that row; SQLite's
+    default deferred transactions let two processes read the same WAITING trial and both run
+    it. Taking the lock up front makes those sequences atomic across processes, at the price
+    of serialising storage calls, which last milliseconds against trials of seconds.
+    """
+
+    @sqlalchemy.event.listens_for(engine, "connect")
+    def _manual_transactions(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # the driver must not issue its own BEGIN
+
+    @sqlalchemy.event.listens_for(engine, "begin")
+    def _lock_on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    engine.dispose()  # connections opened before the listeners existed are not reused
 
 
 def _normalise_url(url: str, *, root: Path | None = None) -> str:

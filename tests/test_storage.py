@@ -516,3 +516,36 @@ def test_wrong_password(password_checked_url: str) -> None:
     assert _storage_error(wrong) == (
         f'PostgreSQL at {redact_url(wrong)}: password authentication failed for user "{parsed.username}"'
     )
+
+
+_POP_WAITING_SCRIPT = """
+import sys
+import optuna
+from optuna.trial import TrialState
+from optuna_clank.storage import open_storage
+
+optuna.logging.set_verbosity(optuna.logging.ERROR)
+study = optuna.load_study(study_name="queue", storage=open_storage(sys.argv[1], heartbeat=None))
+while study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+    trial = study.ask()
+    if "queued" not in trial.user_attrs:  # no WAITING trial left for us: a new one
+        study.tell(trial, state=TrialState.FAIL)
+        continue
+    study.tell(trial, trial.suggest_float("x", 0, 100))
+"""
+
+
+def test_concurrent_workers_take_each_waiting_trial_once_on_sqlite(sqlite_url: str, tmp_path: Path) -> None:
+    """Retried trials wait in the queue; on SQLite several processes must not run one twice."""
+    study = optuna.create_study(study_name="queue", storage=open_storage(sqlite_url, heartbeat=None))
+    for i in range(60):
+        study.enqueue_trial({"x": float(i)}, user_attrs={"queued": True})
+    script = tmp_path / "pop.py"
+    script.write_text(_POP_WAITING_SCRIPT)
+    workers = [
+        subprocess.Popen([sys.executable, str(script), sqlite_url], stderr=subprocess.PIPE, text=True) for _ in range(4)
+    ]
+    errors = [w.communicate(timeout=120)[1] for w in workers]
+    assert [w.returncode for w in workers] == [0, 0, 0, 0], errors
+    complete = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
+    assert sorted(t.params["x"] for t in complete) == [float(i) for i in range(60)]
