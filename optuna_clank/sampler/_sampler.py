@@ -299,6 +299,10 @@ class ClankSampler(BaseSampler):
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
         numeric = {name: d for name, d in search_space.items() if is_numeric(d)}
+        if numeric and all(name in trial.params for name in numeric):
+            # A retried or enqueued trial arrives with its parameters fixed: nothing to propose,
+            # and its copied provenance attributes stay as they were.
+            return {}
         if not numeric:
             params = self._fallback.sample_relative(study, trial, search_space)
             self._publish(study, trial, _Proposal(SOURCE_TPE, {}, None, None), 0, codec=None, best_params=None)

@@ -1,0 +1,67 @@
+"""Stop and abort requests shared by the processes of one run, as flag files.
+
+The first Ctrl-C asks every worker to finish its running trial and stop; the second asks them
+to stop now (the running trials end as FAIL and are retried next time). Workers are separate
+processes, so the request is a file in a folder they all know, checked between trials and
+between rounds of games: cheap, and it survives any signal routing of terminals and pools.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import tempfile
+from pathlib import Path
+from types import FrameType
+
+_STOP = "stop"
+_ABORT = "abort"
+
+
+class RunControl:
+    """Flags of one run, in ``folder`` (created if missing)."""
+
+    def __init__(self, folder: str | Path | None = None) -> None:
+        self.folder = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="optuna-clank-run-"))
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def request_stop(self) -> None:
+        """Finish the running trials, start no new ones."""
+        (self.folder / _STOP).touch()
+
+    def request_abort(self) -> None:
+        """Stop the running trials at their next round of games."""
+        self.request_stop()
+        (self.folder / _ABORT).touch()
+
+    def stop_requested(self) -> bool:
+        return (self.folder / _STOP).exists()
+
+    def abort_requested(self) -> bool:
+        return (self.folder / _ABORT).exists()
+
+    def install_interrupt_handler(self, *, quiet: bool = False) -> None:
+        """Ctrl-C once: stop after the running trials; twice: abort them; three times: exit."""
+        presses = 0
+
+        def handler(signum: int, frame: FrameType | None) -> None:
+            del signum, frame
+            nonlocal presses
+            presses += 1
+            if presses == 1:
+                self.request_stop()
+                if not quiet:
+                    print(
+                        "\nstopping after the running trials finish (Ctrl-C again to stop them now)",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+            elif presses == 2:
+                self.request_abort()
+                if not quiet:
+                    print("\nstopping the running trials now (they are marked failed)", file=sys.stderr, flush=True)
+            else:
+                raise KeyboardInterrupt
+
+        signal.signal(signal.SIGINT, handler)
+        signal.signal(signal.SIGTERM, handler)

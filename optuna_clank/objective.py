@@ -1,0 +1,223 @@
+"""The study objective: a trial's parameters -> a snake config -> benchmark games -> value.
+
+Every trial plays the same games (the spec's seed fixes them), each trial in its own shuffled
+order, a round of a few games at a time. Each finished game is reported with
+``trial.report(score, step=game)``, so that :class:`optuna.pruners.WilcoxonPruner` can pair
+it with the best trial's result on the *same* game and stop configs that are significantly
+worse after a few rounds instead of after all of them.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import optuna
+
+from optuna_clank.arena.config import Config, default_config, load_config, with_values
+from optuna_clank.arena.match import GameOutcome, play_match
+from optuna_clank.stats import game_phase, mean_interval, wilson_interval
+
+if TYPE_CHECKING:
+    from optuna_clank.spec import StudySpec
+
+GAMES_PLAYED_KEY = "games_played"
+WIN_RATE_CI_KEY = "win_rate_ci"
+DEATH_CAUSES_KEY = "death_causes"
+
+
+class TrialAborted(Exception):
+    """The run was asked to stop now (second Ctrl-C): the running trial ends as FAIL."""
+
+
+class SurplusTrial(Exception):
+    """Other workers already hold every remaining trial of the target: this one is not run."""
+
+
+def base_config_of(spec: StudySpec) -> Config:
+    """The config the spec's parameters are set on (its ``base_config`` or the default)."""
+    return load_config(spec.benchmark.base_config) if spec.benchmark.base_config else default_config()
+
+
+def suggest_params(trial: optuna.Trial, spec: StudySpec) -> dict[str, Any]:
+    """Ask the sampler for every parameter of the spec's search space."""
+    params: dict[str, Any] = {}
+    for param in spec.search_space:
+        if param.is_int:
+            params[param.name] = trial.suggest_int(param.name, int(param.low), int(param.high), log=param.log)
+        else:
+            params[param.name] = trial.suggest_float(param.name, param.low, param.high, log=param.log)
+    return params
+
+
+class ArenaObjective:
+    """Plays a trial's config against the spec's opponents on the spec's games.
+
+    Args:
+        spec: the study spec (benchmark, objectives, search space).
+        device: torch device the games run on (the worker's slot).
+        attrs: extra user attributes recorded on every trial (e.g. ``slot`` and ``device``).
+        should_abort: polled between rounds; True ends the trial as FAIL (:class:`TrialAborted`).
+        claim: called first with the trial; False means the study's target is already covered
+            by other workers, and the trial ends as FAIL without playing (:class:`SurplusTrial`).
+    """
+
+    def __init__(
+        self,
+        spec: StudySpec,
+        *,
+        device: str = "cpu",
+        attrs: dict[str, Any] | None = None,
+        should_abort: Callable[[], bool] | None = None,
+        claim: Callable[[optuna.Trial], bool] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.device = device
+        self.attrs = dict(attrs or {})
+        self.should_abort = should_abort or (lambda: False)
+        self.claim = claim
+        self.base_config = base_config_of(spec)
+
+    def game_order(self, trial_number: int) -> list[int]:
+        """The spec's game indices in this trial's own shuffled order (reproducible)."""
+        games = list(range(self.spec.benchmark.games_per_trial))
+        random.Random(f"{self.spec.benchmark.seed}:{trial_number}").shuffle(games)
+        return games
+
+    def __call__(self, trial: optuna.Trial) -> float | tuple[float, ...]:
+        if self.claim is not None and not self.claim(trial):
+            trial.set_user_attr("not_run", "another worker already holds the study's last trials")
+            raise SurplusTrial(f"trial {trial.number} is beyond the study's target")
+        for key, value in self.attrs.items():
+            trial.set_user_attr(key, value)
+        params = suggest_params(trial, self.spec)
+        config = with_values(self.base_config, params)
+        started = time.perf_counter()
+        outcomes: list[GameOutcome] = []
+        single = len(self.spec.study.directions) == 1
+        bench = self.spec.benchmark
+        order = self.game_order(trial.number)
+        for start in range(0, len(order), bench.round_size):
+            if self.should_abort():
+                _record(trial, outcomes, time.perf_counter() - started)
+                raise TrialAborted(f"trial {trial.number} stopped by the user")
+            games = order[start : start + bench.round_size]
+            result = play_match(
+                config,
+                list(bench.opponents),
+                games=games,
+                seed=bench.seed,
+                device=self.device,
+                board_size=bench.board_size,
+                mode=bench.mode,
+                max_turns=bench.max_turns,
+                batch_size=len(games),
+            )
+            outcomes.extend(result.outcomes)
+            if single:
+                for outcome in result.outcomes:
+                    trial.report(outcome.score, step=outcome.game)
+                if start + bench.round_size < len(order) and trial.should_prune():
+                    _record(trial, outcomes, time.perf_counter() - started)
+                    raise optuna.TrialPruned(f"pruned after {len(outcomes)} of {len(order)} games")
+        _record(trial, outcomes, time.perf_counter() - started)
+        values = tuple(metric(outcomes, bench.max_turns) for metric in _metrics(self.spec.study.objectives))
+        return values[0] if single else values
+
+
+def mean_score(outcomes: Sequence[GameOutcome], max_turns: int) -> float:
+    """Win 1, draw 0.5, loss 0, averaged over games."""
+    del max_turns
+    return sum(o.score for o in outcomes) / len(outcomes)
+
+
+def win_rate(outcomes: Sequence[GameOutcome], max_turns: int) -> float:
+    del max_turns
+    return sum(o.result == "win" for o in outcomes) / len(outcomes)
+
+
+def survival(outcomes: Sequence[GameOutcome], max_turns: int) -> float:
+    """Mean share of the turn cap the candidate stays alive."""
+    lived = [o.candidate.eliminated_on_turn if o.candidate.cause else o.turns for o in outcomes]
+    return sum(lived) / len(lived) / max_turns
+
+
+def avg_turns(outcomes: Sequence[GameOutcome], max_turns: int) -> float:
+    del max_turns
+    return sum(o.turns for o in outcomes) / len(outcomes)
+
+
+_METRICS: dict[str, Callable[[Sequence[GameOutcome], int], float]] = {
+    "score": mean_score,
+    "win_rate": win_rate,
+    "survival": survival,
+    "avg_turns": avg_turns,
+}
+
+
+def _metrics(names: Sequence[str]) -> list[Callable[[Sequence[GameOutcome], int], float]]:
+    return [_METRICS[name] for name in names]
+
+
+def outcome_attrs(outcomes: Sequence[GameOutcome], seconds: float) -> dict[str, Any]:
+    """The user attributes recorded on every trial (also used for validation runs)."""
+    wins = sum(o.result == "win" for o in outcomes)
+    losses = sum(o.result == "loss" for o in outcomes)
+    n = len(outcomes)
+    low, high = wilson_interval(wins, n)
+    score_low, score_high = mean_interval([o.score for o in outcomes])
+    return {
+        GAMES_PLAYED_KEY: n,
+        "wins": wins,
+        "losses": losses,
+        "draws": n - wins - losses,
+        WIN_RATE_CI_KEY: [round(low, 4), round(high, 4)],
+        "score_ci": [round(max(score_low, 0.0), 4), round(min(score_high, 1.0), 4)],
+        "avg_turns": round(sum(o.turns for o in outcomes) / n, 2) if n else 0.0,
+        DEATH_CAUSES_KEY: death_causes(outcomes),
+        "seconds": round(seconds, 3),
+    }
+
+
+def death_causes(outcomes: Sequence[GameOutcome]) -> dict[str, dict[str, int]]:
+    """``{cause: {phase: count}}`` of the candidate's deaths."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for outcome in outcomes:
+        snake = outcome.candidate
+        if snake.cause:
+            counts[(snake.cause, game_phase(snake.eliminated_on_turn))] += 1
+    table: dict[str, dict[str, int]] = {}
+    for (cause, phase), count in sorted(counts.items()):
+        table.setdefault(cause, {})[phase] = count
+    return table
+
+
+def _record(trial: optuna.Trial, outcomes: Sequence[GameOutcome], seconds: float) -> None:
+    if not outcomes:
+        trial.set_user_attr(GAMES_PLAYED_KEY, 0)
+        return
+    for key, value in outcome_attrs(outcomes, seconds).items():
+        trial.set_user_attr(key, value)
+
+
+def death_cause_summary(trials: Sequence[optuna.trial.FrozenTrial]) -> str:
+    """One line for the LLM prompt: how the candidate died in recent trials, by cause and phase."""
+    totals: Counter[str] = Counter()
+    phases: dict[str, Counter[str]] = {}
+    games = 0
+    for trial in trials:
+        games += int(trial.user_attrs.get(GAMES_PLAYED_KEY, 0))
+        for cause, by_phase in (trial.user_attrs.get(DEATH_CAUSES_KEY) or {}).items():
+            for phase, count in by_phase.items():
+                totals[cause] += count
+                phases.setdefault(cause, Counter())[phase] += count
+    if not games or not totals:
+        return ""
+    parts = []
+    for cause, count in totals.most_common():
+        detail = ", ".join(f"{phase} {n}" for phase, n in sorted(phases[cause].items(), key=lambda p: -p[1]))
+        parts.append(f"{cause} {100 * count / games:.0f}% of games ({detail})")
+    return f"deaths of the tuned snake over the last {len(trials)} trials ({games} games): " + "; ".join(parts)

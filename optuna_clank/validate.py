@@ -1,0 +1,119 @@
+"""Re-validation: re-play the top trials (and the base config) on fresh games.
+
+A study's values come from the same few dozen games for every trial, and the top of many
+noisy values is flattered by luck. Re-playing the top trials on games the study never used
+(a seed derived from, and never equal to, the study's seed) gives an unbiased estimate with
+an honest interval; only that is evidence of an improvement over the base config.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from optuna.trial import FrozenTrial, TrialState
+
+from optuna_clank.arena.config import Config
+from optuna_clank.arena.match import GameOutcome, MatchResult, play_match
+from optuna_clank.objective import base_config_of
+from optuna_clank.results import VALIDATION_PREFIX, trial_config
+from optuna_clank.stats import mean_interval
+
+if TYPE_CHECKING:
+    import optuna
+
+    from optuna_clank.spec import StudySpec
+
+BASE_KEY = "validated_base"
+"""Study user attribute: the base config's result on the same validation games."""
+
+
+def validation_seed(spec: StudySpec, seed: int | None = None) -> int:
+    """The validation games' seed: given, or the spec's, or derived from the study seed (never equal)."""
+    chosen = seed or spec.validation.seed
+    if not chosen:
+        digest = hashlib.blake2b(f"{spec.benchmark.seed}:validation".encode(), digest_size=6).digest()
+        chosen = int.from_bytes(digest, "little")
+    if chosen == spec.benchmark.seed:
+        chosen += 1
+    return chosen
+
+
+def top_trials(study: optuna.Study, count: int) -> list[FrozenTrial]:
+    """The ``count`` best COMPLETE trials by their study value (first objective)."""
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    maximize = study.directions[0].name == "MAXIMIZE"
+    ranked = sorted(complete, key=lambda t: (t.values[0] if maximize else -t.values[0], -t.number), reverse=True)
+    return ranked[:count]
+
+
+def validate_study(
+    study: optuna.Study,
+    spec: StudySpec,
+    *,
+    top: int,
+    games: int,
+    seed: int | None = None,
+    device: str = "cpu",
+    include_base: bool = True,
+    on_game_end: Callable[[GameOutcome], None] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Validate the top trials; records are stored on the study and returned by label."""
+    chosen_seed = validation_seed(spec, seed)
+    records: dict[str, dict[str, Any]] = {}
+    for trial in top_trials(study, top):
+        config = trial_config(trial, base_config_of(spec))
+        result = _play(config, spec, games, seed=chosen_seed, device=device, on_game_end=on_game_end)
+        record = _record(result, chosen_seed, spec)
+        study.set_user_attr(f"{VALIDATION_PREFIX}{trial.number}", record)
+        records[f"trial {trial.number}"] = record
+    if include_base:
+        result = _play(base_config_of(spec), spec, games, seed=chosen_seed, device=device, on_game_end=on_game_end)
+        record = _record(result, chosen_seed, spec)
+        study.set_user_attr(BASE_KEY, record)
+        records["base config"] = record
+    return records
+
+
+def _play(
+    config: Config,
+    spec: StudySpec,
+    /,
+    games: int,
+    *,
+    seed: int,
+    device: str,
+    on_game_end: Callable[[GameOutcome], None] | None,
+) -> MatchResult:
+    bench = spec.benchmark
+    return play_match(
+        config,
+        list(bench.opponents),
+        games=games,
+        seed=seed,
+        device=device,
+        board_size=bench.board_size,
+        mode=bench.mode,
+        max_turns=bench.max_turns,
+        batch_size=min(games, 1024),
+        on_game_end=on_game_end,
+    )
+
+
+def _record(result: MatchResult, seed: int, spec: StudySpec) -> dict[str, Any]:
+    low, high = result.win_rate_ci
+    score_low, score_high = mean_interval([o.score for o in result.outcomes])
+    return {
+        "win_rate": round(result.win_rate, 4),
+        "ci": [round(low, 4), round(high, 4)],
+        "score": round(result.mean_score, 4),
+        "score_ci": [round(max(score_low, 0.0), 4), round(min(score_high, 1.0), 4)],
+        "games": result.games,
+        "wins": result.wins,
+        "draws": result.draws,
+        "seed": seed,
+        "opponents": list(spec.benchmark.opponents),
+        "at": datetime.now().astimezone().isoformat(timespec="seconds"),
+    }

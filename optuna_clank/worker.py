@@ -1,0 +1,177 @@
+"""One slot's trial loop: run trials on one device until the study has enough of them.
+
+Every worker of every machine runs this loop against the shared storage. It stops when the
+study holds ``target`` finished trials; while the remaining trials are all running elsewhere
+it waits (one of them may die and come back as a retry) instead of starting surplus ones,
+so the study ends with exactly the number of finished trials that was asked for.
+
+Run as ``python -m optuna_clank.worker PLAN_JSON`` by the pool's supervisors, so that a
+worker killed with ``kill -9`` takes nothing else down.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import optuna
+
+from optuna_clank.control import RunControl
+
+_LOG = logging.getLogger("optuna_clank.worker")
+_MAX_CONSECUTIVE_ERRORS = 5
+_MAX_POLL_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class SlotPlan:
+    """Everything a slot's process needs, JSON-serialisable."""
+
+    spec_path: str
+    storage_url: str
+    target: int
+    slot: int
+    n_slots: int
+    device: str
+    control_dir: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+    deadline: float | None = None  # epoch seconds after which no new trial starts
+    log_level: int = logging.WARNING
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @staticmethod
+    def from_json(text: str) -> SlotPlan:
+        return SlotPlan(**json.loads(text))
+
+
+@dataclass
+class SlotReport:
+    """What one slot did in this run."""
+
+    slot: int
+    device: str
+    trials: int = 0
+    complete: int = 0
+    pruned: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+    stopped: str = ""
+
+    def save(self, control_dir: str) -> None:
+        path = Path(control_dir) / f"slot-{self.slot}-{os.getpid()}.json"
+        path.write_text(json.dumps(asdict(self)))
+
+
+def prepare_process(plan: SlotPlan) -> None:
+    """Per-process setup: device first (before torch touches CUDA), threads, logging."""
+    import torch
+
+    from optuna_clank.devices import cpu_threads_per_worker
+
+    if plan.device.startswith("cuda"):
+        torch.cuda.set_device(torch.device(plan.device))
+    else:
+        torch.set_num_threads(cpu_threads_per_worker(plan.n_slots))
+    logging.basicConfig(
+        level=plan.log_level, format=f"%(asctime)s slot {plan.slot} %(levelname)s %(name)s: %(message)s"
+    )
+    optuna.logging.set_verbosity(optuna.logging.WARNING if plan.log_level <= logging.INFO else optuna.logging.ERROR)
+
+
+def run_slot(plan: SlotPlan) -> SlotReport:
+    """The trial loop of one slot (see the module docstring)."""
+    from optuna_clank.objective import ArenaObjective, SurplusTrial, TrialAborted
+    from optuna_clank.runner import count_trials, open_study, trials_ahead
+    from optuna_clank.spec import load_spec
+
+    control = RunControl(plan.control_dir)
+    spec = load_spec(plan.spec_path).with_overrides(**plan.overrides)
+    study = open_study(spec, storage_url=plan.storage_url)
+    report = SlotReport(slot=plan.slot, device=plan.device)
+    objective = ArenaObjective(
+        spec,
+        device=plan.device,
+        attrs={"slot": plan.slot, "device": plan.device, "worker_pid": os.getpid(), "host": os.uname().nodename},
+        should_abort=control.abort_requested,
+        claim=lambda trial: trials_ahead(study, trial.number) < plan.target,
+    )
+    poll = min(_MAX_POLL_SECONDS, float(spec.storage.heartbeat_interval))
+    errors_in_a_row = 0
+    while True:
+        if control.stop_requested():
+            report.stopped = "stop requested"
+            break
+        if plan.deadline is not None and time.time() >= plan.deadline:
+            report.stopped = "timeout"
+            break
+        counts = count_trials(study)
+        if counts.finished >= plan.target:
+            report.stopped = "target reached"
+            break
+        if counts.waiting == 0 and counts.finished + counts.running >= plan.target:
+            # Every remaining trial is running somewhere; one may die and return as a retry.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                optuna.storages.fail_stale_trials(study)
+            time.sleep(poll)
+            continue
+        try:
+            study.optimize(objective, n_trials=1, gc_after_trial=False, show_progress_bar=False)
+            errors_in_a_row = 0
+        except SurplusTrial:
+            continue
+        except TrialAborted:
+            report.stopped = "aborted"
+            break
+        except Exception as exc:  # a failing trial must not take the slot down
+            errors_in_a_row += 1
+            message = f"{type(exc).__name__}: {exc}"
+            report.errors.append(message)
+            _LOG.error("slot %d (%s): trial failed: %s", plan.slot, plan.device, message)
+            if errors_in_a_row >= _MAX_CONSECUTIVE_ERRORS:
+                report.stopped = f"{errors_in_a_row} failed trials in a row"
+                break
+        finally:
+            _tally(study, report)
+    return report
+
+
+def _tally(study: optuna.Study, report: SlotReport) -> None:
+    """Count this process's last trial by its final state."""
+    trials = study.get_trials(deepcopy=False)
+    mine = [t for t in trials if t.user_attrs.get("worker_pid") == os.getpid() and t.state.is_finished()]
+    states = [t.state for t in mine]
+    report.trials = len(mine)
+    report.complete = states.count(optuna.trial.TrialState.COMPLETE)
+    report.pruned = states.count(optuna.trial.TrialState.PRUNED)
+    report.failed = states.count(optuna.trial.TrialState.FAIL)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of a slot process: ``python -m optuna_clank.worker PLAN_JSON``."""
+    from optuna_clank.errors import UserError
+
+    args = sys.argv[1:] if argv is None else argv
+    plan = SlotPlan.from_json(args[0])
+    prepare_process(plan)
+    RunControl(plan.control_dir).install_interrupt_handler(quiet=True)
+    try:
+        report = run_slot(plan)
+    except UserError as exc:
+        print(f"error: slot {plan.slot}: {exc}", file=sys.stderr)
+        return 2
+    report.save(plan.control_dir)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
