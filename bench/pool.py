@@ -105,7 +105,8 @@ def main() -> None:
         else:
             speedup = row["trials_per_hour"] / rows[0]["trials_per_hour"]
             print(
-                f"n_jobs={jobs:<2} {row['trials_per_hour']:>6,} trials/hour ({speedup:.2f}x n_jobs={rows[0]['n_jobs']}), "
+                f"n_jobs={jobs:<2} {row['trials_per_hour']:>6,} trials/hour "
+                f"({speedup:.2f}x n_jobs={rows[0]['n_jobs']}), "
                 f"{row['games_per_second']:>6.1f} games/s, {row['mean_trial_seconds']:.2f} s per trial; "
                 f"wall clock with start-up {row['wall_seconds']:.1f} s = {row['wall_trials_per_hour']:,} trials/hour",
                 flush=True,
