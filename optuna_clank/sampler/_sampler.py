@@ -50,7 +50,9 @@ if TYPE_CHECKING:
     from optuna_clank.sampler._memory import History
 
 __all__ = [
+    "SOURCE_BASE",
     "SOURCE_LLM",
+    "SOURCE_LOCAL",
     "SOURCE_PATTERNS",
     "SOURCE_PATTERNS_LLM",
     "SOURCE_TPE",
@@ -60,6 +62,8 @@ __all__ = [
 _LOG = logging.getLogger("optuna_clank.sampler")
 
 SOURCE_TPE = "tpe"
+SOURCE_BASE = "base"
+SOURCE_LOCAL = "local"
 SOURCE_PATTERNS = "patterns"
 SOURCE_LLM = "llm"
 SOURCE_PATTERNS_LLM = "patterns+llm"
@@ -90,6 +94,14 @@ beat TPE's in 9 instead of 4.
 """
 
 _MIN_PERTURBATION = 0.01
+
+_LOCAL_STEP = 0.1
+"""Gaussian step (share of each range) of a startup proposal around the best trial so far.
+
+With ``base_params`` the study starts from a config that already plays well; in 31
+dimensions uniform random startup points are almost all far worse, so the startup trials
+search around the incumbent instead.
+"""
 _PATTERN_TOP_K = 10
 _MAX_PATTERNS = 6
 _RECENT_TRIALS = 10
@@ -200,6 +212,7 @@ class ClankSampler(BaseSampler):
         task: str = "",
         context: Callable[[Sequence[FrozenTrial]], str] | None = None,
         fallback: BaseSampler | None = None,
+        base_params: Mapping[str, Any] | None = None,
         seed: int | None = None,
         llm_mock_response: str | None = None,
     ) -> None:
@@ -214,6 +227,7 @@ class ClankSampler(BaseSampler):
         if not llm_timeout > 0.0:
             raise ValueError(f"llm_timeout must be positive, got {llm_timeout}")
         self._search_space = None if search_space is None else dict(search_space)
+        self._base_params = None if base_params is None else dict(base_params)
         self._llm_models = tuple(llm_models)
         self._llm_api_base = llm_api_base
         self._llm_timeout = float(llm_timeout)
@@ -310,7 +324,11 @@ class ClankSampler(BaseSampler):
         codec = self._codec_for(numeric)
         history = read_history(study, codec)
         proposal, rejected = None, 0
-        if self._wants_clank(history):
+        if self._base_params is not None and not self._base_tried(history, codec):
+            proposal = self._propose_base(study, trial, codec)
+        if proposal is None and self._wants_local(history, codec):
+            proposal, rejected = self._propose_local(study, trial, codec, history)
+        if proposal is None and self._wants_clank(history):
             proposal, rejected = self._propose_clank(study, trial, codec, history)
         if proposal is None:
             params, proposal, fallback_rejected = self._propose_fallback(study, trial, search_space, codec, history)
@@ -358,6 +376,42 @@ class ClankSampler(BaseSampler):
         if draw < self._fallback_share:
             return False
         return self._net_ready(n_complete) or self._llm_advisor() is not None
+
+    def _base_tried(self, history: History, codec: ParamCodec) -> bool:
+        """Whether some trial (any state, any worker) already ran or runs the base config."""
+        assert self._base_params is not None
+        return any(t.user_attrs.get(PROPOSAL_SOURCE_KEY) == SOURCE_BASE for t in history.trials)
+
+    def _propose_base(self, study: Study, trial: FrozenTrial, codec: ParamCodec) -> _Proposal | None:
+        """The study's base config itself, first: everything else is measured against it."""
+        assert self._base_params is not None
+        params = codec.decode(codec.encode({name: self._base_params[name] for name in codec.names}))
+        if not self._claim(study, trial, codec, params):
+            return None
+        return _Proposal(SOURCE_BASE, params, None, [])
+
+    def _wants_local(self, history: History, codec: ParamCodec) -> bool:
+        """Startup around the incumbent: only with a base config, until the startup is over."""
+        del codec
+        return self._base_params is not None and 0 < len(history.complete) < self._n_startup_trials
+
+    def _propose_local(
+        self, study: Study, trial: FrozenTrial, codec: ParamCodec, history: History
+    ) -> tuple[_Proposal | None, int]:
+        """A Gaussian step around the best trial so far, wider after each rejection."""
+        best = history.best
+        assert best is not None and history.best_vector is not None
+        rejected = 0
+        for attempt in range(self._max_rejections + 1):
+            with self._lock:
+                step = self._rng.normal(0.0, _LOCAL_STEP * 2.0**attempt, len(codec))
+            vector = np.clip(history.best_vector + step, 0.0, 1.0)
+            params = codec.decode(vector)
+            if self._claim(study, trial, codec, params):
+                return _Proposal(SOURCE_LOCAL, params, best.number, changed_names(codec, params, best.params)), rejected
+            rejected += 1
+            self._count_rejection()
+        return None, rejected
 
     def _net_ready(self, n_complete: int) -> bool:
         return self._use_neural_net and n_complete >= _MIN_NET_TRIALS
