@@ -210,7 +210,7 @@ def _open(spec: StudySpec) -> tuple[optuna.Study, str]:
 def _run_optimize(args: argparse.Namespace) -> int:
     from optuna_clank.control import RunControl
     from optuna_clank.pool import PoolPlan, run_pool
-    from optuna_clank.runner import count_trials
+    from optuna_clank.runner import count_trials, start_from_base
     from optuna_clank.storage import describe_storage
 
     overrides = _overrides(args)
@@ -221,6 +221,8 @@ def _run_optimize(args: argparse.Namespace) -> int:
     if headless and url.startswith("sqlite"):
         _LOG.warning("a SQLite storage only works for workers on this machine; use PostgreSQL across machines")
     target = spec.study.n_trials
+    if not headless:
+        start_from_base(study, spec)
     before = count_trials(study)
     where = describe_storage(url)
     if before.finished >= target:

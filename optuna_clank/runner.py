@@ -112,6 +112,7 @@ def make_sampler(spec: StudySpec) -> optuna.samplers.BaseSampler:
             min_distance=options.min_distance,
             task=task_description(spec),
             context=death_cause_summary,
+            base_params=base_params(spec),
             seed=seed,
         )
     if name == "tpe":
@@ -125,6 +126,31 @@ def make_sampler(spec: StudySpec) -> optuna.samplers.BaseSampler:
     if name == "gp":
         return optuna.samplers.GPSampler(n_startup_trials=options.n_startup_trials, seed=seed)
     raise UserError(f"unknown sampler {name!r}")
+
+
+def base_params(spec: StudySpec) -> dict[str, float]:
+    """The spec's base config as values of its search space (clipped into the bounds)."""
+    from optuna_clank.arena.config import flatten
+    from optuna_clank.objective import base_config_of
+
+    values = flatten(base_config_of(spec))
+    params: dict[str, float] = {}
+    for param in spec.search_space:
+        value = min(max(float(values[param.name]), param.low), param.high)
+        params[param.name] = round(value) if param.is_int else value
+    return params
+
+
+def start_from_base(study: optuna.Study, spec: StudySpec) -> bool:
+    """Queue the base config as the first trial of a new study (ClankSampler does it itself).
+
+    Every sampler then measures its proposals against the config the user starts from.
+    Returns whether a trial was queued.
+    """
+    if spec.sampler.name == "clank" or study.get_trials(deepcopy=False):
+        return False
+    study.enqueue_trial(base_params(spec), user_attrs={"proposal_source": "base"})
+    return True
 
 
 def make_pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
