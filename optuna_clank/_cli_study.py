@@ -430,6 +430,13 @@ def _run_status(args: argparse.Namespace) -> int:
     print(f"  best        {best.describe() if best else '-'}")
     if best is not None and best.validated is None:
         print("              (run 'validate' to re-play the top trials on fresh games)")
+    base = report["validated_base"]
+    if base:
+        low, high = base["ci"]
+        print(
+            f"  base config validated win rate {100 * base['win_rate']:.1f}% [{100 * low:.1f}%, {100 * high:.1f}%] "
+            f"over {base['games']} games"
+        )
     raw = report["best_raw"]
     if raw and best and raw["number"] != best.trial.number:
         print(f"  best raw    trial {raw['number']}: value {raw['values'][0]:.3f} (study games only)")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -64,6 +65,14 @@ def plan_slots(n_slots: int, cuda_devices: int) -> list[Slot]:
     slots = [slot_for(k, n_slots=n_slots, cuda_devices=cuda_devices) for k in range(n_slots)]
     if slots and slots[0].shared:
         _LOG.warning("%d workers on %d GPU(s): several workers take turns on each device", n_slots, cuda_devices)
+    cores = os.cpu_count() or 1
+    if cuda_devices == 0 and n_slots > cores:
+        _LOG.warning(
+            "%d workers share %d CPU core(s): each trial runs slower; --n-jobs %d is usually fastest here",
+            n_slots,
+            cores,
+            cores,
+        )
     return slots
 
 

@@ -162,6 +162,7 @@ def status(study: optuna.Study, *, last: int = 10) -> dict[str, Any]:
         "best_kind": best.kind if best else None,
         "best_raw": _trial_summary(raw, validations(study).get(raw.number)) if raw else None,
         "validated_trials": sorted(validations(study)),
+        "validated_base": study.user_attrs.get("validated_base"),
         "trials_per_hour": round(rate, 1) if rate else None,
         "last_trials": [_trial_summary(t, None) for t in recent],
     }

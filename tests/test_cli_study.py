@@ -201,3 +201,14 @@ def test_exported_config_has_every_key_of_the_go_bot_config(tmp_path: Path, sqli
     values = flatten(yaml.safe_load(merged.read_text()))
     go_values = flatten(yaml.safe_load(SHARED_GO_CONFIG.read_text()))
     assert values["hybrid.mcts_iterations"] == go_values["hybrid.mcts_iterations"]
+
+
+def test_every_sampler_starts_from_the_base_config(tmp_path: Path, sqlite_url: str) -> None:
+    spec = write_spec(tmp_path, "based", n_trials=2, sampler="tpe")
+    assert run_cli(["optimize", "--spec", str(spec), "--storage", sqlite_url, "--quiet"], cwd=tmp_path).returncode == 0
+    first = load("based", sqlite_url).trials[0]
+    assert first.user_attrs["proposal_source"] == "base"
+    defaults = flatten(
+        load_config(Path(__file__).resolve().parents[1] / "optuna_clank" / "arena" / "default_config.yaml")
+    )
+    assert first.params == {name: pytest.approx(defaults[name]) for name in first.params}
