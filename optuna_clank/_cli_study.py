@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from optuna_clank._argtypes import positive_int
 from optuna_clank.errors import UserError
 
 if TYPE_CHECKING:
@@ -65,10 +66,10 @@ def _add_optimize(commands: argparse._SubParsersAction, name: str) -> None:
         )
     parser = commands.add_parser(name, help=summary, description=description)
     _add_study_arguments(parser)
-    parser.add_argument("--n-trials", type=_positive_int, help="total finished trials the study should reach")
+    parser.add_argument("--n-trials", type=positive_int, help="total finished trials the study should reach")
     parser.add_argument("--timeout", type=float, help="seconds after which no new trial starts (this run)")
-    parser.add_argument("--n-jobs", type=_positive_int, help="trials at once, one slot (device) each")
-    parser.add_argument("--games", type=_positive_int, dest="games_per_trial", help="games per trial")
+    parser.add_argument("--n-jobs", type=positive_int, help="trials at once, one slot (device) each")
+    parser.add_argument("--games", type=positive_int, dest="games_per_trial", help="games per trial")
     parser.add_argument("--seed", type=int, help="benchmark seed: which games every trial plays")
     parser.add_argument(
         "--checkpoint-interval",
@@ -115,8 +116,8 @@ def _add_validate(commands: argparse._SubParsersAction) -> None:
         ),
     )
     _add_study_arguments(parser)
-    parser.add_argument("--top", type=_positive_int, help="how many of the best trials (default: the spec's, 3)")
-    parser.add_argument("--games", type=_positive_int, help="games per trial (default: the spec's, 1000)")
+    parser.add_argument("--top", type=positive_int, help="how many of the best trials (default: the spec's, 3)")
+    parser.add_argument("--games", type=positive_int, help="games per trial (default: the spec's, 1000)")
     parser.add_argument("--seed", type=int, help="seed of the fresh games (default: derived, never the study's)")
     parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     parser.add_argument("--no-base", action="store_true", help="do not re-play the base config")
@@ -131,7 +132,7 @@ def _add_status(commands: argparse._SubParsersAction) -> None:
         description="Show where a study stands.",
     )
     _add_study_arguments(parser)
-    parser.add_argument("--last", type=_positive_int, default=10, help="how many recent trials to list")
+    parser.add_argument("--last", type=positive_int, default=10, help="how many recent trials to list")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(handler=_run_status)
 
@@ -488,10 +489,3 @@ def _configure_logging(*, verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value

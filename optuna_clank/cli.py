@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from optuna_clank import __version__
+from optuna_clank._argtypes import board_size, int_list, positive_int
 from optuna_clank.errors import UserError
 
 
@@ -82,21 +83,21 @@ def _add_play(commands: argparse._SubParsersAction) -> None:
         help="baseline, random-safe, greedy-food, heuristic, or a config YAML; repeat for a tournament "
         "(default: baseline)",
     )
-    play.add_argument("--games", type=_positive_int, default=500, help="number of games (default: 500)")
+    play.add_argument("--games", type=positive_int, default=500, help="number of games (default: 500)")
     play.add_argument("--seed", type=int, default=1, help="match seed (default: 1)")
     play.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1 ... (default: cpu)")
-    play.add_argument("--board-size", type=_board_size, default=(11, 11), metavar="N|WxH", help="default: 11")
+    play.add_argument("--board-size", type=board_size, default=(11, 11), metavar="N|WxH", help="default: 11")
     play.add_argument(
         "--mode",
         choices=("duel", "free-for-all"),
         default="duel",
         help="duel: 1v1 against each opponent in turn; free-for-all: everybody on one board (default: duel)",
     )
-    play.add_argument("--max-turns", type=_positive_int, default=1000, help="turn cap; capped games are draws")
-    play.add_argument("--batch-size", type=_positive_int, default=1024, help="games simulated at once")
+    play.add_argument("--max-turns", type=positive_int, default=1000, help="turn cap; capped games are draws")
+    play.add_argument("--batch-size", type=positive_int, default=1024, help="games simulated at once")
     play.add_argument(
         "--record",
-        type=_int_list,
+        type=int_list,
         default=[],
         metavar="I,J,...",
         help="games to record turn by turn",
@@ -217,31 +218,3 @@ def _progress(*, total: int, unit: str, enabled: bool) -> Any:
         dynamic_ncols=True,
         leave=False,
     )
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _int_list(text: str) -> list[int]:
-    try:
-        values = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected comma-separated game numbers, got {text!r}") from exc
-    if any(v < 0 for v in values):
-        raise argparse.ArgumentTypeError("game numbers are >= 0")
-    return values
-
-
-def _board_size(text: str) -> tuple[int, int]:
-    try:
-        parts = [int(p) for p in text.lower().split("x")]
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected N or WxH, got {text!r}") from exc
-    width, height = (parts[0], parts[0]) if len(parts) == 1 else (parts[0], parts[1])
-    if len(parts) > 2 or not (7 <= width <= 25 and 7 <= height <= 25):
-        raise argparse.ArgumentTypeError(f"board sides must be within 7..25, got {text!r}")
-    return width, height

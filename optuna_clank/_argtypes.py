@@ -1,0 +1,39 @@
+"""argparse value types shared by the subcommands: they turn bad input into usage errors."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def positive_int(text: str) -> int:
+    """An integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from exc
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def int_list(text: str) -> list[int]:
+    """Comma-separated game numbers, e.g. ``0,3,7``."""
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected comma-separated game numbers, got {text!r}") from exc
+    if any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError("game numbers are >= 0")
+    return values
+
+
+def board_size(text: str) -> tuple[int, int]:
+    """``N`` (square) or ``WxH``, sides 7..25."""
+    try:
+        parts = [int(p) for p in text.lower().split("x")]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected N or WxH, got {text!r}") from exc
+    width, height = (parts[0], parts[0]) if len(parts) == 1 else (parts[0], parts[1])
+    if len(parts) > 2 or not (7 <= width <= 25 and 7 <= height <= 25):
+        raise argparse.ArgumentTypeError(f"board sides must be within 7..25, got {text!r}")
+    return width, height
