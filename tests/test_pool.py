@@ -109,3 +109,17 @@ def test_two_worker_commands_join_one_postgres_study(tmp_path: Path, postgres_ur
     assert len(study.get_trials(states=FINISHED)) == 8
     workers = {t.user_attrs["worker_pid"] for t in study.get_trials(states=FINISHED)}
     assert len(workers) == 2, "both worker commands contributed trials"
+
+
+def test_dask_backend_runs_the_slots_on_a_dask_cluster(tmp_path: Path, sqlite_url: str) -> None:
+    pytest.importorskip("distributed", reason="the dask extra is not installed (pip install 'optuna-clank[dask]')")
+    spec = write_spec(tmp_path, "dasked", n_trials=4, n_jobs=2, games=2)
+    result = run_cli(
+        ["optimize", "--spec", str(spec), "--storage", sqlite_url, "--backend", "dask", "--quiet"],
+        cwd=tmp_path,
+        timeout=400,
+    )
+    assert result.returncode == 0, result.stderr
+    study = load("dasked", sqlite_url)
+    assert len(study.get_trials(states=FINISHED)) == 4
+    assert {t.user_attrs["slot"] for t in study.get_trials(states=FINISHED)} <= {0, 1}
