@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from _openai_stub import OpenAIStub, Reply
 from _study import finished_count, load, run_cli, start_cli, wait_for, write_spec
 from optuna.trial import TrialState
 
@@ -23,10 +24,16 @@ def _finished(study) -> list:
 
 def test_study_runs_resumes_and_exports(tmp_path: Path, storage_url: str) -> None:
     spec = write_spec(tmp_path, "resume", n_trials=3)
-    first = run_cli(["optimize", "--spec", str(spec), "--storage", storage_url, "--quiet"], cwd=tmp_path)
+    first = run_cli(
+        ["optimize", "--spec", str(spec), "--storage", storage_url, "--checkpoint-interval", "2", "--quiet"],
+        cwd=tmp_path,
+    )
     assert first.returncode == 0, first.stderr
     study = load("resume", storage_url)
     assert len(_finished(study)) == 3
+    checkpoint = tmp_path / "storage" / "resume" / "best.yaml"
+    assert "checkpoint:" in first.stderr and checkpoint.exists()
+    assert flatten(load_config(checkpoint))["weights.space"] > 0
     for trial in _finished(study):
         attrs = trial.user_attrs
         assert attrs["games_played"] >= 2
@@ -212,3 +219,36 @@ def test_every_sampler_starts_from_the_base_config(tmp_path: Path, sqlite_url: s
         load_config(Path(__file__).resolve().parents[1] / "optuna_clank" / "arena" / "default_config.yaml")
     )
     assert first.params == {name: pytest.approx(defaults[name]) for name in first.params}
+
+
+def test_llm_proposals_end_to_end_through_a_loopback_server(tmp_path: Path, sqlite_url: str) -> None:
+    """CLI options -> spec -> ClankSampler -> litellm -> real HTTP -> trial provenance."""
+    answer = '{"changes": [{"param": "weights.food", "delta_pct": 50}], "rationale": "eat more"}'
+    spec = write_spec(tmp_path, "llm", n_trials=7)
+    with OpenAIStub(Reply.answer(answer)) as stub:
+        result = run_cli(
+            [
+                "optimize",
+                "--spec",
+                str(spec),
+                "--storage",
+                sqlite_url,
+                "--llm-model",
+                "openai/stub",
+                "--llm-api-base",
+                stub.api_base,
+                "--quiet",
+            ],
+            cwd=tmp_path,
+        )
+        requests = stub.requests
+    assert result.returncode == 0, result.stderr
+    assert requests, "the LLM was never asked"
+    prompt = "\n".join(m["content"] for m in requests[0]["messages"])
+    assert "weights.food" in prompt and "Battlesnake" in prompt
+    trials = load("llm", sqlite_url).trials
+    sources = [t.user_attrs.get("proposal_source") for t in trials]
+    assert sources[0] == "base"
+    advised = [t for t in trials if t.user_attrs.get("proposal_source") in ("llm", "patterns+llm")]
+    assert advised and all(t.user_attrs["llm_rationale"] == "eat more" for t in advised)
+    assert all(t.user_attrs["llm_models"] == ["openai/stub"] for t in advised)
