@@ -7,12 +7,16 @@ then re-played on 1,000 fresh games it never saw: that held-out win rate is its 
 
 Methods: ClankSampler without an LLM, TPE, CMA-ES, random search, and the old loop's
 hill-climb (from the default config, perturb 3-7 parameters by up to 15%, keep the best).
-Every method's first trial is the default config (ClankSampler through ``base_params``, the
-Optuna samplers through an enqueued trial), so all of them know where the user starts.
+Every method starts from the same base config, its first trial (ClankSampler through
+``base_params``, the Optuna samplers through an enqueued trial): by default the real
+go-battleclank bot's config (``../shared/data/go-battleclank-config.yaml``, read in place),
+which the built-in snake plays far below its tuned default, so there is room to improve;
+``--base default`` starts from the built-in default config instead.
 
     python bench/race.py                       # 5 repetitions (about an hour on 2 cores)
     python bench/race.py --quick               # 2 repetitions of 20 trials x 32 games
     python bench/race.py --methods clank tpe --reps 3 --out race.json
+    python bench/race.py --base default        # start from the (already tuned) default
 """
 
 from __future__ import annotations
@@ -30,12 +34,20 @@ import optuna
 from optuna.distributions import BaseDistribution, FloatDistribution, IntDistribution
 from optuna.samplers import BaseSampler
 
-from optuna_clank.arena.config import default_config, flatten, with_values
+from optuna_clank.arena.config import Config, default_config, flatten, load_config, with_values
 from optuna_clank.arena.match import play_match
 from optuna_clank.arena.params import TUNABLE_PARAMS
 from optuna_clank.stats import wilson_interval
 
 METHODS = ("clank", "tpe", "cmaes", "random", "hill-climb")
+GO_CONFIG = Path(__file__).resolve().parents[2] / "shared" / "data" / "go-battleclank-config.yaml"
+
+
+def base_config(name: str) -> Config:
+    """The config every method starts from: ``go`` (the Go bot's real config), ``default`` or a path."""
+    if name == "default":
+        return default_config()
+    return load_config(GO_CONFIG if name == "go" else name)
 
 
 class HillClimbSampler(BaseSampler):
@@ -85,12 +97,12 @@ def _suggest(trial: optuna.Trial, name: str, dist: BaseDistribution) -> float:
     return trial.suggest_float(name, dist.low, dist.high, log=dist.log)
 
 
-def _sampler(method: str, seed: int) -> BaseSampler:
+def _sampler(method: str, seed: int, start: dict[str, float]) -> BaseSampler:
     if method == "clank":
         from optuna_clank.sampler import ClankSampler
 
         return ClankSampler(
-            search_space=_space(), use_neural_net=True, n_startup_trials=10, base_params=_default_params(), seed=seed
+            search_space=_space(), use_neural_net=True, n_startup_trials=10, base_params=start, seed=seed
         )
     if method == "tpe":
         return optuna.samplers.TPESampler(multivariate=True, constant_liar=True, n_startup_trials=10, seed=seed)
@@ -99,16 +111,19 @@ def _sampler(method: str, seed: int) -> BaseSampler:
     if method == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if method == "hill-climb":
-        return HillClimbSampler(_default_params(), seed=seed)
+        return HillClimbSampler(start, seed=seed)
     raise ValueError(method)
 
 
-def _default_params() -> dict[str, float]:
-    defaults = flatten(default_config())
-    return {p.name: defaults[p.name] for p in TUNABLE_PARAMS}
+def _start_params(base: Config) -> dict[str, float]:
+    """The base config's values of the tunable parameters, clipped into their bounds."""
+    values = flatten(base)
+    return {p.name: p.clip(values[p.name]) for p in TUNABLE_PARAMS}
 
 
-def race_run(method: str, rep: int, trials: int, games: int, validation_games: int) -> dict[str, Any]:
+def race_run(
+    method: str, rep: int, *, trials: int, games: int, validation_games: int, base_name: str
+) -> dict[str, Any]:
     """One method, one repetition: tune, pick the best trial, validate it on fresh games."""
     import torch
 
@@ -116,10 +131,11 @@ def race_run(method: str, rep: int, trials: int, games: int, validation_games: i
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     seed = 1000 + rep
     space = _space()
-    base = default_config()
-    study = optuna.create_study(direction="maximize", sampler=_sampler(method, seed))
+    base = base_config(base_name)
+    start = _start_params(base)
+    study = optuna.create_study(direction="maximize", sampler=_sampler(method, seed, start))
     if method in ("tpe", "cmaes", "random"):
-        study.enqueue_trial(_default_params())  # every method starts from the default config
+        study.enqueue_trial(start)  # every method starts from the base config
     started = time.perf_counter()
 
     def objective(trial: optuna.Trial) -> float:
@@ -186,19 +202,28 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="runs in parallel (processes)")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", help="also write every run as JSON here")
+    parser.add_argument("--base", default="go", help="go (default: the Go bot's config), default, or a YAML path")
     args = parser.parse_args()
     if args.quick:
         args.reps, args.trials, args.games, args.validation_games = 2, 20, 32, 300
     from joblib import Parallel, delayed
 
+    if args.base == "go" and not GO_CONFIG.exists():
+        print(f"# {GO_CONFIG} not found: starting from the built-in default config")
+        args.base = "default"
+    base_config(args.base)  # fail early on a bad path
+
     print(
         f"# race: {args.trials} trials x {args.games} games vs baseline, {args.reps} repetitions, "
-        f"held-out validation on {args.validation_games} fresh games",
+        f"held-out validation on {args.validation_games} fresh games, base config: {args.base}",
         flush=True,
     )
     jobs = [(m, r) for r in range(args.reps) for m in args.methods]
     rows = Parallel(n_jobs=args.jobs, verbose=0)(
-        delayed(race_run)(m, r, args.trials, args.games, args.validation_games) for m, r in jobs
+        delayed(race_run)(
+            m, r, trials=args.trials, games=args.games, validation_games=args.validation_games, base_name=args.base
+        )
+        for m, r in jobs
     )
     for row in rows:
         print(json.dumps(row), flush=True)
