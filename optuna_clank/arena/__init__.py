@@ -1,8 +1,10 @@
 """The embedded benchmark: a rules-exact, batched Battlesnake engine and its snakes.
 
+Example::
+
     from optuna_clank.arena import play_match, step_board
 
-    result = play_match(None, "baseline", games=200, seed=1)      # the default config
+    result = play_match(None, "baseline", games=200, seed=1)  # the default config
     print(result.win_rate, result.win_rate_ci)
     next_board = step_board(board, {"snake-a": "up", "snake-b": "left"})
 """
