@@ -201,11 +201,18 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return chosen
 
 
-def _open(spec: StudySpec) -> tuple[optuna.Study, str]:
+def _open(spec: StudySpec, *, create: bool = False) -> tuple[optuna.Study, str]:
+    """The spec's study; only ``optimize`` and ``worker`` may create it."""
+    from sqlalchemy.engine import make_url
+
     from optuna_clank.runner import open_study, storage_url_of
 
     url = storage_url_of(spec)
-    return open_study(spec, storage_url=url), url
+    if not create:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
+            raise UserError(f"no study {spec.name!r} yet: {parsed.database} does not exist (run optimize first)")
+    return open_study(spec, storage_url=url, create=create), url
 
 
 def _run_optimize(args: argparse.Namespace) -> int:
@@ -218,7 +225,7 @@ def _run_optimize(args: argparse.Namespace) -> int:
     spec = _spec_from(args, overrides)
     headless = args.command == "worker"
     _configure_logging(verbose=args.verbose)
-    study, url = _open(spec)
+    study, url = _open(spec, create=True)
     if headless and url.startswith("sqlite"):
         _LOG.warning("a SQLite storage only works for workers on this machine; use PostgreSQL across machines")
     target = spec.study.n_trials

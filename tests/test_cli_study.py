@@ -252,3 +252,12 @@ def test_llm_proposals_end_to_end_through_a_loopback_server(tmp_path: Path, sqli
     advised = [t for t in trials if t.user_attrs.get("proposal_source") in ("llm", "patterns+llm")]
     assert advised and all(t.user_attrs["llm_rationale"] == "eat more" for t in advised)
     assert all(t.user_attrs["llm_models"] == ["openai/stub"] for t in advised)
+
+
+@pytest.mark.parametrize("command", ["status", "validate", "export", "dashboard"])
+def test_read_commands_do_not_create_a_study(tmp_path: Path, command: str) -> None:
+    spec = write_spec(tmp_path, "absent")
+    result = run_cli([command, "--spec", str(spec)], cwd=tmp_path)
+    assert result.returncode == 2
+    assert "run optimize first" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "storage" / "absent.db").exists()
