@@ -225,6 +225,9 @@ def _run_optimize(args: argparse.Namespace) -> int:
     spec = _spec_from(args, overrides)
     headless = args.command == "worker"
     _configure_logging(verbose=args.verbose)
+    if not _llm_usable(spec):
+        overrides["use_llm"] = False  # said once here rather than once per worker
+        spec = spec.with_overrides(use_llm=False)
     study, url = _open(spec, create=True)
     if headless and url.startswith("sqlite"):
         _LOG.warning("a SQLite storage only works for workers on this machine; use PostgreSQL across machines")
@@ -280,7 +283,7 @@ def _run_optimize(args: argparse.Namespace) -> int:
     ran = after.finished - before.finished
     print(
         f"study {spec.name}: {after.finished} finished ({after.complete} complete, {after.pruned} pruned), "
-        f"{after.failed} failed, {after.running} running; this run: {ran} trial(s) "
+        f"{after.failed} failed, {after.skipped} skipped, {after.running} running; this run: {ran} trial(s) "
         f"at {ran / hours if hours > 0 else 0:.0f}/hour",
         file=sys.stderr,
     )
@@ -291,6 +294,20 @@ def _run_optimize(args: argparse.Namespace) -> int:
     if control.abort_requested():
         return 130
     return 0
+
+
+def _llm_usable(spec: StudySpec) -> bool:
+    """False (with one warning) when the spec wants an LLM none of whose models can be used."""
+    options = spec.sampler
+    if options.name != "clank" or not options.use_llm or options.llm_api_base:
+        return True
+    from optuna_clank.sampler._llm import LLMAdvisor
+
+    problems = LLMAdvisor(models=list(options.llm_models)).environment_problems()
+    if len(problems) < len(options.llm_models):
+        return True
+    _LOG.warning("running without an LLM: %s (set the key, or pass --no-llm to silence this)", "; ".join(problems))
+    return False
 
 
 class _Monitor:
@@ -433,6 +450,7 @@ def _run_status(args: argparse.Namespace) -> int:
     print(
         f"  trials      {counts['complete']} complete, {counts['pruned']} pruned, {counts['running']} running, "
         f"{counts['waiting']} waiting, {counts['failed']} failed"
+        + (f", {counts['skipped']} skipped (surplus, not played)" if counts["skipped"] else "")
     )
     best = best_trial(study)
     print(f"  best        {best.describe() if best else '-'}")

@@ -156,6 +156,7 @@ def status(study: optuna.Study, *, last: int = 10) -> dict[str, Any]:
             "running": counts.running,
             "waiting": counts.waiting,
             "failed": counts.failed,
+            "skipped": counts.skipped,
             "total": len(trials),
         },
         "best": _trial_summary(best.trial, best.validated) if best else None,

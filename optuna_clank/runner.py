@@ -187,7 +187,8 @@ class TrialCounts:
     pruned: int = 0
     running: int = 0
     waiting: int = 0
-    failed: int = 0
+    failed: int = 0  # failed while playing (crashed, stopped, killed)
+    skipped: int = 0  # ended unplayed: another worker already held the study's last trials
 
     @property
     def finished(self) -> int:
@@ -196,13 +197,16 @@ class TrialCounts:
 
 def count_trials(study: optuna.Study) -> TrialCounts:
     """Fresh counts from the storage (other processes' trials included)."""
-    states = Counter(t.state for t in study.get_trials(deepcopy=False))
+    trials = study.get_trials(deepcopy=False)
+    states = Counter(t.state for t in trials)
+    skipped = sum(1 for t in trials if t.state == TrialState.FAIL and "not_run" in t.user_attrs)
     return TrialCounts(
         complete=states[TrialState.COMPLETE],
         pruned=states[TrialState.PRUNED],
         running=states[TrialState.RUNNING],
         waiting=states[TrialState.WAITING],
-        failed=states[TrialState.FAIL],
+        failed=states[TrialState.FAIL] - skipped,
+        skipped=skipped,
     )
 
 
