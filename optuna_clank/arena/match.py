@@ -28,7 +28,7 @@ from optuna_clank.arena.opponents import make_opponent
 from optuna_clank.arena.players import Player, Seats
 from optuna_clank.arena.setup import start_games
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
-from optuna_clank.arena.state import CAUSES, NO_KILLER, BatchState
+from optuna_clank.arena.state import CAUSES, NO_KILLER, BatchState, board_from_state
 from optuna_clank.stats import game_phase, wilson_interval
 
 Mode = Literal["duel", "free-for-all"]
@@ -311,40 +311,24 @@ class _Recorder:
 
 def _api_board(state: BatchState, row: int, ids: Sequence[str]) -> dict[str, Any]:
     """One game as a Battlesnake API ``{turn, board}`` frame (live snakes only)."""
-    grid = state.grid
-
-    def point(cell: int) -> dict[str, int]:
-        x, y = grid.point(cell)
-        return {"x": x, "y": y}
-
-    snakes = []
-    for seat, snake_id in enumerate(ids):
-        if not bool(state.alive[row, seat]):
-            continue
-        body = [point(c) for c in state.body(row, seat)]
-        snakes.append(
-            {
-                "id": snake_id,
-                "name": snake_id,
-                "health": int(state.health[row, seat]),
-                "body": body,
-                "head": body[0],
-                "length": len(body),
-                "latency": "0",
-                "shout": "",
-                "squad": "",
-            }
-        )
-    return {
-        "turn": int(state.turn[row]),
-        "board": {
-            "width": grid.width,
-            "height": grid.height,
-            "food": [point(c) for c in state.food_cells(row)],
-            "hazards": [],
-            "snakes": snakes,
-        },
-    }
+    board = board_from_state(state, row, ids)
+    snakes = [
+        {
+            "id": snake["id"],
+            "name": snake["id"],
+            "health": snake["health"],
+            "body": snake["body"],
+            "head": snake["body"][0],
+            "length": len(snake["body"]),
+            "latency": "0",
+            "shout": "",
+            "squad": "",
+        }
+        for snake in board["snakes"]
+        if not snake["eliminated_cause"]
+    ]
+    fields = ("width", "height", "food", "hazards")
+    return {"turn": board["turn"], "board": {**{k: board[k] for k in fields}, "snakes": snakes}}
 
 
 class _BatchRunner:

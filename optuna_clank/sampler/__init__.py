@@ -17,7 +17,9 @@ from optuna_clank.sampler._memory import (
     REJECTED_PROPOSALS_KEY,
 )
 from optuna_clank.sampler._sampler import (
+    SOURCE_BASE,
     SOURCE_LLM,
+    SOURCE_LOCAL,
     SOURCE_PATTERNS,
     SOURCE_PATTERNS_LLM,
     SOURCE_TPE,
@@ -33,7 +35,9 @@ __all__ = [
     "PROPOSAL_SOURCE_KEY",
     "PROVENANCE_KEYS",
     "REJECTED_PROPOSALS_KEY",
+    "SOURCE_BASE",
     "SOURCE_LLM",
+    "SOURCE_LOCAL",
     "SOURCE_PATTERNS",
     "SOURCE_PATTERNS_LLM",
     "SOURCE_TPE",
