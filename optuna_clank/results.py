@@ -69,13 +69,17 @@ def validations(study: optuna.Study) -> dict[int, dict[str, Any]]:
     }
 
 
+def top_trials(study: optuna.Study, count: int) -> list[FrozenTrial]:
+    """The ``count`` best COMPLETE trials by their study value (first objective), ties to the earlier."""
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    sign = 1 if study.directions[0] == optuna.study.StudyDirection.MAXIMIZE else -1
+    return sorted(complete, key=lambda t: (sign * t.values[0], -t.number), reverse=True)[:count]
+
+
 def best_raw(study: optuna.Study) -> FrozenTrial | None:
     """The best COMPLETE trial by its study value (first objective for multi-objective)."""
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    if not complete:
-        return None
-    sign = 1 if study.directions[0] == optuna.study.StudyDirection.MAXIMIZE else -1
-    return max(complete, key=lambda t: (sign * t.values[0], -t.number))
+    top = top_trials(study, 1)
+    return top[0] if top else None
 
 
 def best_trial(study: optuna.Study) -> Best | None:

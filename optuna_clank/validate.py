@@ -13,12 +13,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from optuna.trial import FrozenTrial, TrialState
-
 from optuna_clank.arena.config import Config
 from optuna_clank.arena.match import GameOutcome, MatchResult, play_match
 from optuna_clank.objective import base_config_of
-from optuna_clank.results import VALIDATION_PREFIX, trial_config
+from optuna_clank.results import VALIDATION_PREFIX, top_trials, trial_config
 from optuna_clank.stats import mean_interval
 
 if TYPE_CHECKING:
@@ -39,14 +37,6 @@ def validation_seed(spec: StudySpec, seed: int | None = None) -> int:
     if chosen == spec.benchmark.seed:
         chosen += 1
     return chosen
-
-
-def top_trials(study: optuna.Study, count: int) -> list[FrozenTrial]:
-    """The ``count`` best COMPLETE trials by their study value (first objective)."""
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    maximize = study.directions[0].name == "MAXIMIZE"
-    ranked = sorted(complete, key=lambda t: (t.values[0] if maximize else -t.values[0], -t.number), reverse=True)
-    return ranked[:count]
 
 
 def validate_study(
