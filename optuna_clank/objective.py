@@ -88,11 +88,11 @@ class ArenaObjective:
         return games
 
     def __call__(self, trial: optuna.Trial) -> float | tuple[float, ...]:
+        for key, value in self.attrs.items():
+            trial.set_user_attr(key, value)  # first, so that even a skipped trial says whose it was
         if self.claim is not None and not self.claim(trial):
             trial.set_user_attr("not_run", "another worker already holds the study's last trials")
             raise SurplusTrial(f"trial {trial.number} is beyond the study's target")
-        for key, value in self.attrs.items():
-            trial.set_user_attr(key, value)
         params = suggest_params(trial, self.spec)
         config = with_values(self.base_config, params)
         started = time.perf_counter()
