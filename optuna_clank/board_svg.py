@@ -16,7 +16,12 @@ CELL = 32
 """Pixels per board cell."""
 
 _MARGIN = 8
-_CAPTION = 22
+_LINE = 16
+_CAPTION = 2 * _LINE + 6
+"""Room above the board for a caption of up to two lines."""
+_LEGEND = 22
+_MIN_WIDTH = 380
+"""Small boards get a wider picture so that the caption fits."""
 _PALETTE = ("#2e9d4a", "#d9452b", "#2f6fd6", "#e0a100", "#8e44ad", "#16a3a3", "#d35d9c", "#6b6b6b")
 """Snake colours by order in :func:`snake_ids`: the candidate (first) is always green."""
 
@@ -30,7 +35,7 @@ def board_svg(frame: Frame, *, ids: Sequence[str] | None = None, caption: str | 
     """One frame as a standalone SVG document, with a caption line (default: turn and snakes)."""
     ids = list(ids) if ids is not None else snake_ids([frame])
     width, height = _size(frame)
-    text = caption if caption is not None else frame_caption(frame, ids)
+    text = caption if caption is not None else frame_caption(frame, ids, separator="\n")
     body = [_grid(frame), _frame_shapes(frame, snake_colors(ids)), _caption(text, frame), _legend(ids, frame)]
     return _document(width, height, "".join(body))
 
@@ -44,7 +49,7 @@ def animated_svg(frames: Sequence[Frame], *, seconds_per_turn: float = 0.25) -> 
     duration = max(n * seconds_per_turn, seconds_per_turn)
     groups = []
     for index, frame in enumerate(frames):
-        shapes = _frame_shapes(frame, colors) + _caption(frame_caption(frame, ids), frame)
+        shapes = _frame_shapes(frame, colors) + _caption(frame_caption(frame, ids, separator="\n"), frame)
         start, end = index / n, (index + 1) / n
         if index == 0:
             values, times = "visible;hidden", f"0;{end:.6f}"
@@ -62,7 +67,8 @@ def animated_svg(frames: Sequence[Frame], *, seconds_per_turn: float = 0.25) -> 
 def _size(frame: Frame) -> tuple[int, int]:
     """Pixels: the board, a caption line above it and a legend line below it."""
     board = frame["board"]
-    return board["width"] * CELL + 2 * _MARGIN, board["height"] * CELL + 2 * _MARGIN + 2 * _CAPTION
+    width = max(board["width"] * CELL + 2 * _MARGIN, _MIN_WIDTH)
+    return width, board["height"] * CELL + 2 * _MARGIN + _CAPTION + _LEGEND
 
 
 def _document(width: int, height: int, body: str) -> str:
@@ -118,8 +124,13 @@ def _frame_shapes(frame: Frame, colors: dict[str, str]) -> str:
 
 
 def _caption(text: str, frame: Frame) -> str:
+    """Up to two lines (split at a newline) above the board."""
     del frame
-    return f'<text x="{_MARGIN}" y="{_CAPTION - 6}" font-size="13" fill="#222222">{escape(text)}</text>'
+    lines = text.split("\n")[:2]
+    return "".join(
+        f'<text x="{_MARGIN}" y="{_MARGIN + (i + 1) * _LINE - 4}" font-size="13" fill="#222222">{escape(line)}</text>'
+        for i, line in enumerate(lines)
+    )
 
 
 def _legend(ids: Sequence[str], frame: Frame) -> str:

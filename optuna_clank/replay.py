@@ -108,13 +108,18 @@ def _letter(ids: Sequence[str], snake_id: str) -> str:
     return _LETTERS[index] if index < len(_LETTERS) else "?"
 
 
-def frame_caption(frame: Frame, ids: Sequence[str]) -> str:
+def frame_caption(frame: Frame, ids: Sequence[str], *, separator: str = "  ") -> str:
     """``turn 12  A candidate 5 long, health 93  B baseline ...`` (dead snakes are not listed)."""
-    parts = [f"turn {frame['turn']}"]
-    for snake in sorted(frame["board"]["snakes"], key=lambda s: ids.index(s["id"]) if s["id"] in ids else 99):
+    return f"turn {frame['turn']}{separator}" + "  ".join(snake_summaries(frame, ids))
+
+
+def snake_summaries(frame: Frame, ids: Sequence[str]) -> list[str]:
+    """``A candidate 5 long, health 93`` for each snake on the board, in the order of ``ids``."""
+    parts = []
+    for snake in sorted(frame["board"]["snakes"], key=lambda s: ids.index(s["id"]) if s["id"] in ids else len(ids)):
         health = f", health {snake['health']}" if "health" in snake else ""
         parts.append(f"{_letter(ids, snake['id'])} {snake['id']} {len(snake['body'])} long{health}")
-    return "  ".join(parts)
+    return parts
 
 
 def render_text(frames: Sequence[Frame], *, every: int = 1) -> str:

@@ -132,7 +132,9 @@ def validation_markdown(study_attrs: Mapping[str, Any]) -> list[str]:
     ranked = sorted(trials.items(), key=lambda item: -float(item[1].get("score", item[1].get("win_rate", 0.0))))
     for number, record in ranked:
         lines.append(f"| trial {number} | {_rate(record)} | {_score(record)} | {_difference(record, base)} |")
-    if not isinstance(base, dict):
+    if isinstance(base, dict):
+        lines += ["", "An interval that contains 0 is no evidence that the trial beats the base config."]
+    else:
         lines += ["", "The base config was not replayed (`validate --no-base`): no comparison."]
     return lines
 

@@ -122,7 +122,8 @@ class TrialStory:
         moment = frames[key_moment(frames)]
         stem = f"trial-{trial.number}-game-{outcome.game}"
         names = [f"{stem}-replay.json", f"{stem}-turn-{moment['turn']}.svg"]
-        caption = f"trial {trial.number}, game {outcome.game}: {_moment_text(outcome, moment['turn'])}"
+        caption = f"trial {trial.number}, game {outcome.game} ({outcome.result}), turn {moment['turn']}\n"
+        caption += _moment_text(outcome)
         with tempfile.TemporaryDirectory(prefix="optuna-clank-story-") as folder:
             replay_path = Path(folder) / names[0]
             replay_path.write_text(json.dumps(frames))
@@ -145,12 +146,13 @@ def featured_game(outcomes: Sequence[GameOutcome], frames: Mapping[int, Any]) ->
     return None
 
 
-def _moment_text(outcome: GameOutcome, turn: int) -> str:
+def _moment_text(outcome: GameOutcome) -> str:
+    """What the key-moment picture shows, as its second caption line."""
     snake = outcome.candidate
     if snake.cause:
-        killer = f" by {snake.eliminated_by}" if snake.eliminated_by and snake.eliminated_by != "candidate" else ""
-        return f"turn {turn}, the last before the candidate's death ({snake.cause}{killer}, {outcome.result})"
-    return f"turn {turn}, the end ({outcome.result}{', turn cap' if outcome.capped else ''})"
+        killer = f" with {snake.eliminated_by}" if snake.eliminated_by and snake.eliminated_by != "candidate" else ""
+        return f"next move: the candidate dies ({snake.cause}{killer})"
+    return "the last turn" + (" (turn cap reached)" if outcome.capped else "")
 
 
 def trial_note(
