@@ -97,7 +97,10 @@ class TrialStory:
         shown = featured_game(outcomes, self.frames)
         files: list[str] = []
         if shown is not None and self.teller.artifacts is not None:
-            files = self._upload(trial, shown, self.frames[shown.game])
+            try:
+                files = self._upload(trial, shown, self.frames[shown.game])
+            except OSError as exc:  # e.g. an artifact folder that cannot be written: the note still helps
+                _LOG.warning("trial %d: replay not saved under %s: %s", trial.number, self.teller.artifacts, exc)
         note = trial_note(
             trial.number,
             params=params,
@@ -258,4 +261,6 @@ def _featured_line(outcome: GameOutcome, files: Sequence[str]) -> str:
     text = f"Game {outcome.game} ({outcome.result} vs {', '.join(outcome.opponents)}, {turns})"
     if files:
         text += f": replay `{files[0]}` (show it with `python -m optuna_clank replay FILE`), picture `{files[1]}`."
+    else:
+        text += ": its replay could not be saved (see the run's log)."
     return text

@@ -153,6 +153,8 @@ def test_dashboard_command_serves_the_study_on_the_default_storage(built: BuiltS
         assert base.startswith("http://127.0.0.1:")
         detail = _study_detail(base)
         trial = detail["trials"][0]
+        keys = {attr["key"] for attr in trial["user_attrs"]}
+        assert {"win_rate_ci", "death_causes", "proposal_source", "slot"} <= keys
         assert "Trial 0" in trial["note"]["body"]
         artifact = trial["artifacts"][0]
         assert _get(_artifact_url(base, trial, artifact))
@@ -183,6 +185,22 @@ def test_dashboard_command_says_when_the_port_is_taken_or_the_storage_unreachabl
     assert unreachable.stderr.startswith(
         f"error: cannot connect to PostgreSQL at postgresql+psycopg://postgres@127.0.0.1:{closed}"
     )
+
+
+def test_dashboard_server_refuses_a_taken_port_with_one_line(built: BuiltStudy) -> None:
+    from optuna_clank.dashboard import DashboardServer
+    from optuna_clank.errors import UserError
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        with pytest.raises(UserError, match=f"^port {port} on 127.0.0.1 is taken"):
+            DashboardServer(built.storage_url, built.artifacts, port=port)
+    with DashboardServer(built.storage_url, built.artifacts, port=0) as server:
+        assert STUDY in _get(f"{server.url}api/studies").decode()
+    with pytest.raises(urllib.error.URLError):
+        _get(f"{server.url}api/studies")
 
 
 @pytest.mark.slow
