@@ -105,8 +105,12 @@ def _add_optimize(commands: argparse._SubParsersAction, name: str) -> None:
     parser.add_argument(
         "--dashboard", action="store_true", help="serve optuna-dashboard on the study while this run lasts"
     )
-    parser.add_argument("--dashboard-host", default="127.0.0.1", help="its address (default: 127.0.0.1)")
-    parser.add_argument("--dashboard-port", type=int, default=8080, help="its port (default: 8080; 0: any free)")
+    parser.add_argument(
+        "--dashboard-host", default="127.0.0.1", help="with --dashboard: its address (default: 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--dashboard-port", type=int, default=8080, help="with --dashboard: its port (default: 8080; 0: any free)"
+    )
     parser.set_defaults(handler=_run_optimize, command=name)
 
 
@@ -265,7 +269,7 @@ def _run_optimize(args: argparse.Namespace) -> int:
         from optuna_clank.study_note import write_study_note
 
         write_study_note(study, spec)
-    dashboard = _start_dashboard(args, spec, url)
+    dashboard = _bind_dashboard(args, spec, url)  # a taken port stops us before any trial runs
     control = RunControl()
     control.install_interrupt_handler()
     monitor = _Monitor(
@@ -291,6 +295,9 @@ def _run_optimize(args: argparse.Namespace) -> int:
         log_level=logging.INFO if args.verbose else logging.WARNING,
         in_process=n_slots == 1 and spec.parallel.backend != "dask",
     )
+    if dashboard is not None:
+        print(f"optuna-dashboard: {dashboard.url} (while this run lasts)", file=sys.stderr, flush=True)
+        dashboard.start()
     started = time.time()
     try:
         report = run_pool(plan, on_poll=monitor.poll)
@@ -317,17 +324,15 @@ def _run_optimize(args: argparse.Namespace) -> int:
     return 0
 
 
-def _start_dashboard(args: argparse.Namespace, spec: StudySpec, url: str) -> Any:
-    """With ``--dashboard``: optuna-dashboard in a thread of this process, until the run ends."""
+def _bind_dashboard(args: argparse.Namespace, spec: StudySpec, url: str) -> Any:
+    """With ``--dashboard``: optuna-dashboard bound to its port, to be served in a thread during the run."""
     if not args.dashboard:
         return None
     from optuna_clank.dashboard import DashboardServer
     from optuna_clank.trial_story import artifact_dir
 
     _check_port(args.dashboard_port, "--dashboard-port")
-    server = DashboardServer(url, artifact_dir(spec.name), host=args.dashboard_host, port=args.dashboard_port)
-    print(f"optuna-dashboard: {server.url} (while this run lasts)", file=sys.stderr, flush=True)
-    return server.start()
+    return DashboardServer(url, artifact_dir(spec.name), host=args.dashboard_host, port=args.dashboard_port)
 
 
 def _check_port(port: int, option: str) -> None:
