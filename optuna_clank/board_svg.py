@@ -32,11 +32,12 @@ def snake_colors(ids: Sequence[str]) -> dict[str, str]:
 
 
 def board_svg(frame: Frame, *, ids: Sequence[str] | None = None, caption: str | None = None) -> str:
-    """One frame as a standalone SVG document, with a caption line (default: turn and snakes)."""
+    """One frame as a standalone SVG document: caption (default: turn and snakes), board, next moves."""
     ids = list(ids) if ids is not None else snake_ids([frame])
     width, height = _size(frame)
     text = caption if caption is not None else frame_caption(frame, ids, separator="\n")
-    body = [_grid(frame), _frame_shapes(frame, snake_colors(ids)), _caption(text, frame), _legend(ids, frame)]
+    colors = snake_colors(ids)
+    body = [_grid(frame), _frame_shapes(frame, colors), _move_arrows(frame), _caption(text, frame), _legend(ids, frame)]
     return _document(width, height, "".join(body))
 
 
@@ -121,6 +122,32 @@ def _frame_shapes(frame: Frame, colors: dict[str, str]) -> str:
             f'<circle cx="{px + CELL / 2}" cy="{py + CELL / 2}" r="{CELL / 8}" fill="#ffffff"/>'
         )
     return "".join(shapes)
+
+
+_DIRECTIONS = {"up": (0, -1), "down": (0, 1), "left": (-1, 0), "right": (1, 0)}
+"""Pixel direction of each Battlesnake move (SVG's y grows downwards)."""
+
+
+def _move_arrows(frame: Frame) -> str:
+    """An arrow from each head towards the move it makes next, when the frame records the moves."""
+    arrows = []
+    moves = frame.get("moves") or {}
+    for snake in frame["board"]["snakes"]:
+        direction = _DIRECTIONS.get(str(moves.get(snake["id"])))
+        if direction is None:
+            continue
+        px, py = _xy(frame, snake["body"][0])
+        cx, cy = px + CELL / 2, py + CELL / 2
+        dx, dy = direction
+        tip_x, tip_y = cx + dx * CELL * 0.85, cy + dy * CELL * 0.85
+        side_x, side_y = -dy * CELL * 0.18, dx * CELL * 0.18
+        base_x, base_y = cx + dx * CELL * 0.5, cy + dy * CELL * 0.5
+        points = f"{tip_x},{tip_y} {base_x + side_x},{base_y + side_y} {base_x - side_x},{base_y - side_y}"
+        arrows.append(
+            f'<line x1="{cx}" y1="{cy}" x2="{base_x}" y2="{base_y}" stroke="#111111" stroke-width="2"/>'
+            f'<polygon points="{points}" fill="#111111"/>'
+        )
+    return "".join(arrows)
 
 
 def _caption(text: str, frame: Frame) -> str:

@@ -83,6 +83,8 @@ def test_board_svg_draws_each_snake_in_its_colour(games: tuple) -> None:
         assert fills.count(colors[snake["id"]]) == len(snake["body"]) + 1  # cells + legend swatch
     heads = [r for r in root.iter(f"{SVG}rect") if r.get("stroke")]
     assert len(heads) == len(frame["board"]["snakes"])
+    arrows = list(root.iter(f"{SVG}polygon"))
+    assert len(arrows) == len(frame["moves"]) == len(frame["board"]["snakes"])  # each snake's next move
     texts = [t.text for t in root.iter(f"{SVG}text")]
     assert texts[:2] == ["first line", "second line"]
     assert colors["candidate"] != colors[ids[1]]
