@@ -123,20 +123,28 @@ def validation_markdown(study_attrs: Mapping[str, Any]) -> list[str]:
             "Not validated yet. The best value above comes from the study's own games and is flattered by luck; "
             "run `python -m optuna_clank validate` to replay the top trials on fresh games."
         ]
-    games = next(iter(trials.values())).get("games")
-    seed = next(iter(trials.values())).get("seed")
-    lines = [f"Replayed on {games} fresh games (seed {seed}), the same games for every config.", ""]
-    lines += ["| config | win rate (95% CI) | score | difference vs base (95% CI) |", "|---|---|---:|---|"]
+    lines = ["Replayed on fresh games the study never used; the same games for every config of one run.", ""]
+    lines += [
+        "| config | games (seed) | win rate (95% CI) | score | difference vs base (95% CI) |",
+        "|---|---|---|---:|---|",
+    ]
     if isinstance(base, dict):
-        lines.append(f"| base config | {_rate(base)} | {_score(base)} | |")
+        lines.append(f"| base config | {_games(base)} | {_rate(base)} | {_score(base)} | |")
     ranked = sorted(trials.items(), key=lambda item: -float(item[1].get("score", item[1].get("win_rate", 0.0))))
     for number, record in ranked:
-        lines.append(f"| trial {number} | {_rate(record)} | {_score(record)} | {_difference(record, base)} |")
+        row = (
+            f"| trial {number} | {_games(record)} | {_rate(record)} | {_score(record)} | {_difference(record, base)} |"
+        )
+        lines.append(row)
     if isinstance(base, dict):
         lines += ["", "An interval that contains 0 is no evidence that the trial beats the base config."]
     else:
         lines += ["", "The base config was not replayed (`validate --no-base`): no comparison."]
     return lines
+
+
+def _games(record: Mapping[str, Any]) -> str:
+    return f"{record.get('games', '?')} ({record.get('seed', '?')})"
 
 
 def _rate(record: Mapping[str, Any]) -> str:
@@ -155,8 +163,10 @@ def _difference(record: Mapping[str, Any], base: Any) -> str:
         return f"{_signed(value)} ({_signed(low)} to {_signed(high)}){label}"
     if not isinstance(base, dict) or "ci" not in record or "ci" not in base:
         return "-"
+    if (base.get("seed"), base.get("games")) != (record.get("seed"), record.get("games")):
+        return "- (the base was replayed on other games)"
     value, low, high = newcombe_difference(record["win_rate"], record["ci"], base["win_rate"], base["ci"])
-    verdict = " better" if low > 0 else (" worse" if high < 0 else "")
+    verdict = ", better" if low > 0 else (", worse" if high < 0 else "")
     return f"{_signed(value)} ({_signed(low)} to {_signed(high)}) win rate, unpaired{verdict}"
 
 

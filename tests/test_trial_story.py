@@ -117,11 +117,18 @@ def test_validation_markdown_renders_a_stored_difference_or_derives_one() -> Non
     derived = {"win_rate": 0.7, "ci": [0.6, 0.78], "score": 0.7, "games": 100, "seed": 9}
     paired = {**derived, "difference": 0.2, "difference_ci": [0.1, 0.3], "test": "paired"}
     text = "\n".join(validation_markdown({"validated:4": derived, "validated:6": paired, "validated_base": base}))
-    assert "Replayed on 100 fresh games (seed 9)" in text
-    assert "| trial 6 | 70.0% (60.0–78.0%) | 0.700 | +20.0 pp (+10.0 pp to +30.0 pp), paired, better |" in text
+    assert "| base config | 100 (9) | 50.0% (40.0–60.0%) | 0.500 | |" in text
+    assert (
+        "| trial 6 | 100 (9) | 70.0% (60.0–78.0%) | 0.700 | +20.0 pp (+10.0 pp to +30.0 pp), paired, better |" in text
+    )
     difference, low, high = newcombe_difference(0.7, [0.6, 0.78], 0.5, [0.4, 0.6])
-    shown = f"{100 * difference:+.1f} pp ({100 * low:+.1f} pp to {100 * high:+.1f} pp) win rate, unpaired"
-    assert f"| trial 4 | 70.0% (60.0–78.0%) | 0.700 | {shown}" in text
+    shown = f"{100 * difference:+.1f} pp ({100 * low:+.1f} pp to {100 * high:+.1f} pp) win rate, unpaired, better"
+    assert f"| trial 4 | 100 (9) | 70.0% (60.0–78.0%) | 0.700 | {shown} |" in text
+    elsewhere = {**derived, "seed": 10}
+    other_games = "\n".join(validation_markdown({"validated:4": elsewhere, "validated_base": base}))
+    assert (
+        "| trial 4 | 100 (10) | 70.0% (60.0–78.0%) | 0.700 | - (the base was replayed on other games) |" in other_games
+    )
     without_base = "\n".join(validation_markdown({"validated:4": derived}))
     assert "no comparison" in without_base
 
