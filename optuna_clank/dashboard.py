@@ -109,8 +109,11 @@ class DashboardServer:
 def serve(
     storage_url: str, *, artifacts: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, title: str = ""
 ) -> None:
-    """Serve optuna-dashboard on ``host:port`` until interrupted, after printing its URL."""
+    """Serve optuna-dashboard on ``host:port`` until Ctrl-C (the normal way to stop it), after printing its URL."""
     server = DashboardServer(storage_url, artifacts, host=host, port=port)
     print(f"optuna-dashboard{' for ' + title if title else ''}: {server.url}", flush=True)
     print(f"  artifacts from {artifacts}; Ctrl-C stops it", file=sys.stderr, flush=True)
-    server.serve_forever()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("optuna-dashboard stopped", file=sys.stderr)

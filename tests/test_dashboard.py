@@ -159,9 +159,14 @@ def test_dashboard_command_serves_the_study_on_the_default_storage(built: BuiltS
         artifact = trial["artifacts"][0]
         assert _get(_artifact_url(base, trial, artifact))
         assert "### Validation" in detail["note"]["body"]
+        server.send_signal(signal.SIGINT)  # Ctrl-C: the normal way to stop it
+        _, stderr = server.communicate(timeout=30)
     finally:
-        server.terminate()
-        server.communicate(timeout=30)
+        if server.poll() is None:
+            server.kill()
+            server.communicate()
+    assert server.returncode == 0
+    assert stderr.endswith("optuna-dashboard stopped\n")
 
 
 def test_dashboard_command_says_when_the_port_is_taken_or_the_storage_unreachable(built: BuiltStudy) -> None:
