@@ -102,6 +102,15 @@ def _add_optimize(commands: argparse._SubParsersAction, name: str) -> None:
     parser.add_argument("--dask-scheduler", metavar="ADDRESS", help="Dask scheduler address, with --backend dask")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--verbose", action="store_true", help="log every trial")
+    parser.add_argument(
+        "--dashboard", action="store_true", help="serve optuna-dashboard on the study while this run lasts"
+    )
+    parser.add_argument(
+        "--dashboard-host", default="127.0.0.1", help="with --dashboard: its address (default: 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--dashboard-port", type=int, default=8080, help="with --dashboard: its port (default: 8080; 0: any free)"
+    )
     parser.set_defaults(handler=_run_optimize, command=name)
 
 
@@ -156,11 +165,18 @@ def _add_dashboard(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "dashboard",
         help="serve optuna-dashboard for the study's storage",
-        description="Start optuna-dashboard on the study's storage and print its address (Ctrl-C stops it).",
+        description=(
+            "Start optuna-dashboard on the study's storage and print its address (Ctrl-C stops it). Each finished "
+            "trial shows a note (proposal, changed parameters, LLM rationale, win rate, deaths) and artifacts (a "
+            "replay of one game and a picture of its key moment) from storage/<study>/artifacts."
+        ),
     )
     _add_study_arguments(parser)
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine)")
+    parser.add_argument("--port", type=int, default=8080, help="port (default: 8080; 0: any free port)")
+    parser.add_argument(
+        "--artifact-dir", type=Path, help="folder of the trials' artifacts (default: storage/<study>/artifacts)"
+    )
     parser.set_defaults(handler=_run_dashboard)
 
 
@@ -249,6 +265,11 @@ def _run_optimize(args: argparse.Namespace) -> int:
         f"{spec.benchmark.games_per_trial} games per trial vs {', '.join(_short(o) for o in spec.benchmark.opponents)}",
         file=sys.stderr,
     )
+    if not headless:
+        from optuna_clank.study_note import write_study_note
+
+        write_study_note(study, spec)
+    dashboard = _bind_dashboard(args, spec, url)  # a taken port stops us before any trial runs
     control = RunControl()
     control.install_interrupt_handler()
     monitor = _Monitor(
@@ -274,8 +295,15 @@ def _run_optimize(args: argparse.Namespace) -> int:
         log_level=logging.INFO if args.verbose else logging.WARNING,
         in_process=n_slots == 1 and spec.parallel.backend != "dask",
     )
+    if dashboard is not None:
+        print(f"optuna-dashboard: {dashboard.url} (while this run lasts)", file=sys.stderr, flush=True)
+        dashboard.start()
     started = time.time()
-    report = run_pool(plan, on_poll=monitor.poll)
+    try:
+        report = run_pool(plan, on_poll=monitor.poll)
+    finally:
+        if dashboard is not None:
+            dashboard.stop()
     monitor.poll()
     monitor.close()
     after = count_trials(study)
@@ -294,6 +322,22 @@ def _run_optimize(args: argparse.Namespace) -> int:
     if control.abort_requested():
         return 130
     return 0
+
+
+def _bind_dashboard(args: argparse.Namespace, spec: StudySpec, url: str) -> Any:
+    """With ``--dashboard``: optuna-dashboard bound to its port, to be served in a thread during the run."""
+    if not args.dashboard:
+        return None
+    from optuna_clank.dashboard import DashboardServer
+    from optuna_clank.trial_story import artifact_dir
+
+    _check_port(args.dashboard_port, "--dashboard-port")
+    return DashboardServer(url, artifact_dir(spec.name), host=args.dashboard_host, port=args.dashboard_port)
+
+
+def _check_port(port: int, option: str) -> None:
+    if not 0 <= port <= 65535:
+        raise UserError(f"{option} must be a port number 0..65535, got {port}")
 
 
 def _llm_usable(spec: StudySpec) -> bool:
@@ -418,6 +462,9 @@ def _run_validate(args: argparse.Namespace) -> int:
             include_base=not args.no_base,
             on_game_end=lambda _outcome: bar.update(1),
         )
+    from optuna_clank.study_note import write_study_note
+
+    write_study_note(study, spec)  # the dashboard's study note shows the comparison with the base from now on
     if args.json:
         print(json.dumps(records))
         return 0
@@ -499,12 +546,14 @@ def _run_export(args: argparse.Namespace) -> int:
 
 def _run_dashboard(args: argparse.Namespace) -> int:
     from optuna_clank.dashboard import serve
+    from optuna_clank.storage import describe_storage
+    from optuna_clank.trial_story import artifact_dir
 
+    _check_port(args.port, "--port")
     spec = _spec_from(args)
-    _open(spec)
-    from optuna_clank.runner import storage_url_of
-
-    serve(storage_url_of(spec), host=args.host, port=args.port)
+    _, url = _open(spec)  # a missing study or an unreachable storage ends here, as one line
+    artifacts = args.artifact_dir.absolute() if args.artifact_dir else artifact_dir(spec.name)
+    serve(url, artifacts=artifacts, host=args.host, port=args.port, title=f"{spec.name} on {describe_storage(url)}")
     return 0
 
 

@@ -20,6 +20,7 @@ import optuna
 from optuna_clank.arena.config import Config, default_config, load_config, with_values
 from optuna_clank.arena.match import GameOutcome, play_match
 from optuna_clank.stats import game_phase, mean_interval, wilson_interval
+from optuna_clank.trial_story import StoryTeller
 
 if TYPE_CHECKING:
     from optuna_clank.spec import StudySpec
@@ -63,6 +64,8 @@ class ArenaObjective:
         should_abort: polled between rounds; True ends the trial as FAIL (:class:`TrialAborted`).
         claim: called first with the trial; False means the study's target is already covered
             by other workers, and the trial ends as FAIL without playing (:class:`SurplusTrial`).
+        story: writes each finished trial's dashboard note and artifacts (default: under
+            ``storage/<study>/artifacts``).
     """
 
     def __init__(
@@ -73,6 +76,7 @@ class ArenaObjective:
         attrs: dict[str, Any] | None = None,
         should_abort: Callable[[], bool] | None = None,
         claim: Callable[[optuna.Trial], bool] | None = None,
+        story: StoryTeller | None = None,
     ) -> None:
         self.spec = spec
         self.device = device
@@ -80,6 +84,7 @@ class ArenaObjective:
         self.should_abort = should_abort or (lambda: False)
         self.claim = claim
         self.base_config = base_config_of(spec)
+        self.story = story or StoryTeller.for_spec(spec)
 
     def game_order(self, trial_number: int) -> list[int]:
         """The spec's game indices in this trial's own shuffled order (reproducible)."""
@@ -100,6 +105,7 @@ class ArenaObjective:
         single = len(self.spec.study.directions) == 1
         bench = self.spec.benchmark
         order = self.game_order(trial.number)
+        story = self.story.begin()
         for start in range(0, len(order), bench.round_size):
             if self.should_abort():
                 _record(trial, outcomes, time.perf_counter() - started)
@@ -115,15 +121,19 @@ class ArenaObjective:
                 mode=bench.mode,
                 max_turns=bench.max_turns,
                 batch_size=len(games),
+                record=story.games_to_record(games),
             )
+            story.keep(result)
             outcomes.extend(result.outcomes)
             if single:
                 for outcome in result.outcomes:
                     trial.report(outcome.score, step=outcome.game)
                 if start + bench.round_size < len(order) and trial.should_prune():
                     _record(trial, outcomes, time.perf_counter() - started)
+                    story.tell(trial, params, outcomes, planned=len(order))
                     raise optuna.TrialPruned(f"pruned after {len(outcomes)} of {len(order)} games")
         _record(trial, outcomes, time.perf_counter() - started)
+        story.tell(trial, params, outcomes, planned=len(order))
         values = tuple(metric(outcomes, bench.max_turns) for metric in _metrics(self.spec.study.objectives))
         return values[0] if single else values
 
