@@ -19,6 +19,7 @@ from typing import Any, Literal, NamedTuple
 
 import torch
 
+from optuna_clank.arena.api import api_frame
 from optuna_clank.arena.config import Config
 from optuna_clank.arena.counter_rng import game_key
 from optuna_clank.arena.engine import FoodSettings, retire, step
@@ -28,7 +29,7 @@ from optuna_clank.arena.opponents import make_opponent
 from optuna_clank.arena.players import Player, Seats
 from optuna_clank.arena.setup import start_games
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
-from optuna_clank.arena.state import CAUSES, NO_KILLER, BatchState, board_from_state
+from optuna_clank.arena.state import CAUSES, NO_KILLER, BatchState
 from optuna_clank.stats import game_phase, wilson_interval
 
 Mode = Literal["duel", "free-for-all"]
@@ -299,7 +300,7 @@ class _Recorder:
             if game not in self.games or not running[row]:
                 continue
             ids = _snake_ids(self.players, state.seat_player[row].tolist())
-            frame = _api_board(state, row, ids)
+            frame = api_frame(state, row, ids)
             if moves is not None:
                 frame["moves"] = {
                     ids[s]: MOVES[m] if m >= 0 else None
@@ -307,28 +308,6 @@ class _Recorder:
                     if bool(state.alive[row, s])
                 }
             self.frames.setdefault(game, []).append(frame)
-
-
-def _api_board(state: BatchState, row: int, ids: Sequence[str]) -> dict[str, Any]:
-    """One game as a Battlesnake API ``{turn, board}`` frame (live snakes only)."""
-    board = board_from_state(state, row, ids)
-    snakes = [
-        {
-            "id": snake["id"],
-            "name": snake["id"],
-            "health": snake["health"],
-            "body": snake["body"],
-            "head": snake["body"][0],
-            "length": len(snake["body"]),
-            "latency": "0",
-            "shout": "",
-            "squad": "",
-        }
-        for snake in board["snakes"]
-        if not snake["eliminated_cause"]
-    ]
-    fields = ("width", "height", "food", "hazards")
-    return {"turn": board["turn"], "board": {**{k: board[k] for k in fields}, "snakes": snakes}}
 
 
 class _BatchRunner:
