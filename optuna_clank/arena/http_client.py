@@ -93,7 +93,7 @@ class SnakeClient:
             async with self.session.post(self.url + path, data=_encode(body), headers=_JSON, timeout=timeout) as reply:
                 await reply.read()
                 return "" if reply.status == 200 else "error"
-        except Exception as exc:  # noqa: BLE001 - every failure is a fault, never a crash
+        except Exception as exc:  # every failure is a fault, never a crash
             return _classify(exc)
 
     async def move(self, body: Mapping[str, Any]) -> MoveAnswer:
@@ -111,7 +111,7 @@ class SnakeClient:
                 raw = await r.read()
                 if r.status != 200:
                     return answer(None, "error")
-        except Exception as exc:  # noqa: BLE001 - every failure is a fault, never a crash
+        except Exception as exc:  # every failure is a fault, never a crash
             return answer(None, _classify(exc))
         try:
             data = json.loads(raw)
