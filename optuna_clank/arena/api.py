@@ -292,14 +292,20 @@ def game_key(request: Mapping[str, Any]) -> int:
     return zlib.crc32(str(game_id).encode()) if game_id is not None else 0
 
 
-def batch_requests(requests: Sequence[Mapping[str, Any]], *, device: str | torch.device = "cpu") -> list[RequestBatch]:
-    """Pack valid requests (see :func:`check_request`; raises on the first invalid one) into batches."""
+def batch_requests(
+    requests: Sequence[Mapping[str, Any]], *, device: str | torch.device = "cpu", checked: bool = False
+) -> list[RequestBatch]:
+    """Pack valid requests into batches; raises :class:`RequestError` on the first invalid one.
+
+    ``checked=True`` skips validation (the caller ran :func:`check_request` on each already).
+    """
     groups: dict[tuple[int, int, int], list[int]] = {}
     for index, request in enumerate(requests):
-        try:
-            check_request(request)
-        except RequestError as exc:
-            raise RequestError(f"request {index}: {exc}") from exc
+        if not checked:
+            try:
+                check_request(request)
+            except RequestError as exc:
+                raise RequestError(f"request {index}: {exc}") from exc
         board = request["board"]
         groups.setdefault((board["width"], board["height"], len(board["snakes"])), []).append(index)
     batches = []

@@ -22,11 +22,11 @@ import torch
 from optuna_clank.arena.api import api_frame
 from optuna_clank.arena.config import Config
 from optuna_clank.arena.counter_rng import game_key
-from optuna_clank.arena.engine import FoodSettings, retire, step
+from optuna_clank.arena.engine import FoodSettings, forfeit, retire, step
 from optuna_clank.arena.features import TurnView
 from optuna_clank.arena.grid import MOVES, grid_for
 from optuna_clank.arena.opponents import make_opponent
-from optuna_clank.arena.players import Player, Seats
+from optuna_clank.arena.players import FORFEIT, Faults, Player, Seats
 from optuna_clank.arena.setup import start_games
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
 from optuna_clank.arena.state import CAUSES, NO_KILLER, BatchState
@@ -46,6 +46,7 @@ class SnakeResult(NamedTuple):
     eliminated_on_turn: int
     eliminated_by: str  # player name of the killer, "" for none
     length: int
+    faults: Faults = Faults()  # answers a server failed to give (always none for built-in snakes)
 
 
 class GameOutcome(NamedTuple):
@@ -67,6 +68,11 @@ class GameOutcome(NamedTuple):
     @property
     def candidate(self) -> SnakeResult:
         return self.snakes[self.candidate_seat]
+
+    @property
+    def opponent_faults(self) -> Faults:
+        """Faults of the opponents' servers in this game, summed."""
+        return sum((s.faults for s in self.snakes if s.seat != self.candidate_seat), Faults())
 
 
 @dataclass(frozen=True)
@@ -131,6 +137,12 @@ class MatchResult:
             table.setdefault(cause, {})[phase] = count
         return table
 
+    def faults(self, *, who: Literal["candidate", "opponents"] = "candidate") -> Faults:
+        """Faults of the candidate's (or the opponents') server over all games, summed."""
+        if who == "candidate":
+            return sum((o.candidate.faults for o in self.outcomes), Faults())
+        return sum((o.opponent_faults for o in self.outcomes), Faults())
+
     def summary(self) -> dict[str, Any]:
         """The aggregates as a JSON-ready dict (what ``play --json`` prints)."""
         low, high = self.win_rate_ci
@@ -151,6 +163,8 @@ class MatchResult:
             "turns_per_second": self.turns / seconds,
             "death_causes": self.death_causes(),
             "opponent_death_causes": self.death_causes(who="opponents"),
+            "faults": self.faults()._asdict(),
+            "opponent_faults": self.faults(who="opponents")._asdict(),
         }
 
 
@@ -204,6 +218,9 @@ def play_match(
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     players = [_as_player(candidate), *[_as_opponent(o) for o in _as_list(opponents)]]
+    food = food or FoodSettings()
+    for player in players:
+        player.prepare(food=food)
     n_seats = _seat_count(mode, len(players) - 1)
     indices = list(range(games)) if isinstance(games, int) else list(games)
     if len(set(indices)) != len(indices) or any(i < 0 for i in indices):
@@ -214,7 +231,7 @@ def play_match(
         players=players,
         size=(width, height),
         device=torch.device(device),
-        food=food or FoodSettings(),
+        food=food,
         max_turns=max_turns,
         stop_when_candidate_dies=(mode == "free-for-all" and n_seats > 2),
         recorder=recorder,
@@ -352,6 +369,7 @@ class _BatchRunner:
             assert active is not None
             moves = self._moves(active)
             self.recorder.capture(active, moves)
+            forfeit(active, moves == FORFEIT)
             finished = step(active, moves, self.food) | (active.running & (active.turn >= self.max_turns))
             if self.stop_when_candidate_dies:
                 finished |= active.running & ~(active.alive & (active.seat_player == CANDIDATE)).any(1)
@@ -419,6 +437,10 @@ class _BatchRunner:
             if type(player).end_games is not Player.end_games:
                 player.end_games(view, seats, self._ids_for(state, seats))
 
+    def _faults(self, game: int, seat: int, player_index: int) -> Faults:
+        player = self.players[player_index]
+        return Faults() if _no_faults(player) else player.take_faults(game, seat)
+
     def _outcomes(self, done: BatchState, by_game: dict[int, _Deal]) -> list[GameOutcome]:
         names = ["candidate", *(p.name for p in self.players[1:])]
         columns = {
@@ -440,6 +462,7 @@ class _BatchRunner:
             seat_players = columns["seat_player"][row]
             alive = columns["alive"][row]
             candidate_seat = seat_players.index(CANDIDATE)
+            faults = [self._faults(game, s, seat_players[s]) for s in range(len(seat_players))]
             snakes = tuple(
                 SnakeResult(
                     seat=s,
@@ -448,6 +471,7 @@ class _BatchRunner:
                     eliminated_on_turn=columns["elim_turn"][row][s],
                     eliminated_by=_killer_name(columns["killer"][row][s], seat_players, names),
                     length=columns["length"][row][s],
+                    faults=faults[s],
                 )
                 for s in range(len(seat_players))
             )
@@ -473,6 +497,10 @@ class _BatchRunner:
                 )
             )
         return outcomes
+
+
+def _no_faults(player: Player) -> bool:
+    return type(player).take_faults is Player.take_faults
 
 
 def _killer_name(killer: int, seat_players: Sequence[int], names: Sequence[str]) -> str:

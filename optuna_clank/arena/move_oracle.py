@@ -37,19 +37,18 @@ from optuna_clank.arena.api import RequestError, batch_requests, check_request
 from optuna_clank.arena.config import Config, ConfigError, load_config
 from optuna_clank.arena.grid import MOVES
 from optuna_clank.arena.http_client import EventLoopThread, SnakeClient
-from optuna_clank.arena.opponents import make_opponent
+from optuna_clank.arena.opponents import is_server_reference, make_opponent
 from optuna_clank.arena.players import Player
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
 from optuna_clank.errors import UserError
 
-URL_PREFIXES = ("http://", "https://", "url:")
 CHUNK = 4096
 """Requests per batched call of a built-in snake (bounds the memory of one call)."""
 
 
 def is_server(snake: str | Player) -> bool:
     """Whether ``snake`` names a server (a URL) rather than a built-in snake."""
-    return isinstance(snake, str) and snake.startswith(URL_PREFIXES)
+    return isinstance(snake, str) and is_server_reference(snake)
 
 
 def server_url(snake: str) -> str:
@@ -98,14 +97,21 @@ def answer_moves(
 
 
 def answer_builtin(
-    player: Player, requests: Sequence[Mapping[str, Any]], *, device: str | torch.device = "cpu"
+    player: Player,
+    requests: Sequence[Mapping[str, Any]],
+    *,
+    device: str | torch.device = "cpu",
+    checked: bool = False,
 ) -> list[str | None]:
-    """A batched player's moves for ``requests`` (``None`` for invalid requests)."""
+    """A batched player's moves for ``requests`` (``None`` for invalid requests).
+
+    ``checked=True`` skips validation: the caller ran :func:`api.check_request` on each already.
+    """
     answers: list[str | None] = [None] * len(requests)
-    valid = [i for i, request in enumerate(requests) if _is_valid(request)]
+    valid = list(range(len(requests))) if checked else [i for i, r in enumerate(requests) if _is_valid(r)]
     for start in range(0, len(valid), CHUNK):
         chunk = valid[start : start + CHUNK]
-        for batch in batch_requests([requests[i] for i in chunk], device=device):
+        for batch in batch_requests([requests[i] for i in chunk], device=device, checked=True):
             moves = player.choose(batch.view, batch.seats).tolist()
             for local, move in zip(batch.indices, moves, strict=True):
                 answers[chunk[local]] = MOVES[move] if 0 <= move < len(MOVES) else None

@@ -1,0 +1,201 @@
+"""A built-in snake behind the Battlesnake HTTP API (what ``python -m optuna_clank serve`` runs).
+
+Tensor snakes are fastest many positions at a time, so ``/move`` requests are *micro-batched*:
+requests that arrive while the snake is idle are answered together after one turn of the event
+loop, and requests that arrive while it computes wait for the next batch. 64 concurrent games
+cost a few batched calls per turn instead of 64 single ones. The snake computes on a worker
+thread, so the loop keeps reading and validating requests meanwhile.
+
+Every malformed request is answered 400 with ``{"error": reason}``; an unexpected failure in
+the snake is a 500 for the requests of that batch, and the server goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import torch
+from aiohttp import web
+
+from optuna_clank import __version__
+from optuna_clank.arena.api import API_VERSION, RequestError, check_request
+from optuna_clank.arena.move_oracle import answer_builtin
+from optuna_clank.arena.players import Player
+from optuna_clank.errors import UserError
+
+MAX_BATCH = 2048
+"""Most requests answered in one batched call."""
+
+
+class MicroBatcher:
+    """Gathers concurrent ``/move`` requests into batched calls of one player."""
+
+    def __init__(self, player: Player, *, max_batch: int = MAX_BATCH, device: str | torch.device = "cpu") -> None:
+        self.player = player
+        self.device = device
+        self.max_batch = max_batch
+        self.batches = 0
+        self.answered = 0
+        self._pending: list[tuple[dict[str, Any], asyncio.Future[str | None]]] = []
+        self._draining = False
+        self._task: asyncio.Task[None] | None = None  # kept so the running drain is not collected
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="snake")
+
+    async def answer(self, request: dict[str, Any]) -> str | None:
+        """The move for one checked request, computed together with its neighbours in time."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[str | None] = loop.create_future()
+        self._pending.append((request, future))
+        if not self._draining:
+            self._draining = True
+            self._task = loop.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._pending:
+                await asyncio.sleep(0)  # let the requests read in this loop turn join the batch
+                batch = self._pending[: self.max_batch]
+                del self._pending[: len(batch)]
+                requests = [request for request, _ in batch]
+                try:
+                    moves = await loop.run_in_executor(self._executor, self._compute, requests)
+                except Exception as exc:  # a bug in the snake fails this batch, not the server
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                self.batches += 1
+                self.answered += len(batch)
+                for (_, future), move in zip(batch, moves, strict=True):
+                    if not future.done():
+                        future.set_result(move)
+        finally:
+            self._draining = False
+
+    def _compute(self, requests: list[dict[str, Any]]) -> list[str | None]:
+        return answer_builtin(self.player, requests, device=self.device, checked=True)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def snake_info(*, color: str = "#3b7dd8") -> dict[str, str]:
+    """The ``GET /`` answer."""
+    return {
+        "apiversion": API_VERSION,
+        "author": "optuna-clank",
+        "color": color,
+        "head": "default",
+        "tail": "default",
+        "version": __version__,
+    }
+
+
+def make_app(player: Player, *, max_batch: int = MAX_BATCH, device: str | torch.device = "cpu") -> web.Application:
+    """The aiohttp application serving ``player`` (GET /, POST /start, /move, /end)."""
+    batcher = MicroBatcher(player, max_batch=max_batch, device=device)
+    info = snake_info()
+
+    async def index(_: web.Request) -> web.Response:
+        return web.json_response(info)
+
+    async def start_or_end(request: web.Request) -> web.Response:
+        body = await _json_body(request)
+        if isinstance(body, web.Response):
+            return body
+        return web.json_response({})
+
+    async def move(request: web.Request) -> web.Response:
+        body = await _json_body(request)
+        if isinstance(body, web.Response):
+            return body
+        try:
+            check_request(body)
+        except RequestError as exc:
+            return _bad_request(str(exc))
+        try:
+            answer = await batcher.answer(body)
+        except Exception as exc:  # reported to the client; the server goes on
+            return web.json_response({"error": f"the snake failed: {exc}"}, status=500)
+        if answer is None:
+            return web.json_response({"error": "the snake gave no move"}, status=500)
+        return web.json_response({"move": answer, "shout": ""})
+
+    async def shutdown(_: web.Application) -> None:
+        batcher.close()
+
+    app = web.Application()
+    app.router.add_get("/", index)
+    app.router.add_post("/start", start_or_end)
+    app.router.add_post("/end", start_or_end)
+    app.router.add_post("/move", move)
+    app.on_shutdown.append(shutdown)
+    app["batcher"] = batcher
+    return app
+
+
+def _bad_request(reason: str) -> web.Response:
+    return web.json_response({"error": reason}, status=400)
+
+
+async def _json_body(request: web.Request) -> Any:
+    """The parsed body, or a 400 response saying why it cannot be used."""
+    try:
+        raw = await request.read()
+    except web.HTTPException as exc:  # e.g. a body over the size limit
+        return _bad_request(exc.reason)
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return _bad_request(f"the body is not JSON: {exc}")
+
+
+async def serve(
+    player: Player,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    device: str | torch.device = "cpu",
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve ``player`` until SIGINT or SIGTERM; ``on_ready`` gets the URL once listening.
+
+    A port already taken (or a host that cannot be bound) is a :class:`UserError`.
+    """
+    runner = web.AppRunner(make_app(player, device=device), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    bound_port = _bound_port(runner, port)
+    url = f"http://{host if ':' not in host else f'[{host}]'}:{bound_port}"
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        if on_ready is not None:
+            on_ready(url)
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        await runner.cleanup()
+
+
+def _bound_port(runner: web.AppRunner, asked: int) -> int:
+    """The port actually bound (``asked`` unless it was 0)."""
+    for address in runner.addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            return int(address[1])
+    return asked
