@@ -1,0 +1,110 @@
+"""HTTP players: real servers on loopback, healthy and faulty; games always finish, faults counted."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+from _servers import FakeSnake, served
+
+from optuna_clank.arena.config import default_config, dump_config, load_config, with_values
+from optuna_clank.arena.http_player import HttpSnake, SnakeUnreachableError
+from optuna_clank.arena.match import GameOutcome, play_match
+from optuna_clank.arena.opponents import make_opponent
+from optuna_clank.arena.params import TUNABLE_PARAMS
+from optuna_clank.arena.snakes.heuristic import HeuristicSnake
+
+OK = (200, b"{}")
+
+
+def _asked(outcome: GameOutcome) -> int:
+    """How many /move requests the candidate got: one per turn it started alive."""
+    candidate = outcome.candidate
+    return candidate.eliminated_on_turn if candidate.cause else outcome.turns
+
+
+def test_served_config_plays_exactly_as_in_process(tmp_path: Path) -> None:
+    """The API boundary changes nothing: same config, same seeds, same games, move for move."""
+    first = TUNABLE_PARAMS[0]
+    config_path = tmp_path / "tuned.yaml"
+    config_path.write_text(dump_config(with_values(default_config(), {first.name: first.high})))
+    options = {"games": 6, "seed": 11, "max_turns": 150, "batch_size": 6}
+    with served(["--config", str(config_path)], cwd=tmp_path) as (url, _):
+        remote = play_match(HttpSnake(url), "baseline", **options)
+        via_opponent = play_match(make_opponent(f"url:{url}"), "baseline", **options)
+    local = play_match(HeuristicSnake(load_config(config_path)), "baseline", **options)
+    assert remote.outcomes == local.outcomes == via_opponent.outcomes
+    assert remote.faults().total == 0 and sum(o.turns for o in remote.outcomes) > 6 * 20
+
+
+def test_a_snake_that_never_answers_times_out_and_goes_straight() -> None:
+    with FakeSnake(lambda path, _: None if path == "/move" else OK) as fake:
+        result = play_match(HttpSnake(fake.url, timeout_ms=100), "baseline", games=2, seed=3, batch_size=2)
+    assert result.games == 2
+    for outcome in result.outcomes:
+        faults = outcome.candidate.faults
+        assert faults.timeouts == _asked(outcome) > 0
+        assert faults.errors == faults.invalid == faults.disconnects == 0
+        assert outcome.turns <= 11  # the default move runs it into the wall of an 11x11 board
+    assert result.summary()["faults"]["timeouts"] == sum(_asked(o) for o in result.outcomes)
+
+
+def test_garbage_answers_are_counted_as_invalid_or_errors() -> None:
+    def garbage(path: str, body: dict) -> tuple[int, bytes]:
+        if path != "/move":
+            return OK
+        return [(200, b"not json"), (200, json.dumps({"move": "UP"}).encode()), (500, b"{}")][body["turn"] % 3]
+
+    with FakeSnake(garbage) as fake:
+        result = play_match(HttpSnake(fake.url), "baseline", games=4, seed=5, batch_size=4)
+    assert result.games == 4
+    for outcome in result.outcomes:
+        turns = range(_asked(outcome))
+        faults = outcome.candidate.faults
+        assert faults.invalid == sum(1 for t in turns if t % 3 != 2)
+        assert faults.errors == sum(1 for t in turns if t % 3 == 2)
+        assert faults.timeouts == faults.disconnects == 0
+        assert outcome.opponent_faults.total == 0
+
+
+def test_a_server_that_dies_mid_match_forfeits_its_games(tmp_path: Path) -> None:
+    """Killed after the first game ends: every later game is a forfeit, nothing hangs."""
+    with served(["--snake", "baseline"], cwd=tmp_path) as (url, process):
+        ended: list[int] = []
+
+        def kill_on_first_end(outcome: GameOutcome) -> None:
+            ended.append(outcome.game)
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+        result = play_match(HttpSnake(url), "baseline", games=8, seed=2, batch_size=4, on_game_end=kill_on_first_end)
+    assert result.games == 8
+    first = result.outcomes[ended[0]]
+    assert first.candidate.faults.total == 0
+    late = [o for o in result.outcomes if o.game >= 4]  # started after the kill
+    assert len(late) == 4
+    for outcome in late:
+        assert outcome.candidate.cause == "disconnected"
+        assert outcome.candidate.faults.disconnects == 1
+        assert outcome.result == "loss"
+    forfeits = [o for o in result.outcomes if o.candidate.cause == "disconnected"]
+    assert all(o.result == "loss" and o.candidate.faults.disconnects == 1 for o in forfeits)
+    assert result.faults().disconnects == len(forfeits)
+    assert result.death_causes()["disconnected"]
+
+
+def test_a_server_that_is_not_there_is_a_clear_error() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(SnakeUnreachableError, match=f"127.0.0.1:{port}"):
+        play_match(HttpSnake(f"http://127.0.0.1:{port}"), "baseline", games=2)
+
+
+def test_url_opponents_are_players() -> None:
+    snake = make_opponent("url:http://127.0.0.1:9/")
+    assert isinstance(snake, HttpSnake) and snake.url == "http://127.0.0.1:9"
+    assert isinstance(make_opponent("http://localhost:8000"), HttpSnake)
