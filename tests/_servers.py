@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from _study import start_cli
+from _study import cli_env, start_cli
 
 READY_SECONDS = 120
 """How long ``serve`` may take to import torch and listen (a loaded 2-core machine is slow)."""
@@ -50,6 +51,21 @@ def _read_url(process: subprocess.Popen[str]) -> str:
         _, err = process.communicate(timeout=30)
         raise AssertionError(f"serve did not start: {line!r}\n{err}")
     return line[0].split(" at ", 1)[1].split()[0]
+
+
+def run_with_stdin(args: list[str], stdin: Path, *, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m optuna_clank ARGS < stdin``."""
+    with stdin.open() as source:
+        return subprocess.run(
+            [sys.executable, "-m", "optuna_clank", *args],
+            check=False,
+            cwd=cwd,
+            env=cli_env(),
+            stdin=source,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
 
 
 Handler = Callable[[str, dict[str, Any]], tuple[int, bytes] | None]
