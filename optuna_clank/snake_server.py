@@ -4,8 +4,9 @@
 temporary folder, starts the snake's command there on a free loopback port (in its own process
 group), and waits until ``GET /`` answers. Leaving the ``with`` block - normally, on pruning, on
 an exception or on Ctrl-C - stops the whole process group (SIGTERM, then SIGKILL) and removes
-the folder. A snake that exits or never answers raises :class:`SnakeStartError`, which carries
-the tail of its stderr, so the failed trial says why.
+the folder. A snake that exits or never answers raises :class:`SnakeStartError`, one that
+dies later :class:`SnakeCrashedError` (see :meth:`SnakeServer.check_alive`); both carry the
+tail of its stderr, so the failed trial says why.
 
 Example::
 
@@ -41,12 +42,20 @@ _STOP_GRACE_SECONDS = 5.0
 _POLL_SECONDS = 0.05
 
 
-class SnakeStartError(UserError, RuntimeError):
-    """The snake's server exited or did not answer ``GET /`` in time; ``stderr_tail`` says why."""
+class SnakeServerFailure(UserError, RuntimeError):
+    """A snake server that failed its trial; ``stderr_tail`` is the end of what it wrote to stderr."""
 
     def __init__(self, message: str, stderr_tail: str = "") -> None:
         super().__init__(message)
         self.stderr_tail = stderr_tail
+
+
+class SnakeStartError(SnakeServerFailure):
+    """The snake's server could not be started, exited, or did not answer ``GET /`` in time."""
+
+
+class SnakeCrashedError(SnakeServerFailure):
+    """The snake's server exited while its games were being played."""
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -151,6 +160,12 @@ class SnakeServer:
                     f"snake server did not answer GET {self.url}/ within {self.snake.startup_timeout:g} s", tail
                 )
             time.sleep(_POLL_SECONDS)
+
+    def check_alive(self) -> None:
+        """Raise :class:`SnakeCrashedError` (with its stderr tail) if the server has exited."""
+        status = self.exit_status()
+        if status is not None:
+            raise SnakeCrashedError(f"snake server exited with status {status} while playing", self.stderr_tail())
 
     def exit_status(self) -> int | None:
         """The process's exit status, ``None`` while it runs (or before it started)."""
