@@ -46,12 +46,16 @@ _PLACEHOLDER = re.compile(r"(?<!\$)\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class SnakeSpecError(ValueError):
-    """A ``[snake]`` problem: ``key`` names the offending key ('' for the whole section)."""
+    """A ``[snake]`` problem: ``key`` names the offending key ('' for the whole section).
 
-    def __init__(self, key: str, what: str) -> None:
+    ``unknown`` marks a key that is not one of the section's (shown quoted, like the other sections do).
+    """
+
+    def __init__(self, key: str, what: str, *, unknown: bool = False) -> None:
         super().__init__(what)
         self.key = key
         self.what = what
+        self.unknown = unknown
 
 
 class SnakeConfigError(UserError, ValueError):
@@ -119,7 +123,7 @@ def read_snake_table(table: Mapping[str, Any], base_dir: Path) -> SnakeSpec:
     """The ``[snake]`` section, checked; raises :class:`SnakeSpecError` naming the key."""
     for key in table:
         if key not in _KEYS:
-            raise SnakeSpecError(key, f"unknown key{_did_you_mean(key, _KEYS)}")
+            raise SnakeSpecError(key, f"unknown key{_did_you_mean(key, _KEYS)}", unknown=True)
     if not table:
         return SnakeSpec()
     if "builtin" in table:

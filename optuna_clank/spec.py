@@ -901,7 +901,8 @@ def _read_snake(table: Mapping[str, Any], base_dir: Path) -> SnakeSpec:
     try:
         return read_snake_table(table, base_dir)
     except SnakeSpecError as exc:
-        _fail(f"[snake] {exc.key}:" if exc.key else "[snake]:", exc.what)
+        where = f"[snake] {exc.key!r}:" if exc.unknown else (f"[snake] {exc.key}:" if exc.key else "[snake]:")
+        _fail(where, exc.what)
 
 
 def _check_snake(snake: SnakeSpec, benchmark: BenchmarkSpec) -> None:
