@@ -121,6 +121,12 @@ def _add_validate(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, help="seed of the fresh games (default: derived, never the study's)")
     parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     parser.add_argument("--no-base", action="store_true", help="do not re-play the base config")
+    parser.add_argument(
+        "--snake",
+        metavar="SPEC|NAME",
+        help="re-play on another snake than the study tuned: a spec FILE.toml whose [snake] (and base config) "
+        "is e.g. the real bot's server, started per config; or a built-in name (default: the study's [snake])",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(handler=_run_validate)
 
@@ -406,6 +412,7 @@ def _run_validate(args: argparse.Namespace) -> int:
         raise UserError(f"study {spec.name!r} has no completed trial to validate")
     from tqdm import tqdm
 
+    snake, snake_base = _validation_snake(args.snake, spec)
     total = games * (candidates + (0 if args.no_base else 1))
     with tqdm(total=total, unit="game", file=sys.stderr, disable=args.json, dynamic_ncols=True, leave=False) as bar:
         records = validate_study(
@@ -417,12 +424,16 @@ def _run_validate(args: argparse.Namespace) -> int:
             device=str(device),
             include_base=not args.no_base,
             on_game_end=lambda _outcome: bar.update(1),
+            snake=snake,
+            snake_base=snake_base,
         )
     if args.json:
         print(json.dumps(records))
         return 0
     seed = next(iter(records.values()))["seed"]
     print(f"validation of study {spec.name} on {games} fresh games (seed {seed}):")
+    if snake != spec.snake:
+        print(f"  played by {snake.describe()}; the study was tuned on {spec.snake.describe()}")
     for label, record in records.items():
         low, high = record["ci"]
         print(
@@ -431,6 +442,27 @@ def _run_validate(args: argparse.Namespace) -> int:
         )
     _print_best(study)
     return 0
+
+
+def _validation_snake(text: str | None, spec: StudySpec) -> tuple[Any, Any]:
+    """The snake ``validate --snake`` names, with the base config its values are written into."""
+    from optuna_clank.candidate import snake_base_of
+    from optuna_clank.snake import TUNABLE_BUILTINS, SnakeSpec
+    from optuna_clank.spec import load_spec
+
+    if text is None:
+        return spec.snake, snake_base_of(spec)
+    if text.endswith(".toml"):
+        other = load_spec(Path(text))
+        return other.snake, snake_base_of(other)
+    if text in TUNABLE_BUILTINS:
+        from optuna_clank.arena.config import default_config
+
+        return SnakeSpec(builtin=text), default_config() if spec.snake.is_server else snake_base_of(spec)
+    raise UserError(
+        f"--snake {text!r}: name a spec FILE.toml whose [snake] starts the server with each config, "
+        f"or a built-in snake ({', '.join(TUNABLE_BUILTINS)}); a running server cannot take the trials' configs"
+    )
 
 
 def _run_status(args: argparse.Namespace) -> int:

@@ -93,7 +93,7 @@ class SnakeSpec:
         if not self.is_server:
             return f"built-in {self.builtin}"
         if self.starts_server:
-            return f"server {shlex.join(self.command)} at {self.url}"
+            return f"server {' '.join(self.command)} at {self.url}"
         return f"server at {self.url}"
 
     def to_raw(self) -> dict[str, Any]:

@@ -201,3 +201,71 @@ def _alive(pid: int) -> bool:
 
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def test_validate_on_the_real_server_replays_a_stand_in_study_there(tmp_path: Path) -> None:
+    served = study_spec(
+        tmp_path,
+        "real",
+        [sys.executable, "-m", "optuna_clank", "serve", "--port", "{port}", "--config", "{config}"],
+        n_trials=1,
+    )
+    stand_in = tmp_path / "standin.toml"
+    text = served.read_text().replace('name = "real"', 'name = "standin"')
+    stand_in.write_text(text[: text.index("[snake]")] + text[text.index("[search_space]") :])
+    tuned = subprocess.run(
+        [sys.executable, "-m", "optuna_clank", "optimize", "--spec", str(stand_in), "--quiet"],
+        cwd=tmp_path,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert tuned.returncode == 0, tuned.stderr
+
+    args = [
+        "validate",
+        "--spec",
+        str(stand_in),
+        "--snake",
+        str(served),
+        "--top",
+        "1",
+        "--games",
+        "4",
+        "--seed",
+        "99",
+        "--no-base",
+    ]
+    run = subprocess.run(
+        [sys.executable, "-m", "optuna_clank", *args, "--json"],
+        cwd=tmp_path,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert run.returncode == 0, run.stderr
+    records = json.loads(run.stdout)
+    study = load("standin", f"sqlite:///{tmp_path / 'storage' / 'standin.db'}")
+    (label,) = [key for key in records if key.startswith("trial")]
+    trial = study.trials[int(label.split()[1])]
+    config = with_values(default_config(), trial.params)
+    expected = play_match(
+        config, "baseline", games=4, seed=99, board_size=BENCHMARK["board"], max_turns=BENCHMARK["max_turns"]
+    )
+    assert records[label]["snake"].startswith("server ")
+    assert (records[label]["wins"], records[label]["draws"]) == (expected.wins, expected.draws)
+    text_run = subprocess.run(
+        [sys.executable, "-m", "optuna_clank", *args],
+        cwd=tmp_path,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert "played by server" in text_run.stdout and "tuned on built-in heuristic" in text_run.stdout
