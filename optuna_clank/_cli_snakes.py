@@ -41,6 +41,12 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8000, help="port; 0 picks a free one (default: 8000)")
     serve.add_argument("--device", default="cpu", help="torch device the snake computes on (default: cpu)")
+    serve.add_argument(
+        "--threads",
+        type=positive_int,
+        default=1,
+        help="torch CPU threads (default: 1; a turn's batch is small, and more threads only contend for cores)",
+    )
     serve.set_defaults(handler=_run_serve)
 
 
@@ -93,8 +99,11 @@ def _run_serve(args: argparse.Namespace) -> int:
 
     if args.snake is not None and is_server(args.snake):
         raise UserError("serve needs a built-in snake or a config, not a URL")
+    import torch
+
     player = resolve_snake(args.snake, args.config)
     device = check_device(args.device)
+    torch.set_num_threads(args.threads)
 
     def ready(url: str) -> None:
         print(f"serving {player.name} at {url}  (Ctrl-C stops)", flush=True)

@@ -12,13 +12,13 @@ treats ``down`` as the snake leaving its games.
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import time
 from collections.abc import Coroutine, Mapping
 from typing import Any, Literal, NamedTuple, TypeVar
 
 import aiohttp
+import orjson
 
 from optuna_clank.arena.grid import MOVES
 
@@ -56,7 +56,7 @@ class SnakeClient:
 
     async def __aenter__(self) -> SnakeClient:
         connector = aiohttp.TCPConnector(limit=self.max_connections, limit_per_host=self.max_connections)
-        self._session = aiohttp.ClientSession(connector=connector, json_serialize=json.dumps)
+        self._session = aiohttp.ClientSession(connector=connector)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -114,7 +114,7 @@ class SnakeClient:
         except Exception as exc:  # every failure is a fault, never a crash
             return answer(None, _classify(exc))
         try:
-            data = json.loads(raw)
+            data = orjson.loads(raw)
         except ValueError:
             return answer(None, "invalid")
         move = data.get("move") if isinstance(data, dict) else None
@@ -125,7 +125,7 @@ _JSON = {"Content-Type": "application/json"}
 
 
 def _encode(body: Mapping[str, Any]) -> bytes:
-    return json.dumps(body, separators=(",", ":")).encode()
+    return orjson.dumps(body)
 
 
 def _classify(exc: BaseException) -> Fault:
@@ -142,23 +142,38 @@ def _reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-class EventLoopThread:
-    """An event loop on a daemon thread: synchronous code runs coroutines on it and waits.
+class LoopRunner:
+    """Runs coroutines for synchronous code on one private, persistent event loop.
 
-    Works the same whether or not the calling thread already runs a loop of its own.
+    The loop runs in the calling thread (no thread hand-off per call: on a busy machine each
+    hand-off waits for a time slice), unless that thread already runs a loop of its own; then it
+    runs on a daemon thread of its own. Connections opened on it stay alive between calls.
     """
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, name="snake-http", daemon=True)
-        self._thread.start()
+        self._thread: threading.Thread | None = None
 
     def run(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
+        if self._thread is None and not _loop_running_here():
+            return self.loop.run_until_complete(coroutine)
+        if self._thread is None:
+            self._thread = threading.Thread(target=self.loop.run_forever, name="snake-http", daemon=True)
+            self._thread.start()
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
 
     def close(self) -> None:
         if self.loop.is_closed():
             return
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join()
+        if self._thread is not None:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join()
         self.loop.close()
+
+
+def _loop_running_here() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True

@@ -33,7 +33,7 @@ from optuna_clank.arena.api import api_frame, api_snake, game_object, move_reque
 from optuna_clank.arena.engine import FoodSettings
 from optuna_clank.arena.features import TurnView
 from optuna_clank.arena.grid import MOVES
-from optuna_clank.arena.http_client import EventLoopThread, Fault, MoveAnswer, SnakeClient, SnakeServerError
+from optuna_clank.arena.http_client import Fault, LoopRunner, MoveAnswer, SnakeClient, SnakeServerError
 from optuna_clank.arena.players import FORFEIT, NO_MOVE, Faults, Player, Seats
 from optuna_clank.arena.state import board_from_state
 from optuna_clank.errors import UserError
@@ -75,7 +75,7 @@ class HttpSnake(Player):
         self._games: dict[int, tuple[dict[str, Any], list[str]]] = {}  # game -> (game object, snake ids)
         self._latency: dict[tuple[int, int], str] = {}
         self._faults: dict[tuple[int, int], Counter[str]] = {}
-        self._loop: EventLoopThread | None = None
+        self._loop: LoopRunner | None = None
         self._client: SnakeClient | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -85,7 +85,7 @@ class HttpSnake(Player):
 
     def _connect(self) -> SnakeClient:
         if self._client is None:
-            self._loop = EventLoopThread()
+            self._loop = LoopRunner()
             client = SnakeClient(self.url, timeout_ms=self.timeout_ms, max_connections=self.max_connections)
             self._loop.run(client.__aenter__())
             self._client = client

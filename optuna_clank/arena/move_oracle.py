@@ -36,7 +36,7 @@ import torch
 from optuna_clank.arena.api import RequestError, batch_requests, check_request
 from optuna_clank.arena.config import Config, ConfigError, load_config
 from optuna_clank.arena.grid import MOVES
-from optuna_clank.arena.http_client import EventLoopThread, SnakeClient
+from optuna_clank.arena.http_client import LoopRunner, SnakeClient
 from optuna_clank.arena.opponents import is_server_reference, make_opponent
 from optuna_clank.arena.players import Player
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
@@ -132,7 +132,7 @@ def ask_server(
     """A server's moves for ``requests``, asked concurrently (``None`` for every fault)."""
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
-    loop = EventLoopThread()
+    loop = LoopRunner()
     try:
         return loop.run(_ask_all(url, requests, timeout_ms, concurrency))
     finally:

@@ -2,9 +2,13 @@
 
 Tensor snakes are fastest many positions at a time, so ``/move`` requests are *micro-batched*:
 requests that arrive while the snake is idle are answered together after one turn of the event
-loop, and requests that arrive while it computes wait for the next batch. 64 concurrent games
-cost a few batched calls per turn instead of 64 single ones. The snake computes on a worker
-thread, so the loop keeps reading and validating requests meanwhile.
+loop (a few turns while more keep coming), and requests that arrive while it computes wait for
+the next batch. 64 concurrent games cost a few batched calls per turn instead of 64 single ones.
+The snake computes on the loop's own thread: a hand-off to a worker thread costs more, on a busy
+machine, than the small batches of a turn take to compute.
+
+``GET /stats`` (not part of the Battlesnake API) reports how many requests were answered in how
+many batches and the seconds the snake itself computed: benchmarks split their wall time with it.
 
 Every malformed request is answered 400 with ``{"error": reason}``; an unexpected failure in
 the snake is a 500 for the requests of that batch, and the server goes on.
@@ -13,23 +17,25 @@ the snake is a 500 for the requests of that batch, and the server goes on.
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import orjson
 import torch
 from aiohttp import web
 
 from optuna_clank import __version__
 from optuna_clank.arena.api import API_VERSION, RequestError, check_request
+from optuna_clank.arena.features import TurnView
 from optuna_clank.arena.move_oracle import answer_builtin
-from optuna_clank.arena.players import Player
+from optuna_clank.arena.players import Player, Seats
 from optuna_clank.errors import UserError
 
 MAX_BATCH = 2048
 """Most requests answered in one batched call."""
+_GATHER_TURNS = 8
 
 
 class MicroBatcher:
@@ -41,10 +47,11 @@ class MicroBatcher:
         self.max_batch = max_batch
         self.batches = 0
         self.answered = 0
+        self.batch_seconds = 0.0  # answering batches: request -> tensor conversion and the snake
+        self._timed = _TimedPlayer(player)
         self._pending: list[tuple[dict[str, Any], asyncio.Future[str | None]]] = []
         self._draining = False
         self._task: asyncio.Task[None] | None = None  # kept so the running drain is not collected
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="snake")
 
     async def answer(self, request: dict[str, Any]) -> str | None:
         """The move for one checked request, computed together with its neighbours in time."""
@@ -57,15 +64,13 @@ class MicroBatcher:
         return await future
 
     async def _drain(self) -> None:
-        loop = asyncio.get_running_loop()
         try:
             while self._pending:
-                await asyncio.sleep(0)  # let the requests read in this loop turn join the batch
+                await self._gather()
                 batch = self._pending[: self.max_batch]
                 del self._pending[: len(batch)]
-                requests = [request for request, _ in batch]
                 try:
-                    moves = await loop.run_in_executor(self._executor, self._compute, requests)
+                    moves = self._compute([request for request, _ in batch])
                 except Exception as exc:  # a bug in the snake fails this batch, not the server
                     for _, future in batch:
                         if not future.done():
@@ -76,14 +81,50 @@ class MicroBatcher:
                 for (_, future), move in zip(batch, moves, strict=True):
                     if not future.done():
                         future.set_result(move)
+                await asyncio.sleep(0)  # let the answered handlers write their replies
         finally:
             self._draining = False
 
-    def _compute(self, requests: list[dict[str, Any]]) -> list[str | None]:
-        return answer_builtin(self.player, requests, device=self.device, checked=True)
+    async def _gather(self) -> None:
+        """Yield to the loop until a turn of it brings no new request (a few turns at most)."""
+        for _ in range(_GATHER_TURNS):
+            waiting = len(self._pending)
+            await asyncio.sleep(0)
+            if len(self._pending) == waiting or len(self._pending) >= self.max_batch:
+                return
 
-    def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+    def _compute(self, requests: list[dict[str, Any]]) -> list[str | None]:
+        started = time.perf_counter()
+        try:
+            return answer_builtin(self._timed, requests, device=self.device, checked=True)
+        finally:
+            self.batch_seconds += time.perf_counter() - started
+
+    def stats(self) -> dict[str, float]:
+        """Requests answered, batches, and seconds spent in batches and in the snake alone."""
+        return {
+            "answered": self.answered,
+            "batches": self.batches,
+            "batch_seconds": self.batch_seconds,
+            "snake_seconds": self._timed.seconds,
+            "process_cpu_seconds": time.process_time(),
+        }
+
+
+class _TimedPlayer(Player):
+    """``player`` with the seconds spent in its ``choose`` added up (the snake's own time)."""
+
+    def __init__(self, player: Player) -> None:
+        self.player = player
+        self.name = player.name
+        self.seconds = 0.0
+
+    def choose(self, view: TurnView, seats: Seats) -> torch.Tensor:
+        started = time.perf_counter()
+        try:
+            return self.player.choose(view, seats)
+        finally:
+            self.seconds += time.perf_counter() - started
 
 
 def snake_info(*, color: str = "#3b7dd8") -> dict[str, str]:
@@ -104,13 +145,16 @@ def make_app(player: Player, *, max_batch: int = MAX_BATCH, device: str | torch.
     info = snake_info()
 
     async def index(_: web.Request) -> web.Response:
-        return web.json_response(info)
+        return _json(info)
+
+    async def stats(_: web.Request) -> web.Response:
+        return _json(batcher.stats())
 
     async def start_or_end(request: web.Request) -> web.Response:
         body = await _json_body(request)
         if isinstance(body, web.Response):
             return body
-        return web.json_response({})
+        return _json({})
 
     async def move(request: web.Request) -> web.Response:
         body = await _json_body(request)
@@ -123,26 +167,27 @@ def make_app(player: Player, *, max_batch: int = MAX_BATCH, device: str | torch.
         try:
             answer = await batcher.answer(body)
         except Exception as exc:  # reported to the client; the server goes on
-            return web.json_response({"error": f"the snake failed: {exc}"}, status=500)
+            return _json({"error": f"the snake failed: {exc}"}, status=500)
         if answer is None:
-            return web.json_response({"error": "the snake gave no move"}, status=500)
-        return web.json_response({"move": answer, "shout": ""})
-
-    async def shutdown(_: web.Application) -> None:
-        batcher.close()
+            return _json({"error": "the snake gave no move"}, status=500)
+        return _json({"move": answer, "shout": ""})
 
     app = web.Application()
     app.router.add_get("/", index)
+    app.router.add_get("/stats", stats)
     app.router.add_post("/start", start_or_end)
     app.router.add_post("/end", start_or_end)
     app.router.add_post("/move", move)
-    app.on_shutdown.append(shutdown)
     app["batcher"] = batcher
     return app
 
 
+def _json(data: Any, *, status: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
+
+
 def _bad_request(reason: str) -> web.Response:
-    return web.json_response({"error": reason}, status=400)
+    return _json({"error": reason}, status=400)
 
 
 async def _json_body(request: web.Request) -> Any:
@@ -152,8 +197,8 @@ async def _json_body(request: web.Request) -> Any:
     except web.HTTPException as exc:  # e.g. a body over the size limit
         return _bad_request(exc.reason)
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        return orjson.loads(raw)
+    except ValueError as exc:
         return _bad_request(f"the body is not JSON: {exc}")
 
 
