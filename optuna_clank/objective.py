@@ -150,8 +150,8 @@ class ArenaObjective:
                 max_turns=bench.max_turns,
                 batch_size=len(games),
             )
+            outcomes.extend(result.outcomes)  # first, so a crash's games and faults are recorded
             seated.check_alive()
-            outcomes.extend(result.outcomes)
             if single:
                 for outcome in result.outcomes:
                     trial.report(outcome.score, step=outcome.game)

@@ -269,3 +269,49 @@ def test_validate_on_the_real_server_replays_a_stand_in_study_there(tmp_path: Pa
         check=False,
     )
     assert "played by server" in text_run.stdout and "tuned on built-in heuristic" in text_run.stdout
+
+
+CRASHING_SERVER = """
+import http.server, json, sys
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps({"apiversion": "1"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        if self.path == "/move":
+            print("crashing at the first move on purpose", file=sys.stderr, flush=True)
+            sys.stderr.flush()
+            import os
+            os._exit(5)
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+"""
+
+
+def test_a_server_that_dies_mid_trial_fails_that_trial_with_its_stderr(tmp_path: Path) -> None:
+    script = tmp_path / "crashing_server.py"
+    script.write_text(CRASHING_SERVER)
+    spec = study_spec(tmp_path, "crashing", [sys.executable, str(script), "{port}", "{config}"], n_trials=1)
+
+    run = optimize(spec, tmp_path / "workspaces")
+
+    assert run.returncode == 0, run.stderr
+    study = load("crashing", f"sqlite:///{tmp_path / 'storage' / 'crashing.db'}")
+    trials = study.get_trials(deepcopy=False)
+    assert trials and all(t.state == TrialState.FAIL for t in trials)
+    first = trials[0]
+    assert "exited with status 5 while playing" in first.user_attrs[SNAKE_ERROR_KEY]
+    assert "crashing at the first move on purpose" in first.user_attrs[SNAKE_STDERR_KEY]
+    assert first.user_attrs["http_disconnects"] + first.user_attrs["http_errors"] > 0
+    assert trial_workspaces(tmp_path / "workspaces") == []
