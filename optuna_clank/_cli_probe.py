@@ -145,6 +145,8 @@ def _run_probe(args: argparse.Namespace) -> int:
         print(json.dumps(report))
         return 0
     _print_probe(target.label, results, len(requests), unanswered)
+    if any(not r.live for r in results):
+        print(f"  DEAD: no move changed at either bound on these {len(requests)} positions (rare effects need more)")
     if args.output is not None:
         print(f"wrote the [search_space] of the live keys to {args.output}")
     else:
