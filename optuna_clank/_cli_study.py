@@ -357,10 +357,15 @@ class _Monitor:
             self.checkpoint()
 
     def checkpoint(self) -> None:
+        from optuna_clank.candidate import export_server_config
         from optuna_clank.results import export_best
         from optuna_clank.storage import DEFAULT_STORAGE_DIR
 
-        path, best = export_best(self.study, Path(DEFAULT_STORAGE_DIR) / self.spec.name / "best.yaml")
+        path = Path(DEFAULT_STORAGE_DIR) / self.spec.name / "best.yaml"
+        if self.spec.snake.is_server:  # a server's own YAML, not the built-in schema
+            best = export_server_config(self.spec, self.study, path)[1]
+        else:
+            path, best = export_best(self.study, path)
         line = f"checkpoint: {best.describe()} -> {path}"
         if self.bar is not None:
             self.bar.write(line, file=sys.stderr)
@@ -518,6 +523,15 @@ def _run_export(args: argparse.Namespace) -> int:
 
     spec = _spec_from(args)
     study, _ = _open(spec)
+    if spec.snake.is_server:
+        from optuna_clank.candidate import export_server_config
+
+        text, best = export_server_config(spec, study, args.output, base=args.base)
+        if args.output is None:
+            print(text, end="")
+        else:
+            print(f"wrote {args.output}: {best.describe()}", file=sys.stderr)
+        return 0
     if args.output is None:
         best = best_trial(study)
         if best is None:

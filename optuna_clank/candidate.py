@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from optuna_clank.arena.players import Faults, Player
@@ -95,3 +96,37 @@ def fault_attrs(outcomes: Sequence[GameOutcome]) -> dict[str, int]:
     """The candidate server's faults over ``outcomes`` as trial user attributes (``http_timeouts``, ...)."""
     total = sum((o.candidate.faults for o in outcomes), Faults())
     return {f"http_{name}": int(count) for name, count in total._asdict().items()}
+
+
+def export_server_config(
+    spec: StudySpec, study: Any, path: Path | None, *, base: Path | None = None
+) -> tuple[str, Any]:
+    """A server snake's best config: its YAML (``base`` or ``[snake] base_config``) with the best trial's values.
+
+    Written atomically to ``path`` when given; returns the YAML text and the :class:`~optuna_clank.results.Best`.
+    The built-in export merges onto the built-in schema; a server's keys are its own, so they go in as they are.
+    """
+    import os
+    import tempfile
+
+    import yaml
+
+    from optuna_clank.errors import UserError
+    from optuna_clank.results import best_trial
+    from optuna_clank.snake import with_dotted_values
+
+    best = best_trial(study)
+    if best is None:
+        raise UserError(f"study {spec.name!r} has no completed trial yet: nothing to export")
+    config = with_dotted_values(load_base_config(base or spec.snake.base_config), best.trial.params)
+    text = f"# optuna-clank: study {spec.name}, {best.describe()}\n" + yaml.safe_dump(config, sort_keys=False)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            with os.fdopen(handle, "w") as stream:
+                stream.write(text)
+            Path(temporary).replace(path)
+        except OSError as exc:
+            raise UserError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    return text, best

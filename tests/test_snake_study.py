@@ -16,6 +16,7 @@ import textwrap
 from pathlib import Path
 
 import optuna
+import yaml
 from optuna.trial import TrialState
 
 from optuna_clank.arena.config import default_config, with_values
@@ -26,7 +27,7 @@ from tests._study import cli_env, load
 BENCHMARK = {"games": 2, "board": 7, "max_turns": 60, "seed": 11}
 
 
-def study_spec(folder: Path, name: str, command: list[str], *, n_trials: int) -> Path:
+def study_spec(folder: Path, name: str, command: list[str], *, n_trials: int, checkpoint: int = 0) -> Path:
     """A tiny spec whose [snake] is ``command``; trials play 2 short games each on a 7x7 board."""
     path = folder / f"{name}.toml"
     path.write_text(
@@ -55,7 +56,7 @@ def study_spec(folder: Path, name: str, command: list[str], *, n_trials: int) ->
             n_jobs = 1
 
             [checkpoint]
-            interval = 0
+            interval = {checkpoint}
 
             [snake]
             command = {json.dumps(command)}
@@ -136,7 +137,7 @@ def test_each_trial_starts_its_own_server_with_its_config_and_stops_it(tmp_path:
         )
     )
     command = [sys.executable, str(wrapper), "--port", "{port}", "--config", "{config}"]
-    spec = study_spec(tmp_path, "served", command, n_trials=3)
+    spec = study_spec(tmp_path, "served", command, n_trials=3, checkpoint=1)
     workspaces = tmp_path / "workspaces"
 
     run = optimize(spec, workspaces)
@@ -167,6 +168,24 @@ def test_each_trial_starts_its_own_server_with_its_config_and_stops_it(tmp_path:
     assert Path(marker.read_text()).is_relative_to(workspaces)  # so the two checks below look in the right place
     assert processes_mentioning(str(tmp_path)) == []
     assert trial_workspaces(workspaces) == []
+
+    # The best config is exported in the server's own YAML: its base's keys kept, the tuned ones set.
+    best = max(complete, key=lambda t: (t.value, -t.number))
+    tuned = {"weights": {key.split(".")[1]: value for key, value in best.params.items()}}
+    assert yaml.safe_load((tmp_path / "storage" / "served" / "best.yaml").read_text()) == tuned  # checkpoint
+    base = tmp_path / "bot.yaml"
+    base.write_text("bot:\n  name: mine\nweights:\n  space: 3\n")
+    exported = subprocess.run(
+        [sys.executable, "-m", "optuna_clank", "export", "--spec", str(spec), "--base", str(base)],
+        cwd=tmp_path,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert exported.returncode == 0, exported.stderr
+    assert yaml.safe_load(exported.stdout) == {"bot": {"name": "mine"}, "weights": {"space": 3, **tuned["weights"]}}
 
 
 def test_a_snake_that_exits_at_once_fails_its_trials_not_the_command(tmp_path: Path) -> None:
