@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -22,12 +23,15 @@ from optuna.trial import TrialState
 from optuna_clank.arena.config import default_config, with_values
 from optuna_clank.arena.match import play_match
 from optuna_clank.candidate import SNAKE_ERROR_KEY, SNAKE_STDERR_KEY
-from tests._study import cli_env, load
+from optuna_clank.storage import StorageError
+from tests._study import cli_env, load, wait_for
 
 BENCHMARK = {"games": 2, "board": 7, "max_turns": 60, "seed": 11}
 
 
-def study_spec(folder: Path, name: str, command: list[str], *, n_trials: int, checkpoint: int = 0) -> Path:
+def study_spec(
+    folder: Path, name: str, command: list[str], *, n_trials: int, checkpoint: int = 0, move_timeout_ms: int = 10000
+) -> Path:
     """A tiny spec whose [snake] is ``command``; trials play 2 short games each on a 7x7 board."""
     path = folder / f"{name}.toml"
     path.write_text(
@@ -62,6 +66,7 @@ def study_spec(folder: Path, name: str, command: list[str], *, n_trials: int, ch
             command = {json.dumps(command)}
             url = "http://127.0.0.1:{{port}}"
             startup_timeout = 120
+            move_timeout_ms = {move_timeout_ms}
 
             [search_space]
             "weights.food" = {{ low = 0.1, high = 1000.0, log = true }}
@@ -334,3 +339,42 @@ def test_a_server_that_dies_mid_trial_fails_that_trial_with_its_stderr(tmp_path:
     assert "crashing at the first move on purpose" in first.user_attrs[SNAKE_STDERR_KEY]
     assert first.user_attrs["http_disconnects"] + first.user_attrs["http_errors"] > 0
     assert trial_workspaces(tmp_path / "workspaces") == []
+
+
+def test_a_run_killed_with_sigkill_takes_its_trial_server_down_too(tmp_path: Path) -> None:
+    script = tmp_path / "hanging_server.py"
+    script.write_text(CRASHING_SERVER.replace("os._exit(5)", "import time; time.sleep(3600)"))
+    command = [sys.executable, str(script), "{port}", "{config}"]
+    spec = study_spec(tmp_path, "killed", command, n_trials=1, move_timeout_ms=3_600_000)
+    (tmp_path / "workspaces").mkdir()
+    run = subprocess.Popen(
+        [sys.executable, "-m", "optuna_clank", "optimize", "--spec", str(spec), "--quiet"],
+        cwd=tmp_path,
+        env=cli_env() | {"TMPDIR": str(tmp_path / "workspaces")},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"sqlite:///{tmp_path / 'storage' / 'killed.db'}"
+    server: list[int] = []
+
+    def server_playing() -> bool:
+        if not (tmp_path / "storage" / "killed.db").exists():
+            return False
+        try:
+            running = load("killed", url).get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        except (KeyError, StorageError):  # not created yet, or its tables are being created right now
+            return False
+        server[:] = [t.user_attrs["snake_pid"] for t in running if "snake_pid" in t.user_attrs]
+        return bool(server) and _alive(server[0])
+
+    try:
+        wait_for(server_playing, timeout=120, what="a trial whose server hangs on its first move")
+        run.kill()  # SIGKILL: the run cannot stop the server itself
+        run.wait(timeout=30)
+        wait_for(lambda: not _alive(server[0]), timeout=30, what="the orphaned server to exit")
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait(timeout=30)
+        if server and _alive(server[0]):  # the test failed: do not leave the orphan behind
+            os.kill(server[0], signal.SIGKILL)
