@@ -50,15 +50,15 @@ class _Timed(Player):
         self.player = player
         self.name = player.name
         self.seconds = 0.0
-        self.moves = 0
+        self.cpu_seconds = 0.0
 
     def choose(self, view: TurnView, seats: Seats) -> torch.Tensor:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         try:
             return self.player.choose(view, seats)
         finally:
             self.seconds += time.perf_counter() - started
-            self.moves += len(seats)
+            self.cpu_seconds += time.thread_time() - cpu
 
 
 def _serve(snake: str, threads: int) -> tuple[subprocess.Popen[str], str]:
@@ -98,11 +98,12 @@ def run(snake: str, url: str, concurrency: int, games: int, seed: int) -> dict[s
     snake_s = after["snake_seconds"] - before["snake_seconds"]
     arena_s = max(local_wall - local.seconds, 0.0)
     http_s = max(wall - snake_s - arena_s, 0.0)
-    arena_cpu = max(local_cpu - local.seconds, 0.0)
-    http_cpu = max(client_cpu - arena_cpu, 0.0) + max(server_cpu - snake_s, 0.0)
+    snake_cpu = after["snake_cpu_seconds"] - before["snake_cpu_seconds"]
+    arena_cpu = max(local_cpu - local.cpu_seconds, 0.0)
+    http_cpu = max(client_cpu - arena_cpu, 0.0) + max(server_cpu - snake_cpu, 0.0)
     return {
         "snake": snake,
-        "concurrent_games": concurrency,
+        "concurrent_games": min(concurrency, games),
         "games": games,
         "same_results": remote.outcomes == in_process.outcomes,
         "in_process_games_per_s": round(games / local_wall, 2),
@@ -116,7 +117,13 @@ def run(snake: str, url: str, concurrency: int, games: int, seed: int) -> dict[s
         "http_ms_per_move": round(1000 * http_s / max(moves, 1), 4),
         "server_batches": after["batches"] - before["batches"],
         "http_share": round(http_s / wall, 3),
-        "cpu_s": {"client": round(client_cpu, 3), "server": round(server_cpu, 3), "http": round(http_cpu, 3)},
+        "cpu_s": {
+            "client": round(client_cpu, 3),
+            "server": round(server_cpu, 3),
+            "snake": round(snake_cpu, 3),
+            "arena": round(arena_cpu, 3),
+            "http": round(http_cpu, 3),
+        },
         "http_cpu_ms_per_move": round(1000 * http_cpu / max(moves, 1), 4),
         "http_cpu_share": round(http_cpu / max(client_cpu + server_cpu, 1e-9), 3),
         "faults": remote.faults()._asdict(),

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from _servers import FakeSnake, served
+from _study import run_cli
 
 from optuna_clank.arena.config import default_config, dump_config, load_config, with_values
 from optuna_clank.arena.http_player import HttpSnake, SnakeUnreachableError
@@ -67,6 +68,23 @@ def test_garbage_answers_are_counted_as_invalid_or_errors() -> None:
         assert faults.errors == sum(1 for t in turns if t % 3 == 2)
         assert faults.timeouts == faults.disconnects == 0
         assert outcome.opponent_faults.total == 0
+
+
+def test_play_reports_the_faults_of_a_server_opponent(tmp_path: Path) -> None:
+    def invalid(path: str, _: dict) -> tuple[int, bytes]:
+        return OK if path != "/move" else (200, b'{"move": "sideways"}')
+
+    with FakeSnake(invalid) as fake:
+        result = run_cli(["play", "--games", "2", "--opponent", f"url:{fake.url}", "--json"], cwd=tmp_path)
+        report = run_cli(["play", "--games", "2", "--opponent", fake.url], cwd=tmp_path)
+        asked = fake.moves()
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["faults"] == {"timeouts": 0, "errors": 0, "invalid": 0, "disconnects": 0}
+    assert summary["opponent_faults"]["invalid"] > 0
+    assert asked == 2 * summary["opponent_faults"]["invalid"]  # every answer was invalid, in both runs
+    assert report.returncode == 0, report.stderr
+    assert f"server faults of the opponents: {summary['opponent_faults']['invalid']} invalid" in report.stdout
 
 
 def test_a_server_that_dies_mid_match_forfeits_its_games(tmp_path: Path) -> None:

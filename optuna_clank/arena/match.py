@@ -237,10 +237,12 @@ def play_match(
         recorder=recorder,
     )
     started = time.perf_counter()
-    outcomes = runner.run(deals, batch_size, on_game_end)
+    try:
+        outcomes = runner.run(deals, batch_size, on_game_end)
+    finally:  # players may hold connections and event loops
+        for player in players:
+            player.close()
     seconds = time.perf_counter() - started
-    for player in players:
-        player.close()
     return MatchResult(
         outcomes=tuple(sorted(outcomes, key=lambda o: o.game)),
         seconds=seconds,

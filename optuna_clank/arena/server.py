@@ -107,6 +107,7 @@ class MicroBatcher:
             "batches": self.batches,
             "batch_seconds": self.batch_seconds,
             "snake_seconds": self._timed.seconds,
+            "snake_cpu_seconds": self._timed.cpu_seconds,
             "process_cpu_seconds": time.process_time(),
         }
 
@@ -118,13 +119,15 @@ class _TimedPlayer(Player):
         self.player = player
         self.name = player.name
         self.seconds = 0.0
+        self.cpu_seconds = 0.0  # of this thread only: without the waits for a core
 
     def choose(self, view: TurnView, seats: Seats) -> torch.Tensor:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         try:
             return self.player.choose(view, seats)
         finally:
             self.seconds += time.perf_counter() - started
+            self.cpu_seconds += time.thread_time() - cpu
 
 
 def snake_info(*, color: str = "#3b7dd8") -> dict[str, str]:
