@@ -134,11 +134,12 @@ def phases(requests: Sequence[Mapping[str, Any]]) -> list[str]:
 def safe_move_counts(requests: Sequence[Mapping[str, Any]]) -> list[int]:
     """How many of its four moves do not run the ``you`` snake into a wall or a body, per request."""
     from optuna_clank.arena.api import batch_requests
-    from optuna_clank.arena.snakes._context import SeatContext
 
     counts = [0] * len(requests)
     for batch in batch_requests(requests):
-        free = SeatContext(batch.view, batch.seats).free.to(torch.int64).sum(1).tolist()
+        view, games = batch.view, batch.seats.games
+        cells = view.candidates[games, batch.seats.seats]  # [n, 4]: the cell each move enters
+        free = view.free[games.unsqueeze(1), cells].to(torch.int64).sum(1).tolist()
         for index, value in zip(batch.indices, free, strict=True):
             counts[index] = int(value)
     return counts
