@@ -136,6 +136,8 @@ def base_params(spec: StudySpec) -> dict[str, float]:
     params: dict[str, float] = {}
     for param in spec.search_space:
         value = min(max(float(values[param.name]), param.low), param.high)
+        if param.step:  # onto the grid the distribution holds
+            value = min(param.low + round((value - param.low) / param.step) * param.step, param.high)
         params[param.name] = round(value) if param.is_int else value
     return params
 
