@@ -151,3 +151,18 @@ def test_trial_values_go_into_a_copy_of_the_base_adding_missing_keys() -> None:
     assert config == {"weights": {"space": 7, "food": 1.5}, "name": "bot", "tactics": {"new": {"deep": 0.25}}}
     assert base == {"weights": {"space": 3, "food": 1.5}, "name": "bot"}  # the base is untouched
     assert yaml.safe_load(yaml.safe_dump(config)) == config
+
+
+def test_a_server_study_starts_from_its_own_yaml_missing_keys_read_as_zero(tmp_path: Path) -> None:
+    from optuna_clank.runner import base_params
+
+    (tmp_path / "bot.yaml").write_text("a:\n  b: 0.37\n  n: 7\n  far: 50\n")
+    space = """
+"a.b" = { low = 0.0, high = 1.0, step = 0.25 }
+"a.n" = { low = 1, high = 9, int = true, step = 2 }
+"a.far" = { low = 0.0, high = 10.0 }
+"a.missing" = { low = -1.0, high = 1.0 }
+"""
+    spec = load_text(tmp_path, spec_text(SERVER + 'base_config = "bot.yaml"\n', space))
+
+    assert base_params(spec) == {"a.b": 0.25, "a.n": 7, "a.far": 10.0, "a.missing": 0.0}
