@@ -46,17 +46,23 @@ def _timeout_ms(body: Mapping[str, Any], default_ms: int) -> int:
 
 
 class SnakeClient:
-    """Keep-alive HTTP client of the server at ``url`` (open it inside a running event loop)."""
+    """Keep-alive HTTP client of the server at ``url`` (open it inside a running event loop).
+
+    At most ``max_connections`` requests are in flight; the others wait for a free connection
+    *before* their timeout starts, so a big batch never times out on our own queue.
+    """
 
     def __init__(self, url: str, *, timeout_ms: int = 500, max_connections: int = 256) -> None:
         self.url = url.rstrip("/")
         self.timeout_ms = timeout_ms
         self.max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
+        self._slots: asyncio.Semaphore | None = None
 
     async def __aenter__(self) -> SnakeClient:
         connector = aiohttp.TCPConnector(limit=self.max_connections, limit_per_host=self.max_connections)
         self._session = aiohttp.ClientSession(connector=connector)
+        self._slots = asyncio.Semaphore(self.max_connections)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -88,6 +94,11 @@ class SnakeClient:
 
     async def notify(self, path: str, body: Mapping[str, Any]) -> Fault:
         """``POST /start`` or ``/end``: the answer is ignored, only a fault is reported."""
+        assert self._slots is not None
+        async with self._slots:
+            return await self._notify(path, body)
+
+    async def _notify(self, path: str, body: Mapping[str, Any]) -> Fault:
         try:
             timeout = aiohttp.ClientTimeout(total=_timeout_ms(body, self.timeout_ms) / 1000)
             async with self.session.post(self.url + path, data=_encode(body), headers=_JSON, timeout=timeout) as reply:
@@ -98,6 +109,11 @@ class SnakeClient:
 
     async def move(self, body: Mapping[str, Any]) -> MoveAnswer:
         """``POST /move`` within the game's timeout (``game.timeout``, else the client's)."""
+        assert self._slots is not None
+        async with self._slots:
+            return await self._move(body)
+
+    async def _move(self, body: Mapping[str, Any]) -> MoveAnswer:
         started = time.perf_counter()
         timeout_ms = _timeout_ms(body, self.timeout_ms)
 

@@ -142,11 +142,6 @@ def ask_server(
 async def _ask_all(
     url: str, requests: Sequence[Mapping[str, Any]], timeout_ms: int, concurrency: int
 ) -> list[str | None]:
-    limit = asyncio.Semaphore(concurrency)
     async with SnakeClient(url, timeout_ms=timeout_ms, max_connections=concurrency) as client:
-
-        async def ask(request: Mapping[str, Any]) -> str | None:
-            async with limit:
-                return (await client.move(request)).move
-
-        return list(await asyncio.gather(*(ask(r) for r in requests)))
+        answers = await asyncio.gather(*(client.move(r) for r in requests))
+        return [answer.move for answer in answers]
