@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from pathlib import Path
@@ -10,14 +11,17 @@ import pytest
 from _servers import FakeSnake, served
 from _study import run_cli
 
+from optuna_clank.arena.api import game_object
 from optuna_clank.arena.config import default_config, dump_config, load_config, with_values
 from optuna_clank.arena.http_player import HttpSnake, SnakeUnreachableError
 from optuna_clank.arena.match import GameOutcome, play_match
+from optuna_clank.arena.move_oracle import answer_moves
 from optuna_clank.arena.opponents import make_opponent
-from optuna_clank.arena.params import TUNABLE_PARAMS
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
 
 OK = (200, b"{}")
+CHANGED_KEY = "weights.center_control"
+"""A config key whose high bound changes moves of the heuristic snake (on these seeds)."""
 
 
 def _asked(outcome: GameOutcome) -> int:
@@ -28,16 +32,25 @@ def _asked(outcome: GameOutcome) -> int:
 
 def test_served_config_plays_exactly_as_in_process(tmp_path: Path) -> None:
     """The API boundary changes nothing: same config, same seeds, same games, move for move."""
-    first = TUNABLE_PARAMS[0]
     config_path = tmp_path / "tuned.yaml"
-    config_path.write_text(dump_config(with_values(default_config(), {first.name: first.high})))
+    config_path.write_text(dump_config(with_values(default_config(), {CHANGED_KEY: 1000.0})))
     options = {"games": 6, "seed": 11, "max_turns": 150, "batch_size": 6}
+    local = play_match(HeuristicSnake(load_config(config_path)), "baseline", **options, record=[0, 1])
+    positions = [
+        {"game": game_object(f"g{game}"), "turn": frame["turn"], "board": frame["board"], "you": you}
+        for game, frames in local.history.items()
+        for frame in frames
+        for you in frame["board"]["snakes"]
+    ]
     with served(["--config", str(config_path)], cwd=tmp_path) as (url, _):
         remote = play_match(HttpSnake(url), "baseline", **options)
         via_opponent = play_match(make_opponent(f"url:{url}"), "baseline", **options)
-    local = play_match(HeuristicSnake(load_config(config_path)), "baseline", **options)
+        served_moves = answer_moves(url, positions)
     assert remote.outcomes == local.outcomes == via_opponent.outcomes
     assert remote.faults().total == 0 and sum(o.turns for o in remote.outcomes) > 6 * 20
+    # the server plays the tuned config, not the default one
+    assert served_moves == answer_moves("heuristic", positions, config=config_path)
+    assert served_moves != answer_moves("heuristic", positions)
 
 
 def test_a_snake_that_never_answers_times_out_and_goes_straight() -> None:
@@ -126,3 +139,21 @@ def test_url_opponents_are_players() -> None:
     snake = make_opponent("url:http://127.0.0.1:9/")
     assert isinstance(snake, HttpSnake) and snake.url == "http://127.0.0.1:9"
     assert isinstance(make_opponent("http://localhost:8000"), HttpSnake)
+
+
+def test_servers_can_be_asked_from_inside_a_running_event_loop() -> None:
+    """Synchronous callers inside async code get the private loop on a thread instead."""
+    snake = {"id": "a", "health": 9, "body": [{"x": 1, "y": 1}]}
+    position = {
+        "game": game_object("g"),
+        "turn": 0,
+        "board": {"width": 7, "height": 7, "food": [], "snakes": [snake]},
+        "you": {"id": "a"},
+    }
+
+    async def ask_inside(url: str) -> list[str | None]:
+        return answer_moves(url, [position, position])
+
+    with FakeSnake(lambda path, _: (200, b'{"move": "left"}') if path == "/move" else OK) as fake:
+        assert asyncio.run(ask_inside(fake.url)) == ["left", "left"]
+        assert answer_moves(fake.url, [position]) == ["left"]
