@@ -27,7 +27,14 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from optuna_clank.arena.config import ConfigError, load_config
 from optuna_clank.arena.params import PARAMS_BY_NAME, TUNABLE_PARAMS, TunableParam
 from optuna_clank.errors import UserError
-from optuna_clank.snake import SnakeSpec, SnakeSpecError, read_snake_table
+from optuna_clank.snake import (
+    SnakeConfigError,
+    SnakeSpec,
+    SnakeSpecError,
+    load_base_config,
+    read_snake_table,
+    with_dotted_values,
+)
 
 if TYPE_CHECKING:
     from optuna.distributions import BaseDistribution
@@ -396,7 +403,7 @@ def _build_spec(data: Mapping[str, Any], path: Path) -> StudySpec:
     validation = _read_plain_section("validation", data, ValidationSpec, _VALIDATION_READERS)
     snake = _read_snake(data.get("snake", {}), base_dir)
     search_space = _read_search_space(data.get("search_space"), any_key=snake.is_server)
-    _check_snake(snake, benchmark)
+    _check_snake(snake, benchmark, search_space)
     _check_objectives(study, sampler, pruner)
     _check_sampler(sampler)
     _check_validation(validation, benchmark)
@@ -905,12 +912,20 @@ def _read_snake(table: Mapping[str, Any], base_dir: Path) -> SnakeSpec:
         _fail(where, exc.what)
 
 
-def _check_snake(snake: SnakeSpec, benchmark: BenchmarkSpec) -> None:
-    if snake.is_server and benchmark.base_config is not None:
+def _check_snake(snake: SnakeSpec, benchmark: BenchmarkSpec, search_space: tuple[ParamSpec, ...]) -> None:
+    if not snake.is_server:
+        return
+    if benchmark.base_config is not None:
         _fail(
             "[benchmark] base_config:",
             "is the built-in snake's base config; a server snake's base config is [snake] base_config",
         )
+    base = load_base_config(snake.base_config)
+    for param in search_space:  # a key under a scalar of the base YAML cannot be written
+        try:
+            with_dotted_values(base, {param.name: param.low})
+        except SnakeConfigError as exc:
+            _fail(f"[search_space] {param.name!r}:", f"{exc} in {snake.base_config}")
 
 
 def _nested_entries(table: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:

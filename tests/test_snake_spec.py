@@ -133,6 +133,13 @@ def test_snake_section_errors_are_one_line_naming_the_key(
     assert expected in load_error(tmp_path, text)
 
 
+def test_a_key_below_a_scalar_of_the_base_yaml_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "bot.yaml").write_text("weights: 3\n")
+    text = spec_text(SERVER + 'base_config = "bot.yaml"\n', '"weights.space" = { low = 1, high = 2 }')
+    message = load_error(tmp_path, text)
+    assert "[search_space] 'weights.space': cannot set 'weights.space': 'weights' is 3, not a mapping" in message
+
+
 def test_a_built_in_snake_still_refuses_keys_it_does_not_have(tmp_path: Path) -> None:
     message = load_error(tmp_path, spec_text("", '"bot.aggression" = { low = 0.5, high = 2.0 }'))
     assert "[search_space] 'bot.aggression': unknown parameter" in message
