@@ -47,7 +47,12 @@ def _add_positions_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="opponent of the built-in heuristic snake in the recorded games; repeat for several (default: baseline)",
     )
-    parser.add_argument("--timeout-ms", type=positive_int, default=500, help="a server's move timeout (default 500)")
+    parser.add_argument(
+        "--timeout-ms",
+        type=positive_int,
+        default=500,
+        help="move timeout of a running server, in ms (default: 500; a spec's [snake] sets its own)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -81,7 +86,7 @@ def _add_fidelity(commands: argparse._SubParsersAction) -> None:
         description=(
             "Ask two snakes for their move on the same recorded positions and report how often they agree: "
             "overall, by game phase (early < turn 50 <= mid < turn 150 <= late) and on positions with a real "
-            "choice (more than one safe move), each with a Wilson 95%% interval. Tells how far a fast stand-in "
+            "choice (more than one safe move), each with a Wilson 95% interval. Tells how far a fast stand-in "
             "can be trusted for the real bot."
         ),
     )
