@@ -252,7 +252,8 @@ def _run_optimize(args: argparse.Namespace) -> int:
     print(
         f"study {spec.name} on {where}: {before.finished} finished, target {target}, "
         f"{n_slots} slot(s), sampler {spec.sampler.name}, pruner {spec.pruner.name}, "
-        f"{spec.benchmark.games_per_trial} games per trial vs {', '.join(_short(o) for o in spec.benchmark.opponents)}",
+        f"{spec.benchmark.games_per_trial} games per trial vs {', '.join(_short(o) for o in spec.benchmark.opponents)}"
+        + (f"; each trial starts {spec.snake.describe()}" if spec.snake.is_server else ""),
         file=sys.stderr,
     )
     control = RunControl()

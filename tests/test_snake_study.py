@@ -201,6 +201,7 @@ def test_a_snake_that_exits_at_once_fails_its_trials_not_the_command(tmp_path: P
 
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr
+    assert "each trial starts server " in run.stderr
     study = load("broken", f"sqlite:///{tmp_path / 'storage' / 'broken.db'}")
     trials = study.get_trials(deepcopy=False)
     assert trials and all(t.state == TrialState.FAIL for t in trials)
