@@ -20,6 +20,8 @@ from optuna_clank.arena.opponents import make_opponent
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
 
 OK = (200, b"{}")
+PATIENT_MS = 120_000
+"""A timeout no answer reaches, however busy the machine: tests of exact results must not hinge on timing."""
 CHANGED_KEY = "weights.center_control"
 """A config key whose high bound changes moves of the heuristic snake (on these seeds)."""
 
@@ -43,9 +45,12 @@ def test_served_config_plays_exactly_as_in_process(tmp_path: Path) -> None:
         for you in frame["board"]["snakes"]
     ]
     with served(["--config", str(config_path)], cwd=tmp_path) as (url, _):
-        remote = play_match(HttpSnake(url), "baseline", **options)
-        via_opponent = play_match(make_opponent(f"url:{url}"), "baseline", **options)
-        served_moves = answer_moves(url, positions)
+        remote = play_match(HttpSnake(url, timeout_ms=PATIENT_MS), "baseline", **options)
+        opponent = make_opponent(f"url:{url}")
+        assert isinstance(opponent, HttpSnake)
+        opponent.timeout_ms = PATIENT_MS
+        via_opponent = play_match(opponent, "baseline", **options)
+        served_moves = answer_moves(url, positions, timeout_ms=PATIENT_MS)
     assert remote.outcomes == local.outcomes == via_opponent.outcomes
     assert remote.faults().total == 0 and sum(o.turns for o in remote.outcomes) > 6 * 20
     # the server plays the tuned config, not the default one
@@ -72,7 +77,7 @@ def test_garbage_answers_are_counted_as_invalid_or_errors() -> None:
         return [(200, b"not json"), (200, json.dumps({"move": "UP"}).encode()), (500, b"{}")][body["turn"] % 3]
 
     with FakeSnake(garbage) as fake:
-        result = play_match(HttpSnake(fake.url), "baseline", games=4, seed=5, batch_size=4)
+        result = play_match(HttpSnake(fake.url, timeout_ms=PATIENT_MS), "baseline", games=4, seed=5, batch_size=4)
     assert result.games == 4
     for outcome in result.outcomes:
         turns = range(_asked(outcome))
@@ -89,15 +94,19 @@ def test_play_reports_the_faults_of_a_server_opponent(tmp_path: Path) -> None:
 
     with FakeSnake(invalid) as fake:
         result = run_cli(["play", "--games", "2", "--opponent", f"url:{fake.url}", "--json"], cwd=tmp_path)
-        report = run_cli(["play", "--games", "2", "--opponent", fake.url], cwd=tmp_path)
         asked = fake.moves()
+        report = run_cli(["play", "--games", "2", "--opponent", fake.url], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["faults"] == {"timeouts": 0, "errors": 0, "invalid": 0, "disconnects": 0}
-    assert summary["opponent_faults"]["invalid"] > 0
-    assert asked == 2 * summary["opponent_faults"]["invalid"]  # every answer was invalid, in both runs
+    faults = summary["opponent_faults"]
+    assert faults["errors"] == faults["disconnects"] == 0
+    # every answer was invalid (the CLI's 500 ms can also expire on a busy machine: a timeout then)
+    assert faults["invalid"] > 0
+    assert faults["invalid"] <= asked <= faults["invalid"] + faults["timeouts"]
     assert report.returncode == 0, report.stderr
-    assert f"server faults of the opponents: {summary['opponent_faults']['invalid']} invalid" in report.stdout
+    (line,) = [line for line in report.stdout.splitlines() if "server faults of the opponents:" in line]
+    assert " invalid" in line
 
 
 def test_a_server_that_dies_mid_match_forfeits_its_games(tmp_path: Path) -> None:
@@ -111,7 +120,8 @@ def test_a_server_that_dies_mid_match_forfeits_its_games(tmp_path: Path) -> None
                 process.kill()
                 process.wait()
 
-        result = play_match(HttpSnake(url), "baseline", games=8, seed=2, batch_size=4, on_game_end=kill_on_first_end)
+        snake = HttpSnake(url, timeout_ms=PATIENT_MS)
+        result = play_match(snake, "baseline", games=8, seed=2, batch_size=4, on_game_end=kill_on_first_end)
     assert result.games == 8
     first = result.outcomes[ended[0]]
     assert first.candidate.faults.total == 0
@@ -152,8 +162,8 @@ def test_servers_can_be_asked_from_inside_a_running_event_loop() -> None:
     }
 
     async def ask_inside(url: str) -> list[str | None]:
-        return answer_moves(url, [position, position])
+        return answer_moves(url, [position, position], timeout_ms=PATIENT_MS)
 
     with FakeSnake(lambda path, _: (200, b'{"move": "left"}') if path == "/move" else OK) as fake:
         assert asyncio.run(ask_inside(fake.url)) == ["left", "left"]
-        assert answer_moves(fake.url, [position]) == ["left"]
+        assert answer_moves(fake.url, [position], timeout_ms=PATIENT_MS) == ["left"]

@@ -102,8 +102,8 @@ def test_moves_answers_each_line_and_reports_bad_ones(tmp_path: Path) -> None:
     expected.insert(3, "-")
     expected.insert(10, "-")
 
-    def moves(snake: str) -> tuple[int, list[str], str]:
-        result = run_with_stdin(["moves", "--snake", snake], stdin, cwd=tmp_path)
+    def moves(snake: str, *options: str) -> tuple[int, list[str], str]:
+        result = run_with_stdin(["moves", "--snake", snake, *options], stdin, cwd=tmp_path)
         return result.returncode, result.stdout.splitlines(), result.stderr
 
     code, out, err = moves("baseline")
@@ -113,7 +113,7 @@ def test_moves_answers_each_line_and_reports_bad_ones(tmp_path: Path) -> None:
     assert err.splitlines()[1].startswith("error: line 11: ")
     assert len(err.splitlines()) == 2
     with served(["--snake", "baseline"], cwd=tmp_path) as (url, _):
-        assert moves(url) == (code, out, err)
+        assert moves(url, "--timeout-ms", "120000") == (code, out, err)
 
 
 def test_serve_on_a_taken_port_is_one_clear_line_and_sigint_stops_it(tmp_path: Path) -> None:
