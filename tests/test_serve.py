@@ -9,12 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import torch
 from _servers import run_with_stdin, served
 from _study import run_cli, start_cli
+from aiohttp import web
 
 from optuna_clank.arena.api import game_object
+from optuna_clank.arena.features import TurnView
 from optuna_clank.arena.match import play_match
 from optuna_clank.arena.move_oracle import answer_moves
+from optuna_clank.arena.players import Seats
+from optuna_clank.arena.server import make_app
+from optuna_clank.arena.snakes.baseline import BaselineSnake
 
 
 def _recorded_requests(games: int = 3) -> list[dict[str, Any]]:
@@ -129,3 +135,40 @@ def test_serve_on_a_taken_port_is_one_clear_line_and_sigint_stops_it(tmp_path: P
     _, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert "Traceback" not in err
+
+
+class _PoisonedBaseline(BaselineSnake):
+    """Baseline, except that it fails on any batch holding a position of turn 13."""
+
+    def choose(self, view: TurnView, seats: Seats) -> torch.Tensor:
+        if bool((view.state.turn[seats.games] == POISON_TURN).any()):
+            raise RuntimeError("cannot play turn 13")
+        return super().choose(view, seats)
+
+
+POISON_TURN = 13
+
+
+async def _serve_in_process_and_post(player: BaselineSnake, bodies: list[bytes]) -> list[tuple[int, dict[str, Any]]]:
+    runner = web.AppRunner(make_app(player))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        return await _post_all(f"http://127.0.0.1:{port}", bodies)
+    finally:
+        await runner.cleanup()
+
+
+def test_a_position_the_snake_fails_on_fails_only_its_own_request() -> None:
+    valid = _recorded_requests()[:120]
+    poisoned = [i for i, r in enumerate(valid) if r["turn"] == POISON_TURN]
+    assert poisoned
+    replies = asyncio.run(_serve_in_process_and_post(_PoisonedBaseline(), [json.dumps(r).encode() for r in valid]))
+    expected = answer_moves("baseline", valid)
+    for i, (status, reply) in enumerate(replies):
+        if i in poisoned:
+            assert status == 500 and "turn 13" in reply["error"]
+        else:
+            assert (status, reply["move"]) == (200, expected[i])

@@ -10,8 +10,9 @@ machine, than the small batches of a turn take to compute.
 ``GET /stats`` (not part of the Battlesnake API) reports how many requests were answered in how
 many batches and the seconds the snake itself computed: benchmarks split their wall time with it.
 
-Every malformed request is answered 400 with ``{"error": reason}``; an unexpected failure in
-the snake is a 500 for the requests of that batch, and the server goes on.
+Every malformed request is answered 400 with ``{"error": reason}``. Should the snake fail on a
+batch, its requests are answered one by one, so only a request the snake cannot answer gets a
+500; the server goes on.
 """
 
 from __future__ import annotations
@@ -71,10 +72,8 @@ class MicroBatcher:
                 del self._pending[: len(batch)]
                 try:
                     moves = self._compute([request for request, _ in batch])
-                except Exception as exc:  # a bug in the snake fails this batch, not the server
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
+                except Exception:  # a position the snake cannot handle fails only its own request
+                    self._answer_one_by_one(batch)
                     continue
                 self.batches += 1
                 self.answered += len(batch)
@@ -84,6 +83,19 @@ class MicroBatcher:
                 await asyncio.sleep(0)  # let the answered handlers write their replies
         finally:
             self._draining = False
+
+    def _answer_one_by_one(self, batch: list[tuple[dict[str, Any], asyncio.Future[str | None]]]) -> None:
+        for request, future in batch:
+            try:
+                (move,) = self._compute([request])
+            except Exception as exc:  # reported to that request's client; the server goes on
+                if not future.done():
+                    future.set_exception(exc)
+                continue
+            self.batches += 1
+            self.answered += 1
+            if not future.done():
+                future.set_result(move)
 
     async def _gather(self) -> None:
         """Yield to the loop until a turn of it brings no new request (a few turns at most)."""
@@ -128,6 +140,10 @@ class _TimedPlayer(Player):
         finally:
             self.seconds += time.perf_counter() - started
             self.cpu_seconds += time.thread_time() - cpu
+
+
+BATCHER = web.AppKey("batcher", MicroBatcher)
+"""Where an app made by :func:`make_app` keeps its :class:`MicroBatcher` (``app[BATCHER]``)."""
 
 
 def snake_info(*, color: str = "#3b7dd8") -> dict[str, str]:
@@ -181,7 +197,7 @@ def make_app(player: Player, *, max_batch: int = MAX_BATCH, device: str | torch.
     app.router.add_post("/start", start_or_end)
     app.router.add_post("/end", start_or_end)
     app.router.add_post("/move", move)
-    app["batcher"] = batcher
+    app[BATCHER] = batcher
     return app
 
 
