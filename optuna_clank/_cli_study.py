@@ -130,6 +130,12 @@ def _add_validate(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, help="seed of the fresh games (default: derived, never the study's)")
     parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     parser.add_argument("--no-base", action="store_true", help="do not re-play the base config")
+    parser.add_argument(
+        "--snake",
+        metavar="SPEC|NAME",
+        help="re-play on another snake than the study tuned: a spec FILE.toml whose [snake] (and base config) "
+        "is e.g. the real bot's server, started per config; or a built-in name (default: the study's [snake])",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(handler=_run_validate)
 
@@ -262,7 +268,8 @@ def _run_optimize(args: argparse.Namespace) -> int:
     print(
         f"study {spec.name} on {where}: {before.finished} finished, target {target}, "
         f"{n_slots} slot(s), sampler {spec.sampler.name}, pruner {spec.pruner.name}, "
-        f"{spec.benchmark.games_per_trial} games per trial vs {', '.join(_short(o) for o in spec.benchmark.opponents)}",
+        f"{spec.benchmark.games_per_trial} games per trial vs {', '.join(_short(o) for o in spec.benchmark.opponents)}"
+        + (f"; each trial starts {spec.snake.describe()}" if spec.snake.is_server else ""),
         file=sys.stderr,
     )
     if not headless:
@@ -395,10 +402,15 @@ class _Monitor:
             self.checkpoint()
 
     def checkpoint(self) -> None:
+        from optuna_clank.candidate import export_server_config
         from optuna_clank.results import export_best
         from optuna_clank.storage import DEFAULT_STORAGE_DIR
 
-        path, best = export_best(self.study, Path(DEFAULT_STORAGE_DIR) / self.spec.name / "best.yaml")
+        path = Path(DEFAULT_STORAGE_DIR) / self.spec.name / "best.yaml"
+        if self.spec.snake.is_server:  # a server's own YAML, not the built-in schema
+            best = export_server_config(self.spec, self.study, path)[1]
+        else:
+            path, best = export_best(self.study, path)
         line = f"checkpoint: {best.describe()} -> {path}"
         if self.bar is not None:
             self.bar.write(line, file=sys.stderr)
@@ -450,6 +462,7 @@ def _run_validate(args: argparse.Namespace) -> int:
         raise UserError(f"study {spec.name!r} has no completed trial to validate")
     from tqdm import tqdm
 
+    snake, snake_base = _validation_snake(args.snake, spec)
     total = games * (candidates + (0 if args.no_base else 1))
     with tqdm(total=total, unit="game", file=sys.stderr, disable=args.json, dynamic_ncols=True, leave=False) as bar:
         records = validate_study(
@@ -461,6 +474,8 @@ def _run_validate(args: argparse.Namespace) -> int:
             device=str(device),
             include_base=not args.no_base,
             on_game_end=lambda _outcome: bar.update(1),
+            snake=snake,
+            snake_base=snake_base,
         )
     from optuna_clank.study_note import write_study_note
 
@@ -470,6 +485,8 @@ def _run_validate(args: argparse.Namespace) -> int:
         return 0
     seed = next(iter(records.values()))["seed"]
     print(f"validation of study {spec.name} on {games} fresh games (seed {seed}):")
+    if snake != spec.snake:
+        print(f"  played by {snake.describe()}; the study was tuned on {spec.snake.describe()}")
     for label, record in records.items():
         low, high = record["ci"]
         print(
@@ -478,6 +495,27 @@ def _run_validate(args: argparse.Namespace) -> int:
         )
     _print_best(study)
     return 0
+
+
+def _validation_snake(text: str | None, spec: StudySpec) -> tuple[Any, Any]:
+    """The snake ``validate --snake`` names, with the base config its values are written into."""
+    from optuna_clank.candidate import snake_base_of
+    from optuna_clank.snake import TUNABLE_BUILTINS, SnakeSpec
+    from optuna_clank.spec import load_spec
+
+    if text is None:
+        return spec.snake, snake_base_of(spec)
+    if text.endswith(".toml"):
+        other = load_spec(Path(text))
+        return other.snake, snake_base_of(other)
+    if text in TUNABLE_BUILTINS:
+        from optuna_clank.arena.config import default_config
+
+        return SnakeSpec(builtin=text), default_config() if spec.snake.is_server else snake_base_of(spec)
+    raise UserError(
+        f"--snake {text!r}: name a spec FILE.toml whose [snake] starts the server with each config, "
+        f"or a built-in snake ({', '.join(TUNABLE_BUILTINS)}); a running server cannot take the trials' configs"
+    )
 
 
 def _run_status(args: argparse.Namespace) -> int:
@@ -533,6 +571,15 @@ def _run_export(args: argparse.Namespace) -> int:
 
     spec = _spec_from(args)
     study, _ = _open(spec)
+    if spec.snake.is_server:
+        from optuna_clank.candidate import export_server_config
+
+        text, best = export_server_config(spec, study, args.output, base=args.base)
+        if args.output is None:
+            print(text, end="")
+        else:
+            print(f"wrote {args.output}: {best.describe()}", file=sys.stderr)
+        return 0
     if args.output is None:
         best = best_trial(study)
         if best is None:

@@ -31,6 +31,20 @@ def death_table(causes: Mapping[str, Mapping[str, int]], *, indent: str = "  ") 
     return rows
 
 
+def _fault_lines(summary: Mapping[str, Any]) -> list[str]:
+    """Faults of snake servers (none for built-in snakes: no line).
+
+    A late, failed or invalid answer repeated the snake's last move; a disconnect forfeited the game.
+    """
+    lines = []
+    for key, who in (("faults", "candidate"), ("opponent_faults", "opponents")):
+        faults = summary.get(key) or {}
+        if any(faults.values()):
+            counts = ", ".join(f"{count} {kind}" for kind, count in faults.items() if count)
+            lines.append(f"  server faults of the {who}: {counts}")
+    return lines
+
+
 def match_summary(summary: Mapping[str, Any], *, title: str) -> str:
     """The readable report of ``play``: result, interval, draws, turns, deaths, speed."""
     lines = [
@@ -43,6 +57,7 @@ def match_summary(summary: Mapping[str, Any], *, title: str) -> str:
         + (f"  ({summary['capped_games']} games hit the turn cap)" if summary["capped_games"] else ""),
         "  deaths of the candidate:",
         *death_table(summary["death_causes"], indent="    "),
+        *_fault_lines(summary),
         f"  speed       {summary['games_per_second']:.1f} games/s, "
         f"{summary['turns_per_second']:,.0f} turns/s ({summary['seconds']:.2f} s)",
     ]

@@ -56,12 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"optuna-clank {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    from optuna_clank import _cli_replay, _cli_study
+    from optuna_clank import _cli_probe, _cli_replay, _cli_snakes, _cli_study
 
     _add_play(commands)
     _add_params(commands)
     _cli_study.add_commands(commands)
     _cli_replay.add_command(commands)
+    _cli_probe.add_commands(commands)
+    _cli_snakes.add_commands(commands)
     return parser
 
 

@@ -17,10 +17,19 @@ from typing import TYPE_CHECKING, Any
 
 import optuna
 
-from optuna_clank.arena.config import Config, default_config, load_config, with_values
+from optuna_clank.arena.config import Config, default_config, load_config
 from optuna_clank.arena.match import GameOutcome, play_match
+from optuna_clank.candidate import (
+    SNAKE_ERROR_KEY,
+    SNAKE_STDERR_KEY,
+    SeatedCandidate,
+    fault_attrs,
+    seat_candidate,
+    snake_base_of,
+)
+from optuna_clank.snake_server import SnakeServerFailure
 from optuna_clank.stats import game_phase, mean_interval, wilson_interval
-from optuna_clank.trial_story import StoryTeller
+from optuna_clank.trial_story import StoryTeller, TrialStory
 
 if TYPE_CHECKING:
     from optuna_clank.spec import StudySpec
@@ -48,9 +57,10 @@ def suggest_params(trial: optuna.Trial, spec: StudySpec) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for param in spec.search_space:
         if param.is_int:
-            params[param.name] = trial.suggest_int(param.name, int(param.low), int(param.high), log=param.log)
+            low, high, step = int(param.low), int(param.high), int(param.step or 1)
+            params[param.name] = trial.suggest_int(param.name, low, high, log=param.log, step=step)
         else:
-            params[param.name] = trial.suggest_float(param.name, param.low, param.high, log=param.log)
+            params[param.name] = trial.suggest_float(param.name, param.low, param.high, log=param.log, step=param.step)
     return params
 
 
@@ -85,6 +95,7 @@ class ArenaObjective:
         self.claim = claim
         self.base_config = base_config_of(spec)
         self.story = story or StoryTeller.for_spec(spec)
+        self.snake_base = snake_base_of(spec)
 
     def game_order(self, trial_number: int) -> list[int]:
         """The spec's game indices in this trial's own shuffled order (reproducible)."""
@@ -99,20 +110,51 @@ class ArenaObjective:
             trial.set_user_attr("not_run", "another worker already holds the study's last trials")
             raise SurplusTrial(f"trial {trial.number} is beyond the study's target")
         params = suggest_params(trial, self.spec)
-        config = with_values(self.base_config, params)
         started = time.perf_counter()
         outcomes: list[GameOutcome] = []
+        snake = self.spec.snake
+        story = self.story.begin()
+        try:
+            with seat_candidate(snake, params, base=self.snake_base, label=f"trial-{trial.number}") as seated:
+                if seated.server is not None and seated.server.process is not None:
+                    trial.set_user_attr("snake_pid", seated.server.process.pid)
+                self._play_rounds(trial, seated, outcomes, started=started, story=story, params=params)
+        except SnakeServerFailure as exc:
+            _record(trial, outcomes, time.perf_counter() - started)
+            trial.set_user_attr(SNAKE_ERROR_KEY, str(exc))
+            trial.set_user_attr(SNAKE_STDERR_KEY, exc.stderr_tail)
+            raise
+        finally:
+            if snake.is_server:
+                for key, value in fault_attrs(outcomes).items():
+                    trial.set_user_attr(key, value)
+        _record(trial, outcomes, time.perf_counter() - started)
+        story.tell(trial, params, outcomes, planned=self.spec.benchmark.games_per_trial)
+        bench = self.spec.benchmark
+        values = tuple(metric(outcomes, bench.max_turns) for metric in _metrics(self.spec.study.objectives))
+        return values[0] if len(values) == 1 else values
+
+    def _play_rounds(
+        self,
+        trial: optuna.Trial,
+        seated: SeatedCandidate,
+        outcomes: list[GameOutcome],
+        *,
+        started: float,
+        story: TrialStory,
+        params: dict[str, Any],
+    ) -> None:
+        """The trial's games, a round at a time, reported per game for the pruner."""
         single = len(self.spec.study.directions) == 1
         bench = self.spec.benchmark
         order = self.game_order(trial.number)
-        story = self.story.begin()
         for start in range(0, len(order), bench.round_size):
             if self.should_abort():
                 _record(trial, outcomes, time.perf_counter() - started)
                 raise TrialAborted(f"trial {trial.number} stopped by the user")
             games = order[start : start + bench.round_size]
             result = play_match(
-                config,
+                seated.player,
                 list(bench.opponents),
                 games=games,
                 seed=bench.seed,
@@ -124,7 +166,8 @@ class ArenaObjective:
                 record=story.games_to_record(games),
             )
             story.keep(result)
-            outcomes.extend(result.outcomes)
+            outcomes.extend(result.outcomes)  # first, so a crash's games and faults are recorded
+            seated.check_alive()
             if single:
                 for outcome in result.outcomes:
                     trial.report(outcome.score, step=outcome.game)
@@ -132,10 +175,6 @@ class ArenaObjective:
                     _record(trial, outcomes, time.perf_counter() - started)
                     story.tell(trial, params, outcomes, planned=len(order))
                     raise optuna.TrialPruned(f"pruned after {len(outcomes)} of {len(order)} games")
-        _record(trial, outcomes, time.perf_counter() - started)
-        story.tell(trial, params, outcomes, planned=len(order))
-        values = tuple(metric(outcomes, bench.max_turns) for metric in _metrics(self.spec.study.objectives))
-        return values[0] if single else values
 
 
 def mean_score(outcomes: Sequence[GameOutcome], max_turns: int) -> float:

@@ -130,13 +130,14 @@ def make_sampler(spec: StudySpec) -> optuna.samplers.BaseSampler:
 
 def base_params(spec: StudySpec) -> dict[str, float]:
     """The spec's base config as values of its search space (clipped into the bounds)."""
-    from optuna_clank.arena.config import flatten
-    from optuna_clank.objective import base_config_of
+    from optuna_clank.candidate import base_values
 
-    values = flatten(base_config_of(spec))
+    values = base_values(spec)
     params: dict[str, float] = {}
     for param in spec.search_space:
         value = min(max(float(values[param.name]), param.low), param.high)
+        if param.step:  # onto the grid the distribution holds
+            value = min(param.low + round((value - param.low) / param.step) * param.step, param.high)
         params[param.name] = round(value) if param.is_int else value
     return params
 
@@ -170,9 +171,13 @@ def task_description(spec: StudySpec) -> str:
     bench = spec.benchmark
     width, height = bench.board_size
     goals = ", ".join(f"{d} {o}" for d, o in zip(spec.study.directions, spec.study.objectives, strict=True))
+    bot = (
+        "a Battlesnake server that reads a YAML config"
+        if spec.snake.is_server
+        else "a one-ply heuristic that scores its four moves from a go-battleclank style YAML config"
+    )
     return (
-        "Tune the numeric weights of a Battlesnake bot (a one-ply heuristic that scores its four "
-        f"moves from a go-battleclank style YAML config) to {goals} (score: win 1, draw 0.5, loss 0 "
+        f"Tune the numeric weights of a Battlesnake bot ({bot}) to {goals} (score: win 1, draw 0.5, loss 0 "
         f"per game) against {', '.join(Path(o).stem if '/' in o else o for o in bench.opponents)} "
         f"in {bench.mode} games on a {width}x{height} board; every trial plays the same "
         f"{bench.games_per_trial} games."

@@ -27,6 +27,14 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from optuna_clank.arena.config import ConfigError, load_config
 from optuna_clank.arena.params import PARAMS_BY_NAME, TUNABLE_PARAMS, TunableParam
 from optuna_clank.errors import UserError
+from optuna_clank.snake import (
+    SnakeConfigError,
+    SnakeSpec,
+    SnakeSpecError,
+    load_base_config,
+    read_snake_table,
+    with_dotted_values,
+)
 
 if TYPE_CHECKING:
     from optuna.distributions import BaseDistribution
@@ -99,21 +107,25 @@ def _did_you_mean(word: str, choices: list[str] | tuple[str, ...], *, section: b
 
 @dataclass(frozen=True)
 class ParamSpec:
-    """One tuned parameter: its search range, scale and type (within params.py's bounds)."""
+    """One tuned parameter: its search range, scale and type (within params.py's bounds).
+
+    ``step`` (server snakes only) makes the values a grid ``low, low + step, ...``.
+    """
 
     name: str
     low: float
     high: float
     log: bool
     is_int: bool
+    step: float | None = None
 
     def distribution(self) -> BaseDistribution:
         """The Optuna distribution the sampler draws this parameter from."""
         from optuna.distributions import FloatDistribution, IntDistribution
 
         if self.is_int:
-            return IntDistribution(int(self.low), int(self.high), log=self.log)
-        return FloatDistribution(float(self.low), float(self.high), log=self.log)
+            return IntDistribution(int(self.low), int(self.high), log=self.log, step=int(self.step or 1))
+        return FloatDistribution(float(self.low), float(self.high), log=self.log, step=self.step)
 
 
 @dataclass(frozen=True)
@@ -217,6 +229,7 @@ class StudySpec:
     checkpoint: CheckpointSpec
     validation: ValidationSpec
     search_space: tuple[ParamSpec, ...]
+    snake: SnakeSpec = dataclasses.field(default_factory=SnakeSpec)
 
     @property
     def name(self) -> str:
@@ -388,7 +401,9 @@ def _build_spec(data: Mapping[str, Any], path: Path) -> StudySpec:
     storage = _read_storage(data.get("storage", {}))
     checkpoint = _read_plain_section("checkpoint", data, CheckpointSpec, _CHECKPOINT_READERS)
     validation = _read_plain_section("validation", data, ValidationSpec, _VALIDATION_READERS)
-    search_space = _read_search_space(data.get("search_space"))
+    snake = _read_snake(data.get("snake", {}), base_dir)
+    search_space = _read_search_space(data.get("search_space"), any_key=snake.is_server)
+    _check_snake(snake, benchmark, search_space)
     _check_objectives(study, sampler, pruner)
     _check_sampler(sampler)
     _check_validation(validation, benchmark)
@@ -403,6 +418,7 @@ def _build_spec(data: Mapping[str, Any], path: Path) -> StudySpec:
         checkpoint=checkpoint,
         validation=validation,
         search_space=search_space,
+        snake=snake,
     )
 
 
@@ -416,6 +432,7 @@ _SECTIONS = (
     "checkpoint",
     "validation",
     "search_space",
+    "snake",
 )
 
 
@@ -801,12 +818,15 @@ _PARAM_KEYS = ("low", "high", "log", "int")
 _PARAM_SECTIONS = tuple(sorted({param.name.split(".", 1)[0] for param in TUNABLE_PARAMS}))
 
 
-def _read_search_space(table: Any) -> tuple[ParamSpec, ...]:
+def _read_search_space(table: Any, *, any_key: bool = False) -> tuple[ParamSpec, ...]:
+    """The tuned parameters; ``any_key`` (a server snake) allows any YAML key, with explicit bounds."""
     if table is None:
         _fail("[search_space]:", "missing section (list the parameters to tune)")
-    entries = _flat_entries(table)
+    entries = _nested_entries(table) if any_key else _flat_entries(table)
     if not entries:
         _fail("[search_space]:", "is empty (list at least one parameter to tune)")
+    if any_key:
+        return tuple(_read_free_param(name, entry) for name, entry in entries)
     return tuple(_read_param(name, entry) for name, entry in entries)
 
 
@@ -879,6 +899,97 @@ def _entry_bound(entry: Mapping[str, Any], key: str, default: float, is_int: boo
         raise _BadValue(f"{key}: {exc}") from None
 
 
+# --------------------------------------------------------------------------- [snake]
+
+_FREE_PARAM_KEYS = ("low", "high", "log", "int", "step")
+
+
+def _read_snake(table: Mapping[str, Any], base_dir: Path) -> SnakeSpec:
+    try:
+        return read_snake_table(table, base_dir)
+    except SnakeSpecError as exc:
+        where = f"[snake] {exc.key!r}:" if exc.unknown else (f"[snake] {exc.key}:" if exc.key else "[snake]:")
+        _fail(where, exc.what)
+
+
+def _check_snake(snake: SnakeSpec, benchmark: BenchmarkSpec, search_space: tuple[ParamSpec, ...]) -> None:
+    if not snake.is_server:
+        return
+    if benchmark.base_config is not None:
+        _fail(
+            "[benchmark] base_config:",
+            "is the built-in snake's base config; a server snake's base config is [snake] base_config",
+        )
+    base = load_base_config(snake.base_config)
+    for param in search_space:  # a key under a scalar of the base YAML cannot be written
+        try:
+            with_dotted_values(base, {param.name: param.low})
+        except SnakeConfigError as exc:
+            _fail(f"[search_space] {param.name!r}:", f"{exc} in {snake.base_config}")
+
+
+def _nested_entries(table: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """A server snake's keys at any depth: ``"a.b.c" = {}``, ``a.b.c = {}``, ``[search_space.a.b]``."""
+    entries: list[tuple[str, Any]] = []
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        is_group = (
+            isinstance(value, Mapping)
+            and bool(value)
+            and not any(k in _FREE_PARAM_KEYS for k in value)
+            and all(isinstance(v, Mapping) for v in value.values())
+        )
+        entries.extend(_nested_entries(value, f"{name}.") if is_group else [(name, value)])
+    if not prefix:
+        seen: set[str] = set()
+        for name, _ in entries:
+            if name in seen:
+                _fail(f"[search_space] {name!r}:", "listed twice")
+            seen.add(name)
+    return entries
+
+
+def _read_free_param(name: str, entry: Any) -> ParamSpec:
+    """A key of a server snake's YAML: explicit ``low``/``high``, optional ``log``, ``int``, ``step``."""
+    where = f"[search_space] {name!r}:"
+    if any(not part.strip() for part in name.split(".")):
+        _fail(where, "a key path has an empty part")
+    if not isinstance(entry, Mapping):
+        _fail(where, f"expected a table like {{ low = 0, high = 10 }}, got {entry!r}")
+    for key in entry:
+        if key not in _FREE_PARAM_KEYS:
+            _fail(where, f"unknown key {key!r}{_did_you_mean(key, _FREE_PARAM_KEYS)}")
+    missing = [key for key in ("low", "high") if key not in entry]
+    if missing:
+        _fail(where, f"needs {' and '.join(missing)}: a server snake's keys have no built-in range")
+    try:
+        return _free_param_from_entry(name, entry)
+    except _BadValue as exc:
+        _fail(where, str(exc))
+
+
+def _free_param_from_entry(name: str, entry: Mapping[str, Any]) -> ParamSpec:
+    is_int = _entry_flag(entry, "int", False)
+    log = _entry_flag(entry, "log", False)
+    low = _entry_bound(entry, "low", 0.0, is_int)
+    high = _entry_bound(entry, "high", 0.0, is_int)
+    if low >= high:
+        raise _BadValue(f"low {low:g} must be below high {high:g}")
+    if log and low <= 0:
+        raise _BadValue(f"log = true needs low > 0, got low {low:g}")
+    step = None
+    if "step" in entry:
+        step = _entry_bound(entry, "step", 0.0, is_int)
+        if step <= 0:
+            raise _BadValue(f"step must be above 0, got {step:g}")
+        if log:
+            raise _BadValue("step and log = true cannot be combined")
+        steps = (high - low) / step
+        if abs(steps - round(steps)) > 1e-9 * max(1.0, steps):
+            raise _BadValue(f"high - low ({high - low:g}) is not a multiple of step {step:g}")
+    return ParamSpec(name=name, low=low, high=high, log=log, is_int=is_int, step=step)
+
+
 # --------------------------------------------------------------------------- overrides
 
 
@@ -895,8 +1006,10 @@ def _as_raw(spec: StudySpec) -> dict[str, Any]:
         del raw["sampler"]["seed"]
     raw["search_space"] = {
         param.name: {"low": param.low, "high": param.high, "log": param.log, "int": param.is_int}
+        | ({} if param.step is None else {"step": param.step})
         for param in spec.search_space
     }
+    raw["snake"] = spec.snake.to_raw()
     return raw
 
 

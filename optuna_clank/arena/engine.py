@@ -17,7 +17,9 @@ from optuna_clank.arena.counter_rng import mix
 from optuna_clank.arena.grid import SPAWN_TABLES
 from optuna_clank.arena.state import (
     BODY,
+    DISCONNECTED,
     HEAD,
+    NO_KILLER,
     OUT_OF_HEALTH,
     SELF,
     WALL,
@@ -232,6 +234,22 @@ def step(state: BatchState, moves: torch.Tensor, settings: FoodSettings) -> torc
     spawn_food(state, settings, going_on)
     state.turn = state.turn + state.running.to(torch.int64)
     return over
+
+
+def forfeit(state: BatchState, snakes: torch.Tensor) -> None:
+    """Eliminate the live ``snakes`` (bool [B, S]) as ``disconnected`` before a turn is played.
+
+    Not part of the official rules: it is how the arena takes a snake whose server is gone out
+    of its games. They are eliminated on the coming turn, like any other elimination of it.
+    """
+    gone = snakes & state.alive
+    if not bool(gone.any()):
+        return
+    state.cause = torch.where(gone, DISCONNECTED, state.cause)
+    state.killer = torch.where(gone, NO_KILLER, state.killer)
+    state.elim_turn = torch.where(gone, (state.turn + 1).unsqueeze(1), state.elim_turn)
+    state.alive = state.alive & ~gone
+    _clear_dead_bodies(state, gone)
 
 
 def retire(state: BatchState, games: torch.Tensor) -> None:

@@ -19,16 +19,17 @@ from typing import Any, Literal, NamedTuple
 
 import torch
 
+from optuna_clank.arena.api import api_frame
 from optuna_clank.arena.config import Config
 from optuna_clank.arena.counter_rng import game_key
-from optuna_clank.arena.engine import FoodSettings, retire, step
+from optuna_clank.arena.engine import FoodSettings, forfeit, retire, step
 from optuna_clank.arena.features import TurnView
 from optuna_clank.arena.grid import MOVES, grid_for
 from optuna_clank.arena.opponents import make_opponent
-from optuna_clank.arena.players import Player, Seats
+from optuna_clank.arena.players import FORFEIT, Faults, Player, Seats
 from optuna_clank.arena.setup import start_games
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
-from optuna_clank.arena.state import CAUSES, NO_KILLER, BatchState, board_from_state
+from optuna_clank.arena.state import CAUSES, NO_KILLER, BatchState
 from optuna_clank.stats import game_phase, wilson_interval
 
 Mode = Literal["duel", "free-for-all"]
@@ -45,6 +46,7 @@ class SnakeResult(NamedTuple):
     eliminated_on_turn: int
     eliminated_by: str  # player name of the killer, "" for none
     length: int
+    faults: Faults = Faults()  # answers a server failed to give (always none for built-in snakes)
 
 
 class GameOutcome(NamedTuple):
@@ -66,6 +68,11 @@ class GameOutcome(NamedTuple):
     @property
     def candidate(self) -> SnakeResult:
         return self.snakes[self.candidate_seat]
+
+    @property
+    def opponent_faults(self) -> Faults:
+        """Faults of the opponents' servers in this game, summed."""
+        return sum((s.faults for s in self.snakes if s.seat != self.candidate_seat), Faults())
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,12 @@ class MatchResult:
             table.setdefault(cause, {})[phase] = count
         return table
 
+    def faults(self, *, who: Literal["candidate", "opponents"] = "candidate") -> Faults:
+        """Faults of the candidate's (or the opponents') server over all games, summed."""
+        if who == "candidate":
+            return sum((o.candidate.faults for o in self.outcomes), Faults())
+        return sum((o.opponent_faults for o in self.outcomes), Faults())
+
     def summary(self) -> dict[str, Any]:
         """The aggregates as a JSON-ready dict (what ``play --json`` prints)."""
         low, high = self.win_rate_ci
@@ -150,6 +163,8 @@ class MatchResult:
             "turns_per_second": self.turns / seconds,
             "death_causes": self.death_causes(),
             "opponent_death_causes": self.death_causes(who="opponents"),
+            "faults": self.faults()._asdict(),
+            "opponent_faults": self.faults(who="opponents")._asdict(),
         }
 
 
@@ -203,6 +218,9 @@ def play_match(
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     players = [_as_player(candidate), *[_as_opponent(o) for o in _as_list(opponents)]]
+    food = food or FoodSettings()
+    for player in players:
+        player.prepare(food=food)
     n_seats = _seat_count(mode, len(players) - 1)
     indices = list(range(games)) if isinstance(games, int) else list(games)
     if len(set(indices)) != len(indices) or any(i < 0 for i in indices):
@@ -213,16 +231,18 @@ def play_match(
         players=players,
         size=(width, height),
         device=torch.device(device),
-        food=food or FoodSettings(),
+        food=food,
         max_turns=max_turns,
         stop_when_candidate_dies=(mode == "free-for-all" and n_seats > 2),
         recorder=recorder,
     )
     started = time.perf_counter()
-    outcomes = runner.run(deals, batch_size, on_game_end)
+    try:
+        outcomes = runner.run(deals, batch_size, on_game_end)
+    finally:  # players may hold connections and event loops
+        for player in players:
+            player.close()
     seconds = time.perf_counter() - started
-    for player in players:
-        player.close()
     return MatchResult(
         outcomes=tuple(sorted(outcomes, key=lambda o: o.game)),
         seconds=seconds,
@@ -299,7 +319,7 @@ class _Recorder:
             if game not in self.games or not running[row]:
                 continue
             ids = _snake_ids(self.players, state.seat_player[row].tolist())
-            frame = _api_board(state, row, ids)
+            frame = api_frame(state, row, ids)
             if moves is not None:
                 frame["moves"] = {
                     ids[s]: MOVES[m] if m >= 0 else None
@@ -307,28 +327,6 @@ class _Recorder:
                     if bool(state.alive[row, s])
                 }
             self.frames.setdefault(game, []).append(frame)
-
-
-def _api_board(state: BatchState, row: int, ids: Sequence[str]) -> dict[str, Any]:
-    """One game as a Battlesnake API ``{turn, board}`` frame (live snakes only)."""
-    board = board_from_state(state, row, ids)
-    snakes = [
-        {
-            "id": snake["id"],
-            "name": snake["id"],
-            "health": snake["health"],
-            "body": snake["body"],
-            "head": snake["body"][0],
-            "length": len(snake["body"]),
-            "latency": "0",
-            "shout": "",
-            "squad": "",
-        }
-        for snake in board["snakes"]
-        if not snake["eliminated_cause"]
-    ]
-    fields = ("width", "height", "food", "hazards")
-    return {"turn": board["turn"], "board": {**{k: board[k] for k in fields}, "snakes": snakes}}
 
 
 class _BatchRunner:
@@ -373,6 +371,7 @@ class _BatchRunner:
             assert active is not None
             moves = self._moves(active)
             self.recorder.capture(active, moves)
+            forfeit(active, moves == FORFEIT)
             finished = step(active, moves, self.food) | (active.running & (active.turn >= self.max_turns))
             if self.stop_when_candidate_dies:
                 finished |= active.running & ~(active.alive & (active.seat_player == CANDIDATE)).any(1)
@@ -440,6 +439,10 @@ class _BatchRunner:
             if type(player).end_games is not Player.end_games:
                 player.end_games(view, seats, self._ids_for(state, seats))
 
+    def _faults(self, game: int, seat: int, player_index: int) -> Faults:
+        player = self.players[player_index]
+        return Faults() if _no_faults(player) else player.take_faults(game, seat)
+
     def _outcomes(self, done: BatchState, by_game: dict[int, _Deal]) -> list[GameOutcome]:
         names = ["candidate", *(p.name for p in self.players[1:])]
         columns = {
@@ -461,6 +464,7 @@ class _BatchRunner:
             seat_players = columns["seat_player"][row]
             alive = columns["alive"][row]
             candidate_seat = seat_players.index(CANDIDATE)
+            faults = [self._faults(game, s, seat_players[s]) for s in range(len(seat_players))]
             snakes = tuple(
                 SnakeResult(
                     seat=s,
@@ -469,6 +473,7 @@ class _BatchRunner:
                     eliminated_on_turn=columns["elim_turn"][row][s],
                     eliminated_by=_killer_name(columns["killer"][row][s], seat_players, names),
                     length=columns["length"][row][s],
+                    faults=faults[s],
                 )
                 for s in range(len(seat_players))
             )
@@ -494,6 +499,10 @@ class _BatchRunner:
                 )
             )
         return outcomes
+
+
+def _no_faults(player: Player) -> bool:
+    return type(player).take_faults is Player.take_faults
 
 
 def _killer_name(killer: int, seat_players: Sequence[int], names: Sequence[str]) -> str:

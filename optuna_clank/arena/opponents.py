@@ -2,15 +2,18 @@
 
 ``baseline``, ``random-safe``, ``greedy-food`` and ``heuristic`` (the default config) are
 built in; any path to a YAML config file (``my.yaml`` or ``config:my.yaml``) plays the
-heuristic snake with that config.
+heuristic snake with that config. A URL (``url:http://127.0.0.1:8000`` or bare
+``http://...``/``https://...``) seats the Battlesnake server there (:class:`HttpSnake`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from optuna_clank.arena.config import ConfigError, load_config
+from optuna_clank.arena.http_player import HttpSnake
 from optuna_clank.arena.players import Player
 from optuna_clank.arena.snakes.baseline import BaselineSnake
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
@@ -35,6 +38,11 @@ def opponent_names() -> list[str]:
     return sorted(BUILTIN_OPPONENTS)
 
 
+def is_server_reference(name: str) -> bool:
+    """Whether ``name`` is the URL of a Battlesnake server (``url:...`` or ``http(s)://...``)."""
+    return name.startswith(("url:", "http://", "https://"))
+
+
 def is_config_reference(name: str) -> bool:
     """Whether ``name`` refers to a config file rather than a built-in opponent."""
     return name.startswith("config:") or name.endswith((".yaml", ".yml"))
@@ -49,6 +57,12 @@ def make_opponent(name: str, *, base_dir: Path | None = None) -> Player:
     """The player behind an opponent name (config paths are relative to ``base_dir``)."""
     if name in BUILTIN_OPPONENTS:
         return BUILTIN_OPPONENTS[name]()
+    if is_server_reference(name):
+        url = name.removeprefix("url:")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise UnknownOpponentError(f"opponent {name!r}: not an http(s) URL")
+        return HttpSnake(url, name=parts.netloc)
     if is_config_reference(name):
         path = Path(name.removeprefix("config:"))
         if base_dir is not None and not path.is_absolute():
@@ -59,5 +73,6 @@ def make_opponent(name: str, *, base_dir: Path | None = None) -> Player:
             raise UnknownOpponentError(f"opponent {name!r}: {exc}") from exc
         return HeuristicSnake(config, name=path.stem)
     raise UnknownOpponentError(
-        f"unknown opponent {name!r}; choose one of {', '.join(opponent_names())} or a config file (*.yaml)"
+        f"unknown opponent {name!r}; choose one of {', '.join(opponent_names())}, "
+        "a config file (*.yaml) or a server URL (url:http://...)"
     )

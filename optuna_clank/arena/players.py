@@ -12,13 +12,37 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 
+from optuna_clank.arena.engine import FoodSettings
 from optuna_clank.arena.features import TurnView
 
 NO_MOVE = -1
 """A move index meaning "no valid answer": the engine applies the official default move."""
+
+FORFEIT = -2
+"""A move index meaning "this snake leaves the game" (its server is gone): it is eliminated
+with cause ``disconnected`` before the turn is played, so its games end as losses for it."""
+
+
+class Faults(NamedTuple):
+    """Answers a snake failed to give in one game (the arena repeated its previous move instead)."""
+
+    timeouts: int = 0  # no answer within the game's timeout
+    errors: int = 0  # non-200 status or a broken connection
+    invalid: int = 0  # not JSON, or not one of the four moves
+    disconnects: int = 0  # the server refused the connection: the snake forfeited
+
+    @property
+    def total(self) -> int:
+        return self.timeouts + self.errors + self.invalid + self.disconnects
+
+    def __add__(self, other: object) -> Faults:  # type: ignore[override]
+        if not isinstance(other, Faults):
+            return NotImplemented
+        return Faults(*(a + b for a, b in zip(self, other, strict=True)))
 
 
 @dataclass(frozen=True)
@@ -39,7 +63,16 @@ class Player(ABC):
 
     @abstractmethod
     def choose(self, view: TurnView, seats: Seats) -> torch.Tensor:
-        """Move indices (int64 [len(seats)], 0..3 = up/down/left/right, or ``NO_MOVE``)."""
+        """Move indices (int64 [len(seats)], 0..3 = up/down/left/right, ``NO_MOVE`` or ``FORFEIT``)."""
+
+    def prepare(self, *, food: FoodSettings) -> None:
+        """Called once before a match with its rules settings (a server is told them). No-op here."""
+        del food
+
+    def take_faults(self, game: int, seat: int) -> Faults:
+        """The faults of seat ``seat`` in finished game ``game`` (then forgotten). None here."""
+        del game, seat
+        return Faults()
 
     def start_games(self, view: TurnView, seats: Seats, snake_ids: Sequence[Sequence[str]]) -> None:
         """Called once when games begin; ``snake_ids[i]`` are the ids of row i's seats."""

@@ -24,10 +24,14 @@ CAUSES: tuple[str, ...] = (
     "snake-self-collision",
     "snake-collision",
     "head-collision",
+    "disconnected",
 )
-"""Elimination cause strings, indexed by the cause codes stored in :class:`BatchState`."""
+"""Elimination cause strings, indexed by the cause codes stored in :class:`BatchState`.
 
-ALIVE, OUT_OF_HEALTH, WALL, SELF, BODY, HEAD = range(6)
+All but ``disconnected`` are the official ones; that one marks a snake whose server went away
+(see :data:`optuna_clank.arena.players.FORFEIT`)."""
+
+ALIVE, OUT_OF_HEALTH, WALL, SELF, BODY, HEAD, DISCONNECTED = range(7)
 NO_KILLER = -1
 
 

@@ -1,0 +1,153 @@
+"""Remote play: games/s of a ``serve``d built-in snake vs ``baseline`` over loopback HTTP.
+
+For each number of concurrent games (1, 8, 64 by default) the same games are played twice:
+in-process (the snake called directly) and over HTTP (``python -m optuna_clank serve`` in its
+own process, driven by :class:`~optuna_clank.arena.http_player.HttpSnake`). The wall time of the
+HTTP run is split into
+
+* ``snake``: the snake's own compute (``choose``), measured inside the server (``GET /stats``);
+* ``arena``: the engine and the opponent, i.e. the in-process run minus its snake time;
+* ``http``: everything else — request bodies, JSON, HTTP both ways, validation, turning
+  requests back into tensors, and waiting on the other process.
+
+``http_share`` is ``http / wall``: the share of wall time that serving adds beyond what the
+snake and the arena spend themselves (the target is at most 25% at 64 concurrent games).
+The same split in CPU seconds of both processes (``cpu_s``, ``http_cpu_share``) does not
+count time spent waiting for a core, which dominates wall time on a busy machine.
+
+    python bench/remote.py                          # baseline served, 1/8/64 concurrent games
+    python bench/remote.py --snake heuristic --concurrency 64 --games 64
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from optuna_clank.arena.features import TurnView
+from optuna_clank.arena.http_player import HttpSnake
+from optuna_clank.arena.match import play_match
+from optuna_clank.arena.move_oracle import resolve_snake
+from optuna_clank.arena.players import Player, Seats
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class _Timed(Player):
+    """A player whose ``choose`` time is added up."""
+
+    def __init__(self, player: Player) -> None:
+        self.player = player
+        self.name = player.name
+        self.seconds = 0.0
+        self.cpu_seconds = 0.0
+
+    def choose(self, view: TurnView, seats: Seats) -> torch.Tensor:
+        started, cpu = time.perf_counter(), time.thread_time()
+        try:
+            return self.player.choose(view, seats)
+        finally:
+            self.seconds += time.perf_counter() - started
+            self.cpu_seconds += time.thread_time() - cpu
+
+
+def _serve(snake: str, threads: int) -> tuple[subprocess.Popen[str], str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "optuna_clank", "serve", "--snake", snake, "--port", "0", "--threads", str(threads)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line.startswith("serving "):
+        process.kill()
+        raise SystemExit(f"serve did not start: {line!r}")
+    return process, line.split(" at ", 1)[1].split()[0]
+
+
+def _stats(url: str) -> dict[str, float]:
+    with urllib.request.urlopen(url + "/stats", timeout=10) as reply:
+        return json.loads(reply.read())
+
+
+def run(snake: str, url: str, concurrency: int, games: int, seed: int) -> dict[str, Any]:
+    options = {"games": games, "seed": seed, "batch_size": concurrency}
+    local = _Timed(resolve_snake(snake))
+    started, cpu = time.perf_counter(), time.process_time()
+    in_process = play_match(local, "baseline", **options)
+    local_wall, local_cpu = time.perf_counter() - started, time.process_time() - cpu
+    before = _stats(url)
+    started, cpu = time.perf_counter(), time.process_time()
+    remote = play_match(HttpSnake(url), "baseline", **options)
+    wall, client_cpu = time.perf_counter() - started, time.process_time() - cpu
+    after = _stats(url)
+    server_cpu = after["process_cpu_seconds"] - before["process_cpu_seconds"]
+    moves = after["answered"] - before["answered"]
+    snake_s = after["snake_seconds"] - before["snake_seconds"]
+    arena_s = max(local_wall - local.seconds, 0.0)
+    http_s = max(wall - snake_s - arena_s, 0.0)
+    snake_cpu = after["snake_cpu_seconds"] - before["snake_cpu_seconds"]
+    arena_cpu = max(local_cpu - local.cpu_seconds, 0.0)
+    http_cpu = max(client_cpu - arena_cpu, 0.0) + max(server_cpu - snake_cpu, 0.0)
+    return {
+        "snake": snake,
+        "concurrent_games": min(concurrency, games),
+        "games": games,
+        "same_results": remote.outcomes == in_process.outcomes,
+        "in_process_games_per_s": round(games / local_wall, 2),
+        "http_games_per_s": round(games / wall, 2),
+        "wall_s": round(wall, 3),
+        "moves": moves,
+        "snake_s": round(snake_s, 3),
+        "arena_s": round(arena_s, 3),
+        "http_s": round(http_s, 3),
+        "snake_ms_per_move": round(1000 * snake_s / max(moves, 1), 4),
+        "http_ms_per_move": round(1000 * http_s / max(moves, 1), 4),
+        "server_batches": after["batches"] - before["batches"],
+        "http_share": round(http_s / wall, 3),
+        "cpu_s": {
+            "client": round(client_cpu, 3),
+            "server": round(server_cpu, 3),
+            "snake": round(snake_cpu, 3),
+            "arena": round(arena_cpu, 3),
+            "http": round(http_cpu, 3),
+        },
+        "http_cpu_ms_per_move": round(1000 * http_cpu / max(moves, 1), 4),
+        "http_cpu_share": round(http_cpu / max(client_cpu + server_cpu, 1e-9), 3),
+        "faults": remote.faults()._asdict(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--snake", default="baseline", help="built-in snake to serve (default: baseline)")
+    parser.add_argument("--concurrency", type=int, nargs="*", default=[1, 8, 64])
+    parser.add_argument("--games", type=int, help="games per run (default: 4 x concurrency, at least 8)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads here and in the server")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    process, url = _serve(args.snake, args.threads)
+    try:
+        for concurrency in args.concurrency:
+            games = args.games or max(4 * concurrency, 8)
+            print(json.dumps(run(args.snake, url, concurrency, games, args.seed)), flush=True)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,355 @@
+"""The arena's batch <-> the Battlesnake HTTP API (API version 1, as the official CLI speaks it).
+
+Two directions, both public because every snake-facing command stands on them:
+
+* **batch -> requests.** :func:`move_requests` turns the seats of a batch into ``/move`` request
+  bodies exactly as ``battlesnake play`` sends them (``game`` with ruleset, settings, map,
+  source and timeout; ``turn``; ``board`` with live snakes only, in seat order; ``you``).
+  :func:`api_frame` is the ``{turn, board}`` part alone (what match histories record).
+* **requests -> batch.** :func:`batch_requests` validates request bodies and packs them into
+  :class:`RequestBatch` es (one per board size and snake count): a :class:`TurnView` plus the
+  ``you`` seat of each request, so a batched built-in snake answers recorded or live requests in
+  one call. :func:`check_request` validates one body and says what is wrong with it.
+
+Request bodies carry no random key, so a game's key is derived from ``game.id`` (CRC-32): the
+same game id gives the same dice to a random snake, whichever batch it lands in.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from optuna_clank.arena.engine import FoodSettings
+from optuna_clank.arena.features import TurnView
+from optuna_clank.arena.grid import Grid
+from optuna_clank.arena.players import Seats
+from optuna_clank.arena.state import BatchState, board_from_state, state_from_boards
+
+API_VERSION = "1"
+RULESET_NAME = "standard"
+RULESET_VERSION = "cli"
+"""What the official CLI puts in ``game.ruleset.version``."""
+DEFAULT_TIMEOUT_MS = 500
+DEFAULT_CUSTOMIZATIONS: Mapping[str, str] = {"color": "#888888", "head": "default", "tail": "default"}
+MAX_BOARD_SIDE = 25
+MAX_SNAKES = 16
+
+Json = dict[str, Any]
+
+
+# ---------------------------------------------------------------------------------------------
+# batch -> requests
+
+
+def game_object(
+    game_id: str,
+    *,
+    food: FoodSettings | None = None,
+    timeout_ms: int = DEFAULT_TIMEOUT_MS,
+    hazard_damage_per_turn: int = 14,
+    map_name: str = "standard",
+    source: str = "",
+) -> Json:
+    """The ``game`` object of a request, with the official CLI's defaults for a standard game."""
+    food = food or FoodSettings()
+    return {
+        "id": game_id,
+        "ruleset": {
+            "name": RULESET_NAME,
+            "version": RULESET_VERSION,
+            "settings": {
+                "foodSpawnChance": food.food_spawn_chance,
+                "minimumFood": food.minimum_food,
+                "hazardDamagePerTurn": hazard_damage_per_turn,
+                "hazardMap": "",
+                "hazardMapAuthor": "",
+                "royale": {"shrinkEveryNTurns": 25},
+                "squad": {
+                    "allowBodyCollisions": False,
+                    "sharedElimination": False,
+                    "sharedHealth": False,
+                    "sharedLength": False,
+                },
+            },
+        },
+        "map": map_name,
+        "timeout": timeout_ms,
+        "source": source,
+    }
+
+
+def api_snake(snake_id: str, body: list[Json], health: int, *, latency: str = "0") -> Json:
+    """One ``board.snakes`` entry (``name`` is the id: the arena has no display names)."""
+    return {
+        "id": snake_id,
+        "name": snake_id,
+        "latency": latency,
+        "health": health,
+        "body": body,
+        "head": dict(body[0]),
+        "length": len(body),
+        "shout": "",
+        "squad": "",
+        "customizations": dict(DEFAULT_CUSTOMIZATIONS),
+    }
+
+
+def api_frame(state: BatchState, row: int, snake_ids: Sequence[str]) -> Json:
+    """One game as a Battlesnake API ``{turn, board}`` frame (live snakes only, seat order)."""
+    board = board_from_state(state, row, snake_ids)
+    snakes = [api_snake(s["id"], s["body"], s["health"]) for s in board["snakes"] if not s["eliminated_cause"]]
+    fields = ("height", "width", "food", "hazards")
+    return {"turn": board["turn"], "board": {**{k: board[k] for k in fields}, "snakes": snakes}}
+
+
+def move_requests(
+    state: BatchState,
+    seats: Seats,
+    snake_ids: Sequence[Sequence[str]],
+    games: Sequence[Json],
+    *,
+    latencies: Sequence[str] | None = None,
+) -> list[Json]:
+    """The ``/move`` request body of each seat (``seats`` must be live snakes).
+
+    Args:
+        state: the batch at the start of the turn.
+        seats: the seats that must move; request ``i`` is for seat ``i``.
+        snake_ids: the snake ids of each *seat's* row (``snake_ids[i]`` for ``seats[i]``).
+        games: the ``game`` object of each seat's game (see :func:`game_object`).
+        latencies: the ``latency`` string of each seat's own snake (the CLI sends its last
+            response time in ms, ``"0"`` before the first); other snakes read ``"0"``.
+    """
+    rows = seats.games.tolist()
+    seat_list = seats.seats.tolist()
+    boards = _boards(state, rows)
+    requests = []
+    for i, (row, seat) in enumerate(zip(rows, seat_list, strict=True)):
+        turn, food, bodies, healths, alive = boards[row]
+        ids = snake_ids[i]
+        latency = latencies[i] if latencies is not None else "0"
+        snakes = []
+        you = None
+        for s, body in enumerate(bodies):
+            if not alive[s]:
+                continue
+            snake = api_snake(ids[s], [dict(p) for p in body], healths[s], latency=latency if s == seat else "0")
+            snakes.append(snake)
+            if s == seat:
+                you = snake
+        if you is None:
+            raise ValueError(f"seat {seat} of batch row {row} is not a live snake")
+        requests.append(
+            {
+                "game": games[i],
+                "turn": turn,
+                "board": {
+                    "height": state.grid.height,
+                    "width": state.grid.width,
+                    "food": [dict(p) for p in food],
+                    "hazards": [],
+                    "snakes": snakes,
+                },
+                "you": {**you, "body": [dict(p) for p in you["body"]], "head": dict(you["head"])},
+            }
+        )
+    return requests
+
+
+def _boards(
+    state: BatchState, rows: Sequence[int]
+) -> dict[int, tuple[int, list[Json], list[list[Json]], list[int], list[bool]]]:
+    """Turn, food, bodies, healths and liveness of the distinct ``rows``.
+
+    Only the cells in use leave the tensors (``tolist`` costs about a microsecond an element, so
+    copying whole ring buffers or food planes would cost more than everything else here).
+    """
+    unique = sorted(set(rows))
+    if not unique:
+        return {}
+    device = state.head.device
+    index = torch.tensor(unique, dtype=torch.int64, device=device)
+    points = _points(state.grid)
+    length = state.length[index]
+    longest = int(length.max())
+    offsets = torch.arange(longest, device=device)
+    positions = (state.head_ptr[index].unsqueeze(2) + offsets) & state.ring_mask
+    cells = state.ring[index].gather(2, positions).long()
+    used = offsets < length.unsqueeze(2)
+    flat_cells = cells[used].tolist()
+    food = state.food[index]
+    food_rows, food_cells = torch.nonzero(food, as_tuple=True)
+    food_order = food[food_rows, food_cells].long()
+    food_list = list(zip(food_rows.tolist(), food_order.tolist(), food_cells.tolist(), strict=True))
+    lengths = length.tolist()
+    health = state.health[index].tolist()
+    alive = state.alive[index].tolist()
+    turn = state.turn[index].tolist()
+    foods: list[list[tuple[int, int]]] = [[] for _ in unique]
+    for k, order, cell in food_list:
+        foods[k].append((order, cell))
+    out = {}
+    taken = 0
+    for k, row in enumerate(unique):
+        bodies = []
+        for n in lengths[k]:
+            bodies.append([points[c] for c in flat_cells[taken : taken + n]])
+            taken += n
+        out[row] = (turn[k], [points[cell] for _, cell in sorted(foods[k])], bodies, health[k], alive[k])
+    return out
+
+
+_POINTS: dict[tuple[int, int], list[Json]] = {}
+
+
+def _points(grid: Grid) -> list[Json]:
+    """``{"x", "y"}`` of every padded cell (templates: callers copy before handing them out)."""
+    key = (grid.width, grid.height)
+    if key not in _POINTS:
+        stride = grid.stride
+        _POINTS[key] = [{"x": c % stride - 1, "y": c // stride - 1} for c in range(grid.n_cells)]
+    return _POINTS[key]
+
+
+# ---------------------------------------------------------------------------------------------
+# requests -> batch
+
+
+class RequestError(ValueError):
+    """A body that is not a valid ``/move`` request; the message says why."""
+
+
+@dataclass(frozen=True)
+class RequestBatch:
+    """Requests of one board size and snake count, packed for a batched snake.
+
+    ``view.state`` row ``i`` is request ``indices[i]``; ``seats`` holds each request's ``you``.
+    """
+
+    indices: list[int]
+    view: TurnView
+    seats: Seats
+    snake_ids: list[list[str]]
+
+
+def check_request(body: object) -> None:
+    """Raise :class:`RequestError` unless ``body`` is a usable ``/move`` request.
+
+    Checked: the board (size 1..25, food and bodies on it), each live snake (unique string id,
+    integer health, non-empty body) and ``you`` (one of the board's snakes). ``game`` and
+    ``hazards`` are not needed to choose a move, so only their type is checked.
+    """
+    if not isinstance(body, dict):
+        raise RequestError("the request is not a JSON object")
+    if "game" in body and not isinstance(body["game"], dict):
+        raise RequestError("'game' is not an object")
+    turn = body.get("turn")
+    if not _is_int(turn) or turn < 0:
+        raise RequestError("'turn' must be a non-negative integer")
+    board = body.get("board")
+    if not isinstance(board, dict):
+        raise RequestError("'board' is missing or not an object")
+    width, height = board.get("width"), board.get("height")
+    if not (_is_int(width) and _is_int(height) and 1 <= width <= MAX_BOARD_SIDE and 1 <= height <= MAX_BOARD_SIDE):
+        raise RequestError(f"board width and height must be integers within 1..{MAX_BOARD_SIDE}")
+    for key in ("food", "hazards"):
+        _check_points(board.get(key, []), width, height, f"board.{key}")
+    snakes = board.get("snakes")
+    if not isinstance(snakes, list) or not 1 <= len(snakes) <= MAX_SNAKES:
+        raise RequestError(f"'board.snakes' must be a list of 1..{MAX_SNAKES} snakes")
+    ids = set()
+    for snake in snakes:
+        _check_snake(snake, width, height)
+        if snake["id"] in ids:
+            raise RequestError(f"snake id {snake['id']!r} appears twice")
+        ids.add(snake["id"])
+    you = body.get("you")
+    if not isinstance(you, dict) or you.get("id") not in ids:
+        raise RequestError("'you' is missing or is not one of the board's snakes")
+
+
+def _is_int(value: object) -> bool:
+    return type(value) is int  # not bool, which is an int subclass
+
+
+def _check_points(points: object, width: int, height: int, where: str) -> None:
+    """Every point on the board; one tight loop, as a request holds a hundred points or so."""
+    if not isinstance(points, list):
+        raise RequestError(f"'{where}' is not a list")
+    for point in points:
+        if type(point) is not dict:
+            raise RequestError(f'a point in \'{where}\' is not {{"x": int, "y": int}}')
+        x, y = point.get("x"), point.get("y")
+        if type(x) is not int or type(y) is not int:
+            raise RequestError(f'a point in \'{where}\' is not {{"x": int, "y": int}}')
+        if not (0 <= x < width and 0 <= y < height):
+            raise RequestError(f"a point in '{where}' is off the {width}x{height} board")
+
+
+def _check_snake(snake: object, width: int, height: int) -> None:
+    if not isinstance(snake, dict) or not isinstance(snake.get("id"), str):
+        raise RequestError("a snake of 'board.snakes' has no string 'id'")
+    if not _is_int(snake.get("health")):
+        raise RequestError(f"snake {snake['id']!r} has no integer 'health'")
+    body = snake.get("body")
+    if not isinstance(body, list) or not body or len(body) > width * height + 2:
+        raise RequestError(f"snake {snake['id']!r} needs a non-empty 'body' that fits the board")
+    _check_points(body, width, height, f"body of snake {snake['id']!r}")
+
+
+def game_key(request: Mapping[str, Any]) -> int:
+    """The 32-bit random key of a request's game: CRC-32 of ``game.id`` (0 without one)."""
+    game = request.get("game")
+    game_id = game.get("id") if isinstance(game, dict) else None
+    return zlib.crc32(str(game_id).encode()) if game_id is not None else 0
+
+
+def batch_requests(
+    requests: Sequence[Mapping[str, Any]], *, device: str | torch.device = "cpu", checked: bool = False
+) -> list[RequestBatch]:
+    """Pack valid requests into batches; raises :class:`RequestError` on the first invalid one.
+
+    ``checked=True`` skips validation (the caller ran :func:`check_request` on each already).
+    """
+    groups: dict[tuple[int, int, int], list[int]] = {}
+    for index, request in enumerate(requests):
+        if not checked:
+            try:
+                check_request(request)
+            except RequestError as exc:
+                raise RequestError(f"request {index}: {exc}") from exc
+        board = request["board"]
+        groups.setdefault((board["width"], board["height"], len(board["snakes"])), []).append(index)
+    batches = []
+    for indices in groups.values():
+        boards, you_seats, ids = [], [], []
+        for index in indices:
+            request = requests[index]
+            snakes = request["board"]["snakes"]
+            boards.append(
+                {
+                    "turn": request["turn"],
+                    "width": request["board"]["width"],
+                    "height": request["board"]["height"],
+                    "food": request["board"].get("food", []),
+                    "snakes": [{"id": s["id"], "body": s["body"], "health": s["health"]} for s in snakes],
+                }
+            )
+            ids.append([s["id"] for s in snakes])
+            you_seats.append(ids[-1].index(request["you"]["id"]))
+        state = state_from_boards(
+            boards,
+            game_ids=range(len(indices)),
+            keys=[game_key(requests[i]) for i in indices],
+            seat_players=[[0] * len(i) for i in ids],
+            device=device,
+        )
+        games = torch.arange(len(indices), dtype=torch.int64, device=state.head.device)
+        seats = Seats(games=games, seats=torch.tensor(you_seats, dtype=torch.int64, device=games.device))
+        batches.append(RequestBatch(indices=indices, view=TurnView(state), seats=seats, snake_ids=ids))
+    return batches

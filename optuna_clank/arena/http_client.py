@@ -1,0 +1,195 @@
+"""Asynchronous client of one Battlesnake server, and a private event loop for synchronous callers.
+
+One :class:`SnakeClient` keeps a pool of keep-alive connections to a server, so many games can
+ask it at once without a connection per request. Every answer is classified the way the
+official CLI reacts to it: a move, or a *fault* — ``timeout`` (no answer within the game's
+timeout), ``error`` (non-200 status or a broken connection), ``invalid`` (not JSON, or a move
+other than the four lowercase names) or ``down`` (the connection was refused: no server listens
+any more). The caller decides what a fault costs; the arena repeats the previous move, and
+treats ``down`` as the snake leaving its games.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Coroutine, Mapping
+from typing import Any, Literal, NamedTuple, TypeVar
+
+import aiohttp
+import orjson
+
+from optuna_clank.arena.grid import MOVES
+
+Fault = Literal["", "timeout", "error", "invalid", "down"]
+FAULTS: tuple[Fault, ...] = ("timeout", "error", "invalid", "down")
+_T = TypeVar("_T")
+
+
+class SnakeServerError(RuntimeError):
+    """A server that cannot be used at all (``GET /`` failed)."""
+
+
+class MoveAnswer(NamedTuple):
+    """A server's answer to one ``/move``: the move, or ``None`` and the fault."""
+
+    move: str | None
+    fault: Fault
+    latency_ms: int
+
+
+def _timeout_ms(body: Mapping[str, Any], default_ms: int) -> int:
+    game = body.get("game")
+    timeout = game.get("timeout") if isinstance(game, dict) else None
+    return timeout if isinstance(timeout, int) and not isinstance(timeout, bool) and timeout > 0 else default_ms
+
+
+class SnakeClient:
+    """Keep-alive HTTP client of the server at ``url`` (open it inside a running event loop).
+
+    At most ``max_connections`` requests are in flight; the others wait for a free connection
+    *before* their timeout starts, so a big batch never times out on our own queue.
+    """
+
+    def __init__(self, url: str, *, timeout_ms: int = 500, max_connections: int = 256) -> None:
+        self.url = url.rstrip("/")
+        self.timeout_ms = timeout_ms
+        self.max_connections = max_connections
+        self._session: aiohttp.ClientSession | None = None
+        self._slots: asyncio.Semaphore | None = None
+
+    async def __aenter__(self) -> SnakeClient:
+        connector = aiohttp.TCPConnector(limit=self.max_connections, limit_per_host=self.max_connections)
+        self._session = aiohttp.ClientSession(connector=connector)
+        self._slots = asyncio.Semaphore(self.max_connections)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise RuntimeError("SnakeClient used outside 'async with'")
+        return self._session
+
+    async def info(self, *, timeout_s: float = 5.0) -> dict[str, Any]:
+        """``GET /``: the snake's metadata; :class:`SnakeServerError` if it does not answer it."""
+        try:
+            async with self.session.get(self.url + "/", timeout=aiohttp.ClientTimeout(total=timeout_s)) as reply:
+                if reply.status != 200:
+                    raise SnakeServerError(f"GET {self.url}/ answered HTTP {reply.status}")
+                data = await reply.json(content_type=None)
+        except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
+            raise SnakeServerError(f"GET {self.url}/ failed: {_reason(exc)}") from exc
+        if not isinstance(data, dict):
+            raise SnakeServerError(f"GET {self.url}/ did not answer a JSON object")
+        return data
+
+    async def notify(self, path: str, body: Mapping[str, Any]) -> Fault:
+        """``POST /start`` or ``/end``: the answer is ignored, only a fault is reported."""
+        assert self._slots is not None
+        async with self._slots:
+            return await self._notify(path, body)
+
+    async def _notify(self, path: str, body: Mapping[str, Any]) -> Fault:
+        try:
+            timeout = aiohttp.ClientTimeout(total=_timeout_ms(body, self.timeout_ms) / 1000)
+            async with self.session.post(self.url + path, data=_encode(body), headers=_JSON, timeout=timeout) as reply:
+                await reply.read()
+                return "" if reply.status == 200 else "error"
+        except Exception as exc:  # every failure is a fault, never a crash
+            return _classify(exc)
+
+    async def move(self, body: Mapping[str, Any]) -> MoveAnswer:
+        """``POST /move`` within the game's timeout (``game.timeout``, else the client's)."""
+        assert self._slots is not None
+        async with self._slots:
+            return await self._move(body)
+
+    async def _move(self, body: Mapping[str, Any]) -> MoveAnswer:
+        started = time.perf_counter()
+        timeout_ms = _timeout_ms(body, self.timeout_ms)
+
+        def answer(move: str | None, fault: Fault) -> MoveAnswer:
+            elapsed = round((time.perf_counter() - started) * 1000)
+            return MoveAnswer(move, fault, timeout_ms if fault == "timeout" else elapsed)
+
+        try:
+            timeout = aiohttp.ClientTimeout(total=timeout_ms / 1000)
+            async with self.session.post(self.url + "/move", data=_encode(body), headers=_JSON, timeout=timeout) as r:
+                raw = await r.read()
+                if r.status != 200:
+                    return answer(None, "error")
+        except Exception as exc:  # every failure is a fault, never a crash
+            return answer(None, _classify(exc))
+        try:
+            data = orjson.loads(raw)
+        except ValueError:
+            return answer(None, "invalid")
+        move = data.get("move") if isinstance(data, dict) else None
+        return answer(move, "") if move in MOVES else answer(None, "invalid")
+
+
+_JSON = {"Content-Type": "application/json"}
+
+
+def _encode(body: Mapping[str, Any]) -> bytes:
+    return orjson.dumps(body)
+
+
+def _classify(exc: BaseException) -> Fault:
+    if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
+        return "timeout"
+    if isinstance(exc, aiohttp.ClientConnectorError | ConnectionRefusedError):
+        return "down"
+    return "error"
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "no answer in time"
+    return str(exc) or type(exc).__name__
+
+
+class LoopRunner:
+    """Runs coroutines for synchronous code on one private, persistent event loop.
+
+    The loop runs in the calling thread (no thread hand-off per call: on a busy machine each
+    hand-off waits for a time slice), unless that thread already runs a loop of its own; then it
+    runs on a daemon thread of its own. Connections opened on it stay alive between calls.
+    """
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread: threading.Thread | None = None
+
+    def run(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
+        if self._thread is None and not _loop_running_here():
+            return self.loop.run_until_complete(coroutine)
+        if self._thread is None:
+            self._thread = threading.Thread(target=self.loop.run_forever, name="snake-http", daemon=True)
+            self._thread.start()
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+
+    def close(self) -> None:
+        if self.loop.is_closed():
+            return
+        if self._thread is not None:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join()
+        self.loop.close()
+
+
+def _loop_running_here() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True

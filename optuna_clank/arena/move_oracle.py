@@ -1,0 +1,147 @@
+"""Any snake's moves for a list of ``/move`` requests: the one call ``moves``, ``probe`` and ``fidelity`` make.
+
+Public API::
+
+    answer_moves(snake, requests, *, config=None, timeout_ms=500, concurrency=64, device="cpu")
+        -> list[str | None]
+
+* ``snake``: a built-in snake name (``baseline``, ``heuristic``, ``random-safe``, ...), a config
+  YAML path (``my.yaml`` or ``config:my.yaml``: the heuristic snake with that config), a
+  :class:`~optuna_clank.arena.players.Player` instance, or a server URL (``http://...``,
+  ``https://...`` or ``url:http://...``).
+* ``requests``: ``/move`` request bodies (parsed JSON), e.g. from :func:`api.move_requests` or a
+  recorded game. Board sizes and snake counts may be mixed.
+* ``config``: a config file (path) or a config dict for the heuristic snake; only with
+  ``snake`` ``"heuristic"`` (or ``None``).
+* Result ``i`` is the move (``"up"``/``"down"``/``"left"``/``"right"``) for request ``i``, or
+  ``None`` where no valid answer came: an invalid request (see :func:`api.check_request`), or a
+  server that answered late (``timeout_ms``; a request's own ``game.timeout`` wins), failed or
+  answered garbage. Built-in snakes answer in batched calls (one per board size and snake
+  count, chunked); servers are asked concurrently, at most ``concurrency`` requests in flight,
+  on keep-alive connections.
+
+:func:`resolve_snake` is the name resolution alone (``--snake``/``--config`` of every command).
+Errors in the names (unknown snake, unreadable config) raise :class:`~optuna_clank.errors.UserError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from optuna_clank.arena.api import RequestError, batch_requests, check_request
+from optuna_clank.arena.config import Config, ConfigError, load_config
+from optuna_clank.arena.grid import MOVES
+from optuna_clank.arena.http_client import LoopRunner, SnakeClient
+from optuna_clank.arena.opponents import is_server_reference, make_opponent
+from optuna_clank.arena.players import Player
+from optuna_clank.arena.snakes.heuristic import HeuristicSnake
+from optuna_clank.errors import UserError
+
+CHUNK = 4096
+"""Requests per batched call of a built-in snake (bounds the memory of one call)."""
+
+
+def is_server(snake: str | Player) -> bool:
+    """Whether ``snake`` names a server (a URL) rather than a built-in snake."""
+    return isinstance(snake, str) and is_server_reference(snake)
+
+
+def server_url(snake: str) -> str:
+    """The URL of a server reference (``url:`` stripped, no trailing slash)."""
+    return snake.removeprefix("url:").rstrip("/")
+
+
+def resolve_snake(snake: str | Player | None, config: str | Path | Config | None = None) -> Player:
+    """The built-in player behind ``--snake`` / ``--config`` (not for URLs).
+
+    ``config`` plays the heuristic snake with that config; ``snake`` must then be ``None`` or
+    ``"heuristic"``. Without it, ``snake`` is any opponent name or config path.
+    """
+    if isinstance(snake, Player):
+        if config is not None:
+            raise UserError("a config applies to the built-in heuristic snake, not to a given player")
+        return snake
+    if config is not None:
+        if snake not in (None, "heuristic"):
+            raise UserError(f"--config applies to the heuristic snake, not to {snake!r}")
+        if isinstance(config, dict):
+            return HeuristicSnake(config)
+        try:
+            return HeuristicSnake(load_config(Path(config)), name=Path(config).stem)
+        except ConfigError as exc:
+            raise UserError(f"config {str(config)!r}: {exc}") from exc
+    return make_opponent(snake or "heuristic")
+
+
+def answer_moves(
+    snake: str | Player,
+    requests: Sequence[Mapping[str, Any]],
+    *,
+    config: str | Path | Config | None = None,
+    timeout_ms: int = 500,
+    concurrency: int = 64,
+    device: str | torch.device = "cpu",
+) -> list[str | None]:
+    """The snake's move for each request, in order (``None``: no valid answer). See the module doc."""
+    if is_server(snake):
+        if config is not None:
+            raise UserError("a config cannot be given to a snake server (it reads its own)")
+        assert isinstance(snake, str)
+        return ask_server(server_url(snake), requests, timeout_ms=timeout_ms, concurrency=concurrency)
+    return answer_builtin(resolve_snake(snake, config), requests, device=device)
+
+
+def answer_builtin(
+    player: Player,
+    requests: Sequence[Mapping[str, Any]],
+    *,
+    device: str | torch.device = "cpu",
+    checked: bool = False,
+) -> list[str | None]:
+    """A batched player's moves for ``requests`` (``None`` for invalid requests).
+
+    ``checked=True`` skips validation: the caller ran :func:`api.check_request` on each already.
+    """
+    answers: list[str | None] = [None] * len(requests)
+    valid = list(range(len(requests))) if checked else [i for i, r in enumerate(requests) if _is_valid(r)]
+    for start in range(0, len(valid), CHUNK):
+        chunk = valid[start : start + CHUNK]
+        for batch in batch_requests([requests[i] for i in chunk], device=device, checked=True):
+            moves = player.choose(batch.view, batch.seats).tolist()
+            for local, move in zip(batch.indices, moves, strict=True):
+                answers[chunk[local]] = MOVES[move] if 0 <= move < len(MOVES) else None
+    return answers
+
+
+def _is_valid(request: Mapping[str, Any]) -> bool:
+    try:
+        check_request(request)
+    except RequestError:
+        return False
+    return True
+
+
+def ask_server(
+    url: str, requests: Sequence[Mapping[str, Any]], *, timeout_ms: int = 500, concurrency: int = 64
+) -> list[str | None]:
+    """A server's moves for ``requests``, asked concurrently (``None`` for every fault)."""
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    loop = LoopRunner()
+    try:
+        return loop.run(_ask_all(url, requests, timeout_ms, concurrency))
+    finally:
+        loop.close()
+
+
+async def _ask_all(
+    url: str, requests: Sequence[Mapping[str, Any]], timeout_ms: int, concurrency: int
+) -> list[str | None]:
+    async with SnakeClient(url, timeout_ms=timeout_ms, max_connections=concurrency) as client:
+        answers = await asyncio.gather(*(client.move(r) for r in requests))
+        return [answer.move for answer in answers]

@@ -1,0 +1,203 @@
+"""Snakes named on the command line, asked for moves with or without changes to their config.
+
+``--snake`` of ``probe`` and ``fidelity`` takes a built-in snake (``heuristic``, ``baseline``,
+a config YAML), a server that is already running (``http://...`` or ``url:http://...``), or a
+study spec (``my.toml``) whose ``[snake]`` and ``[search_space]`` say what to start and which
+keys to vary. A spec's server snake is started per config variant with the per-trial server
+machinery (:class:`~optuna_clank.snake_server.SnakeServer`), so each variant has its own process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from optuna_clank.errors import UserError
+from optuna_clank.snake import SnakeSpec, dotted_value, load_base_config
+
+Moves = list[str | None]
+
+
+@dataclass(frozen=True)
+class ProbeKey:
+    """A config key and the two bounds a probe pushes it to; ``source`` says where they came from."""
+
+    name: str
+    low: float
+    high: float
+    is_int: bool = False
+    log: bool = False
+    source: str = ""
+
+
+class SnakeTarget:
+    """A snake that answers ``/move`` requests; ``can_vary`` snakes also take config changes."""
+
+    label: str = "snake"
+    can_vary: bool = False
+
+    def answer(self, requests: Sequence[Mapping[str, Any]], values: Mapping[str, Any] | None = None) -> Moves:
+        """The move for each request, with ``values`` (dotted keys) set on the base config."""
+        raise NotImplementedError
+
+    def base_value(self, name: str) -> Any:
+        """The base config's value of a dotted key (``None`` where it has none)."""
+        return None
+
+    def numeric_keys(self) -> list[str]:
+        """Every numeric key of the base config, dotted, in file order."""
+        return []
+
+    def spec_keys(self) -> list[ProbeKey]:
+        """Keys (with bounds) a spec's ``[search_space]`` names; empty when no spec was given."""
+        return []
+
+    def known_bounds(self, name: str) -> ProbeKey | None:
+        """Built-in bounds of a key (the built-in snake's ranges), if any."""
+        return None
+
+
+class BuiltinTarget(SnakeTarget):
+    """A built-in snake; the heuristic snake (any config) can vary, other built-ins answer as they are."""
+
+    def __init__(
+        self,
+        name: str | None,
+        config: str | Path | dict[str, Any] | None,
+        *,
+        spec_keys: Sequence[ProbeKey] = (),
+        label: str = "",
+    ) -> None:
+        from optuna_clank.arena.config import default_config
+        from optuna_clank.arena.move_oracle import resolve_snake
+        from optuna_clank.arena.snakes.heuristic import HeuristicSnake
+
+        self._player = resolve_snake(name, config)
+        self.label = label or (str(config) if isinstance(config, str | Path) else (name or "heuristic"))
+        self.can_vary = isinstance(self._player, HeuristicSnake)
+        self._config = self._player.config if isinstance(self._player, HeuristicSnake) else default_config()
+        self._spec_keys = list(spec_keys)
+
+    def answer(self, requests: Sequence[Mapping[str, Any]], values: Mapping[str, Any] | None = None) -> Moves:
+        from optuna_clank.arena.config import ConfigError, with_values
+        from optuna_clank.arena.move_oracle import answer_builtin
+        from optuna_clank.arena.snakes.heuristic import HeuristicSnake
+
+        player = self._player
+        if values:
+            if not self.can_vary:
+                raise UserError(f"{self.label}: a built-in snake other than the heuristic one takes no config")
+            try:
+                player = HeuristicSnake(with_values(self._config, values), name=self.label)
+            except ConfigError as exc:
+                raise UserError(f"{self.label}: {exc}") from None
+        return answer_builtin(player, requests)
+
+    def base_value(self, name: str) -> Any:
+        return dotted_value(self._config, name)
+
+    def numeric_keys(self) -> list[str]:
+        from optuna_clank.arena.config import flatten
+
+        return [name for name, value in flatten(self._config).items() if _is_number(value)]
+
+    def spec_keys(self) -> list[ProbeKey]:
+        return list(self._spec_keys)
+
+    def known_bounds(self, name: str) -> ProbeKey | None:
+        from optuna_clank.arena.params import PARAMS_BY_NAME
+
+        param = PARAMS_BY_NAME.get(name)
+        if param is None:
+            return None
+        return ProbeKey(name, param.low, param.high, is_int=param.is_int, log=param.log, source="built-in range")
+
+
+class RunningServerTarget(SnakeTarget):
+    """A server that already runs: it answers, but its config cannot be changed from here."""
+
+    def __init__(self, url: str, *, timeout_ms: int) -> None:
+        from optuna_clank.arena.move_oracle import server_url
+
+        self.url = server_url(url)
+        self.label = self.url
+        self.timeout_ms = timeout_ms
+
+    def answer(self, requests: Sequence[Mapping[str, Any]], values: Mapping[str, Any] | None = None) -> Moves:
+        from optuna_clank.arena.move_oracle import ask_server
+
+        if values:
+            raise UserError(f"{self.url}: a running server reads its own config; name a spec whose [snake] starts it")
+        return ask_server(self.url, requests, timeout_ms=self.timeout_ms)
+
+
+class StartedServerTarget(SnakeTarget):
+    """A spec's ``[snake]`` server: a fresh process per config variant, stopped after it answered."""
+
+    can_vary = True
+
+    def __init__(
+        self, snake: SnakeSpec, *, config: str | Path | None = None, spec_keys: Sequence[ProbeKey] = ()
+    ) -> None:
+        self.snake = snake
+        path = Path(config) if config is not None else snake.base_config
+        self.base = load_base_config(path)
+        self.label = snake.describe()
+        self._spec_keys = list(spec_keys)
+
+    def answer(self, requests: Sequence[Mapping[str, Any]], values: Mapping[str, Any] | None = None) -> Moves:
+        from optuna_clank.arena.move_oracle import ask_server
+        from optuna_clank.snake_server import SnakeServer
+
+        with SnakeServer(self.snake, values or {}, base=self.base, label="probe") as server:
+            return ask_server(server.url, requests, timeout_ms=self.snake.move_timeout_ms)
+
+    def base_value(self, name: str) -> Any:
+        return dotted_value(self.base, name)
+
+    def numeric_keys(self) -> list[str]:
+        return [name for name, value in _leaves(self.base) if _is_number(value)]
+
+    def spec_keys(self) -> list[ProbeKey]:
+        return list(self._spec_keys)
+
+
+def resolve_target(text: str, config: str | Path | None = None, *, timeout_ms: int = 500) -> SnakeTarget:
+    """The snake behind a ``--snake`` argument (and its ``--config``), see the module docstring."""
+    from optuna_clank.arena.move_oracle import is_server
+
+    if text.endswith(".toml"):
+        return _spec_target(Path(text), config)
+    if is_server(text):
+        if config is not None:
+            raise UserError(f"{text}: a running server reads its own config; --config does not apply")
+        return RunningServerTarget(text, timeout_ms=timeout_ms)
+    return BuiltinTarget(text, config)
+
+
+def _spec_target(path: Path, config: str | Path | None) -> SnakeTarget:
+    from optuna_clank.objective import base_config_of
+    from optuna_clank.spec import load_spec
+
+    if not path.is_file():
+        raise UserError(f"{path}: no such spec file")
+    spec = load_spec(path)
+    keys = [ProbeKey(p.name, p.low, p.high, is_int=p.is_int, log=p.log, source="spec") for p in spec.search_space]
+    if spec.snake.is_server:
+        return StartedServerTarget(spec.snake, config=config, spec_keys=keys)
+    chosen = config if config is not None else base_config_of(spec)
+    return BuiltinTarget(spec.snake.builtin, chosen, spec_keys=keys, label=f"{spec.snake.builtin} ({path.name})")
+
+
+def _leaves(data: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    leaves: list[tuple[str, Any]] = []
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        leaves.extend(_leaves(value, f"{name}.") if isinstance(value, Mapping) else [(name, value)])
+    return leaves
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -1,0 +1,169 @@
+"""HTTP players: real servers on loopback, healthy and faulty; games always finish, faults counted."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from pathlib import Path
+
+import pytest
+from _servers import FakeSnake, served
+from _study import run_cli
+
+from optuna_clank.arena.api import game_object
+from optuna_clank.arena.config import default_config, dump_config, load_config, with_values
+from optuna_clank.arena.http_player import HttpSnake, SnakeUnreachableError
+from optuna_clank.arena.match import GameOutcome, play_match
+from optuna_clank.arena.move_oracle import answer_moves
+from optuna_clank.arena.opponents import make_opponent
+from optuna_clank.arena.snakes.heuristic import HeuristicSnake
+
+OK = (200, b"{}")
+PATIENT_MS = 120_000
+"""A timeout no answer reaches, however busy the machine: tests of exact results must not hinge on timing."""
+CHANGED_KEY = "weights.center_control"
+"""A config key whose high bound changes moves of the heuristic snake (on these seeds)."""
+
+
+def _asked(outcome: GameOutcome) -> int:
+    """How many /move requests the candidate got: one per turn it started alive."""
+    candidate = outcome.candidate
+    return candidate.eliminated_on_turn if candidate.cause else outcome.turns
+
+
+def test_served_config_plays_exactly_as_in_process(tmp_path: Path) -> None:
+    """The API boundary changes nothing: same config, same seeds, same games, move for move."""
+    config_path = tmp_path / "tuned.yaml"
+    config_path.write_text(dump_config(with_values(default_config(), {CHANGED_KEY: 1000.0})))
+    options = {"games": 6, "seed": 11, "max_turns": 150, "batch_size": 6}
+    local = play_match(HeuristicSnake(load_config(config_path)), "baseline", **options, record=[0, 1])
+    positions = [
+        {"game": game_object(f"g{game}"), "turn": frame["turn"], "board": frame["board"], "you": you}
+        for game, frames in local.history.items()
+        for frame in frames
+        for you in frame["board"]["snakes"]
+    ]
+    with served(["--config", str(config_path)], cwd=tmp_path) as (url, _):
+        remote = play_match(HttpSnake(url, timeout_ms=PATIENT_MS), "baseline", **options)
+        opponent = make_opponent(f"url:{url}")
+        assert isinstance(opponent, HttpSnake)
+        opponent.timeout_ms = PATIENT_MS
+        via_opponent = play_match(opponent, "baseline", **options)
+        served_moves = answer_moves(url, positions, timeout_ms=PATIENT_MS)
+    assert remote.outcomes == local.outcomes == via_opponent.outcomes
+    assert remote.faults().total == 0 and sum(o.turns for o in remote.outcomes) > 6 * 20
+    # the server plays the tuned config, not the default one
+    assert served_moves == answer_moves("heuristic", positions, config=config_path)
+    assert served_moves != answer_moves("heuristic", positions)
+
+
+def test_a_snake_that_never_answers_times_out_and_goes_straight() -> None:
+    with FakeSnake(lambda path, _: None if path == "/move" else OK) as fake:
+        result = play_match(HttpSnake(fake.url, timeout_ms=100), "baseline", games=2, seed=3, batch_size=2)
+    assert result.games == 2
+    for outcome in result.outcomes:
+        faults = outcome.candidate.faults
+        assert faults.timeouts == _asked(outcome) > 0
+        assert faults.errors == faults.invalid == faults.disconnects == 0
+        assert outcome.turns <= 11  # the default move runs it into the wall of an 11x11 board
+    assert result.summary()["faults"]["timeouts"] == sum(_asked(o) for o in result.outcomes)
+
+
+def test_garbage_answers_are_counted_as_invalid_or_errors() -> None:
+    def garbage(path: str, body: dict) -> tuple[int, bytes]:
+        if path != "/move":
+            return OK
+        return [(200, b"not json"), (200, json.dumps({"move": "UP"}).encode()), (500, b"{}")][body["turn"] % 3]
+
+    with FakeSnake(garbage) as fake:
+        result = play_match(HttpSnake(fake.url, timeout_ms=PATIENT_MS), "baseline", games=4, seed=5, batch_size=4)
+    assert result.games == 4
+    for outcome in result.outcomes:
+        turns = range(_asked(outcome))
+        faults = outcome.candidate.faults
+        assert faults.invalid == sum(1 for t in turns if t % 3 != 2)
+        assert faults.errors == sum(1 for t in turns if t % 3 == 2)
+        assert faults.timeouts == faults.disconnects == 0
+        assert outcome.opponent_faults.total == 0
+
+
+def test_play_reports_the_faults_of_a_server_opponent(tmp_path: Path) -> None:
+    def invalid(path: str, _: dict) -> tuple[int, bytes]:
+        return OK if path != "/move" else (200, b'{"move": "sideways"}')
+
+    with FakeSnake(invalid) as fake:
+        result = run_cli(["play", "--games", "2", "--opponent", f"url:{fake.url}", "--json"], cwd=tmp_path)
+        asked = fake.moves()
+        report = run_cli(["play", "--games", "2", "--opponent", fake.url], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["faults"] == {"timeouts": 0, "errors": 0, "invalid": 0, "disconnects": 0}
+    faults = summary["opponent_faults"]
+    assert faults["errors"] == faults["disconnects"] == 0
+    # every answer was invalid (the CLI's 500 ms can also expire on a busy machine: a timeout then)
+    assert faults["invalid"] > 0
+    assert faults["invalid"] <= asked <= faults["invalid"] + faults["timeouts"]
+    assert report.returncode == 0, report.stderr
+    (line,) = [line for line in report.stdout.splitlines() if "server faults of the opponents:" in line]
+    assert " invalid" in line
+
+
+def test_a_server_that_dies_mid_match_forfeits_its_games(tmp_path: Path) -> None:
+    """Killed after the first game ends: every later game is a forfeit, nothing hangs."""
+    with served(["--snake", "baseline"], cwd=tmp_path) as (url, process):
+        ended: list[int] = []
+
+        def kill_on_first_end(outcome: GameOutcome) -> None:
+            ended.append(outcome.game)
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+        snake = HttpSnake(url, timeout_ms=PATIENT_MS)
+        result = play_match(snake, "baseline", games=8, seed=2, batch_size=4, on_game_end=kill_on_first_end)
+    assert result.games == 8
+    first = result.outcomes[ended[0]]
+    assert first.candidate.faults.total == 0
+    late = [o for o in result.outcomes if o.game >= 4]  # started after the kill
+    assert len(late) == 4
+    for outcome in late:
+        assert outcome.candidate.cause == "disconnected"
+        assert outcome.candidate.faults.disconnects == 1
+        assert outcome.result == "loss"
+    forfeits = [o for o in result.outcomes if o.candidate.cause == "disconnected"]
+    assert all(o.result == "loss" and o.candidate.faults.disconnects == 1 for o in forfeits)
+    assert result.faults().disconnects == len(forfeits)
+    assert result.death_causes()["disconnected"]
+
+
+def test_a_server_that_is_not_there_is_a_clear_error() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(SnakeUnreachableError, match=f"127.0.0.1:{port}"):
+        play_match(HttpSnake(f"http://127.0.0.1:{port}"), "baseline", games=2)
+
+
+def test_url_opponents_are_players() -> None:
+    snake = make_opponent("url:http://127.0.0.1:9/")
+    assert isinstance(snake, HttpSnake) and snake.url == "http://127.0.0.1:9"
+    assert isinstance(make_opponent("http://localhost:8000"), HttpSnake)
+
+
+def test_servers_can_be_asked_from_inside_a_running_event_loop() -> None:
+    """Synchronous callers inside async code get the private loop on a thread instead."""
+    snake = {"id": "a", "health": 9, "body": [{"x": 1, "y": 1}]}
+    position = {
+        "game": game_object("g"),
+        "turn": 0,
+        "board": {"width": 7, "height": 7, "food": [], "snakes": [snake]},
+        "you": {"id": "a"},
+    }
+
+    async def ask_inside(url: str) -> list[str | None]:
+        return answer_moves(url, [position, position], timeout_ms=PATIENT_MS)
+
+    with FakeSnake(lambda path, _: (200, b'{"move": "left"}') if path == "/move" else OK) as fake:
+        assert asyncio.run(ask_inside(fake.url)) == ["left", "left"]
+        assert answer_moves(fake.url, [position], timeout_ms=PATIENT_MS) == ["left"]

@@ -1,0 +1,175 @@
+"""The ``[snake]`` spec section and server snakes' search spaces: what is accepted, and every one-line error."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+from optuna.distributions import FloatDistribution, IntDistribution
+
+from optuna_clank.snake import with_dotted_values
+from optuna_clank.spec import SpecError, load_spec
+
+SERVER = """
+[snake]
+command = ["./my-bot", "--port", "{port}"]
+env = { BOT_CONFIG = "{config}", THREADS = 2 }
+url = "http://127.0.0.1:{port}"
+"""
+
+
+def spec_text(snake: str, search_space: str = '"weights.space" = { low = 1, high = 10 }', extra: str = "") -> str:
+    head = f'[study]\nname = "t"\n{textwrap.dedent(extra)}\n{textwrap.dedent(snake)}\n'
+    return f"{head}\n[search_space]\n{search_space}\n"
+
+
+def load_text(folder: Path, text: str) -> object:
+    path = folder / "my.toml"
+    path.write_text(text)
+    return load_spec(path)
+
+
+def load_error(folder: Path, text: str) -> str:
+    with pytest.raises(SpecError) as info:
+        load_text(folder, text)
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(str(folder / "my.toml") + ":")
+    return message
+
+
+def test_no_snake_section_tunes_the_built_in_heuristic_snake(tmp_path: Path) -> None:
+    spec = load_text(tmp_path, spec_text(""))
+    assert not spec.snake.is_server
+    assert spec.snake.builtin == "heuristic"
+
+
+def test_a_server_snake_is_read_with_its_command_env_url_and_the_spec_folder(tmp_path: Path) -> None:
+    (tmp_path / "bot.yaml").write_text("weights:\n  space: 3\n")
+    snake = SERVER + 'base_config = "bot.yaml"\nstartup_timeout = 5\nmove_timeout_ms = 200\n'
+    spec = load_text(tmp_path, spec_text(snake))
+    assert spec.snake.is_server and spec.snake.starts_server
+    assert spec.snake.command == ("./my-bot", "--port", "{port}")
+    assert dict(spec.snake.env) == {"BOT_CONFIG": "{config}", "THREADS": "2"}
+    assert spec.snake.url == "http://127.0.0.1:{port}"
+    assert spec.snake.base_config == tmp_path / "bot.yaml"
+    assert spec.snake.cwd == tmp_path
+    assert (spec.snake.startup_timeout, spec.snake.move_timeout_ms) == (5.0, 200)
+
+
+def test_a_server_snake_may_tune_any_key_at_any_depth_with_explicit_bounds(tmp_path: Path) -> None:
+    space = """
+"bot.aggression" = { low = 0.5, high = 2.0 }
+depth = { low = 1, high = 9, int = true, step = 2 }
+grid = { low = 0.0, high = 1.0, step = 0.25 }
+[search_space.deep.nested]
+weight = { low = 1.0, high = 100.0, log = true }
+"""
+    spec = load_text(tmp_path, spec_text(SERVER, space))
+    distributions = spec.distributions()
+    assert list(distributions) == ["bot.aggression", "depth", "grid", "deep.nested.weight"]
+    assert distributions["depth"] == IntDistribution(1, 9, step=2)
+    assert distributions["grid"] == FloatDistribution(0.0, 1.0, step=0.25)
+    assert distributions["deep.nested.weight"] == FloatDistribution(1.0, 100.0, log=True)
+
+
+def test_overrides_keep_the_snake_and_the_steps(tmp_path: Path) -> None:
+    spec = load_text(tmp_path, spec_text(SERVER, "depth = { low = 1, high = 9, int = true, step = 2 }"))
+    changed = spec.with_overrides(n_trials=7)
+    assert changed.study.n_trials == 7
+    assert changed.snake == spec.snake
+    assert changed.search_space == spec.search_space
+
+
+@pytest.mark.parametrize(
+    ("snake", "space", "expected"),
+    [
+        ('[snake]\nbuiltn = "heuristic"', None, "[snake] 'builtn': unknown key (did you mean 'builtin'?)"),
+        ('[snake]\nbuiltin = "heuristc"', None, "unknown built-in snake 'heuristc' (did you mean 'heuristic'?)"),
+        ('[snake]\nbuiltin = "heuristic"\nbase_config = "x.yaml"', None, "[benchmark] base_config"),
+        ('[snake]\nurl = "http://127.0.0.1:8000"', None, "[snake] command: missing"),
+        ('[snake]\ncommand = ["bot"]', None, "name a built-in snake"),
+        ('[snake]\nurl = "ftp://x"\ncommand = ["bot"]', None, "[snake] url: 'ftp://x' is not an http:// URL"),
+        (
+            '[snake]\nurl = "http://127.0.0.1:8000"\ncommand = ["bot", "{port}", "{config}"]',
+            None,
+            "[snake] url: must contain {port}",
+        ),
+        (
+            '[snake]\nurl = "http://127.0.0.1:{port}"\ncommand = ["bot", "{config}"]',
+            None,
+            "[snake] command: neither command nor env passes {port}",
+        ),
+        (
+            '[snake]\nurl = "http://127.0.0.1:{port}"\ncommand = ["bot", "{port}"]',
+            None,
+            "passes {config} (or {workspace})",
+        ),
+        (
+            '[snake]\nurl = "http://127.0.0.1:{port}"\ncommand = ["bot", "{prot}", "{config}"]',
+            None,
+            "[snake] command: unknown placeholder {prot} (did you mean 'port'?)",
+        ),
+        ('[snake]\nurl = "http://127.0.0.1:{port}"\ncommand = []', None, "[snake] command: must not be empty"),
+        (SERVER + 'base_config = "missing.yaml"', None, "[snake] base_config:"),
+        (SERVER + "startup_timeout = 0", None, "[snake] startup_timeout: expected a positive number"),
+        (SERVER, '"weights.space" = {}', "[search_space] 'weights.space': needs low and high"),
+        (SERVER, '"a.b" = { low = 1 }', "[search_space] 'a.b': needs high"),
+        (SERVER, '"a.b" = { low = 1, hihg = 2 }', "unknown key 'hihg' (did you mean 'high'?)"),
+        (SERVER, '"a.b" = { low = 2, high = 1 }', "low 2 must be below high 1"),
+        (SERVER, '"a.b" = { low = 0, high = 1, log = true }', "log = true needs low > 0"),
+        (SERVER, '"a.b" = { low = 0, high = 1, step = 0.3 }', "is not a multiple of step 0.3"),
+        (SERVER, '"a.b" = { low = 1, high = 2, step = 0.5, log = true }', "step and log = true cannot be combined"),
+        (SERVER, '"a.b" = { low = 0.5, high = 2, int = true }', "low: expected an integer"),
+        (SERVER, '"a..b" = { low = 0, high = 1 }', "a key path has an empty part"),
+    ],
+)
+def test_snake_section_errors_are_one_line_naming_the_key(
+    tmp_path: Path, snake: str, space: str | None, expected: str
+) -> None:
+    text = spec_text(snake) if space is None else spec_text(snake, space)
+    assert expected in load_error(tmp_path, text)
+
+
+def test_a_key_below_a_scalar_of_the_base_yaml_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "bot.yaml").write_text("weights: 3\n")
+    text = spec_text(SERVER + 'base_config = "bot.yaml"\n', '"weights.space" = { low = 1, high = 2 }')
+    message = load_error(tmp_path, text)
+    assert "[search_space] 'weights.space': cannot set 'weights.space': 'weights' is 3, not a mapping" in message
+
+
+def test_a_built_in_snake_still_refuses_keys_it_does_not_have(tmp_path: Path) -> None:
+    message = load_error(tmp_path, spec_text("", '"bot.aggression" = { low = 0.5, high = 2.0 }'))
+    assert "[search_space] 'bot.aggression': unknown parameter" in message
+
+
+def test_a_server_snake_takes_its_base_config_from_the_snake_section(tmp_path: Path) -> None:
+    (tmp_path / "base.yaml").write_text("weights:\n  space: 3\n")
+    extra = '[benchmark]\nbase_config = "base.yaml"\n'
+    message = load_error(tmp_path, spec_text(SERVER, extra=extra))
+    assert "[benchmark] base_config: is the built-in snake's base config" in message
+
+
+def test_trial_values_go_into_a_copy_of_the_base_adding_missing_keys() -> None:
+    base = {"weights": {"space": 3, "food": 1.5}, "name": "bot"}
+    config = with_dotted_values(base, {"weights.space": 7, "tactics.new.deep": 0.25})
+    assert config == {"weights": {"space": 7, "food": 1.5}, "name": "bot", "tactics": {"new": {"deep": 0.25}}}
+    assert base == {"weights": {"space": 3, "food": 1.5}, "name": "bot"}  # the base is untouched
+    assert yaml.safe_load(yaml.safe_dump(config)) == config
+
+
+def test_a_server_study_starts_from_its_own_yaml_missing_keys_read_as_zero(tmp_path: Path) -> None:
+    from optuna_clank.runner import base_params
+
+    (tmp_path / "bot.yaml").write_text("a:\n  b: 0.37\n  n: 7\n  far: 50\n")
+    space = """
+"a.b" = { low = 0.0, high = 1.0, step = 0.25 }
+"a.n" = { low = 1, high = 9, int = true, step = 2 }
+"a.far" = { low = 0.0, high = 10.0 }
+"a.missing" = { low = -1.0, high = 1.0 }
+"""
+    spec = load_text(tmp_path, spec_text(SERVER + 'base_config = "bot.yaml"\n', space))
+
+    assert base_params(spec) == {"a.b": 0.25, "a.n": 7, "a.far": 10.0, "a.missing": 0.0}
