@@ -1,0 +1,1 @@
+"""go-battleclank stand-in: its config schema, a scalar reference of its move choice, a batched player."""
