@@ -1,0 +1,36 @@
+"""``gbc``: a batched player that picks go-battleclank's move for any config of the bot."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+
+from optuna_clank.arena.features import TurnView
+from optuna_clank.arena.players import Player, Seats
+from optuna_clank.arena.snakes.gbc._score import best_moves, score_terms, total_score
+from optuna_clank.arena.snakes.gbc._seats import GbcSeats
+from optuna_clank.arena.snakes.gbc.schema import GbcConfig, read_gbc_config
+
+
+class GbcSnake(Player):
+    """go-battleclank's greedy search (its /move path), batched over games, on any device.
+
+    ``config`` is the bot's YAML as a parsed mapping (read with the bot's semantics: missing keys
+    are 0) or a :class:`GbcConfig`; ``None`` plays the bot's built-in defaults.
+    """
+
+    def __init__(self, config: Mapping[str, Any] | None = None, *, name: str = "gbc") -> None:
+        self.config: GbcConfig = config if isinstance(config, GbcConfig) else read_gbc_config(config)
+        self.name = name
+
+    def choose(self, view: TurnView, seats: Seats) -> torch.Tensor:
+        c = GbcSeats(view, seats)
+        return best_moves(c, total_score(c, score_terms(c, self.config)))
+
+    def scores(self, view: TurnView, seats: Seats) -> dict[str, torch.Tensor]:
+        """Float64 [n, 4] per score term, plus ``total`` (fatal moves at -10000) and ``cutoff_kill``."""
+        c = GbcSeats(view, seats)
+        terms = score_terms(c, self.config)
+        return {**terms, "total": total_score(c, terms), "choice": best_moves(c, total_score(c, terms))}
