@@ -14,7 +14,7 @@ import torch
 
 from optuna_clank.arena.features import _distance_to
 from optuna_clank.arena.snakes.gbc._board import fill
-from optuna_clank.arena.snakes.gbc._seats import GbcSeats, manhattan
+from optuna_clank.arena.snakes.gbc._seats import GbcSeats, manhattan, where
 
 PATH_QUALITY_DEPTH = 93  # the bot's DefaultFloodFillDepth for path quality fills
 _ASTAR_HEALTH = 50
@@ -38,17 +38,17 @@ def food_factor(c: GbcSeats, use_astar: bool) -> torch.Tensor:
 
     distance_f = distance.to(torch.float64)
     inverse = 1.0 / distance_f
-    risky = torch.where(distance == 0, 0.1, inverse * 0.1)
-    safe = torch.where(distance == 0, 1.0, inverse) * _path_quality(c, fx, fy)
-    factor = torch.where(_dangerous(c, nearest, fx, fy), risky, safe)
-    return torch.where((order > 0).any(1).unsqueeze(1), factor, 0.0)
+    risky = where(distance == 0, 0.1, inverse * 0.1)
+    safe = where(distance == 0, 1.0, inverse) * _path_quality(c, fx, fy)
+    factor = where(_dangerous(c, nearest, fx, fy), risky, safe)
+    return where((order > 0).any(1).unsqueeze(1), factor, 0.0)
 
 
 def _first_nearest(
     steps: torch.Tensor, present: torch.Tensor, order: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Cell [n, 4] with the fewest ``steps`` among ``present`` ones (ties: first in food order)."""
-    key = torch.where(present, (steps << _ORDER_BITS) + order.unsqueeze(1), _NONE)
+    key = where(present, (steps << _ORDER_BITS) + order.unsqueeze(1), _NONE)
     nearest = key.argmin(2)
     return nearest, steps.gather(2, nearest.unsqueeze(2)).squeeze(2)
 
@@ -70,8 +70,8 @@ def _astar_nearest(
     cell, path_steps = _first_nearest(steps, goals, order[rows])
     found = goals.any(2)
     nearest, distance = nearest.clone(), distance.clone()
-    nearest[rows] = torch.where(found, cell, nearest[rows])
-    distance[rows] = torch.where(found, path_steps + 1, distance[rows])
+    nearest[rows] = where(found, cell, nearest[rows])
+    distance[rows] = where(found, path_steps + 1, distance[rows])
     return nearest, distance
 
 
@@ -86,7 +86,7 @@ def _dangerous(c: GbcSeats, nearest: torch.Tensor, fx: torch.Tensor, fy: torch.T
 
     mine = manhattan(c.hx.unsqueeze(1), c.hy.unsqueeze(1), fx, fy).unsqueeze(2)  # [n, 4, 1]
     theirs = manhattan(c.ex.unsqueeze(1), c.ey.unsqueeze(1), fx.unsqueeze(2), fy.unsqueeze(2))  # [n, 4, S]
-    needed = torch.where(c.health < _CRITICAL_HEALTH, 3, 2).view(-1, 1)
+    needed = where(c.health < _CRITICAL_HEALTH, 3, 2).view(-1, 1)
     longer_by = (c.e_length - c.length.unsqueeze(1)).unsqueeze(1)  # [n, 1, S]
     faster = theirs < mine - 2
     contested = ((theirs - mine).abs() <= 1) & (longer_by >= needed.unsqueeze(2))
@@ -115,16 +115,16 @@ def _path_quality(c: GbcSeats, fx: torch.Tensor, fy: torch.Tensor) -> torch.Tens
     dx, dy = fx - c.cx, fy - c.cy
     close = dx.abs() + dy.abs() <= 2
     stride = c.view.grid.stride
-    step = torch.where(
+    step = where(
         dx.abs() > dy.abs(),
-        torch.where(dx > 0, 1, -1),
-        torch.where(dy > 0, stride, -stride),
+        where(dx > 0, 1, -1),
+        where(dy > 0, stride, -stride),
     )
     toward = (c.cells + step).clamp(0, c.view.grid.n_cells - 1)
     open_toward = ~c.at(c.board.blocked, toward)
     ahead = fill(c.at(c.board.region, toward), PATH_QUALITY_DEPTH)
     reduction = (current - ahead).to(torch.float64) / current.to(torch.float64)
-    by_reduction = torch.where(reduction > 0.4, 0.7, torch.where(reduction > 0.25, 0.85, 1.0))
-    quality = torch.where(close | ~open_toward, 1.0, by_reduction)
-    quality = torch.where(cornered, 0.7, quality)
-    return torch.where(current < 10, 1.0, quality)
+    by_reduction = where(reduction > 0.4, 0.7, where(reduction > 0.25, 0.85, 1.0))
+    quality = where(close | ~open_toward, 1.0, by_reduction)
+    quality = where(cornered, 0.7, quality)
+    return where(current < 10, 1.0, quality)

@@ -20,6 +20,18 @@ UP, DOWN, LEFT, RIGHT = range(4)
 NO_DIRECTION = -1
 
 
+def where(cond: torch.Tensor, a: torch.Tensor | float | int, b: torch.Tensor | float | int) -> torch.Tensor:
+    """``torch.where`` that keeps Python floats in float64 (two bare floats would give float32,
+    rounding the bot's constants and config values away from what its float64 code sees)."""
+    return torch.where(cond, _as_f64(a, cond), _as_f64(b, cond))
+
+
+def _as_f64(value: torch.Tensor | float | int, like: torch.Tensor) -> torch.Tensor | float | int:
+    if isinstance(value, float):
+        return torch.tensor(value, dtype=torch.float64, device=like.device)
+    return value
+
+
 def manhattan(ax: torch.Tensor, ay: torch.Tensor, bx: torch.Tensor, by: torch.Tensor) -> torch.Tensor:
     return (ax - bx).abs() + (ay - by).abs()
 

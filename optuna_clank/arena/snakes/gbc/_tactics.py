@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from optuna_clank.arena.snakes.gbc._board import fill
-from optuna_clank.arena.snakes.gbc._seats import DOWN, LEFT, NO_DIRECTION, RIGHT, UP, GbcSeats, manhattan
+from optuna_clank.arena.snakes.gbc._seats import DOWN, LEFT, NO_DIRECTION, RIGHT, UP, GbcSeats, manhattan, where
 
 _NO_WALL, _WALL_LEFT, _WALL_RIGHT, _WALL_TOP, _WALL_BOTTOM, _CORNER = range(6)
 _FAR = 100  # the bot's "no threat" distance in its wall escape rule
@@ -22,8 +22,8 @@ def _wall_side(x: torch.Tensor, y: torch.Tensor, width: int, height: int) -> tor
     count = left.long() + right.long() + top.long() + bottom.long()
     side = torch.full_like(x, _NO_WALL)
     for flag, code in ((bottom, _WALL_BOTTOM), (top, _WALL_TOP), (right, _WALL_RIGHT), (left, _WALL_LEFT)):
-        side = torch.where(flag, code, side)
-    return torch.where(count >= 2, _CORNER, side)
+        side = where(flag, code, side)
+    return where(count >= 2, _CORNER, side)
 
 
 def cutoff_kill(c: GbcSeats) -> torch.Tensor:
@@ -37,23 +37,23 @@ def cutoff_kill(c: GbcSeats) -> torch.Tensor:
         ex, ey = c.ex[:, e], c.ey[:, e]
         same_way = c.enemy[:, e] & (mine != NO_DIRECTION) & (c.e_direction[:, e] == mine)
         side = _wall_side(ex, ey, width, height)
-        sideways = torch.where(
+        sideways = where(
             (side == _WALL_LEFT) & (c.hx == 1),
             LEFT,
-            torch.where((side == _WALL_RIGHT) & (c.hx == width - 2), RIGHT, NO_DIRECTION),
+            where((side == _WALL_RIGHT) & (c.hx == width - 2), RIGHT, NO_DIRECTION),
         )
-        up_down = torch.where(
+        up_down = where(
             (side == _WALL_BOTTOM) & (c.hy == 1),
             DOWN,
-            torch.where((side == _WALL_TOP) & (c.hy == height - 2), UP, NO_DIRECTION),
+            where((side == _WALL_TOP) & (c.hy == height - 2), UP, NO_DIRECTION),
         )
-        move = torch.where(vertical, sideways, up_down)
+        move = where(vertical, sideways, up_down)
         advance = torch.stack([c.hy - ey, ey - c.hy, ex - c.hx, c.hx - ex], dim=1)
         ahead = advance.gather(1, mine.clamp(min=0).unsqueeze(1)).squeeze(1) >= 2
         # The bot also wants a body segment two tiles past the enemy head: the head itself is one.
         open_cell = c.free.gather(1, move.clamp(min=0).unsqueeze(1)).squeeze(1)
         take = same_way & (move != NO_DIRECTION) & ahead & open_cell & ~we_cornered & (result == NO_DIRECTION)
-        result = torch.where(take, move, result)
+        result = where(take, move, result)
     return result
 
 
@@ -65,8 +65,8 @@ def wall_escape(c: GbcSeats) -> torch.Tensor:
     nearest = distances[0]
     for distance, move in zip(distances[1:], (RIGHT, DOWN, UP), strict=True):
         closer = distance < nearest
-        toward = torch.where(closer, move, toward)
-        nearest = torch.where(closer, distance, nearest)
+        toward = where(closer, move, toward)
+        nearest = where(closer, distance, nearest)
 
     ours, theirs = c.heading.unsqueeze(1), c.e_heading
     vertical = ((ours == UP) & (theirs == DOWN)) | ((ours == DOWN) & (theirs == UP))
@@ -82,17 +82,15 @@ def wall_escape(c: GbcSeats) -> torch.Tensor:
         & (theirs != NO_DIRECTION)
         & head_on
     )
-    closest = torch.where(threat, distance, _FAR).amin(1)
+    closest = where(threat, distance, _FAR).amin(1)
 
     side_wall = (toward == LEFT) | (toward == RIGHT)
-    perpendicular_open = torch.where(side_wall, c.free[:, :2].any(1), c.free[:, 2:].any(1))
+    perpendicular_open = where(side_wall, c.free[:, :2].any(1), c.free[:, 2:].any(1))
     active = (nearest == 0) & threat.any(1) & ~perpendicular_open
     moves = torch.arange(4, device=toward.device).unsqueeze(0)
-    bonus = torch.where(closest <= 2, 75.0, 50.0).unsqueeze(1)
-    value = torch.where(
-        moves == toward.unsqueeze(1), bonus, torch.where(moves == (toward ^ 1).unsqueeze(1), -40.0, 0.0)
-    )
-    return torch.where(active.unsqueeze(1), value, 0.0)
+    bonus = where(closest <= 2, 75.0, 50.0).unsqueeze(1)
+    value = where(moves == toward.unsqueeze(1), bonus, where(moves == (toward ^ 1).unsqueeze(1), -40.0, 0.0))
+    return where(active.unsqueeze(1), value, 0.0)
 
 
 def wall_interception(c: GbcSeats) -> torch.Tensor:
@@ -111,18 +109,18 @@ def wall_interception(c: GbcSeats) -> torch.Tensor:
             ((dy > 0) & (ey >= height - 6), ex, torch.full_like(ey, height - 1)),
         ):
             heading = heading | cond
-            wall_x, wall_y = torch.where(cond, x, wall_x), torch.where(cond, y, wall_y)
+            wall_x, wall_y = where(cond, x, wall_x), where(cond, y, wall_y)
         ix, iy = (ex + 2 * dx).clamp(0, width - 1), (ey + 2 * dy).clamp(0, height - 1)
         mine = manhattan(c.hx, c.hy, ix, iy)
         to_wall = manhattan(ex, ey, wall_x, wall_y)
         after = manhattan(c.cx, c.cy, ix.unsqueeze(1), iy.unsqueeze(1))
         usable = c.enemy[:, e] & (c.e_length[:, e] >= 2) & heading & (mine <= to_wall + 3)
         closer_by = (mine.unsqueeze(1) - after).to(torch.float64)
-        trap = torch.where(to_wall <= 3, 2.0, 1.0).unsqueeze(1)
+        trap = where(to_wall <= 3, 2.0, 1.0).unsqueeze(1)
         le, ln = c.e_length[:, e], c.length
-        size = torch.where(ln > le + 2, 1.5, torch.where(ln <= le, 0.5, 1.0)).unsqueeze(1)
+        size = where(ln > le + 2, 1.5, where(ln <= le, 0.5, 1.0)).unsqueeze(1)
         gain = closer_by * 30.0 * trap * size
-        score = score + torch.where(usable.unsqueeze(1) & (after < mine.unsqueeze(1)), gain, 0.0)
+        score = score + where(usable.unsqueeze(1) & (after < mine.unsqueeze(1)), gain, 0.0)
     return score
 
 
@@ -136,7 +134,7 @@ def parallel_edge(c: GbcSeats, base: float, close: float, larger: float) -> torc
     penalty = torch.zeros(c.cells.shape, dtype=torch.float64, device=c.cells.device)
     for e in range(c.enemy.shape[1]):
         ex, ey = c.ex[:, e], c.ey[:, e]
-        lane = torch.where(vertical, (c.hx - ex).abs(), (c.hy - ey).abs())
+        lane = where(vertical, (c.hx - ex).abs(), (c.hy - ey).abs())
         ahead = torch.stack([ey >= c.hy, ey <= c.hy, ex <= c.hx, ex >= c.hx], dim=1)
         ahead = ahead.gather(1, mine.clamp(min=0).unsqueeze(1)).squeeze(1)
         applies = (
@@ -147,10 +145,10 @@ def parallel_edge(c: GbcSeats, base: float, close: float, larger: float) -> torc
             & (lane == 1)
             & ahead
         )
-        next_lane = torch.where(vertical.unsqueeze(1), (c.cx - ex.unsqueeze(1)).abs(), (c.cy - ey.unsqueeze(1)).abs())
-        value = torch.where(to_edge <= 1, close, base)
-        value = torch.where(c.e_length[:, e] >= c.length, value * larger, value).unsqueeze(1)
-        penalty = penalty + torch.where(applies.unsqueeze(1) & (next_lane < lane.unsqueeze(1)), value, 0.0)
+        next_lane = where(vertical.unsqueeze(1), (c.cx - ex.unsqueeze(1)).abs(), (c.cy - ey.unsqueeze(1)).abs())
+        value = where(to_edge <= 1, close, base)
+        value = where(c.e_length[:, e] >= c.length, value * larger, value).unsqueeze(1)
+        penalty = penalty + where(applies.unsqueeze(1) & (next_lane < lane.unsqueeze(1)), value, 0.0)
     return penalty
 
 
@@ -158,21 +156,21 @@ def wall_approach(c: GbcSeats, max_depth: int) -> torch.Tensor:
     """Float64 [n, 4]: evaluateWallApproachSpace (heading into a wall while a side has more room)."""
     width, height = c.width, c.height
     left, right, bottom, top = c.cx, width - 1 - c.cx, c.cy, height - 1 - c.cy
-    wall = torch.where(right < left, RIGHT, LEFT)
+    wall = where(right < left, RIGHT, LEFT)
     nearest = torch.minimum(left, right)
     for distance, move in ((bottom, DOWN), (top, UP)):
         closer = distance < nearest
-        wall = torch.where(closer, move, wall)
-        nearest = torch.where(closer, distance, nearest)
+        wall = where(closer, move, wall)
+        nearest = where(closer, distance, nearest)
     moves = torch.arange(4, device=wall.device).unsqueeze(0)
     heading_in = (nearest <= 2) & (wall == moves)
 
     space = fill(c.region, max_depth)  # 0 for blocked cells, as the bot's guarded fills
     side_space = space[:, 2:].amax(1, keepdim=True)  # left / right of the head
     updown_space = space[:, :2].amax(1, keepdim=True)
-    perpendicular = torch.where(moves < 2, side_space, updown_space)
+    perpendicular = where(moves < 2, side_space, updown_space)
     much_more = (perpendicular.to(torch.float64) > space.to(torch.float64) * 1.5) & (
         perpendicular > 2 * c.length.unsqueeze(1)
     )
     value = -(perpendicular - space).to(torch.float64) * 2.0
-    return torch.where(heading_in & much_more, value, 0.0)
+    return where(heading_in & much_more, value, 0.0)
