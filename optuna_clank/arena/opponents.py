@@ -1,18 +1,24 @@
 """Opponent names -> players: the stable strings a study spec or the CLI may use.
 
-``baseline``, ``random-safe``, ``greedy-food`` and ``heuristic`` (the default config) are
-built in; any path to a YAML config file (``my.yaml`` or ``config:my.yaml``) plays the
-heuristic snake with that config.
+``baseline``, ``random-safe``, ``greedy-food``, ``heuristic`` (the default config) and ``gbc``
+(go-battleclank with its built-in defaults) are built in; any path to a YAML config file
+(``my.yaml`` or ``config:my.yaml``) plays the heuristic snake with that config, and
+``gbc:my.yaml`` plays go-battleclank with a YAML of the bot's own (read as the bot reads it).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
+
+import yaml
 
 from optuna_clank.arena.config import ConfigError, load_config
 from optuna_clank.arena.players import Player
 from optuna_clank.arena.snakes.baseline import BaselineSnake
+from optuna_clank.arena.snakes.gbc import GbcSnake
+from optuna_clank.arena.snakes.gbc.schema import read_gbc_config
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
 from optuna_clank.arena.snakes.simple import GreedyFoodSnake, RandomSafeSnake
 from optuna_clank.errors import UserError
@@ -22,8 +28,12 @@ BUILTIN_OPPONENTS: dict[str, Callable[[], Player]] = {
     "random-safe": RandomSafeSnake,
     "greedy-food": GreedyFoodSnake,
     "heuristic": HeuristicSnake,
+    "gbc": GbcSnake,
 }
 """Built-in opponents by their stable name."""
+
+GBC_PREFIX = "gbc:"
+"""Prefix of an opponent that plays go-battleclank with the YAML config after it."""
 
 
 class UnknownOpponentError(UserError, ValueError):
@@ -37,7 +47,7 @@ def opponent_names() -> list[str]:
 
 def is_config_reference(name: str) -> bool:
     """Whether ``name`` refers to a config file rather than a built-in opponent."""
-    return name.startswith("config:") or name.endswith((".yaml", ".yml"))
+    return name.startswith(("config:", GBC_PREFIX)) or name.endswith((".yaml", ".yml"))
 
 
 def check_opponent(name: str, *, base_dir: Path | None = None) -> None:
@@ -49,6 +59,9 @@ def make_opponent(name: str, *, base_dir: Path | None = None) -> Player:
     """The player behind an opponent name (config paths are relative to ``base_dir``)."""
     if name in BUILTIN_OPPONENTS:
         return BUILTIN_OPPONENTS[name]()
+    if name.startswith(GBC_PREFIX):
+        path = Path(name.removeprefix(GBC_PREFIX))
+        return _gbc_opponent(base_dir / path if base_dir is not None and not path.is_absolute() else path, name)
     if is_config_reference(name):
         path = Path(name.removeprefix("config:"))
         if base_dir is not None and not path.is_absolute():
@@ -61,3 +74,21 @@ def make_opponent(name: str, *, base_dir: Path | None = None) -> Player:
     raise UnknownOpponentError(
         f"unknown opponent {name!r}; choose one of {', '.join(opponent_names())} or a config file (*.yaml)"
     )
+
+
+def _gbc_opponent(path: Path, name: str) -> GbcSnake:
+    """go-battleclank with the YAML at ``path``, read the way the bot reads it (missing keys are 0)."""
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise UnknownOpponentError(f"opponent {name!r}: cannot read {path} ({exc.strerror or exc})") from exc
+    except yaml.YAMLError as exc:
+        raise UnknownOpponentError(f"opponent {name!r}: {path} is not valid YAML") from exc
+    config = read_gbc_config({} if data is None else data)  # an empty file decodes to all zeros
+    if config.type_errors:
+        # The bot itself falls back to its built-in defaults on such a file; so does the stand-in.
+        warnings.warn(
+            f"{path}: go-battleclank cannot decode {'; '.join(config.type_errors)}; it plays its defaults",
+            stacklevel=2,
+        )
+    return GbcSnake(config, name=f"gbc-{path.stem}")

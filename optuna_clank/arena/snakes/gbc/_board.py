@@ -27,7 +27,7 @@ class GbcBoard:
     segments: torch.Tensor  # int16: live snake segments on each cell, tails included
     blocked: torch.Tensor  # bool: off the board, or occupied as the bot's IsOccupied(skipTails) says
     region: torch.Tensor  # int64: size of each free cell's region under ``blocked`` (0 where blocked)
-    region_after_eating: torch.Tensor  # int64: the same when every segment blocks (tails stay)
+    every_segment: torch.Tensor  # bool: off the board, or any live segment (eating keeps the tail)
     kept_tail: torch.Tensor  # bool [B, S]: the tail cell still counts (health 100)
 
 
@@ -58,17 +58,18 @@ def _analyse(view: TurnView) -> GbcBoard:
     staying = segments.clone()
     staying.scatter_add_(1, state.tail(), -moving_tail)
     blocked = (staying > 0) | off_board
-    region = view.space if torch.equal(blocked, view.blocked) else _region_sizes(blocked, grid.stride)
+    region = view.space if torch.equal(blocked, view.blocked) else region_sizes(blocked, grid.stride)
     return GbcBoard(
         segments=segments,
         blocked=blocked,
         region=region,
-        region_after_eating=_region_sizes(every_segment, grid.stride),
+        every_segment=every_segment,
         kept_tail=kept_tail,
     )
 
 
-def _region_sizes(blocked: torch.Tensor, stride: int) -> torch.Tensor:
+def region_sizes(blocked: torch.Tensor, stride: int) -> torch.Tensor:
+    """Int64 [b, P]: size of the free region of each free cell (0 where ``blocked``)."""
     labels = _component_labels(blocked, stride).long()
     n_cells = blocked.shape[1]
     sizes = torch.zeros(labels.shape[0], n_cells + 1, dtype=torch.int64, device=labels.device)

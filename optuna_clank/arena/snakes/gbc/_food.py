@@ -12,28 +12,28 @@ from __future__ import annotations
 
 import torch
 
-from optuna_clank.arena.features import _distance_to
 from optuna_clank.arena.snakes.gbc._board import fill
 from optuna_clank.arena.snakes.gbc._seats import GbcSeats, manhattan, where
 
 PATH_QUALITY_DEPTH = 93  # the bot's DefaultFloodFillDepth for path quality fills
 _ASTAR_HEALTH = 50
 _CRITICAL_HEALTH = 30
-_ORDER_BITS = 32  # food order keys stay far below 2^32; the distance goes in the bits above
 _NONE = torch.iinfo(torch.int64).max
 
 
 def food_factor(c: GbcSeats, use_astar: bool) -> torch.Tensor:
     """Float64 [n, 4]: the bot's EvaluateFoodProximity for every candidate cell."""
     grid = c.view.grid
-    order = c.view.state.food[c.games].long()  # [n, P] food order keys, 0 = none
+    cells, present = _food_list(c)  # [n, F] in food-list order
+    if cells.shape[1] == 0:
+        return torch.zeros(c.cells.shape, dtype=torch.float64, device=c.cells.device)
     steps = manhattan(
-        c.cx.unsqueeze(2), c.cy.unsqueeze(2), grid.cell_x.view(1, 1, -1), grid.cell_y.view(1, 1, -1)
-    )  # [n, 4, P]
-    present = (order > 0).unsqueeze(1).expand_as(steps)
-    nearest, distance = _first_nearest(steps, present, order)
+        c.cx.unsqueeze(2), c.cy.unsqueeze(2), grid.cell_x[cells].unsqueeze(1), grid.cell_y[cells].unsqueeze(1)
+    )  # [n, 4, F]
+    pick, distance = _first_nearest(steps, present.unsqueeze(1).expand_as(steps))
     if use_astar:
-        nearest, distance = _astar_nearest(c, order, nearest, distance)
+        pick, distance = _astar_nearest(c, cells, present, pick, distance)
+    nearest = cells.gather(1, pick)
     fx, fy = grid.cell_x[nearest], grid.cell_y[nearest]
 
     distance_f = distance.to(torch.float64)
@@ -41,38 +41,71 @@ def food_factor(c: GbcSeats, use_astar: bool) -> torch.Tensor:
     risky = where(distance == 0, 0.1, inverse * 0.1)
     safe = where(distance == 0, 1.0, inverse) * _path_quality(c, fx, fy)
     factor = where(_dangerous(c, nearest, fx, fy), risky, safe)
-    return where((order > 0).any(1).unsqueeze(1), factor, 0.0)
+    return where(present.any(1).unsqueeze(1), factor, 0.0)
 
 
-def _first_nearest(
-    steps: torch.Tensor, present: torch.Tensor, order: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Cell [n, 4] with the fewest ``steps`` among ``present`` ones (ties: first in food order)."""
-    key = where(present, (steps << _ORDER_BITS) + order.unsqueeze(1), _NONE)
-    nearest = key.argmin(2)
-    return nearest, steps.gather(2, nearest.unsqueeze(2)).squeeze(2)
+def _food_list(c: GbcSeats) -> tuple[torch.Tensor, torch.Tensor]:
+    """Int64 [n, F] food cells of each seat's game in food-list order, and which are real (padding)."""
+    order = c.view.state.food[c.games]
+    most = int(c.view.state.food_count[c.games].max()) if c.games.numel() else 0
+    key = where(order > 0, order.long(), _NONE)
+    keys, cells = key.topk(most, dim=1, largest=False, sorted=True)
+    return cells, keys != _NONE
+
+
+def _first_nearest(steps: torch.Tensor, present: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Index [n, 4] of the present food with the fewest ``steps``, the first in food order on ties."""
+    pick = where(present, steps, _NONE).argmin(2)  # argmin returns the first minimum
+    return pick, steps.gather(2, pick.unsqueeze(2)).squeeze(2)
 
 
 def _astar_nearest(
-    c: GbcSeats, order: torch.Tensor, nearest: torch.Tensor, distance: torch.Tensor
+    c: GbcSeats, cells: torch.Tensor, present: torch.Tensor, pick: torch.Tensor, distance: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Swap in the A* choice for low-health seats that have a reachable food."""
-    rows = torch.nonzero((c.health < _ASTAR_HEALTH) & (order > 0).any(1)).flatten()
+    """Swap in the A* choice for low-health seats that can reach a food."""
+    rows = torch.nonzero((c.health < _ASTAR_HEALTH) & present.any(1)).flatten()
     if rows.numel() == 0:
-        return nearest, distance
-    grid = c.view.grid
-    blocked = c.board.blocked[c.games[rows]].repeat_interleave(4, dim=0)  # [m * 4, P]
-    sources = torch.zeros_like(blocked)
-    sources.scatter_(1, c.cells[rows].reshape(-1, 1), True)
-    limit = grid.n_cells
-    steps = _distance_to(sources, blocked, grid.stride, limit).view(rows.numel(), 4, -1)
-    goals = ((order[rows] > 0) & ~c.board.blocked[c.games[rows]]).unsqueeze(1) & (steps <= limit)
-    cell, path_steps = _first_nearest(steps, goals, order[rows])
-    found = goals.any(2)
-    nearest, distance = nearest.clone(), distance.clone()
-    nearest[rows] = where(found, cell, nearest[rows])
-    distance[rows] = where(found, path_steps + 1, distance[rows])
-    return nearest, distance
+        return pick, distance
+    blocked = c.board.blocked[c.games[rows]]
+    goals = present[rows] & ~blocked.gather(1, cells[rows])  # the bot skips food on an occupied cell
+    steps = _path_steps(c.cells[rows], blocked, cells[rows], goals, c.view.grid.stride)  # [m, 4, F]
+    reachable = goals.unsqueeze(1) & (steps >= 0)
+    path_pick, path_steps = _first_nearest(steps, reachable)
+    found = reachable.any(2)
+    pick, distance = pick.clone(), distance.clone()
+    pick[rows] = where(found, path_pick, pick[rows])
+    distance[rows] = where(found, path_steps + 1, distance[rows])  # a path of d steps holds d + 1 cells
+    return pick, distance
+
+
+def _path_steps(
+    sources: torch.Tensor, blocked: torch.Tensor, cells: torch.Tensor, goals: torch.Tensor, stride: int
+) -> torch.Tensor:
+    """Int64 [m, 4, F]: free-cell path steps from each of 4 sources per row to each food (-1: none).
+
+    Breadth-first from all 4 x m sources at once; a row stops mattering once its nearest food is
+    reached, so the loop ends when every row has reached one or run out of cells.
+    """
+    m = blocked.shape[0]
+    free = (~blocked).repeat_interleave(4, dim=0)
+    targets = torch.zeros_like(free)
+    targets.scatter_(1, cells.repeat_interleave(4, dim=0), goals.repeat_interleave(4, dim=0))
+    frontier = torch.zeros_like(free)
+    frontier.scatter_(1, sources.reshape(-1, 1), True)
+    frontier &= free
+    seen = frontier.clone()
+    steps = torch.full(free.shape, -1, dtype=torch.int16, device=free.device)
+    steps[frontier] = 0
+    done = (frontier & targets).any(1) | ~frontier.any(1)
+    step = 0
+    while not bool(done.all()):
+        step += 1
+        frontier = _dilate(frontier, stride) & free & ~seen
+        seen |= frontier
+        steps[frontier] = step
+        done |= (frontier & targets).any(1) | ~frontier.any(1)
+    at_food = steps.gather(1, cells.repeat_interleave(4, dim=0)).long()
+    return at_food.view(m, 4, -1)
 
 
 def _dangerous(c: GbcSeats, nearest: torch.Tensor, fx: torch.Tensor, fy: torch.Tensor) -> torch.Tensor:

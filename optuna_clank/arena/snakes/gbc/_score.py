@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from optuna_clank.arena.snakes.gbc._board import fill
+from optuna_clank.arena.snakes.gbc._board import fill, region_sizes
 from optuna_clank.arena.snakes.gbc._food import food_factor
 from optuna_clank.arena.snakes.gbc._seats import GbcSeats, manhattan, where
 from optuna_clank.arena.snakes.gbc._tactics import (
@@ -106,8 +106,7 @@ def score_terms(c: GbcSeats, p: Mapping[str, Any]) -> dict[str, torch.Tensor]:
     terms["space"] = next_space * space_weight
 
     on_food = c.at(c.view.state.food, c.cells) > 0
-    after_eating = fill(c.at(c.board.region_after_eating, c.cells), max_depth)
-    trapped = after_eating < (length.to(f64) * 0.7).to(torch.int64)
+    trapped = _food_trapped(c, on_food & c.free, max_depth)
     trap_penalty = where(
         health < HEALTH_CRITICAL,
         float(p["traps.food_trap_critical"]),
@@ -173,6 +172,19 @@ def best_moves(c: GbcSeats, score: torch.Tensor) -> torch.Tensor:
     """Int64 [n]: the bot's FindBestMove: a cutoff kill if one applies, else the first best score."""
     kill = cutoff_kill(c)
     return where(kill >= 0, kill, score.argmax(1))
+
+
+def _food_trapped(c: GbcSeats, eats: torch.Tensor, max_depth: int) -> torch.Tensor:
+    """Bool [n, 4]: EvaluateFoodTrapRatio, for the moves that eat (labelled only in their games)."""
+    trapped = torch.zeros_like(eats)
+    rows = torch.nonzero(eats.any(1)).flatten()
+    if rows.numel() == 0:
+        return trapped
+    blocked = c.board.every_segment[c.games[rows]]
+    region = region_sizes(blocked, c.view.grid.stride).gather(1, c.cells[rows])
+    needed = (c.length[rows].to(torch.float64) * 0.7).to(torch.int64).unsqueeze(1)
+    trapped[rows] = fill(region, max_depth) < needed
+    return trapped
 
 
 def _aggression(c: GbcSeats, my_space: torch.Tensor) -> torch.Tensor:

@@ -21,15 +21,32 @@ NO_DIRECTION = -1
 
 
 def where(cond: torch.Tensor, a: torch.Tensor | float | int, b: torch.Tensor | float | int) -> torch.Tensor:
-    """``torch.where`` that keeps Python floats in float64 (two bare floats would give float32,
-    rounding the bot's constants and config values away from what its float64 code sees)."""
-    return torch.where(cond, _as_f64(a, cond), _as_f64(b, cond))
+    """``torch.where`` that keeps Python floats in float64 (a bare float next to another bare float or
+    an integer tensor would give float32, rounding the bot's constants and config values)."""
+    if isinstance(a, float) and not _is_f64(b):
+        a = _f64_constant(a, cond.device)
+    if isinstance(b, float) and not _is_f64(a):
+        b = _f64_constant(b, cond.device)
+    return torch.where(cond, a, b)
 
 
-def _as_f64(value: torch.Tensor | float | int, like: torch.Tensor) -> torch.Tensor | float | int:
-    if isinstance(value, float):
-        return torch.tensor(value, dtype=torch.float64, device=like.device)
-    return value
+def _is_f64(value: object) -> bool:
+    return isinstance(value, torch.Tensor) and value.dtype == torch.float64
+
+
+_CONSTANTS: dict[tuple[float, torch.device], torch.Tensor] = {}
+_MAX_CONSTANTS = 4096  # config values of many trials would otherwise pile up
+
+
+def _f64_constant(value: float, device: torch.device) -> torch.Tensor:
+    """A 0-d float64 tensor of ``value``, made once per device (creating one costs more than a where)."""
+    key = (value, device)
+    constant = _CONSTANTS.get(key)
+    if constant is None:
+        if len(_CONSTANTS) >= _MAX_CONSTANTS:
+            _CONSTANTS.clear()
+        constant = _CONSTANTS[key] = torch.tensor(value, dtype=torch.float64, device=device)
+    return constant
 
 
 def manhattan(ax: torch.Tensor, ay: torch.Tensor, bx: torch.Tensor, by: torch.Tensor) -> torch.Tensor:

@@ -29,32 +29,26 @@ def _wall_side(x: torch.Tensor, y: torch.Tensor, width: int, height: int) -> tor
 def cutoff_kill(c: GbcSeats) -> torch.Tensor:
     """Int64 [n]: DetectCutoffKill's move (it bypasses all scoring), or -1 when none applies."""
     width, height = c.width, c.height
-    mine = c.direction
-    vertical = (mine == UP) | (mine == DOWN)
-    we_cornered = _wall_side(c.hx, c.hy, width, height) == _CORNER
-    result = torch.full_like(mine, NO_DIRECTION)
-    for e in range(c.enemy.shape[1]):
-        ex, ey = c.ex[:, e], c.ey[:, e]
-        same_way = c.enemy[:, e] & (mine != NO_DIRECTION) & (c.e_direction[:, e] == mine)
-        side = _wall_side(ex, ey, width, height)
-        sideways = where(
-            (side == _WALL_LEFT) & (c.hx == 1),
-            LEFT,
-            where((side == _WALL_RIGHT) & (c.hx == width - 2), RIGHT, NO_DIRECTION),
-        )
-        up_down = where(
-            (side == _WALL_BOTTOM) & (c.hy == 1),
-            DOWN,
-            where((side == _WALL_TOP) & (c.hy == height - 2), UP, NO_DIRECTION),
-        )
-        move = where(vertical, sideways, up_down)
-        advance = torch.stack([c.hy - ey, ey - c.hy, ex - c.hx, c.hx - ex], dim=1)
-        ahead = advance.gather(1, mine.clamp(min=0).unsqueeze(1)).squeeze(1) >= 2
-        # The bot also wants a body segment two tiles past the enemy head: the head itself is one.
-        open_cell = c.free.gather(1, move.clamp(min=0).unsqueeze(1)).squeeze(1)
-        take = same_way & (move != NO_DIRECTION) & ahead & open_cell & ~we_cornered & (result == NO_DIRECTION)
-        result = where(take, move, result)
-    return result
+    mine = c.direction.unsqueeze(1)  # [n, 1]
+    hx, hy = c.hx.unsqueeze(1), c.hy.unsqueeze(1)
+    ex, ey = c.ex, c.ey  # [n, S]
+    side = _wall_side(ex, ey, width, height)
+    sideways = where(
+        (side == _WALL_LEFT) & (hx == 1), LEFT, where((side == _WALL_RIGHT) & (hx == width - 2), RIGHT, NO_DIRECTION)
+    )
+    up_down = where(
+        (side == _WALL_BOTTOM) & (hy == 1), DOWN, where((side == _WALL_TOP) & (hy == height - 2), UP, NO_DIRECTION)
+    )
+    move = where((mine == UP) | (mine == DOWN), sideways, up_down)
+    advance = torch.stack([hy - ey, ey - hy, ex - hx, hx - ex], dim=2)  # [n, S, 4] by our heading
+    ahead = advance.gather(2, mine.clamp(min=0).unsqueeze(2).expand(-1, ex.shape[1], 1)).squeeze(2) >= 2
+    # The bot also wants a body segment two tiles past the enemy head: the head itself is one.
+    open_cell = c.free.gather(1, move.clamp(min=0))
+    we_cornered = (_wall_side(c.hx, c.hy, width, height) == _CORNER).unsqueeze(1)
+    take = c.enemy & (mine != NO_DIRECTION) & (c.e_direction == mine) & (move != NO_DIRECTION)
+    take = take & ahead & open_cell & ~we_cornered
+    first = take.to(torch.uint8).argmax(1, keepdim=True)  # the bot returns at the first such enemy
+    return where(take.any(1), move.gather(1, first).squeeze(1), NO_DIRECTION)
 
 
 def wall_escape(c: GbcSeats) -> torch.Tensor:
@@ -96,32 +90,30 @@ def wall_escape(c: GbcSeats) -> torch.Tensor:
 def wall_interception(c: GbcSeats) -> torch.Tensor:
     """Float64 [n, 4]: EvaluateWallInterception (heading off an enemy that runs toward a wall)."""
     width, height = c.width, c.height
-    score = torch.zeros(c.cells.shape, dtype=torch.float64, device=c.cells.device)
-    for e in range(c.enemy.shape[1]):
-        ex, ey = c.ex[:, e], c.ey[:, e]
-        dx, dy = c.e_neck_dx[:, e], c.e_neck_dy[:, e]
-        heading = torch.zeros_like(c.enemy[:, e])
-        wall_x, wall_y = torch.zeros_like(ex), torch.zeros_like(ey)
-        for cond, x, y in (
-            ((dx < 0) & (ex <= 5), torch.zeros_like(ex), ey),
-            ((dx > 0) & (ex >= width - 6), torch.full_like(ex, width - 1), ey),
-            ((dy < 0) & (ey <= 5), ex, torch.zeros_like(ey)),
-            ((dy > 0) & (ey >= height - 6), ex, torch.full_like(ey, height - 1)),
-        ):
-            heading = heading | cond
-            wall_x, wall_y = where(cond, x, wall_x), where(cond, y, wall_y)
-        ix, iy = (ex + 2 * dx).clamp(0, width - 1), (ey + 2 * dy).clamp(0, height - 1)
-        mine = manhattan(c.hx, c.hy, ix, iy)
-        to_wall = manhattan(ex, ey, wall_x, wall_y)
-        after = manhattan(c.cx, c.cy, ix.unsqueeze(1), iy.unsqueeze(1))
-        usable = c.enemy[:, e] & (c.e_length[:, e] >= 2) & heading & (mine <= to_wall + 3)
-        closer_by = (mine.unsqueeze(1) - after).to(torch.float64)
-        trap = where(to_wall <= 3, 2.0, 1.0).unsqueeze(1)
-        le, ln = c.e_length[:, e], c.length
-        size = where(ln > le + 2, 1.5, where(ln <= le, 0.5, 1.0)).unsqueeze(1)
-        gain = closer_by * 30.0 * trap * size
-        score = score + where(usable.unsqueeze(1) & (after < mine.unsqueeze(1)), gain, 0.0)
-    return score
+    ex, ey = c.ex, c.ey  # [n, S]
+    dx, dy = c.e_neck_dx, c.e_neck_dy
+    heading = torch.zeros_like(c.enemy)
+    wall_x, wall_y = torch.zeros_like(ex), torch.zeros_like(ey)
+    for cond, x, y in (  # later walls override earlier ones, as in the bot
+        ((dx < 0) & (ex <= 5), 0, ey),
+        ((dx > 0) & (ex >= width - 6), width - 1, ey),
+        ((dy < 0) & (ey <= 5), ex, 0),
+        ((dy > 0) & (ey >= height - 6), ex, height - 1),
+    ):
+        heading = heading | cond
+        wall_x, wall_y = where(cond, x, wall_x), where(cond, y, wall_y)
+    ix, iy = (ex + 2 * dx).clamp(0, width - 1), (ey + 2 * dy).clamp(0, height - 1)
+    mine = manhattan(c.hx.unsqueeze(1), c.hy.unsqueeze(1), ix, iy)  # [n, S]
+    to_wall = manhattan(ex, ey, wall_x, wall_y)
+    after = manhattan(c.cx.unsqueeze(2), c.cy.unsqueeze(2), ix.unsqueeze(1), iy.unsqueeze(1))  # [n, 4, S]
+    usable = c.enemy & (c.e_length >= 2) & heading & (mine <= to_wall + 3)
+    trap = where(to_wall <= 3, 2.0, 1.0)
+    own, theirs = c.length.unsqueeze(1), c.e_length
+    size = where(own > theirs + 2, 1.5, where(own <= theirs, 0.5, 1.0))
+    closer_by = (mine.unsqueeze(1) - after).to(torch.float64)
+    gain = closer_by * 30.0 * trap.unsqueeze(1) * size.unsqueeze(1)
+    gain = where(usable.unsqueeze(1) & (after < mine.unsqueeze(1)), gain, 0.0)
+    return _sum_in_seat_order(gain)
 
 
 def parallel_edge(c: GbcSeats, base: float, close: float, larger: float) -> torch.Tensor:
@@ -129,27 +121,31 @@ def parallel_edge(c: GbcSeats, base: float, close: float, larger: float) -> torc
     width, height = c.width, c.height
     mine = c.direction
     edge = torch.stack([height - 1 - c.hy, c.hy, c.hx, width - 1 - c.hx], dim=1)
-    to_edge = edge.gather(1, mine.clamp(min=0).unsqueeze(1)).squeeze(1)
-    vertical = (mine == UP) | (mine == DOWN)
-    penalty = torch.zeros(c.cells.shape, dtype=torch.float64, device=c.cells.device)
-    for e in range(c.enemy.shape[1]):
-        ex, ey = c.ex[:, e], c.ey[:, e]
-        lane = where(vertical, (c.hx - ex).abs(), (c.hy - ey).abs())
-        ahead = torch.stack([ey >= c.hy, ey <= c.hy, ex <= c.hx, ex >= c.hx], dim=1)
-        ahead = ahead.gather(1, mine.clamp(min=0).unsqueeze(1)).squeeze(1)
-        applies = (
-            c.enemy[:, e]
-            & (mine != NO_DIRECTION)
-            & (c.e_direction[:, e] == mine)
-            & (to_edge <= 2)
-            & (lane == 1)
-            & ahead
-        )
-        next_lane = where(vertical.unsqueeze(1), (c.cx - ex.unsqueeze(1)).abs(), (c.cy - ey.unsqueeze(1)).abs())
-        value = where(to_edge <= 1, close, base)
-        value = where(c.e_length[:, e] >= c.length, value * larger, value).unsqueeze(1)
-        penalty = penalty + where(applies.unsqueeze(1) & (next_lane < lane.unsqueeze(1)), value, 0.0)
-    return penalty
+    to_edge = edge.gather(1, mine.clamp(min=0).unsqueeze(1))  # [n, 1]
+    vertical = ((mine == UP) | (mine == DOWN)).unsqueeze(1)
+    hx, hy, ex, ey = c.hx.unsqueeze(1), c.hy.unsqueeze(1), c.ex, c.ey
+    lane = where(vertical, (hx - ex).abs(), (hy - ey).abs())  # [n, S]
+    ahead = torch.stack([ey >= hy, ey <= hy, ex <= hx, ex >= hx], dim=2)
+    ahead = ahead.gather(2, mine.clamp(min=0).view(-1, 1, 1).expand(-1, ex.shape[1], 1)).squeeze(2)
+    applies = c.enemy & (c.direction.unsqueeze(1) != NO_DIRECTION) & (c.e_direction == mine.unsqueeze(1))
+    applies = applies & (to_edge <= 2) & (lane == 1) & ahead
+    next_lane = where(
+        vertical.unsqueeze(2),
+        (c.cx.unsqueeze(2) - ex.unsqueeze(1)).abs(),
+        (c.cy.unsqueeze(2) - ey.unsqueeze(1)).abs(),
+    )  # [n, 4, S]
+    value = where(to_edge <= 1, close, base)  # [n, 1]
+    value = where(c.e_length >= c.length.unsqueeze(1), value * larger, value)  # [n, S]
+    penalty = where(applies.unsqueeze(1) & (next_lane < lane.unsqueeze(1)), value.unsqueeze(1), 0.0)
+    return _sum_in_seat_order(penalty)
+
+
+def _sum_in_seat_order(per_enemy: torch.Tensor) -> torch.Tensor:
+    """Float64 [n, 4]: the sum over the last dim, added from 0.0 in seat order as the bot's loops do."""
+    total = torch.zeros(per_enemy.shape[:2], dtype=torch.float64, device=per_enemy.device)
+    for e in range(per_enemy.shape[2]):
+        total = total + per_enemy[:, :, e]
+    return total
 
 
 def wall_approach(c: GbcSeats, max_depth: int) -> torch.Tensor:
