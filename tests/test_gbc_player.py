@@ -1,0 +1,185 @@
+"""The batched ``gbc`` player: the real bot's recorded moves, the scalar reference, batching, games.
+
+The recorded moves are read in place from ``../shared/data/gbc-moves`` (skipped where absent); all
+12,000 positions of a config run as one batch. Positions from arena games (duels and free-for-alls,
+under the bot's defaults and under random configs) are checked against the scalar reference's scores
+exactly: same float64 total for every move, same choice.
+"""
+
+from __future__ import annotations
+
+import random
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from optuna_clank.arena.features import TurnView
+from optuna_clank.arena.grid import MOVES
+from optuna_clank.arena.match import play_match
+from optuna_clank.arena.opponents import UnknownOpponentError, make_opponent
+from optuna_clank.arena.players import Seats
+from optuna_clank.arena.snakes.gbc import GbcSnake
+from optuna_clank.arena.snakes.gbc._ref_recorded import iter_positions, read_configs
+from optuna_clank.arena.snakes.gbc._requests import batch_requests, choose_for_requests
+from optuna_clank.arena.snakes.gbc.reference import board_from_request, score_board
+from optuna_clank.arena.snakes.gbc.schema import GBC_DEFAULTS, GBC_KEYS, GbcConfig, default_gbc_config
+
+RECORDED = Path(__file__).resolve().parents[2] / "shared" / "data" / "gbc-moves"
+MIN_AGREEMENT = 0.98
+
+
+# --- the real bot's recorded moves ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def recorded() -> tuple[list[dict[str, Any]], list[dict[str, str]], dict[str, GbcConfig]]:
+    if not (RECORDED / "positions.jsonl.gz").is_file():
+        pytest.skip(f"no recorded go-battleclank moves at {RECORDED} (shared data not present)")
+    positions = list(iter_positions(RECORDED))
+    return [p.request for p in positions], [p.moves for p in positions], read_configs(RECORDED)
+
+
+def test_gbc_picks_the_bots_recorded_move_under_every_config(recorded) -> None:
+    requests, moves, configs = recorded
+    assert len(configs) == 12 and len(requests) == 12_000
+    batches = batch_requests(requests)
+    agreement = {}
+    for config_id, config in configs.items():
+        snake = GbcSnake(config)
+        hits = 0
+        for batch in batches:
+            chosen = snake.choose(TurnView(batch.state), batch.seats).tolist()
+            hits += sum(MOVES[m] == moves[i][config_id] for i, m in zip(batch.indices, chosen, strict=True))
+        agreement[config_id] = hits / len(requests)
+        print(f"gbc vs go-battleclank, config {config_id}: {hits}/{len(requests)} = {hits / len(requests):.2%}")
+    below = {cid: share for cid, share in agreement.items() if share < MIN_AGREEMENT}
+    assert not below, f"agreement under {MIN_AGREEMENT:.0%}: {below}"
+
+
+# --- the scalar reference, on positions from arena games ----------------------------------------------------------
+
+
+def _random_config(seed: int) -> GbcConfig:
+    """The bot's defaults with about half the numeric keys scaled (some to 0), as a tuner would try."""
+    rng = random.Random(seed)
+    changes: dict[str, Any] = {}
+    for key in GBC_KEYS:
+        value = GBC_DEFAULTS[key.name]
+        if key.kind not in (int, float) or key.name.startswith("search.") or rng.random() < 0.5:
+            continue
+        scaled = 0 if rng.random() < 0.1 else value * rng.uniform(0.3, 3.0)
+        changes[key.name] = round(scaled) if key.kind is int else float(scaled)
+    return default_gbc_config().with_values(changes)
+
+
+def _requests_from_games(history: Mapping[int, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """A /move request for every live snake of every recorded frame that had moves to make."""
+    requests = []
+    for frames in history.values():
+        for frame in frames:
+            if "moves" not in frame:
+                continue
+            for snake in frame["board"]["snakes"]:
+                requests.append({"turn": frame["turn"], "board": frame["board"], "you": snake})
+    return requests
+
+
+def _assert_matches_reference(snake: GbcSnake, requests: Sequence[dict[str, Any]]) -> int:
+    """Every move's float64 total and the choice equal the reference's; returns the positions checked."""
+    checked = 0
+    for batch in batch_requests(requests):
+        out = snake.scores(TurnView(batch.state), batch.seats)
+        totals, choices = out["total"].tolist(), out["choice"].tolist()
+        for row, index in enumerate(batch.indices):
+            reference = score_board(board_from_request(requests[index]), snake.config)
+            expected = [reference.scores[m].total for m in MOVES]
+            assert totals[row] == expected, (requests[index], totals[row], expected)
+            assert MOVES[choices[row]] == reference.move, requests[index]
+            checked += 1
+    return checked
+
+
+@pytest.mark.parametrize("config_seed", [None, 3, 11])
+def test_batched_scores_equal_the_reference_on_duel_positions(config_seed: int | None) -> None:
+    config = default_gbc_config() if config_seed is None else _random_config(config_seed)
+    snake = GbcSnake(config)
+    result = play_match(snake, "baseline", games=4, seed=5 + (config_seed or 0), record=range(4))
+    requests = _requests_from_games(result.history)
+    assert _assert_matches_reference(snake, requests) == len(requests) > 200
+
+
+def test_batched_scores_equal_the_reference_on_free_for_all_positions() -> None:
+    snake = GbcSnake(_random_config(7))
+    opponents = ["baseline", "heuristic", GbcSnake(name="gbc-default")]
+    result = play_match(snake, opponents, games=3, seed=2, mode="free-for-all", record=range(3), max_turns=300)
+    requests = _requests_from_games(result.history)
+    assert any(len(r["board"]["snakes"]) >= 3 for r in requests)
+    assert _assert_matches_reference(snake, requests) == len(requests) > 200
+
+
+# --- batching ----------------------------------------------------------------------------------------------------
+
+
+def test_a_games_move_does_not_depend_on_the_other_rows() -> None:
+    result = play_match(GbcSnake(), "baseline", games=4, seed=9, record=range(4))
+    requests = _requests_from_games(result.history)[::3]
+    snake = GbcSnake(_random_config(5))
+    together = choose_for_requests(snake, requests)
+    alone = [choose_for_requests(snake, [request])[0] for request in requests[:15]]
+    assert together[:15] == alone
+    backwards = choose_for_requests(snake, requests[::-1])[::-1]
+    assert together == backwards
+
+
+def test_choose_answers_only_the_seats_asked_for() -> None:
+    result = play_match(GbcSnake(), "baseline", games=2, seed=4, record=[0])
+    request = _requests_from_games(result.history)[20]
+    batch = batch_requests([request, request])[0]
+    view = TurnView(batch.state)
+    both = GbcSnake().choose(view, batch.seats)
+    one = GbcSnake().choose(view, Seats(batch.seats.games[1:], batch.seats.seats[1:]))
+    assert both.shape == (2,) and one.shape == (1,)
+    assert int(both[0]) == int(both[1]) == int(one[0])
+
+
+# --- games and opponent names ------------------------------------------------------------------------------------
+
+
+def test_gbc_plays_whole_games_against_baseline() -> None:
+    result = play_match(GbcSnake(), "baseline", games=8, seed=1)
+    assert result.games == 8
+    assert all(o.turns > 0 for o in result.outcomes)
+    assert result.wins + result.losses + result.draws == 8
+
+
+def test_gbc_is_a_builtin_opponent_with_the_bots_defaults() -> None:
+    snake = make_opponent("gbc")
+    assert isinstance(snake, GbcSnake) and snake.name == "gbc"
+    assert dict(snake.config) == dict(GBC_DEFAULTS)
+
+
+def test_gbc_yaml_opponent_reads_missing_keys_as_zero(tmp_path: Path) -> None:
+    (tmp_path / "mine.yaml").write_text("weights:\n  space: 3\nsearch:\n  max_depth: 150\n  use_astar: true\n")
+    snake = make_opponent("gbc:mine.yaml", base_dir=tmp_path)
+    assert isinstance(snake, GbcSnake) and snake.name == "gbc-mine"
+    assert snake.config["weights.space"] == 3.0 and snake.config["search.max_depth"] == 150
+    assert snake.config["weights.head_collision"] == 0.0  # left out of the YAML: 0, as the bot reads it
+    (tmp_path / "empty.yaml").write_text("")
+    zeros = make_opponent(f"gbc:{tmp_path / 'empty.yaml'}").config  # an empty YAML decodes to all zeros
+    assert all(not zeros[name] for name in zeros)
+    result = play_match(snake, make_opponent("gbc:empty.yaml", base_dir=tmp_path), games=4, seed=2)
+    assert result.games == 4
+
+
+def test_gbc_yaml_opponent_refuses_a_missing_file_and_warns_on_a_type_error(tmp_path: Path) -> None:
+    with pytest.raises(UnknownOpponentError, match="cannot read"):
+        make_opponent("gbc:nowhere.yaml", base_dir=tmp_path)
+    (tmp_path / "typo.yaml").write_text("weights:\n  space: lots\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        snake = make_opponent("gbc:typo.yaml", base_dir=tmp_path)
+    assert any("weights.space" in str(w.message) for w in caught)
+    assert dict(snake.config) == dict(GBC_DEFAULTS)  # the bot falls back to all its defaults
