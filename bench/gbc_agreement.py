@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from optuna_clank.arena.snakes.gbc._ref_recorded import iter_positions, read_configs, recorded_folder, wilson_interval
-from optuna_clank.arena.snakes.gbc.reference import MoveScore, board_from_request, score_board
+from optuna_clank.arena.snakes.gbc.reference import TERMS, MoveScore, board_from_request, score_board
 
 
 def main() -> int:
@@ -57,13 +57,15 @@ def main() -> int:
                 misses.append((position, cid, decision))
     seconds = time.perf_counter() - started
 
-    print(f"{positions} positions x {len(chosen)} configs in {seconds:.1f} s (cutoff kills: {cutoff_kills})")
+    decisions = positions * len(chosen)
+    print(f"{positions} positions x {len(chosen)} configs = {decisions} decisions in {seconds:.1f} s")
+    print(f"decisions taken by the cutoff-kill shortcut (no scoring): {cutoff_kills}")
     print(f"{'config':8} {'agree':>7} {'95% interval':>17} {'misses':>7}")
     for cid, hit in hits.items():
         low, high = wilson_interval(hit, positions)
         print(f"{cid:8} {hit / positions:7.2%} [{low:7.2%}, {high:7.2%}] {positions - hit:7d}")
     total_hits = sum(hits.values())
-    print(f"{'all':8} {total_hits / (positions * len(chosen)):7.2%}")
+    print(f"{'all':8} {total_hits / decisions:7.2%}")
     for position, cid, decision in misses:
         _print_miss(position.id, cid, decision, position.moves[cid])
     return 0
@@ -76,7 +78,7 @@ def _print_miss(position_id: str, cid: str, decision, bot_move: str) -> None:
     )
     ours, theirs = decision.scores[decision.move], decision.scores[bot_move]
     print(f"  totals: {decision.move} {_total(ours)}   {bot_move} {_total(theirs)}")
-    for term in sorted(set(ours.terms) | set(theirs.terms)):
+    for term in TERMS:  # in the order the bot adds them
         a, b = ours.terms.get(term, 0.0), theirs.terms.get(term, 0.0)
         if a or b:
             print(f"  {term:18} {a:12.4f} {b:12.4f}{'  <- differs' if a != b else ''}")

@@ -121,7 +121,7 @@ def score_move(board: Board, move: str, config: GbcConfig) -> MoveScore:
     def subtract(term: str, amount: float) -> None:
         nonlocal score
         score -= amount
-        terms[term] = -amount
+        terms[term] = 0.0 - amount  # not -amount: a 0 penalty reads 0.0, not -0.0
 
     if len(you.body) >= 2 and _ref_greedy.heading(head, you.body[1]) == move:
         add("straight", config["weights.straight_movement"])
