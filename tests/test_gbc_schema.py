@@ -12,7 +12,9 @@ from optuna_clank.arena.snakes.gbc.schema import (
     GREEDY_INERT_KEYS,
     GREEDY_READ_KEYS,
     default_gbc_config,
+    dump_gbc_yaml,
     gbc_yaml_mapping,
+    load_gbc_yaml,
     read_gbc_config,
 )
 
@@ -101,3 +103,22 @@ def test_with_values_coerces_like_the_bot_and_refuses_unknown_names() -> None:
     assert config["search.max_depth"] == 99 and config["weights.space"] == 1.0
     with pytest.raises(KeyError, match=r"weights\.spcae"):
         default_gbc_config().with_values({"weights.spcae": 1.0})
+
+
+def test_yaml_text_reads_exponent_floats_and_y_n_like_yaml_v2() -> None:
+    text = "weights:\n  space: 1e+06\n  cutoff: 2.5e3\n  food: 7\nsearch:\n  use_astar: y\n  max_depth: 4e1\n"
+    config = load_gbc_yaml(text)
+    assert not config.type_errors
+    assert config["weights.space"] == 1e6 and config["weights.cutoff"] == 2500.0 and config["weights.food"] == 7.0
+    assert config["search.use_astar"] is True and config["search.max_depth"] == 40
+    assert load_gbc_yaml("search:\n  use_astar: n\n")["search.use_astar"] is False
+    assert load_gbc_yaml("search:\n  algorithm: y2\n")["search.algorithm"] == "y2"  # only a bare y/n is a bool
+    # Plain PyYAML would have read the same text as strings, which the bot never does.
+    assert read_gbc_config(yaml.safe_load(text)).type_errors
+
+
+def test_an_empty_yaml_file_is_all_zeros_and_the_dumped_text_round_trips() -> None:
+    assert dict(load_gbc_yaml("")) == dict(read_gbc_config({}))
+    config = read_gbc_config({"weights": {"space": 1e16}, "search": {"max_depth": 12}})
+    assert dict(load_gbc_yaml(dump_gbc_yaml(config))) == dict(config)
+    assert dict(load_gbc_yaml(dump_gbc_yaml(default_gbc_config()))) == dict(GBC_DEFAULTS)

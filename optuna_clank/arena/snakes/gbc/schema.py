@@ -6,8 +6,9 @@ into a zeroed struct, so a key the YAML leaves out reads as 0 / false / "" — *
 default. The built-in defaults (its ``GetDefaultConfig``) apply only when no YAML can be loaded at
 all: no file, or a file yaml.v2 refuses (a value of the wrong type anywhere makes the whole decode
 fail, and the bot then falls back to every default). This module reproduces exactly that, keyed by
-dotted names such as ``weights.space``, and writes a YAML mapping that names every key, so the Go bot
-reads the same values the stand-in played with.
+dotted names such as ``weights.space`` (``read_gbc_config`` for a parsed mapping, ``load_gbc_yaml`` for a
+file's text, with yaml.v2's own scalar rules), and writes YAML naming every key (``dump_gbc_yaml``), so
+the Go bot reads the same values the stand-in played with.
 
 ``read_by_greedy`` on each key records whether the greedy search (the only path the bot's /move runs)
 reads that key at all, from the source; ``GREEDY_INERT_KEYS`` are read but cannot change a move on a
@@ -17,10 +18,13 @@ standard board (see its docstring).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
+
+import yaml
 
 Value = float | int | bool | str
 
@@ -249,6 +253,36 @@ def read_gbc_config(source: Mapping[str, Any] | None) -> GbcConfig:
     if errors:
         return GbcConfig(dict(GBC_DEFAULTS), tuple(unknown), tuple(errors), used_defaults=True)
     return GbcConfig(values, tuple(unknown))
+
+
+def load_gbc_yaml(text: str) -> GbcConfig:
+    """Read a YAML file's text as the bot would: yaml.v2's scalars, then ``read_gbc_config``.
+
+    PyYAML and yaml.v2 disagree on some plain scalars the bot's users write or its own ``Save`` emits:
+    yaml.v2 reads ``1e+06``, ``1e3`` and ``2.5e3`` as floats (PyYAML: strings) and ``y``/``n`` as booleans.
+    An empty file is an empty mapping (every key 0), unlike a missing file (every default).
+    """
+    loaded = yaml.load(text, Loader=_GoYamlLoader)  # a SafeLoader subclass
+    return read_gbc_config({} if loaded is None else loaded)
+
+
+def dump_gbc_yaml(config: Mapping[str, Value]) -> str:
+    """YAML text naming every key; yaml.v2 reads it back to exactly ``config``."""
+    return yaml.safe_dump(gbc_yaml_mapping(config), sort_keys=False)
+
+
+class _GoYamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader plus the plain scalars yaml.v2 resolves differently."""
+
+    def _construct_go_bool(self, node: yaml.ScalarNode) -> bool:
+        return self.construct_scalar(node) in ("y", "Y")
+
+
+_GO_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)$")  # exponent forms PyYAML misses
+_GO_YES_NO = re.compile(r"^(?:y|Y|n|N)$")
+_GoYamlLoader.add_implicit_resolver("tag:yaml.org,2002:float", _GO_FLOAT, list("-+.0123456789"))
+_GoYamlLoader.add_implicit_resolver("tag:go.yaml,bool", _GO_YES_NO, list("yYnN"))
+_GoYamlLoader.add_constructor("tag:go.yaml,bool", _GoYamlLoader._construct_go_bool)
 
 
 def gbc_yaml_mapping(config: Mapping[str, Value]) -> dict[str, dict[str, Value]]:
