@@ -198,3 +198,24 @@ def test_the_reference_reads_exactly_the_keys_the_schema_calls_live() -> None:
     # The two space-reduction penalties are only looked up once their (never true) condition holds.
     assert GREEDY_READ_KEYS - seen == {"traps.space_reduction_60", "traps.space_reduction_50"}
     assert GREEDY_READ_KEYS - seen <= GREEDY_INERT_KEYS
+
+
+def test_the_emergency_wall_escape_only_ever_penalises_leaving_the_wall() -> None:
+    # On the left wall heading up; a longer enemy comes head-on two cells above; (0, 6) is walled by a third
+    # snake and (0, 4) is our neck, so no sideways move exists: the bot docks the move away from the wall 40.
+    request = _request([(0, 5), (0, 4), (0, 3)], [(0, 7), (0, 8), (0, 9), (0, 10), (1, 10)])
+    request["board"]["snakes"].append(_snake("third", [(1, 6), (0, 6), (1, 7)], 90))
+    decision = score_moves(request, default_gbc_config())
+    assert decision.scores["right"].terms["wall_escape"] == -40.0
+    assert [m for m, s in decision.scores.items() if not s.fatal] == ["right"]  # toward the wall is off the board
+
+
+def test_turning_toward_a_parallel_enemy_near_the_edge_costs_the_configured_penalty() -> None:
+    config = default_gbc_config()
+    close = score_moves(_request([(1, 9), (1, 8)], [(0, 10), (0, 9)]), config)  # 1 from the edge, enemy as long
+    assert close.scores["left"].terms["parallel_edge"] == -(
+        config["tactics.parallel_edge_close_penalty"] * config["tactics.parallel_edge_larger_multiplier"]
+    )
+    assert close.scores["up"].terms["parallel_edge"] == 0.0  # straight on keeps the lane
+    near = score_moves(_request([(1, 8), (1, 7), (1, 6)], [(0, 10), (0, 9)]), config)  # 2 away, enemy shorter
+    assert near.scores["left"].terms["parallel_edge"] == -config["tactics.parallel_edge_base_penalty"]
