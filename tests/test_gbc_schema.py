@@ -98,6 +98,12 @@ def test_exporting_the_defaults_keeps_them_defaults_for_the_bot() -> None:
     assert not reread.used_defaults  # read from the YAML, not fallen back to
 
 
+def test_configs_compare_and_hash_by_value() -> None:
+    a, b = read_gbc_config({"weights": {"space": 2}}), read_gbc_config({"weights": {"space": 2.0}})
+    assert a == b and hash(a) == hash(b) and len({a, b}) == 1
+    assert a != read_gbc_config({"weights": {"space": 3}})
+
+
 def test_with_values_coerces_like_the_bot_and_refuses_unknown_names() -> None:
     config = default_gbc_config().with_values({"search.max_depth": 99.9, "weights.space": 1})
     assert config["search.max_depth"] == 99 and config["weights.space"] == 1.0

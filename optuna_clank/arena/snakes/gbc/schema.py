@@ -190,6 +190,9 @@ class GbcConfig(Mapping[str, Value]):
         ordered = {k.name: self.values[k.name] for k in GBC_KEYS}
         object.__setattr__(self, "values", MappingProxyType(ordered))
 
+    def __hash__(self) -> int:  # usable as a cache key although ``values`` is a mapping
+        return hash((tuple(self.values.items()), self.unknown_keys, self.type_errors, self.used_defaults))
+
     def __getitem__(self, name: str) -> Value:
         return self.values[name]
 
