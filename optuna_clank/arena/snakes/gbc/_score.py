@@ -81,7 +81,10 @@ def score_terms(c: GbcSeats, p: Mapping[str, Any]) -> dict[str, torch.Tensor]:
         cut60, -float(p["traps.space_reduction_60"]), where(cut50, -float(p["traps.space_reduction_50"]), 0.0)
     )
 
-    terms["dead_end"] = where((reachable > 0) & (c.exits > 0), -(200.0 * 0.5), 0.0)
+    # A one-cell snake with health below 100 is its own tail: the look-ahead head does not block, the
+    # look-ahead fill sees the same region, and the rule never fires.
+    own_tail_head = (length == 1) & (health != 100)
+    terms["dead_end"] = where((reachable > 0) & (c.exits > 0) & ~own_tail_head, -(200.0 * 0.5), 0.0)
 
     aggression = _aggression(c, my_space.squeeze(1))
     outmatched = (c.enemy & (c.head_distance <= 3) & (c.e_length > c.length.unsqueeze(1) + 4)).any(1)

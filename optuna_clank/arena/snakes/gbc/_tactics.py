@@ -30,6 +30,9 @@ def cutoff_kill(c: GbcSeats) -> torch.Tensor:
     """Int64 [n]: DetectCutoffKill's move (it bypasses all scoring), or -1 when none applies."""
     width, height = c.width, c.height
     mine = c.direction.unsqueeze(1)  # [n, 1]
+    same_way = c.enemy & (mine != NO_DIRECTION) & (c.e_direction == mine)
+    if not bool(same_way.any()):  # the common case: skip the rest of the rule
+        return torch.full_like(c.direction, NO_DIRECTION)
     hx, hy = c.hx.unsqueeze(1), c.hy.unsqueeze(1)
     ex, ey = c.ex, c.ey  # [n, S]
     side = _wall_side(ex, ey, width, height)
@@ -45,8 +48,7 @@ def cutoff_kill(c: GbcSeats) -> torch.Tensor:
     # The bot also wants a body segment two tiles past the enemy head: the head itself is one.
     open_cell = c.free.gather(1, move.clamp(min=0))
     we_cornered = (_wall_side(c.hx, c.hy, width, height) == _CORNER).unsqueeze(1)
-    take = c.enemy & (mine != NO_DIRECTION) & (c.e_direction == mine) & (move != NO_DIRECTION)
-    take = take & ahead & open_cell & ~we_cornered
+    take = same_way & (move != NO_DIRECTION) & ahead & open_cell & ~we_cornered
     first = take.to(torch.uint8).argmax(1, keepdim=True)  # the bot returns at the first such enemy
     return where(take.any(1), move.gather(1, first).squeeze(1), NO_DIRECTION)
 
@@ -55,6 +57,11 @@ def wall_escape(c: GbcSeats) -> torch.Tensor:
     """Float64 [n, 4]: evaluateWallEscapeEmergency (a U-turn at the wall against a longer head-on snake)."""
     width, height = c.width, c.height
     distances = (c.hx, width - 1 - c.hx, c.hy, height - 1 - c.hy)
+    apart = c.head_distance
+    longer_near = c.enemy & (apart >= 2) & (apart <= 3) & (c.e_length > c.length.unsqueeze(1))
+    at_wall = torch.minimum(torch.minimum(distances[0], distances[1]), torch.minimum(distances[2], distances[3])) == 0
+    if not bool((longer_near & at_wall.unsqueeze(1)).any()):  # the common case: skip the rest of the rule
+        return torch.zeros(c.cells.shape, dtype=torch.float64, device=c.cells.device)
     toward = torch.full_like(c.hx, LEFT)
     nearest = distances[0]
     for distance, move in zip(distances[1:], (RIGHT, DOWN, UP), strict=True):
@@ -66,17 +73,8 @@ def wall_escape(c: GbcSeats) -> torch.Tensor:
     vertical = ((ours == UP) & (theirs == DOWN)) | ((ours == DOWN) & (theirs == UP))
     horizontal = ((ours == RIGHT) & (theirs == LEFT)) | ((ours == LEFT) & (theirs == RIGHT))
     head_on = (vertical & (c.hx.unsqueeze(1) == c.ex)) | (horizontal & (c.hy.unsqueeze(1) == c.ey))
-    distance = c.head_distance
-    threat = (
-        c.enemy
-        & (distance >= 2)
-        & (distance <= 3)
-        & (c.e_length > c.length.unsqueeze(1))
-        & (ours != NO_DIRECTION)
-        & (theirs != NO_DIRECTION)
-        & head_on
-    )
-    closest = where(threat, distance, _FAR).amin(1)
+    threat = longer_near & (ours != NO_DIRECTION) & (theirs != NO_DIRECTION) & head_on
+    closest = where(threat, apart, _FAR).amin(1)
 
     side_wall = (toward == LEFT) | (toward == RIGHT)
     perpendicular_open = where(side_wall, c.free[:, :2].any(1), c.free[:, 2:].any(1))
@@ -105,8 +103,10 @@ def wall_interception(c: GbcSeats) -> torch.Tensor:
     ix, iy = (ex + 2 * dx).clamp(0, width - 1), (ey + 2 * dy).clamp(0, height - 1)
     mine = manhattan(c.hx.unsqueeze(1), c.hy.unsqueeze(1), ix, iy)  # [n, S]
     to_wall = manhattan(ex, ey, wall_x, wall_y)
-    after = manhattan(c.cx.unsqueeze(2), c.cy.unsqueeze(2), ix.unsqueeze(1), iy.unsqueeze(1))  # [n, 4, S]
     usable = c.enemy & (c.e_length >= 2) & heading & (mine <= to_wall + 3)
+    if not bool(usable.any()):
+        return torch.zeros(c.cells.shape, dtype=torch.float64, device=c.cells.device)
+    after = manhattan(c.cx.unsqueeze(2), c.cy.unsqueeze(2), ix.unsqueeze(1), iy.unsqueeze(1))  # [n, 4, S]
     trap = where(to_wall <= 3, 2.0, 1.0)
     own, theirs = c.length.unsqueeze(1), c.e_length
     size = where(own > theirs + 2, 1.5, where(own <= theirs, 0.5, 1.0))
@@ -120,6 +120,9 @@ def parallel_edge(c: GbcSeats, base: float, close: float, larger: float) -> torc
     """Float64 [n, 4]: EvaluateParallelEdgeAvoidance (a penalty, subtracted by the caller)."""
     width, height = c.width, c.height
     mine = c.direction
+    same_way = c.enemy & (mine.unsqueeze(1) != NO_DIRECTION) & (c.e_direction == mine.unsqueeze(1))
+    if not bool(same_way.any()):  # the common case: skip the rest of the rule
+        return torch.zeros(c.cells.shape, dtype=torch.float64, device=c.cells.device)
     edge = torch.stack([height - 1 - c.hy, c.hy, c.hx, width - 1 - c.hx], dim=1)
     to_edge = edge.gather(1, mine.clamp(min=0).unsqueeze(1))  # [n, 1]
     vertical = ((mine == UP) | (mine == DOWN)).unsqueeze(1)
@@ -127,8 +130,7 @@ def parallel_edge(c: GbcSeats, base: float, close: float, larger: float) -> torc
     lane = where(vertical, (hx - ex).abs(), (hy - ey).abs())  # [n, S]
     ahead = torch.stack([ey >= hy, ey <= hy, ex <= hx, ex >= hx], dim=2)
     ahead = ahead.gather(2, mine.clamp(min=0).view(-1, 1, 1).expand(-1, ex.shape[1], 1)).squeeze(2)
-    applies = c.enemy & (c.direction.unsqueeze(1) != NO_DIRECTION) & (c.e_direction == mine.unsqueeze(1))
-    applies = applies & (to_edge <= 2) & (lane == 1) & ahead
+    applies = same_way & (to_edge <= 2) & (lane == 1) & ahead
     next_lane = where(
         vertical.unsqueeze(2),
         (c.cx.unsqueeze(2) - ex.unsqueeze(1)).abs(),
