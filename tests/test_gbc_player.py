@@ -120,6 +120,80 @@ def test_batched_scores_equal_the_reference_on_free_for_all_positions() -> None:
     assert _assert_matches_reference(snake, requests) == len(requests) > 200
 
 
+def _random_snake(rng: random.Random, taken: set[tuple[int, int]], size: tuple[int, int], sid: str) -> dict | None:
+    """A self-avoiding body on free cells, sometimes with a stacked tail (just ate) or fully stacked (turn 0)."""
+    width, height = size
+    head = (rng.randrange(width), rng.randrange(height))
+    if head in taken:
+        return None
+    body = [head]
+    for _ in range(rng.choice([1, 2, 3, 4, 6, 9, 14, 20])):
+        x, y = body[-1]
+        steps = [(x + dx, y + dy) for dx, dy in ((0, 1), (0, -1), (1, 0), (-1, 0))]
+        free = [p for p in steps if 0 <= p[0] < width and 0 <= p[1] < height and p not in taken and p not in body]
+        if not free:
+            break
+        body.append(rng.choice(free))
+    if rng.random() < 0.3:
+        body.append(body[-1])
+    if rng.random() < 0.05:
+        body = [body[0]] * 3
+    taken.update(body)
+    health = rng.choice([100, 99, 90, 81, 75, 60, 51, 49, 45, 29, 10])
+    cells = [{"x": x, "y": y} for x, y in body]
+    return {"id": sid, "name": sid, "health": health, "body": cells, "head": cells[0], "length": len(cells)}
+
+
+def _random_requests(seed: int, size: tuple[int, int], count: int) -> list[dict[str, Any]]:
+    """Random (legal-looking) boards of 2-4 snakes with food, one request per snake."""
+    rng = random.Random(seed)
+    requests: list[dict[str, Any]] = []
+    while len(requests) < count:
+        taken: set[tuple[int, int]] = set()
+        snakes = [_random_snake(rng, taken, size, f"s{i}") for i in range(rng.choice([2, 2, 3, 4]))]
+        snakes = [s for s in snakes if s is not None]
+        free = [(x, y) for x in range(size[0]) for y in range(size[1]) if (x, y) not in taken]
+        food = rng.sample(free, min(len(free), rng.choice([0, 1, 2, 3, 5])))
+        board = {
+            "width": size[0],
+            "height": size[1],
+            "food": [{"x": x, "y": y} for x, y in food],
+            "hazards": [],
+            "snakes": snakes,
+        }
+        turn = rng.choice([0, 3, 49, 50, 120])
+        requests += [{"turn": turn, "board": board, "you": snake} for snake in snakes]
+    return requests
+
+
+@pytest.mark.parametrize("size", [(11, 11), (7, 7), (9, 13)])
+def test_batched_scores_equal_the_reference_on_random_boards(size: tuple[int, int]) -> None:
+    """Random boards reach rules that real games seldom do (wall escape, parallel edges, cutoff kills)."""
+    requests = _random_requests(sum(size), size, 500)
+    for config in (default_gbc_config(), _random_config(sum(size))):
+        assert _assert_matches_reference(GbcSnake(config), requests) == len(requests)
+
+
+def test_wall_escape_rule_matches_the_reference() -> None:
+    """At the left wall heading up, a longer snake head-on 3 ahead, both wall-side lanes blocked."""
+
+    def snake(sid: str, cells: list[tuple[int, int]], health: int = 90) -> dict[str, Any]:
+        body = [{"x": x, "y": y} for x, y in cells]
+        return {"id": sid, "name": sid, "health": health, "body": body, "head": body[0], "length": len(body)}
+
+    you = snake("you", [(0, 5), (0, 4), (0, 3)])
+    enemy = snake("enemy", [(0, 8), (0, 9), (0, 10), (1, 10), (2, 10)])
+    blocker = snake("blocker", [(2, 6), (1, 6), (0, 6), (0, 7)])
+    board = {"width": 11, "height": 11, "food": [{"x": 9, "y": 1}], "hazards": [], "snakes": [you, enemy, blocker]}
+    request = {"turn": 30, "board": board, "you": you}
+    snake_ = GbcSnake()
+    batch = batch_requests([request])[0]
+    terms = snake_.scores(TurnView(batch.state), batch.seats)
+    assert terms["total"][0, :3].tolist() == [-10000.0] * 3  # up, down and left are fatal
+    assert float(terms["wall_escape"][0, 3]) == -40.0  # turning away from the wall
+    assert _assert_matches_reference(snake_, [request]) == 1
+
+
 # --- batching ----------------------------------------------------------------------------------------------------
 
 

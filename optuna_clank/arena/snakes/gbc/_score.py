@@ -2,11 +2,13 @@
 
 Scores are float64 and the terms are added one by one in the bot's order, so sums round exactly as
 the bot's do and ties break the same way (first best of up, down, left, right). A fatal move
-scores a flat -10000 whatever the other terms say, as in the bot. Terms that provably cannot
-change a score are left out: the bot's trap-opportunity bonus (its safety check compares space
-measured from its own new head, which its fill counts as 0) and the one-move look-ahead's space
-(measured from the look-ahead head, 0 for the same reason), which leaves a flat dead-end penalty
-whenever the candidate cell has a free neighbour.
+scores a flat -10000 whatever the other terms say, as in the bot. Two parts of the bot provably
+cannot change a score for a snake of two or more cells (every snake of a legal game starts at
+three), so they are reduced to what they amount to: the trap-opportunity bonus is 0 (its safety
+check measures space from the snake's own new head, which the bot's fill counts as 0), and the
+one-move look-ahead's space is 0 for the same reason, which leaves a flat dead-end penalty whenever
+the candidate cell has a free neighbour. For a one-cell snake the look-ahead is handled; the trap
+bonus is not (a known gap, outside legal play).
 """
 
 from __future__ import annotations
