@@ -130,6 +130,7 @@ def _compare_all(driver: Path, tmp: Path, requests: list[str], configs: dict[str
     boards = [board_from_request(json.loads(line)) for line in requests]
     print(f"{len(requests)} requests x {len(configs)} configs; scores compared bit for bit")
     worst = 0
+    width = max(len(name) for name in configs)
     for name, text in configs.items():
         config_path = tmp / "missing.yaml"
         if text is not None:
@@ -140,7 +141,7 @@ def _compare_all(driver: Path, tmp: Path, requests: list[str], configs: dict[str
         bad = _mismatches(boards, bot, reference_config)
         worst = max(worst, len(bad))
         same = len(boards) - len(bad)
-        print(f"{name:24} moves and all four scores identical on {same}/{len(boards)}")
+        print(f"{name:{width}}  moves and all four scores identical on {same}/{len(boards)}")
         for index, ours, theirs in bad[:show]:
             print(f"  request {index}:\n    reference {ours}\n    bot       {theirs}")
     return worst
