@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import torch
 
+from optuna_clank.arena.features import _neighbour_min
 from optuna_clank.arena.snakes.gbc._board import fill
 from optuna_clank.arena.snakes.gbc._seats import GbcSeats, manhattan, where
 
 PATH_QUALITY_DEPTH = 93  # the bot's DefaultFloodFillDepth for path quality fills
 _ASTAR_HEALTH = 50
 _CRITICAL_HEALTH = 30
+_ORDER_BITS = 32  # food order keys stay far below 2^32; the row goes in the bits above
 _NONE = torch.iinfo(torch.int64).max
 
 
@@ -51,10 +53,16 @@ def food_factor(c: GbcSeats, use_astar: bool) -> torch.Tensor:
 def _food_list(c: GbcSeats) -> tuple[torch.Tensor, torch.Tensor]:
     """Int64 [n, F] food cells of each seat's game in food-list order, and which are real (padding)."""
     order = c.view.state.food[c.games]
-    most = int(c.view.state.food_count[c.games].max()) if c.games.numel() else 0
-    key = where(order > 0, order.long(), _NONE)
-    keys, cells = key.topk(most, dim=1, largest=False, sorted=True)
-    return cells, keys != _NONE
+    row, cell = torch.nonzero(order > 0, as_tuple=True)
+    key = order[row, cell].long()
+    arranged = torch.argsort((row << _ORDER_BITS) + key)  # by row, then by place in the food list
+    row, cell = row[arranged], cell[arranged]
+    counts = torch.bincount(row, minlength=order.shape[0])
+    most = int(counts.max()) if row.numel() else 0
+    slot = torch.arange(row.numel(), device=row.device) - (torch.cumsum(counts, 0) - counts)[row]
+    cells = torch.zeros(order.shape[0], most, dtype=torch.int64, device=order.device)
+    cells[row, slot] = cell
+    return cells, torch.arange(most, device=order.device).unsqueeze(0) < counts.unsqueeze(1)
 
 
 def _first_nearest(steps: torch.Tensor, present: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -66,50 +74,44 @@ def _first_nearest(steps: torch.Tensor, present: torch.Tensor) -> tuple[torch.Te
 def _astar_nearest(
     c: GbcSeats, cells: torch.Tensor, present: torch.Tensor, pick: torch.Tensor, distance: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Swap in the A* choice for low-health seats that can reach a food."""
+    """Swap in the A* choice for low-health seats whose candidate cells can reach a food.
+
+    One breadth-first wave per seat spreads from all its foods at once, carrying to every cell the
+    list place of the first food among those nearest to it (the minimum over the neighbours one step
+    closer), so each candidate cell learns its shortest path and which food the bot would pick.
+    """
     rows = torch.nonzero((c.health < _ASTAR_HEALTH) & present.any(1)).flatten()
     if rows.numel() == 0:
         return pick, distance
+    stride = c.view.grid.stride
     blocked = c.board.blocked[c.games[rows]]
-    goals = present[rows] & ~blocked.gather(1, cells[rows])  # the bot skips food on an occupied cell
-    steps = _path_steps(c.cells[rows], blocked, cells[rows], goals, c.view.grid.stride)  # [m, 4, F]
-    reachable = goals.unsqueeze(1) & (steps >= 0)
-    path_pick, path_steps = _first_nearest(steps, reachable)
-    found = reachable.any(2)
-    pick, distance = pick.clone(), distance.clone()
-    pick[rows] = where(found, path_pick, pick[rows])
-    distance[rows] = where(found, path_steps + 1, distance[rows])  # a path of d steps holds d + 1 cells
-    return pick, distance
-
-
-def _path_steps(
-    sources: torch.Tensor, blocked: torch.Tensor, cells: torch.Tensor, goals: torch.Tensor, stride: int
-) -> torch.Tensor:
-    """Int64 [m, 4, F]: free-cell path steps from each of 4 sources per row to each food (-1: none).
-
-    Breadth-first from all 4 x m sources at once; a row stops mattering once its nearest food is
-    reached, so the loop ends when every row has reached one or run out of cells.
-    """
-    m = blocked.shape[0]
-    free = (~blocked).repeat_interleave(4, dim=0)
-    targets = torch.zeros_like(free)
-    targets.scatter_(1, cells.repeat_interleave(4, dim=0), goals.repeat_interleave(4, dim=0))
-    frontier = torch.zeros_like(free)
-    frontier.scatter_(1, sources.reshape(-1, 1), True)
-    frontier &= free
+    free = ~blocked
+    food, goals = cells[rows], present[rows] & ~blocked.gather(1, cells[rows])  # food on a body is skipped
+    none = food.shape[1]  # a place past the list: "no food"
+    place = torch.full_like(blocked, none, dtype=torch.int64)
+    place.scatter_(1, food, where(goals, torch.arange(none, device=food.device).expand_as(food), none))
+    frontier = place < none
     seen = frontier.clone()
-    steps = torch.full(free.shape, -1, dtype=torch.int16, device=free.device)
-    steps[frontier] = 0
-    done = (frontier & targets).any(1) | ~frontier.any(1)
+    starts = c.cells[rows]
+    open_start = free.gather(1, starts)
+    steps = where(frontier.gather(1, starts), 0, -1)
+    done = (steps >= 0) | ~open_start
     step = 0
-    while not bool(done.all()):
+    while not bool((done.all(1) | ~frontier.any(1)).all()):
         step += 1
-        frontier = _dilate(frontier, stride) & free & ~seen
+        nearest_place = _neighbour_min(where(frontier, place, none), stride)
+        frontier = (nearest_place < none) & free & ~seen
+        place = where(frontier, nearest_place, place)
         seen |= frontier
-        steps[frontier] = step
-        done |= (frontier & targets).any(1) | ~frontier.any(1)
-    at_food = steps.gather(1, cells.repeat_interleave(4, dim=0)).long()
-    return at_food.view(m, 4, -1)
+        arrived = frontier.gather(1, starts)
+        steps = where(arrived, step, steps)
+        done |= arrived
+    found = steps >= 0
+    chosen = place.gather(1, starts).clamp(max=none - 1)
+    pick, distance = pick.clone(), distance.clone()
+    pick[rows] = where(found, chosen, pick[rows])
+    distance[rows] = where(found, steps + 1, distance[rows])  # a path of d steps holds d + 1 cells
+    return pick, distance
 
 
 def _dangerous(c: GbcSeats, nearest: torch.Tensor, fx: torch.Tensor, fy: torch.Tensor) -> torch.Tensor:
