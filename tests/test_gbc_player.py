@@ -26,6 +26,7 @@ from optuna_clank.arena.snakes.gbc._ref_recorded import iter_positions, read_con
 from optuna_clank.arena.snakes.gbc._requests import batch_requests, choose_for_requests
 from optuna_clank.arena.snakes.gbc.reference import board_from_request, score_board
 from optuna_clank.arena.snakes.gbc.schema import GBC_DEFAULTS, GBC_KEYS, GbcConfig, default_gbc_config
+from optuna_clank.spec import load_spec
 
 RECORDED = Path(__file__).resolve().parents[2] / "shared" / "data" / "gbc-moves"
 MIN_AGREEMENT = 0.98
@@ -257,3 +258,16 @@ def test_gbc_yaml_opponent_refuses_a_missing_file_and_warns_on_a_type_error(tmp_
         snake = make_opponent("gbc:typo.yaml", base_dir=tmp_path)
     assert any("weights.space" in str(w.message) for w in caught)
     assert dict(snake.config) == dict(GBC_DEFAULTS)  # the bot falls back to all its defaults
+
+
+def test_a_study_spec_accepts_a_gbc_opponent_relative_to_the_spec(tmp_path: Path) -> None:
+    (tmp_path / "rivals").mkdir()
+    (tmp_path / "rivals" / "bot.yaml").write_text("weights:\n  space: 2\n")
+    spec_file = tmp_path / "my.toml"
+    spec_file.write_text(
+        '[study]\nname = "t"\n\n[benchmark]\nopponents = ["gbc", "gbc:rivals/bot.yaml"]\n\n'
+        '[search_space]\n"weights.space" = {}\n'
+    )
+    spec = load_spec(spec_file)
+    assert spec.benchmark.opponents == ("gbc", f"gbc:{tmp_path / 'rivals' / 'bot.yaml'}")
+    assert make_opponent(spec.benchmark.opponents[1]).config["weights.space"] == 2.0
