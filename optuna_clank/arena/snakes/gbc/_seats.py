@@ -191,15 +191,18 @@ class GbcSeats:
         return torch.where(self.e_length >= 2, torch.where(direction == NO_DIRECTION, UP, direction), NO_DIRECTION)
 
     @cached_property
+    def e_neck(self) -> torch.Tensor:
+        """Int64 [n, S]: each snake's second segment (meaningless without one: check e_length)."""
+        return self.view.state.neck()[self.games]
+
+    @cached_property
     def e_neck_dx(self) -> torch.Tensor:
         """Int64 [n, S]: head x minus neck x (0 without a neck)."""
-        neck = self.view.state.neck()[self.games]
-        return torch.where(self.e_length >= 2, self.ex - self.view.grid.cell_x[neck], 0)
+        return torch.where(self.e_length >= 2, self.ex - self.view.grid.cell_x[self.e_neck], 0)
 
     @cached_property
     def e_neck_dy(self) -> torch.Tensor:
-        neck = self.view.state.neck()[self.games]
-        return torch.where(self.e_length >= 2, self.ey - self.view.grid.cell_y[neck], 0)
+        return torch.where(self.e_length >= 2, self.ey - self.view.grid.cell_y[self.e_neck], 0)
 
     @cached_property
     def head_distance(self) -> torch.Tensor:
