@@ -52,7 +52,7 @@ def food_factor(c: GbcSeats, use_astar: bool) -> torch.Tensor:
 
 def _food_list(c: GbcSeats) -> tuple[torch.Tensor, torch.Tensor]:
     """Int64 [n, F] food cells of each seat's game in food-list order, and which are real (padding)."""
-    order = c.view.state.food[c.games]
+    order = c.rows(c.view.state.food)
     row, cell = torch.nonzero(order > 0, as_tuple=True)
     key = order[row, cell].long()
     arranged = torch.argsort((row << _ORDER_BITS) + key)  # by row, then by place in the food list
@@ -84,7 +84,7 @@ def _astar_nearest(
     if rows.numel() == 0:
         return pick, distance
     stride = c.view.grid.stride
-    blocked = c.board.blocked[c.games[rows]]
+    blocked = c.blocked.index_select(0, rows)
     free = ~blocked
     food, goals = cells[rows], present[rows] & ~blocked.gather(1, cells[rows])  # food on a body is skipped
     none = food.shape[1]  # a place past the list: "no food"
@@ -116,10 +116,7 @@ def _astar_nearest(
 
 def _dangerous(c: GbcSeats, nearest: torch.Tensor, fx: torch.Tensor, fy: torch.Tensor) -> torch.Tensor:
     """Bool [n, 4]: the bot's IsFoodDangerous(food, radius 2) for each candidate's nearest food."""
-    state = c.view.state
-    own = state.occ[c.games, c.seats.seats].to(torch.int16)
-    own.scatter_add_(1, c.head.unsqueeze(1), torch.ones_like(c.head, dtype=torch.int16).unsqueeze(1))
-    enemy_body = (c.board.segments[c.games] - own) > 0
+    enemy_body = (c.rows(c.board.segments) - c.own_segments) > 0
     near_body = _dilate(_dilate(enemy_body, c.view.grid.stride), c.view.grid.stride)
     dangerous = near_body.gather(1, nearest)
 

@@ -185,7 +185,7 @@ def _food_trapped(c: GbcSeats, eats: torch.Tensor, max_depth: int) -> torch.Tens
     rows = torch.nonzero(eats.any(1)).flatten()
     if rows.numel() == 0:
         return trapped
-    blocked = c.board.every_segment[c.games[rows]]
+    blocked = c.board.every_segment.index_select(0, c.games.index_select(0, rows))
     region = region_sizes(blocked, c.view.grid.stride).gather(1, c.cells[rows])
     needed = (c.length[rows].to(torch.float64) * 0.7).to(torch.int64).unsqueeze(1)
     trapped[rows] = fill(region, max_depth) < needed
@@ -258,12 +258,11 @@ def _cutoff(c: GbcSeats) -> torch.Tensor:
     """Float64 [n, 4]: DetectCutoff's boxed-in penalty of each candidate cell."""
     grid = c.view.grid
     state = c.view.state
-    own = state.occ[c.games, c.seats.seats].to(torch.int16)
-    own.scatter_add_(1, c.head.unsqueeze(1), torch.ones_like(c.head, dtype=torch.int16).unsqueeze(1))
     tail = state.tail()[c.games, c.seats.seats]
     moving = (~c.board.kept_tail[c.games, c.seats.seats]).to(torch.int16)
+    own = c.own_segments.clone()
     own.scatter_add_(1, tail.unsqueeze(1), -moving.unsqueeze(1))
-    by_enemy = c.board.blocked[c.games] & grid.on_board.unsqueeze(0) & (own <= 0)
+    by_enemy = c.blocked & grid.on_board.unsqueeze(0) & (own <= 0)
     around = (c.cells.unsqueeze(2) + grid.move_offsets.view(1, 1, 4)).clamp(0, grid.n_cells - 1)
     enemy_blocked = by_enemy.gather(1, around.view(around.shape[0], -1)).view(around.shape).sum(2)
     exits = c.exits

@@ -21,31 +21,27 @@ NO_DIRECTION = -1
 
 
 def where(cond: torch.Tensor, a: torch.Tensor | float | int, b: torch.Tensor | float | int) -> torch.Tensor:
-    """``torch.where`` that keeps Python floats in float64 (a bare float next to another bare float or
-    an integer tensor would give float32, rounding the bot's constants and config values)."""
-    if isinstance(a, float) and not _is_f64(b):
-        a = _f64_constant(a, cond.device)
-    if isinstance(b, float) and not _is_f64(a):
-        b = _f64_constant(b, cond.device)
-    return torch.where(cond, a, b)
+    """``torch.where`` with Python numbers as cached 0-d tensors: floats stay float64 (a bare float next
+    to another bare float or an integer tensor would give float32, rounding the bot's constants and
+    config values), and no scalar tensor is built per call."""
+    return torch.where(cond, _constant(a, cond.device), _constant(b, cond.device))
 
 
-def _is_f64(value: object) -> bool:
-    return isinstance(value, torch.Tensor) and value.dtype == torch.float64
-
-
-_CONSTANTS: dict[tuple[float, torch.device], torch.Tensor] = {}
+_CONSTANTS: dict[tuple[type, float | int, torch.device], torch.Tensor] = {}
 _MAX_CONSTANTS = 4096  # config values of many trials would otherwise pile up
 
 
-def _f64_constant(value: float, device: torch.device) -> torch.Tensor:
-    """A 0-d float64 tensor of ``value``, made once per device (creating one costs more than a where)."""
-    key = (value, device)
+def _constant(value: torch.Tensor | float | int, device: torch.device) -> torch.Tensor:
+    """A 0-d float64 (float) or int64 (int) tensor of ``value``, made once per device."""
+    if isinstance(value, torch.Tensor):
+        return value
+    key = (type(value), value, device)
     constant = _CONSTANTS.get(key)
     if constant is None:
         if len(_CONSTANTS) >= _MAX_CONSTANTS:
             _CONSTANTS.clear()
-        constant = _CONSTANTS[key] = torch.tensor(value, dtype=torch.float64, device=device)
+        dtype = torch.float64 if isinstance(value, float) else torch.int64
+        constant = _CONSTANTS[key] = torch.tensor(value, dtype=dtype, device=device)
     return constant
 
 
@@ -112,6 +108,24 @@ class GbcSeats:
     @cached_property
     def cy(self) -> torch.Tensor:
         return self.view.grid.cell_y[self.cells]
+
+    def rows(self, per_game: torch.Tensor) -> torch.Tensor:
+        """``per_game[games]`` (far cheaper as an index_select than as advanced indexing)."""
+        return per_game.index_select(0, self.games)
+
+    @cached_property
+    def blocked(self) -> torch.Tensor:
+        """Bool [n, P]: the bot's blocked cells in each seat's game."""
+        return self.rows(self.board.blocked)
+
+    @cached_property
+    def own_segments(self) -> torch.Tensor:
+        """Int16 [n, P]: the seat's own segments on each cell, head and tail included."""
+        state = self.view.state
+        occ = state.occ.view(-1, state.occ.shape[2])
+        own = occ.index_select(0, self.games * state.n_seats + self.seats.seats).to(torch.int16)
+        own.scatter_add_(1, self.head.unsqueeze(1), torch.ones_like(self.head, dtype=torch.int16).unsqueeze(1))
+        return own
 
     def at(self, grid_values: torch.Tensor, cells: torch.Tensor) -> torch.Tensor:
         """Gather a per-game [B, P] tensor at per-seat cells [n, ...]."""
