@@ -130,7 +130,7 @@ class GbcSeats:
     def at(self, grid_values: torch.Tensor, cells: torch.Tensor) -> torch.Tensor:
         """Gather a per-game [B, P] tensor at per-seat cells [n, ...]."""
         games = self.games.view(-1, *([1] * (cells.dim() - 1)))
-        return grid_values[games, cells]
+        return torch.take(grid_values, games * grid_values.shape[1] + cells)  # cheaper than [games, cells]
 
     @cached_property
     def free(self) -> torch.Tensor:
