@@ -17,8 +17,8 @@ from optuna_clank.arena.snakes.gbc.schema import GbcConfig, read_gbc_config
 class GbcSnake(Player):
     """go-battleclank's greedy search (its /move path), batched over games, on any device.
 
-    ``config`` is the bot's YAML as a parsed mapping (read with the bot's semantics: missing keys
-    are 0) or a :class:`GbcConfig`; ``None`` plays the bot's built-in defaults.
+    ``config`` is the bot's YAML as a parsed mapping (read with the bot's semantics: a key it leaves
+    out is 0) or a :class:`GbcConfig`; ``None`` plays the bot's built-in defaults.
     """
 
     def __init__(self, config: Mapping[str, Any] | None = None, *, name: str = "gbc") -> None:
@@ -30,7 +30,10 @@ class GbcSnake(Player):
         return best_moves(c, total_score(c, score_terms(c, self.config)))
 
     def scores(self, view: TurnView, seats: Seats) -> dict[str, torch.Tensor]:
-        """Float64 [n, 4] per score term, plus ``total`` (fatal moves at -10000) and ``cutoff_kill``."""
+        """What ``choose`` decides from, to inspect a decision: float64 [n, 4] per score term (in the
+        bot's order; fatal moves keep their terms), ``total`` (fatal moves at -10000) and ``choice``
+        (int64 [n], a cutoff kill's move where one applies)."""
         c = GbcSeats(view, seats)
         terms = score_terms(c, self.config)
-        return {**terms, "total": total_score(c, terms), "choice": best_moves(c, total_score(c, terms))}
+        total = total_score(c, terms)
+        return {**terms, "total": total, "choice": best_moves(c, total)}
