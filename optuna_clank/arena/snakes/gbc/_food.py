@@ -88,26 +88,28 @@ def _astar_nearest(
     free = ~blocked
     food, goals = cells[rows], present[rows] & ~blocked.gather(1, cells[rows])  # food on a body is skipped
     none = food.shape[1]  # a place past the list: "no food"
-    place = torch.full_like(blocked, none, dtype=torch.int64)
-    place.scatter_(1, food, where(goals, torch.arange(none, device=food.device).expand_as(food), none))
-    frontier = place < none
-    seen = frontier.clone()
+    wave = torch.full_like(blocked, none, dtype=torch.int64)  # list place on the wave's front cells
+    wave.scatter_(1, food, where(goals, torch.arange(none, device=food.device).expand_as(food), none))
+    unreached = free & (wave == none)
     starts = c.cells[rows]
-    open_start = free.gather(1, starts)
-    steps = where(frontier.gather(1, starts), 0, -1)
-    done = (steps >= 0) | ~open_start
+    chosen = wave.gather(1, starts)
+    steps = where(chosen < none, 0, -1)
+    pending = (steps < 0) & unreached.gather(1, starts)
     step = 0
-    while not bool((done.all(1) | ~frontier.any(1)).all()):
+    while True:
+        if step % 2 == 0 and not bool((pending.any(1) & (wave < none).any(1)).any()):
+            break  # (checked every other step: a step past the end changes nothing)
         step += 1
-        nearest_place = _neighbour_min(where(frontier, place, none), stride)
-        frontier = (nearest_place < none) & free & ~seen
-        place = where(frontier, nearest_place, place)
-        seen |= frontier
-        arrived = frontier.gather(1, starts)
+        nearest = _neighbour_min(wave, stride)
+        wave = where(unreached, nearest, none)
+        unreached &= wave == none
+        at_start = wave.gather(1, starts)
+        arrived = (at_start < none) & pending
         steps = where(arrived, step, steps)
-        done |= arrived
+        chosen = where(arrived, at_start, chosen)
+        pending &= ~arrived
     found = steps >= 0
-    chosen = place.gather(1, starts).clamp(max=none - 1)
+    chosen = chosen.clamp(max=none - 1)
     pick, distance = pick.clone(), distance.clone()
     pick[rows] = where(found, chosen, pick[rows])
     distance[rows] = where(found, steps + 1, distance[rows])  # a path of d steps holds d + 1 cells
