@@ -260,6 +260,12 @@ def test_gbc_yaml_opponent_refuses_a_missing_file_and_warns_on_a_type_error(tmp_
     assert dict(snake.config) == dict(GBC_DEFAULTS)  # the bot falls back to all its defaults
 
 
+def test_gbc_warns_about_keys_the_bot_would_ignore() -> None:
+    with pytest.warns(UserWarning, match="ignores these config keys: weights.space"):
+        snake = GbcSnake({"weights.space": 3.0})  # dotted names are not the bot's YAML shape
+    assert snake.config["weights.space"] == 0.0
+
+
 def test_a_study_spec_accepts_a_gbc_opponent_relative_to_the_spec(tmp_path: Path) -> None:
     (tmp_path / "rivals").mkdir()
     (tmp_path / "rivals" / "bot.yaml").write_text("weights:\n  space: 2\n")

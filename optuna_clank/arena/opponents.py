@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -85,10 +84,4 @@ def _gbc_opponent(path: Path, name: str) -> GbcSnake:
     except yaml.YAMLError as exc:
         raise UnknownOpponentError(f"opponent {name!r}: {path} is not valid YAML") from exc
     config = read_gbc_config({} if data is None else data)  # an empty file decodes to all zeros
-    if config.type_errors:
-        # The bot itself falls back to its built-in defaults on such a file; so does the stand-in.
-        warnings.warn(
-            f"{path}: go-battleclank cannot decode {'; '.join(config.type_errors)}; it plays its defaults",
-            stacklevel=2,
-        )
     return GbcSnake(config, name=f"gbc-{path.stem}")

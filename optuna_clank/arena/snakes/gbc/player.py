@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,12 +19,20 @@ class GbcSnake(Player):
     """go-battleclank's greedy search (its /move path), batched over games, on any device.
 
     ``config`` is the bot's YAML as a parsed mapping (read with the bot's semantics: a key it leaves
-    out is 0) or a :class:`GbcConfig`; ``None`` plays the bot's built-in defaults.
+    out is 0, an unknown key is ignored, a value of the wrong type makes it play its defaults) or a
+    :class:`GbcConfig`; ``None`` plays the bot's built-in defaults. What the bot would silently
+    ignore or replace is warned about here, since it is most likely a mistake.
     """
 
     def __init__(self, config: Mapping[str, Any] | None = None, *, name: str = "gbc") -> None:
         self.config: GbcConfig = config if isinstance(config, GbcConfig) else read_gbc_config(config)
         self.name = name
+        if self.config.type_errors:
+            problems = "; ".join(self.config.type_errors)
+            warnings.warn(f"go-battleclank cannot decode {problems}; it plays its defaults", stacklevel=2)
+        if self.config.unknown_keys:
+            unknown = ", ".join(self.config.unknown_keys)
+            warnings.warn(f"go-battleclank ignores these config keys: {unknown}", stacklevel=2)
 
     def choose(self, view: TurnView, seats: Seats) -> torch.Tensor:
         c = GbcSeats(view, seats)
