@@ -237,10 +237,12 @@ def test_gbc_is_a_builtin_opponent_with_the_bots_defaults() -> None:
 
 
 def test_gbc_yaml_opponent_reads_missing_keys_as_zero(tmp_path: Path) -> None:
-    (tmp_path / "mine.yaml").write_text("weights:\n  space: 3\nsearch:\n  max_depth: 150\n  use_astar: true\n")
+    text = "weights:\n  space: 3\n  cutoff: 1e+03\nsearch:\n  max_depth: 150\n  use_astar: y\n"
+    (tmp_path / "mine.yaml").write_text(text)
     snake = make_opponent("gbc:mine.yaml", base_dir=tmp_path)
     assert isinstance(snake, GbcSnake) and snake.name == "gbc-mine"
     assert snake.config["weights.space"] == 3.0 and snake.config["search.max_depth"] == 150
+    assert snake.config["weights.cutoff"] == 1000.0 and snake.config["search.use_astar"] is True  # yaml.v2 scalars
     assert snake.config["weights.head_collision"] == 0.0  # left out of the YAML: 0, as the bot reads it
     (tmp_path / "empty.yaml").write_text("")
     zeros = make_opponent(f"gbc:{tmp_path / 'empty.yaml'}").config  # an empty YAML decodes to all zeros

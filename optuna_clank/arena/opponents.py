@@ -17,7 +17,7 @@ from optuna_clank.arena.config import ConfigError, load_config
 from optuna_clank.arena.players import Player
 from optuna_clank.arena.snakes.baseline import BaselineSnake
 from optuna_clank.arena.snakes.gbc import GbcSnake
-from optuna_clank.arena.snakes.gbc.schema import read_gbc_config
+from optuna_clank.arena.snakes.gbc.schema import load_gbc_yaml
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
 from optuna_clank.arena.snakes.simple import GreedyFoodSnake, RandomSafeSnake
 from optuna_clank.errors import UserError
@@ -78,10 +78,9 @@ def make_opponent(name: str, *, base_dir: Path | None = None) -> Player:
 def _gbc_opponent(path: Path, name: str) -> GbcSnake:
     """go-battleclank with the YAML at ``path``, read the way the bot reads it (missing keys are 0)."""
     try:
-        data = yaml.safe_load(path.read_text())
+        config = load_gbc_yaml(path.read_text())  # yaml.v2's scalars; an empty file is all zeros
     except OSError as exc:
         raise UnknownOpponentError(f"opponent {name!r}: cannot read {path} ({exc.strerror or exc})") from exc
     except yaml.YAMLError as exc:
         raise UnknownOpponentError(f"opponent {name!r}: {path} is not valid YAML") from exc
-    config = read_gbc_config({} if data is None else data)  # an empty file decodes to all zeros
     return GbcSnake(config, name=f"gbc-{path.stem}")
