@@ -2,6 +2,7 @@
 
 (a) random-safe vs random-safe  (engine + the cheapest snake: what the rules cost)
 (b) default heuristic vs baseline  (what a study's trials cost)
+(c) gbc (go-battleclank, built-in defaults) vs baseline  (what a study of the real bot costs)
 
 across batch sizes and the devices present. Turns are game-turns (one turn of one game).
 
@@ -18,17 +19,21 @@ import time
 import torch
 
 from optuna_clank.arena.match import play_match
+from optuna_clank.arena.snakes.gbc import GbcSnake
 from optuna_clank.arena.snakes.simple import RandomSafeSnake
 
 SCENARIOS = {
     "a": ("random-safe vs random-safe", RandomSafeSnake, "random-safe"),
     "b": ("default heuristic vs baseline", lambda: None, "baseline"),
+    "c": ("gbc vs baseline", GbcSnake, "baseline"),
 }
 
 
 def _games_for(scenario: str, batch_size: int, budget_s: float) -> int:
     """Enough games to fill the batch a few times, fewer where a game is slow."""
-    per_game_s = {"a": 2e-3, "b": 2e-2}[scenario] if batch_size > 16 else {"a": 0.05, "b": 0.8}[scenario]
+    per_game_s = (
+        {"a": 2e-3, "b": 2e-2, "c": 2e-2}[scenario] if batch_size > 16 else {"a": 0.05, "b": 0.8, "c": 1.0}[scenario]
+    )
     by_budget = int(budget_s / per_game_s)
     return max(min(4 * batch_size, by_budget), min(batch_size, 8), 2)
 

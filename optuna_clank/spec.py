@@ -633,8 +633,8 @@ def _board_size(value: Any) -> tuple[int, int]:
 
 def _resolved(reference: str, base_dir: Path) -> str:
     """A config reference with its path made absolute against ``base_dir``."""
-    prefix = "config:" if reference.startswith("config:") else ""
-    path = Path(reference.removeprefix("config:")).expanduser()
+    prefix = next((p for p in ("config:", "gbc:") if reference.startswith(p)), "")
+    path = Path(reference.removeprefix(prefix)).expanduser()
     return prefix + str(path if path.is_absolute() else base_dir / path)
 
 

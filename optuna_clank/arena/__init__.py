@@ -18,6 +18,7 @@ from optuna_clank.arena.opponents import BUILTIN_OPPONENTS, make_opponent
 from optuna_clank.arena.params import TUNABLE_PARAMS, TunableParam
 from optuna_clank.arena.players import NO_MOVE, Player, Seats
 from optuna_clank.arena.rules import RulesError, step_board
+from optuna_clank.arena.snakes.gbc import GbcSnake
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "ConfigError",
     "FoodSettings",
     "GameOutcome",
+    "GbcSnake",
     "HeuristicSnake",
     "MatchResult",
     "Player",

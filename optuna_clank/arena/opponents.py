@@ -1,9 +1,11 @@
 """Opponent names -> players: the stable strings a study spec or the CLI may use.
 
-``baseline``, ``random-safe``, ``greedy-food`` and ``heuristic`` (the default config) are
-built in; any path to a YAML config file (``my.yaml`` or ``config:my.yaml``) plays the
-heuristic snake with that config. A URL (``url:http://127.0.0.1:8000`` or bare
-``http://...``/``https://...``) seats the Battlesnake server there (:class:`HttpSnake`).
+``baseline``, ``random-safe``, ``greedy-food``, ``heuristic`` (the default config) and ``gbc``
+(go-battleclank with its built-in defaults) are built in; any path to a YAML config file
+(``my.yaml`` or ``config:my.yaml``) plays the heuristic snake with that config, and
+``gbc:my.yaml`` plays go-battleclank with a YAML of the bot's own (read as the bot reads it).
+A URL (``url:http://127.0.0.1:8000`` or bare ``http://...``/``https://...``) seats the
+Battlesnake server there (:class:`HttpSnake`).
 """
 
 from __future__ import annotations
@@ -12,10 +14,14 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import yaml
+
 from optuna_clank.arena.config import ConfigError, load_config
 from optuna_clank.arena.http_player import HttpSnake
 from optuna_clank.arena.players import Player
 from optuna_clank.arena.snakes.baseline import BaselineSnake
+from optuna_clank.arena.snakes.gbc import GbcSnake
+from optuna_clank.arena.snakes.gbc.schema import load_gbc_yaml
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
 from optuna_clank.arena.snakes.simple import GreedyFoodSnake, RandomSafeSnake
 from optuna_clank.errors import UserError
@@ -25,8 +31,12 @@ BUILTIN_OPPONENTS: dict[str, Callable[[], Player]] = {
     "random-safe": RandomSafeSnake,
     "greedy-food": GreedyFoodSnake,
     "heuristic": HeuristicSnake,
+    "gbc": GbcSnake,
 }
 """Built-in opponents by their stable name."""
+
+GBC_PREFIX = "gbc:"
+"""Prefix of an opponent that plays go-battleclank with the YAML config after it."""
 
 
 class UnknownOpponentError(UserError, ValueError):
@@ -45,7 +55,7 @@ def is_server_reference(name: str) -> bool:
 
 def is_config_reference(name: str) -> bool:
     """Whether ``name`` refers to a config file rather than a built-in opponent."""
-    return name.startswith("config:") or name.endswith((".yaml", ".yml"))
+    return name.startswith(("config:", GBC_PREFIX)) or name.endswith((".yaml", ".yml"))
 
 
 def check_opponent(name: str, *, base_dir: Path | None = None) -> None:
@@ -63,6 +73,9 @@ def make_opponent(name: str, *, base_dir: Path | None = None) -> Player:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise UnknownOpponentError(f"opponent {name!r}: not an http(s) URL")
         return HttpSnake(url, name=parts.netloc)
+    if name.startswith(GBC_PREFIX):
+        path = Path(name.removeprefix(GBC_PREFIX))
+        return _gbc_opponent(base_dir / path if base_dir is not None and not path.is_absolute() else path, name)
     if is_config_reference(name):
         path = Path(name.removeprefix("config:"))
         if base_dir is not None and not path.is_absolute():
@@ -76,3 +89,14 @@ def make_opponent(name: str, *, base_dir: Path | None = None) -> Player:
         f"unknown opponent {name!r}; choose one of {', '.join(opponent_names())}, "
         "a config file (*.yaml) or a server URL (url:http://...)"
     )
+
+
+def _gbc_opponent(path: Path, name: str) -> GbcSnake:
+    """go-battleclank with the YAML at ``path``, read the way the bot reads it (missing keys are 0)."""
+    try:
+        config = load_gbc_yaml(path.read_text())  # yaml.v2's scalars; an empty file is all zeros
+    except OSError as exc:
+        raise UnknownOpponentError(f"opponent {name!r}: cannot read {path} ({exc.strerror or exc})") from exc
+    except yaml.YAMLError as exc:
+        raise UnknownOpponentError(f"opponent {name!r}: {path} is not valid YAML") from exc
+    return GbcSnake(config, name=f"gbc-{path.stem}")
