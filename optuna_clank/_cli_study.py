@@ -471,10 +471,12 @@ def _run_status(args: argparse.Namespace) -> int:
     if report["last_trials"]:
         print("  last trials:")
         for t in report["last_trials"]:
-            value = f"{t['values'][0]:.3f}" if t["values"] else "-"
+            label, value = "value", f"{t['values'][0]:.3f}" if t["values"] else "-"
+            if t["state"] == "pruned":  # its mean over the games it played, never one game's score
+                label, value = "mean ", f"{t['mean_score']:.3f}" if t["mean_score"] is not None else "?"
             games = t["games_played"] if t["games_played"] is not None else "-"
             print(
-                f"    #{t['number']:<5} {t['state']:<9} value {value:>6}  games {games!s:>4}  "
+                f"    #{t['number']:<5} {t['state']:<9} {label} {value:>6}  games {games!s:>4}  "
                 f"source {t['proposal_source'] or '-':<13} slot {t['slot'] if t['slot'] is not None else '-'}"
             )
     return 0

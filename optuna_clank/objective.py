@@ -5,6 +5,13 @@ order, a round of a few games at a time. Each finished game is reported with
 ``trial.report(score, step=game)``, so that :class:`optuna.pruners.WilcoxonPruner` can pair
 it with the best trial's result on the *same* game and stop configs that are significantly
 worse after a few rounds instead of after all of them.
+
+Optuna gives a pruned trial the value of its last intermediate report, which would be one
+game's score (0 or 1). So a pruned trial's last report is its mean over the games it played,
+at step ``games_per_trial`` (one past the last game index: "after its games"). That value is
+what ``status`` shows and what TPE ranks pruned trials by (TPE orders pruned trials by their
+last step, then that step's value; every pruned trial's last step is the same, so by the mean).
+The mean is also stored as the ``mean_score`` user attribute of every trial.
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ if TYPE_CHECKING:
     from optuna_clank.spec import StudySpec
 
 GAMES_PLAYED_KEY = "games_played"
+MEAN_SCORE_KEY = "mean_score"
+"""User attribute: the mean score (win 1, draw 0.5, loss 0) over the games the trial played."""
 WIN_RATE_CI_KEY = "win_rate_ci"
 DEATH_CAUSES_KEY = "death_causes"
 
@@ -122,6 +131,8 @@ class ArenaObjective:
                     trial.report(outcome.score, step=outcome.game)
                 if start + bench.round_size < len(order) and trial.should_prune():
                     _record(trial, outcomes, time.perf_counter() - started)
+                    # The pruned trial's value (its last report): the mean, not the last game.
+                    trial.report(mean_score(outcomes, bench.max_turns), step=bench.games_per_trial)
                     raise optuna.TrialPruned(f"pruned after {len(outcomes)} of {len(order)} games")
         _record(trial, outcomes, time.perf_counter() - started)
         values = tuple(metric(outcomes, bench.max_turns) for metric in _metrics(self.spec.study.objectives))
@@ -171,6 +182,7 @@ def outcome_attrs(outcomes: Sequence[GameOutcome], seconds: float) -> dict[str, 
     score_low, score_high = mean_interval([o.score for o in outcomes])
     return {
         GAMES_PLAYED_KEY: n,
+        MEAN_SCORE_KEY: round(sum(o.score for o in outcomes) / n, 4) if n else None,
         "wins": wins,
         "losses": losses,
         "draws": n - wins - losses,

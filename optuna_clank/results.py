@@ -180,6 +180,7 @@ def _trial_summary(trial: FrozenTrial, validated: dict[str, Any] | None) -> dict
         "state": trial.state.name.lower(),
         "values": list(trial.values) if trial.values is not None else None,
         "games_played": attrs.get("games_played"),
+        "mean_score": attrs.get("mean_score"),
         "win_rate_ci": attrs.get("win_rate_ci"),
         "proposal_source": attrs.get("proposal_source"),
         "changed_params": attrs.get("changed_params"),
