@@ -108,19 +108,27 @@ def _add_optimize(commands: argparse._SubParsersAction, name: str) -> None:
 def _add_validate(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "validate",
-        help="re-play the top trials on fresh games and store their validated win rates",
+        help="re-play the top trials and the base config on the same fresh games; is any better than the base?",
         description=(
-            "Re-play the top trials (and the base config, for reference) on games the study never used, and "
-            "store each one's validated win rate and 95%% interval on the study. From then on 'status' and "
-            "'export' report the best validated trial."
+            "Re-play the top K trials and the base config on the same games, which the study never used "
+            "(common random numbers: game i is the same game for every config), and store each one's per-game "
+            "results on the study. A trial is called better than the base only when the paired bootstrap "
+            "interval of its mean per-game score difference lies above zero at the spec's [validation] alpha "
+            "divided by K (Bonferroni for the K trials compared). 'status', 'export' and the checkpoints then "
+            "report that trial with its difference, e.g. '+3.1 points [+1.2, +5.0] over the base on 1,000 "
+            "games', or the base config itself when no trial beats it."
         ),
     )
     _add_study_arguments(parser)
-    parser.add_argument("--top", type=positive_int, help="how many of the best trials (default: the spec's, 3)")
-    parser.add_argument("--games", type=positive_int, help="games per trial (default: the spec's, 1000)")
+    parser.add_argument("--top", type=positive_int, help="how many of the best trials, K (default: the spec's, 3)")
+    parser.add_argument("--games", type=positive_int, help="games per config (default: the spec's, 1000)")
     parser.add_argument("--seed", type=int, help="seed of the fresh games (default: derived, never the study's)")
     parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")
-    parser.add_argument("--no-base", action="store_true", help="do not re-play the base config")
+    parser.add_argument(
+        "--no-base",
+        action="store_true",
+        help="reuse the base config's stored results on the same games instead of re-playing it",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(handler=_run_validate)
 
@@ -128,8 +136,12 @@ def _add_validate(commands: argparse._SubParsersAction) -> None:
 def _add_status(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "status",
-        help="trials by state, best (validated and raw) with intervals, trials/hour, last trials",
-        description="Show where a study stands.",
+        help="trials by state, best (validated verdict, else raw) with intervals, trials/hour, last trials",
+        description=(
+            "Show where a study stands. After 'validate', the best is the trial that beat the base config in the "
+            "paired test (with its difference and interval), or the base config when none did; before, the best "
+            "trial by its study value, marked not validated. A pruned trial shows its mean over the games it played."
+        ),
     )
     _add_study_arguments(parser)
     parser.add_argument("--last", type=positive_int, default=10, help="how many recent trials to list")
@@ -140,10 +152,11 @@ def _add_status(commands: argparse._SubParsersAction) -> None:
 def _add_export(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "export",
-        help="write the best config (validated first) as go-battleclank YAML",
+        help="write the best config (validated verdict first) as go-battleclank YAML",
         description=(
             "Write the study's best config in the go-battleclank YAML shape: every key of the base config, with "
-            "the tuned values merged in. The best validated trial wins when any were validated."
+            "the tuned values merged in. After 'validate' that is the trial that beat the base config in the "
+            "paired test, or the base config itself when no trial did; the file's comment header says which."
         ),
     )
     _add_study_arguments(parser)
@@ -371,10 +384,11 @@ class _Monitor:
 def _best_short(best: Any) -> str:
     if best is None:
         return "-"
-    if best.validated:
-        low, high = best.validated["ci"]
-        rate = 100 * best.validated["win_rate"]
-        return f"#{best.trial.number} {rate:.0f}% [{100 * low:.0f}-{100 * high:.0f}] (validated)"
+    if best.kind == "base":
+        return "base config (no validated trial beats it)"
+    if best.kind == "trial":
+        d = best.comparison.difference
+        return f"#{best.trial.number} {100 * d.mean:+.1f} pts [{100 * d.low:+.1f}, {100 * d.high:+.1f}] vs base"
     ci = best.trial.user_attrs.get("win_rate_ci")
     interval = f" win [{100 * ci[0]:.0f}-{100 * ci[1]:.0f}%]" if ci else ""
     return f"#{best.trial.number} {best.trial.values[0]:.3f}{interval}"
@@ -418,17 +432,30 @@ def _run_validate(args: argparse.Namespace) -> int:
             include_base=not args.no_base,
             on_game_end=lambda _outcome: bar.update(1),
         )
+    from optuna_clank.results import best_trial
+    from optuna_clank.verdict import RESULTS_KEY
+
+    best = best_trial(study)
+    verdict = best.verdict if best else None
+    paired = {f"trial {c.trial}": c.as_json() for c in verdict.comparisons} if verdict else {}
     if args.json:
-        print(json.dumps(records))
+        shown = {label: {k: v for k, v in r.items() if k != RESULTS_KEY} for label, r in records.items()}
+        for label, comparison in paired.items():
+            shown[label]["paired"] = comparison
+        print(json.dumps({"records": shown, "best_kind": best.kind if best else None}))
         return 0
     seed = next(iter(records.values()))["seed"]
-    print(f"validation of study {spec.name} on {games} fresh games (seed {seed}):")
+    print(f"validation of study {spec.name} on {games:,} fresh games (seed {seed}), the same games for every config:")
     for label, record in records.items():
         low, high = record["ci"]
         print(
             f"  {label:<12} win rate {100 * record['win_rate']:5.1f}%  95% CI [{100 * low:.1f}%, {100 * high:.1f}%]"
             f"  score {record['score']:.3f}  draws {record['draws']}"
         )
+    if verdict:
+        for comparison in verdict.comparisons:
+            mark = "better" if comparison.better else "not shown better"
+            print(f"  trial {comparison.trial}: {comparison.describe()}: {mark}")
     _print_best(study)
     return 0
 
@@ -454,17 +481,21 @@ def _run_status(args: argparse.Namespace) -> int:
     )
     best = best_trial(study)
     print(f"  best        {best.describe() if best else '-'}")
-    if best is not None and best.validated is None:
-        print("              (run 'validate' to re-play the top trials on fresh games)")
+    if best is not None and best.kind == "raw":
+        print("              (run 'validate' to re-play the top trials and the base config on fresh games)")
     base = report["validated_base"]
-    if base:
+    if base and (best is None or best.kind != "base"):
         low, high = base["ci"]
         print(
             f"  base config validated win rate {100 * base['win_rate']:.1f}% [{100 * low:.1f}%, {100 * high:.1f}%] "
-            f"over {base['games']} games"
+            f"over {base['games']:,} games"
+        )
+    if report["validation_records_ignored"]:
+        print(
+            f"              ({report['validation_records_ignored']} validation record(s) of other games not compared)"
         )
     raw = report["best_raw"]
-    if raw and best and raw["number"] != best.trial.number:
+    if raw and best and (best.trial is None or raw["number"] != best.trial.number):
         print(f"  best raw    trial {raw['number']}: value {raw['values'][0]:.3f} (study games only)")
     rate = report["trials_per_hour"]
     print(f"  speed       {rate:.1f} trials/hour" if rate else "  speed       -")
@@ -484,17 +515,19 @@ def _run_status(args: argparse.Namespace) -> int:
 
 def _run_export(args: argparse.Namespace) -> int:
     from optuna_clank.arena.config import dump_config
-    from optuna_clank.results import base_for_export, best_trial, export_best, trial_config
+    from optuna_clank.results import best_config, best_trial, export_best
+    from optuna_clank.storage import describe_storage
 
     spec = _spec_from(args)
-    study, _ = _open(spec)
+    study, url = _open(spec)
     if args.output is None:
         best = best_trial(study)
         if best is None:
             raise UserError(f"study {spec.name!r} has no completed trial yet: nothing to export")
-        print(dump_config(trial_config(best.trial, base_for_export(args.base, study))), end="")
+        print(f"# {best.describe()}", file=sys.stderr)
+        print(dump_config(best_config(study, best, base=args.base)), end="")
         return 0
-    path, best = export_best(study, args.output, base=args.base)
+    path, best = export_best(study, args.output, base=args.base, storage=describe_storage(url))
     print(f"wrote {path}: {best.describe()}", file=sys.stderr)
     return 0
 

@@ -71,26 +71,45 @@ def test_study_runs_resumes_and_exports(tmp_path: Path, storage_url: str) -> Non
     assert json.loads(played.stdout)["games"] == 4
 
 
-def test_validate_makes_the_validated_trial_the_best(tmp_path: Path, sqlite_url: str) -> None:
+def test_validate_pairs_the_top_trials_with_the_base_on_the_same_games(tmp_path: Path, storage_url: str) -> None:
     spec = write_spec(tmp_path, "checked", n_trials=4)
-    assert run_cli(["optimize", "--spec", str(spec), "--storage", sqlite_url, "--quiet"], cwd=tmp_path).returncode == 0
+    assert run_cli(["optimize", "--spec", str(spec), "--storage", storage_url, "--quiet"], cwd=tmp_path).returncode == 0
     result = run_cli(
-        ["validate", "--spec", str(spec), "--storage", sqlite_url, "--top", "2", "--games", "20", "--json"],
+        ["validate", "--spec", str(spec), "--storage", storage_url, "--top", "2", "--games", "20", "--json"],
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    records = json.loads(result.stdout)
-    assert len(records) == 3 and "base config" in records
-    study = load("checked", sqlite_url)
+    output = json.loads(result.stdout)
+    assert len(output["records"]) == 3 and "base config" in output["records"]
+    study = load("checked", storage_url)
     validated = {int(k.split(":")[1]): v for k, v in study.user_attrs.items() if k.startswith("validated:")}
+    base = study.user_attrs["validated_base"]
     assert len(validated) == 2
-    assert all(v["games"] == 20 and v["seed"] != 7 for v in validated.values())
+    for record in [*validated.values(), base]:
+        assert record["games"] == 20 and record["seed"] != 7 and record["seed"] == base["seed"]
+        assert len(record["results"]) == 20 and set(record["results"]) <= set("WDL")
+        wins = record["results"].count("W")
+        assert wins == record["wins"] and record["results"].count("D") == record["draws"]
     status = json.loads(
-        run_cli(["status", "--spec", str(spec), "--storage", sqlite_url, "--json"], cwd=tmp_path).stdout
+        run_cli(["status", "--spec", str(spec), "--storage", storage_url, "--json"], cwd=tmp_path).stdout
     )
-    assert status["best_kind"] == "validated"
-    best_number = max(validated, key=lambda n: (validated[n]["score"], validated[n]["win_rate"], -n))
-    assert status["best"]["number"] == best_number
+    assert status["best_kind"] in ("trial", "base")
+    paired = status["best"]["paired"]
+    assert paired["games"] == 20 and paired["compared"] == 2 and paired["alpha"] == 0.05
+    assert paired["confidence"] == pytest.approx(1 - 0.05 / 2)
+    trial_scores = [{"W": 1, "D": 0.5, "L": 0}[c] for c in validated[paired["trial"]]["results"]]
+    base_scores = [{"W": 1, "D": 0.5, "L": 0}[c] for c in base["results"]]
+    mean_difference = sum(trial_scores) / 20 - sum(base_scores) / 20
+    assert paired["difference"] == pytest.approx(mean_difference, abs=1e-4)
+    low, high = paired["interval"]
+    assert low <= paired["difference"] <= high
+    assert paired["better"] == (low > 0) == (status["best_kind"] == "trial")
+    if status["best_kind"] == "trial":
+        assert status["best"]["number"] == paired["trial"]
+    else:
+        assert status["best"]["number"] is None and status["best"]["config"] == "base"
+    text = run_cli(["status", "--spec", str(spec), "--storage", storage_url], cwd=tmp_path).stdout
+    assert "over the base on 20 games" in text
 
 
 def test_kill_9_mid_trial_loses_only_that_trial(tmp_path: Path, storage_url: str) -> None:
