@@ -75,7 +75,8 @@ def _add_optimize(commands: argparse._SubParsersAction, name: str) -> None:
         "--checkpoint-interval",
         type=int,
         metavar="K",
-        help="every K finished trials, export the best config to storage/<study>/best.yaml (0: off)",
+        help="every K finished trials, export the best config to storage/<study>/best-<storage hash>.yaml "
+        "(one file per study and storage; its header names both; 0: off)",
     )
     parser.add_argument(
         "--use-llm", action=argparse.BooleanOptionalAction, default=None, help="let an LLM propose parameter deltas"
@@ -334,6 +335,7 @@ class _Monitor:
         from optuna_clank.storage import open_storage
 
         self.spec = spec
+        self.url = url
         self.study = optuna.load_study(study_name=spec.name, storage=open_storage(url, heartbeat=None))
         self.target = target
         self.interval = spec.checkpoint.interval if checkpoints else 0
@@ -364,10 +366,11 @@ class _Monitor:
             self.checkpoint()
 
     def checkpoint(self) -> None:
-        from optuna_clank.results import export_best
-        from optuna_clank.storage import DEFAULT_STORAGE_DIR
+        from optuna_clank.results import checkpoint_path, export_best
+        from optuna_clank.storage import describe_storage
 
-        path, best = export_best(self.study, Path(DEFAULT_STORAGE_DIR) / self.spec.name / "best.yaml")
+        target = checkpoint_path(self.spec.name, self.url)
+        path, best = export_best(self.study, target, storage=describe_storage(self.url))
         line = f"checkpoint: {best.describe()} -> {path}"
         if self.bar is not None:
             self.bar.write(line, file=sys.stderr)

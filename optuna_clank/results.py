@@ -11,6 +11,7 @@ Optuna freezes a finished trial, so they cannot be added to the trial itself.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from dataclasses import dataclass
@@ -158,6 +159,20 @@ def write_config(config: Config, path: str | Path, *, header: str = "") -> Path:
     except OSError as exc:
         raise UserError(f"cannot write {target}: {exc.strerror or exc}") from exc
     return target
+
+
+def checkpoint_path(study_name: str, storage_url: str, *, root: Path | None = None) -> Path:
+    """``storage/<study>/best-<storage hash>.yaml``: one checkpoint per study AND storage.
+
+    The same study name on two databases (a SQLite file and a PostgreSQL server, say) are two
+    studies; the hash of the password-masked URL keeps their checkpoints apart, so one never
+    overwrites the other's. The file's header names both in words.
+    """
+    from optuna_clank.storage import DEFAULT_STORAGE_DIR, redact_url
+
+    digest = hashlib.blake2b(redact_url(storage_url).encode(), digest_size=4).hexdigest()
+    folder = (root if root is not None else Path.cwd()) / DEFAULT_STORAGE_DIR / study_name
+    return folder / f"best-{digest}.yaml"
 
 
 def best_config(study: optuna.Study, best: Best, *, base: str | Path | None = None) -> Config:

@@ -31,8 +31,8 @@ def test_study_runs_resumes_and_exports(tmp_path: Path, storage_url: str) -> Non
     assert first.returncode == 0, first.stderr
     study = load("resume", storage_url)
     assert len(_finished(study)) == 3
-    checkpoint = tmp_path / "storage" / "resume" / "best.yaml"
-    assert "checkpoint:" in first.stderr and checkpoint.exists()
+    (checkpoint,) = (tmp_path / "storage" / "resume").glob("best-*.yaml")
+    assert "checkpoint:" in first.stderr
     assert flatten(load_config(checkpoint))["weights.space"] > 0
     for trial in _finished(study):
         attrs = trial.user_attrs
@@ -280,3 +280,23 @@ def test_read_commands_do_not_create_a_study(tmp_path: Path, command: str) -> No
     assert result.returncode == 2
     assert "run optimize first" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "storage" / "absent.db").exists()
+
+
+def test_checkpoints_belong_to_their_study_and_storage(tmp_path: Path, sqlite_url: str, postgres_url: str) -> None:
+    spec = write_spec(tmp_path, "twice", n_trials=2)
+    headers = {}
+    for url in (sqlite_url, postgres_url):
+        ran = run_cli(
+            ["optimize", "--spec", str(spec), "--storage", url, "--checkpoint-interval", "1", "--quiet"], cwd=tmp_path
+        )
+        assert ran.returncode == 0, ran.stderr
+        written = {line.rsplit(" -> ", 1)[1] for line in ran.stderr.splitlines() if line.startswith("checkpoint:")}
+        (path,) = written
+        headers[url] = [line for line in Path(path).read_text().splitlines() if line.startswith("#")]
+    files = sorted((tmp_path / "storage" / "twice").glob("best-*.yaml"))
+    assert len(files) == 2  # the PostgreSQL study did not overwrite the SQLite study's checkpoint
+    sqlite_header, postgres_header = headers[sqlite_url], headers[postgres_url]
+    assert "study twice on SQLite file" in sqlite_header[0]
+    assert "study twice on PostgreSQL postgres@127.0.0.1:5432/" in postgres_header[0]
+    for header in (sqlite_header, postgres_header):
+        assert header[1].startswith("# holds trial ") and "(not validated)" in header[1]
