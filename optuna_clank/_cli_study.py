@@ -53,9 +53,9 @@ def _add_optimize(commands: argparse._SubParsersAction, name: str) -> None:
         description = (
             "Run the study described by a spec until it holds N finished (complete or pruned) trials. "
             "Running the same command again resumes it: trial numbers continue and the sampler sees every "
-            "earlier trial. Ctrl-C once finishes the running trials and stops; twice stops them now (they are "
-            "marked failed and retried next time). Trials left running by a crashed run are failed by "
-            "heartbeat and retried."
+            "earlier trial. Ctrl-C once finishes the running trials and stops; twice (more than a second apart) "
+            "stops them now: they are marked failed and queued again with the same parameters, so the next run "
+            "plays them first. Trials left running by a crashed run are failed by heartbeat and queued again alike."
         )
     else:
         summary = "join a running study from this machine with its own slots (needs a shared storage)"
@@ -297,7 +297,9 @@ def _run_optimize(args: argparse.Namespace) -> int:
     ran = after.finished - before.finished
     print(
         f"study {spec.name}: {after.finished} finished ({after.complete} complete, {after.pruned} pruned), "
-        f"{after.failed} failed, {after.skipped} skipped, {after.running} running; this run: {ran} trial(s) "
+        f"{after.failed} failed, {after.skipped} skipped, {after.running} running"
+        + (f", {after.waiting} queued (the next run plays them first)" if after.waiting else "")
+        + f"; this run: {ran} trial(s) "
         f"at {ran / hours if hours > 0 else 0:.0f}/hour",
         file=sys.stderr,
     )

@@ -36,10 +36,19 @@ MEAN_SCORE_KEY = "mean_score"
 """User attribute: the mean score (win 1, draw 0.5, loss 0) over the games the trial played."""
 WIN_RATE_CI_KEY = "win_rate_ci"
 DEATH_CAUSES_KEY = "death_causes"
+ABORTED_KEY = "aborted"
+"""User attribute of a trial stopped mid-games by the user (it is queued again)."""
 
 
 class TrialAborted(Exception):
-    """The run was asked to stop now (second Ctrl-C): the running trial ends as FAIL."""
+    """The run was asked to stop now (second Ctrl-C): the running trial ends as FAIL.
+
+    The worker then queues it again with the same parameters (see :func:`runner.queue_again`).
+    """
+
+    def __init__(self, trial_number: int) -> None:
+        super().__init__(f"trial {trial_number} stopped by the user")
+        self.trial_number = trial_number
 
 
 class SurplusTrial(Exception):
@@ -112,7 +121,8 @@ class ArenaObjective:
         for start in range(0, len(order), bench.round_size):
             if self.should_abort():
                 _record(trial, outcomes, time.perf_counter() - started)
-                raise TrialAborted(f"trial {trial.number} stopped by the user")
+                trial.set_user_attr(ABORTED_KEY, "stopped by the user (Ctrl-C twice); queued again")
+                raise TrialAborted(trial.number)
             games = order[start : start + bench.round_size]
             result = play_match(
                 config,
