@@ -413,7 +413,7 @@ def _print_best(study: optuna.Study) -> None:
 
 def _run_validate(args: argparse.Namespace) -> int:
     from optuna_clank.devices import check_device
-    from optuna_clank.validate import validate_study
+    from optuna_clank.validate import stored_base_record, validate_study
 
     spec = _spec_from(args)
     study, _ = _open(spec)
@@ -423,6 +423,8 @@ def _run_validate(args: argparse.Namespace) -> int:
     candidates = min(top, len([t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]))
     if candidates == 0:
         raise UserError(f"study {spec.name!r} has no completed trial to validate")
+    if args.no_base:
+        stored_base_record(study, spec, games=games, seed=args.seed)  # refuses before any game is played
     from tqdm import tqdm
 
     total = games * (candidates + (0 if args.no_base else 1))

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from optuna_clank.spec import StudySpec
 
-__all__ = ["BASE_KEY", "validate_study", "validation_seed"]
+__all__ = ["BASE_KEY", "stored_base_record", "validate_study", "validation_seed"]
 
 
 def validation_seed(spec: StudySpec, seed: int | None = None) -> int:
@@ -59,12 +59,7 @@ def validate_study(
     """
     chosen_seed = validation_seed(spec, seed)
     games_of = _games_of(spec, games, chosen_seed)
-    stored_base = study.user_attrs.get(BASE_KEY)
-    if not include_base and not _is_record_of(stored_base, games_of):
-        raise UserError(
-            f"no stored base-config record on these {games} games (seed {chosen_seed}); "
-            "run validate without --no-base so the base plays the same games"
-        )
+    stored_base = None if include_base else stored_base_record(study, spec, games=games, seed=seed)
     records: dict[str, dict[str, Any]] = {}
     for trial in top_trials(study, top):
         config = trial_config(trial, base_config_of(spec))
@@ -80,6 +75,18 @@ def validate_study(
     else:
         records["base config"] = stored_base
     return records
+
+
+def stored_base_record(study: optuna.Study, spec: StudySpec, *, games: int, seed: int | None) -> dict[str, Any]:
+    """The stored base-config record of exactly these validation games, or a :class:`UserError`."""
+    chosen_seed = validation_seed(spec, seed)
+    record = study.user_attrs.get(BASE_KEY)
+    if not _is_record_of(record, _games_of(spec, games, chosen_seed)):
+        raise UserError(
+            f"no stored base-config record on these {games} games (seed {chosen_seed}); "
+            "run validate without --no-base so the base plays the same games"
+        )
+    return record
 
 
 def _games_of(spec: StudySpec, games: int, seed: int) -> dict[str, Any]:

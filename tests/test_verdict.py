@@ -170,6 +170,13 @@ def test_when_only_the_base_was_validated_export_writes_the_base(tmp_path: Path,
     spec = write_spec(tmp_path, "alone", n_trials=1)
     ran = run_cli(["optimize", "--spec", str(spec), "--storage", storage_url, "--quiet"], cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr
+    without_base = run_cli(
+        ["validate", "--spec", str(spec), "--storage", storage_url, "--top", "1", "--games", "12", "--no-base"],
+        cwd=tmp_path,
+    )
+    assert without_base.returncode == 2
+    assert without_base.stderr.count("\n") == 1
+    assert "no stored base-config record on these 12 games" in without_base.stderr
     checked = run_cli(
         ["validate", "--spec", str(spec), "--storage", storage_url, "--top", "1", "--games", "12"], cwd=tmp_path
     )
@@ -182,6 +189,11 @@ def test_when_only_the_base_was_validated_export_writes_the_base(tmp_path: Path,
     exported = run_cli(["export", "--spec", str(spec), "--storage", storage_url, "-o", str(out)], cwd=tmp_path)
     assert exported.returncode == 0, exported.stderr
     assert "the base config" in out.read_text().splitlines()[1]
+    reused = run_cli(
+        ["validate", "--spec", str(spec), "--storage", storage_url, "--top", "1", "--games", "12", "--no-base"],
+        cwd=tmp_path,
+    )
+    assert reused.returncode == 0, reused.stderr
     study = load("alone", storage_url)
     (trial,) = study.trials
     assert study.user_attrs[f"{VALIDATION_PREFIX}{trial.number}"]["results"] == study.user_attrs[BASE_KEY]["results"]
