@@ -89,8 +89,9 @@ def paired_bootstrap(
     the Wilcoxon signed-rank test drops or splits those zeros and tests a median/symmetry
     hypothesis rather than the mean, while resampling the pairs needs no assumption about
     their distribution. Resampling the counts of each distinct difference (a multinomial
-    draw) is the same bootstrap and costs microseconds for 1,000 games. Identical play gives
-    an interval of exactly [0, 0]: never better. Seeded, so a re-check gives the same numbers.
+    draw) is the same bootstrap, about 30 ms for 20,000 resamples of 500 games on a shared
+    2-core machine. Identical play gives an interval of exactly [0, 0]: never better. Seeded,
+    so a re-check gives the same numbers.
     """
     if len(candidate) != len(reference):
         raise ValueError(f"paired samples differ in length: {len(candidate)} and {len(reference)}")
