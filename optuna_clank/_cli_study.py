@@ -53,9 +53,9 @@ def _add_optimize(commands: argparse._SubParsersAction, name: str) -> None:
         description = (
             "Run the study described by a spec until it holds N finished (complete or pruned) trials. "
             "Running the same command again resumes it: trial numbers continue and the sampler sees every "
-            "earlier trial. Ctrl-C once finishes the running trials and stops; twice stops them now (they are "
-            "marked failed and retried next time). Trials left running by a crashed run are failed by "
-            "heartbeat and retried."
+            "earlier trial. Ctrl-C once finishes the running trials and stops; twice (more than a second apart) "
+            "stops them now: they are marked failed and queued again with the same parameters, so the next run "
+            "plays them first. Trials left running by a crashed run are failed by heartbeat and queued again alike."
         )
     else:
         summary = "join a running study from this machine with its own slots (needs a shared storage)"
@@ -75,7 +75,8 @@ def _add_optimize(commands: argparse._SubParsersAction, name: str) -> None:
         "--checkpoint-interval",
         type=int,
         metavar="K",
-        help="every K finished trials, export the best config to storage/<study>/best.yaml (0: off)",
+        help="every K finished trials, export the best config to storage/<study>/best-<storage hash>.yaml "
+        "(one file per study and storage; its header names both; 0: off)",
     )
     parser.add_argument(
         "--use-llm", action=argparse.BooleanOptionalAction, default=None, help="let an LLM propose parameter deltas"
@@ -117,19 +118,27 @@ def _add_optimize(commands: argparse._SubParsersAction, name: str) -> None:
 def _add_validate(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "validate",
-        help="re-play the top trials on fresh games and store their validated win rates",
+        help="re-play the top trials and the base config on the same fresh games; is any better than the base?",
         description=(
-            "Re-play the top trials (and the base config, for reference) on games the study never used, and "
-            "store each one's validated win rate and 95%% interval on the study. From then on 'status' and "
-            "'export' report the best validated trial."
+            "Re-play the top K trials and the base config on the same games, which the study never used "
+            "(common random numbers: game i is the same game for every config), and store each one's per-game "
+            "results on the study. A trial is called better than the base only when the paired bootstrap "
+            "interval of its mean per-game score difference lies above zero at the spec's [validation] alpha "
+            "divided by K (Bonferroni for the K trials compared). 'status', 'export' and the checkpoints then "
+            "report that trial with its difference, e.g. '+3.1 points [+1.2, +5.0] over the base on 1,000 "
+            "games', or the base config itself when no trial beats it."
         ),
     )
     _add_study_arguments(parser)
-    parser.add_argument("--top", type=positive_int, help="how many of the best trials (default: the spec's, 3)")
-    parser.add_argument("--games", type=positive_int, help="games per trial (default: the spec's, 1000)")
+    parser.add_argument("--top", type=positive_int, help="how many of the best trials, K (default: the spec's, 3)")
+    parser.add_argument("--games", type=positive_int, help="games per config (default: the spec's, 1000)")
     parser.add_argument("--seed", type=int, help="seed of the fresh games (default: derived, never the study's)")
     parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")
-    parser.add_argument("--no-base", action="store_true", help="do not re-play the base config")
+    parser.add_argument(
+        "--no-base",
+        action="store_true",
+        help="reuse the base config's stored results on the same games instead of re-playing it",
+    )
     parser.add_argument(
         "--snake",
         metavar="SPEC|NAME",
@@ -143,8 +152,12 @@ def _add_validate(commands: argparse._SubParsersAction) -> None:
 def _add_status(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "status",
-        help="trials by state, best (validated and raw) with intervals, trials/hour, last trials",
-        description="Show where a study stands.",
+        help="trials by state, best (validated verdict, else raw) with intervals, trials/hour, last trials",
+        description=(
+            "Show where a study stands. After 'validate', the best is the trial that beat the base config in the "
+            "paired test (with its difference and interval), or the base config when none did; before, the best "
+            "trial by its study value, marked not validated. A pruned trial shows its mean over the games it played."
+        ),
     )
     _add_study_arguments(parser)
     parser.add_argument("--last", type=positive_int, default=10, help="how many recent trials to list")
@@ -155,10 +168,11 @@ def _add_status(commands: argparse._SubParsersAction) -> None:
 def _add_export(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "export",
-        help="write the best config (validated first) as go-battleclank YAML",
+        help="write the best config (validated verdict first) as go-battleclank YAML",
         description=(
             "Write the study's best config in the go-battleclank YAML shape: every key of the base config, with "
-            "the tuned values merged in. The best validated trial wins when any were validated."
+            "the tuned values merged in. After 'validate' that is the trial that beat the base config in the "
+            "paired test, or the base config itself when no trial did; the file's comment header says which."
         ),
     )
     _add_study_arguments(parser)
@@ -318,7 +332,9 @@ def _run_optimize(args: argparse.Namespace) -> int:
     ran = after.finished - before.finished
     print(
         f"study {spec.name}: {after.finished} finished ({after.complete} complete, {after.pruned} pruned), "
-        f"{after.failed} failed, {after.skipped} skipped, {after.running} running; this run: {ran} trial(s) "
+        f"{after.failed} failed, {after.skipped} skipped, {after.running} running"
+        + (f", {after.waiting} queued (the next run plays them first)" if after.waiting else "")
+        + f"; this run: {ran} trial(s) "
         f"at {ran / hours if hours > 0 else 0:.0f}/hour",
         file=sys.stderr,
     )
@@ -372,6 +388,7 @@ class _Monitor:
         from optuna_clank.storage import open_storage
 
         self.spec = spec
+        self.url = url
         self.study = optuna.load_study(study_name=spec.name, storage=open_storage(url, heartbeat=None))
         self.target = target
         self.interval = spec.checkpoint.interval if checkpoints else 0
@@ -403,14 +420,14 @@ class _Monitor:
 
     def checkpoint(self) -> None:
         from optuna_clank.candidate import export_server_config
-        from optuna_clank.results import export_best
-        from optuna_clank.storage import DEFAULT_STORAGE_DIR
+        from optuna_clank.results import checkpoint_path, export_best
+        from optuna_clank.storage import describe_storage
 
-        path = Path(DEFAULT_STORAGE_DIR) / self.spec.name / "best.yaml"
+        path = checkpoint_path(self.spec.name, self.url)
         if self.spec.snake.is_server:  # a server's own YAML, not the built-in schema
             best = export_server_config(self.spec, self.study, path)[1]
         else:
-            path, best = export_best(self.study, path)
+            path, best = export_best(self.study, path, storage=describe_storage(self.url))
         line = f"checkpoint: {best.describe()} -> {path}"
         if self.bar is not None:
             self.bar.write(line, file=sys.stderr)
@@ -427,10 +444,11 @@ class _Monitor:
 def _best_short(best: Any) -> str:
     if best is None:
         return "-"
-    if best.validated:
-        low, high = best.validated["ci"]
-        rate = 100 * best.validated["win_rate"]
-        return f"#{best.trial.number} {rate:.0f}% [{100 * low:.0f}-{100 * high:.0f}] (validated)"
+    if best.kind == "base":
+        return "base config (no validated trial beats it)"
+    if best.kind == "trial":
+        d = best.comparison.difference
+        return f"#{best.trial.number} {100 * d.mean:+.1f} pts [{100 * d.low:+.1f}, {100 * d.high:+.1f}] vs base"
     ci = best.trial.user_attrs.get("win_rate_ci")
     interval = f" win [{100 * ci[0]:.0f}-{100 * ci[1]:.0f}%]" if ci else ""
     return f"#{best.trial.number} {best.trial.values[0]:.3f}{interval}"
@@ -450,7 +468,7 @@ def _print_best(study: optuna.Study) -> None:
 
 def _run_validate(args: argparse.Namespace) -> int:
     from optuna_clank.devices import check_device
-    from optuna_clank.validate import validate_study
+    from optuna_clank.validate import stored_base_record, validate_study
 
     spec = _spec_from(args)
     study, _ = _open(spec)
@@ -460,9 +478,11 @@ def _run_validate(args: argparse.Namespace) -> int:
     candidates = min(top, len([t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]))
     if candidates == 0:
         raise UserError(f"study {spec.name!r} has no completed trial to validate")
+    snake, snake_base = _validation_snake(args.snake, spec)
+    if args.no_base:  # refuses before any game is played
+        stored_base_record(study, spec, games=games, seed=args.seed, snake=snake)
     from tqdm import tqdm
 
-    snake, snake_base = _validation_snake(args.snake, spec)
     total = games * (candidates + (0 if args.no_base else 1))
     with tqdm(total=total, unit="game", file=sys.stderr, disable=args.json, dynamic_ncols=True, leave=False) as bar:
         records = validate_study(
@@ -477,14 +497,22 @@ def _run_validate(args: argparse.Namespace) -> int:
             snake=snake,
             snake_base=snake_base,
         )
+    from optuna_clank.results import best_trial
     from optuna_clank.study_note import write_study_note
+    from optuna_clank.verdict import RESULTS_KEY
 
+    best = best_trial(study)
+    verdict = best.verdict if best else None
+    paired = {f"trial {c.trial}": c.as_json() for c in verdict.comparisons} if verdict else {}
     write_study_note(study, spec)  # the dashboard's study note shows the comparison with the base from now on
     if args.json:
-        print(json.dumps(records))
+        shown = {label: {k: v for k, v in r.items() if k != RESULTS_KEY} for label, r in records.items()}
+        for label, comparison in paired.items():
+            shown[label]["paired"] = comparison
+        print(json.dumps({"records": shown, "best_kind": best.kind if best else None}))
         return 0
     seed = next(iter(records.values()))["seed"]
-    print(f"validation of study {spec.name} on {games} fresh games (seed {seed}):")
+    print(f"validation of study {spec.name} on {games:,} fresh games (seed {seed}), the same games for every config:")
     if snake != spec.snake:
         print(f"  played by {snake.describe()}; the study was tuned on {spec.snake.describe()}")
     for label, record in records.items():
@@ -493,6 +521,10 @@ def _run_validate(args: argparse.Namespace) -> int:
             f"  {label:<12} win rate {100 * record['win_rate']:5.1f}%  95% CI [{100 * low:.1f}%, {100 * high:.1f}%]"
             f"  score {record['score']:.3f}  draws {record['draws']}"
         )
+    if verdict:
+        for comparison in verdict.comparisons:
+            mark = "better" if comparison.better else "not shown better"
+            print(f"  trial {comparison.trial}: {comparison.describe()}: {mark}")
     _print_best(study)
     return 0
 
@@ -539,27 +571,33 @@ def _run_status(args: argparse.Namespace) -> int:
     )
     best = best_trial(study)
     print(f"  best        {best.describe() if best else '-'}")
-    if best is not None and best.validated is None:
-        print("              (run 'validate' to re-play the top trials on fresh games)")
+    if best is not None and best.kind == "raw":
+        print("              (run 'validate' to re-play the top trials and the base config on fresh games)")
     base = report["validated_base"]
-    if base:
+    if base and (best is None or best.kind != "base"):
         low, high = base["ci"]
         print(
             f"  base config validated win rate {100 * base['win_rate']:.1f}% [{100 * low:.1f}%, {100 * high:.1f}%] "
-            f"over {base['games']} games"
+            f"over {base['games']:,} games"
+        )
+    if report["validation_records_ignored"]:
+        print(
+            f"              ({report['validation_records_ignored']} validation record(s) of other games not compared)"
         )
     raw = report["best_raw"]
-    if raw and best and raw["number"] != best.trial.number:
+    if raw and best and (best.trial is None or raw["number"] != best.trial.number):
         print(f"  best raw    trial {raw['number']}: value {raw['values'][0]:.3f} (study games only)")
     rate = report["trials_per_hour"]
     print(f"  speed       {rate:.1f} trials/hour" if rate else "  speed       -")
     if report["last_trials"]:
         print("  last trials:")
         for t in report["last_trials"]:
-            value = f"{t['values'][0]:.3f}" if t["values"] else "-"
+            label, value = "value", f"{t['values'][0]:.3f}" if t["values"] else "-"
+            if t["state"] == "pruned":  # its mean over the games it played, never one game's score
+                label, value = "mean ", f"{t['mean_score']:.3f}" if t["mean_score"] is not None else "?"
             games = t["games_played"] if t["games_played"] is not None else "-"
             print(
-                f"    #{t['number']:<5} {t['state']:<9} value {value:>6}  games {games!s:>4}  "
+                f"    #{t['number']:<5} {t['state']:<9} {label} {value:>6}  games {games!s:>4}  "
                 f"source {t['proposal_source'] or '-':<13} slot {t['slot'] if t['slot'] is not None else '-'}"
             )
     return 0
@@ -567,10 +605,11 @@ def _run_status(args: argparse.Namespace) -> int:
 
 def _run_export(args: argparse.Namespace) -> int:
     from optuna_clank.arena.config import dump_config
-    from optuna_clank.results import base_for_export, best_trial, export_best, trial_config
+    from optuna_clank.results import best_config, best_trial, export_best
+    from optuna_clank.storage import describe_storage
 
     spec = _spec_from(args)
-    study, _ = _open(spec)
+    study, url = _open(spec)
     if spec.snake.is_server:
         from optuna_clank.candidate import export_server_config
 
@@ -584,9 +623,10 @@ def _run_export(args: argparse.Namespace) -> int:
         best = best_trial(study)
         if best is None:
             raise UserError(f"study {spec.name!r} has no completed trial yet: nothing to export")
-        print(dump_config(trial_config(best.trial, base_for_export(args.base, study))), end="")
+        print(f"# {best.describe()}", file=sys.stderr)
+        print(dump_config(best_config(study, best, base=args.base)), end="")
         return 0
-    path, best = export_best(study, args.output, base=args.base)
+    path, best = export_best(study, args.output, base=args.base, storage=describe_storage(url))
     print(f"wrote {path}: {best.describe()}", file=sys.stderr)
     return 0
 

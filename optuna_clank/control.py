@@ -1,21 +1,30 @@
 """Stop and abort requests shared by the processes of one run, as flag files.
 
 The first Ctrl-C asks every worker to finish its running trial and stop; the second asks them
-to stop now (the running trials end as FAIL and are retried next time). Workers are separate
-processes, so the request is a file in a folder they all know, checked between trials and
-between rounds of games: cheap, and it survives any signal routing of terminals and pools.
+to stop now (the running trials end as FAIL and are queued again with the same parameters, so
+the next run plays them first). Workers are separate processes, so the request is a file in a
+folder they all know, checked between trials and between rounds of games: cheap, and it
+survives any signal routing of terminals and pools.
+
+Signals that arrive within :data:`PRESS_WINDOW` seconds of the last counted one are the same
+press: ``timeout -s INT``, or a terminal that signals the whole process group, can deliver
+two signals at once, and that must not abort the running trials.
 """
 
 from __future__ import annotations
 
+import math
 import signal
 import sys
 import tempfile
+import time
 from pathlib import Path
 from types import FrameType
 
 _STOP = "stop"
 _ABORT = "abort"
+PRESS_WINDOW = 1.0
+"""Seconds within which further SIGINT/SIGTERM signals count as the same press."""
 
 
 class RunControl:
@@ -41,12 +50,20 @@ class RunControl:
         return (self.folder / _ABORT).exists()
 
     def install_interrupt_handler(self, *, quiet: bool = False) -> None:
-        """Ctrl-C once: stop after the running trials; twice: abort them; three times: exit."""
+        """Ctrl-C once: stop after the running trials; twice: abort them; three times: exit.
+
+        A signal within :data:`PRESS_WINDOW` seconds of the last counted press is ignored.
+        """
         presses = 0
+        last_press = -math.inf
 
         def handler(signum: int, frame: FrameType | None) -> None:
             del signum, frame
-            nonlocal presses
+            nonlocal presses, last_press
+            now = time.monotonic()
+            if now - last_press < PRESS_WINDOW:
+                return  # the same press, delivered twice
+            last_press = now
             presses += 1
             if presses == 1:
                 self.request_stop()
@@ -59,7 +76,11 @@ class RunControl:
             elif presses == 2:
                 self.request_abort()
                 if not quiet:
-                    print("\nstopping the running trials now (they are marked failed)", file=sys.stderr, flush=True)
+                    print(
+                        "\nstopping the running trials now (marked failed and queued again: the next run plays them)",
+                        file=sys.stderr,
+                        flush=True,
+                    )
             else:
                 raise KeyboardInterrupt
 

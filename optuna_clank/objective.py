@@ -5,6 +5,13 @@ order, a round of a few games at a time. Each finished game is reported with
 ``trial.report(score, step=game)``, so that :class:`optuna.pruners.WilcoxonPruner` can pair
 it with the best trial's result on the *same* game and stop configs that are significantly
 worse after a few rounds instead of after all of them.
+
+Optuna gives a pruned trial the value of its last intermediate report, which would be one
+game's score (0 or 1). So a pruned trial's last report is its mean over the games it played,
+at step ``games_per_trial`` (one past the last game index: "after its games"). That value is
+what ``status`` shows and what TPE ranks pruned trials by (TPE orders pruned trials by their
+last step, then that step's value; every pruned trial's last step is the same, so by the mean).
+The mean is also stored as the ``mean_score`` user attribute of every trial.
 """
 
 from __future__ import annotations
@@ -35,12 +42,23 @@ if TYPE_CHECKING:
     from optuna_clank.spec import StudySpec
 
 GAMES_PLAYED_KEY = "games_played"
+MEAN_SCORE_KEY = "mean_score"
+"""User attribute: the mean score (win 1, draw 0.5, loss 0) over the games the trial played."""
 WIN_RATE_CI_KEY = "win_rate_ci"
 DEATH_CAUSES_KEY = "death_causes"
+ABORTED_KEY = "aborted"
+"""User attribute of a trial stopped mid-games by the user (it is queued again)."""
 
 
 class TrialAborted(Exception):
-    """The run was asked to stop now (second Ctrl-C): the running trial ends as FAIL."""
+    """The run was asked to stop now (second Ctrl-C): the running trial ends as FAIL.
+
+    The worker then queues it again with the same parameters (see :func:`runner.queue_again`).
+    """
+
+    def __init__(self, trial_number: int) -> None:
+        super().__init__(f"trial {trial_number} stopped by the user")
+        self.trial_number = trial_number
 
 
 class SurplusTrial(Exception):
@@ -151,7 +169,8 @@ class ArenaObjective:
         for start in range(0, len(order), bench.round_size):
             if self.should_abort():
                 _record(trial, outcomes, time.perf_counter() - started)
-                raise TrialAborted(f"trial {trial.number} stopped by the user")
+                trial.set_user_attr(ABORTED_KEY, "stopped by the user (Ctrl-C twice); queued again")
+                raise TrialAborted(trial.number)
             games = order[start : start + bench.round_size]
             result = play_match(
                 seated.player,
@@ -173,6 +192,8 @@ class ArenaObjective:
                     trial.report(outcome.score, step=outcome.game)
                 if start + bench.round_size < len(order) and trial.should_prune():
                     _record(trial, outcomes, time.perf_counter() - started)
+                    # The pruned trial's value (its last report): the mean, not the last game.
+                    trial.report(mean_score(outcomes, bench.max_turns), step=bench.games_per_trial)
                     story.tell(trial, params, outcomes, planned=len(order))
                     raise optuna.TrialPruned(f"pruned after {len(outcomes)} of {len(order)} games")
 
@@ -220,6 +241,7 @@ def outcome_attrs(outcomes: Sequence[GameOutcome], seconds: float) -> dict[str, 
     score_low, score_high = mean_interval([o.score for o in outcomes])
     return {
         GAMES_PLAYED_KEY: n,
+        MEAN_SCORE_KEY: round(sum(o.score for o in outcomes) / n, 4) if n else None,
         "wins": wins,
         "losses": losses,
         "draws": n - wins - losses,

@@ -1,14 +1,17 @@
-"""What a study found: its best trial (validated first), its status, its best config as YAML.
+"""What a study found: its best config (validated first), its status, its best config as YAML.
 
 A trial's value is a noisy estimate from a few dozen games; the best of many noisy estimates
-is biased upward. So once ``validate`` has re-played the top trials on fresh games, the best
-*validated* trial is the study's best, and every report says which kind of best it shows.
+is biased upward. So once ``validate`` has re-played the top trials and the base config on the
+same fresh games, a trial is the study's best only if the paired test of :mod:`optuna_clank.verdict`
+says it beats the base; otherwise the base config is, and every report says which kind of best
+it shows.
 Validation results live in the study's user attributes (``validated:<trial number>``):
 Optuna freezes a finished trial, so they cannot be added to the trial itself.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from dataclasses import dataclass
@@ -22,36 +25,65 @@ from optuna.trial import FrozenTrial, TrialState
 from optuna_clank.arena.config import Config, default_config, dump_config, load_config, with_values
 from optuna_clank.errors import UserError
 from optuna_clank.runner import count_trials
+from optuna_clank.verdict import RESULTS_KEY, Comparison, Verdict, judge
 
 VALIDATION_PREFIX = "validated:"
+BASE_KEY = "validated_base"
+"""Study user attribute: the base config's result on the validation games."""
 
 
 @dataclass(frozen=True)
 class Best:
-    """The study's best trial and the evidence behind it."""
+    """The study's best config and the evidence behind it.
 
-    trial: FrozenTrial
-    validated: dict[str, Any] | None  # the validation record, when the trial was validated
+    ``kind``: ``"trial"`` (a validated trial beat the base config in the paired test),
+    ``"base"`` (trials were validated and none beat the base: the base config is the best),
+    or ``"raw"`` (nothing validated yet: the best trial by its study value, no evidence).
+    """
+
+    trial: FrozenTrial | None  # None: the base config
+    validated: dict[str, Any] | None = None  # the trial's (or base's) validation record
+    verdict: Verdict | None = None
 
     @property
     def kind(self) -> str:
-        return "validated" if self.validated else "raw"
+        if self.verdict is None:
+            return "raw"
+        return "trial" if self.verdict.winner is not None else "base"
+
+    @property
+    def comparison(self) -> Comparison | None:
+        """The paired difference shown: the winner's, or for the base the closest challenger's."""
+        if self.verdict is None:
+            return None
+        return self.verdict.winner or self.verdict.closest
 
     def describe(self) -> str:
-        """One line: trial, value and interval, and whether it was validated."""
-        trial = self.trial
-        if self.validated:
-            v = self.validated
-            low, high = v["ci"]
+        """One line: what is best and the evidence (paired difference with its interval)."""
+        comparison = self.comparison
+        if self.kind == "trial":
+            assert self.trial is not None and comparison is not None and self.validated is not None
+            return f"trial {self.trial.number}: {comparison.describe()}; validated {_record_text(self.validated)}"
+        if self.kind == "base":
+            assert comparison is not None and self.validated is not None
             return (
-                f"trial {trial.number}: validated win rate {100 * v['win_rate']:.1f}% "
-                f"[{100 * low:.1f}%, {100 * high:.1f}%] over {v['games']} fresh games "
-                f"(score {v['score']:.3f}; study value {trial.value:.3f})"
+                f"the base config: no validated trial beats it (closest: trial {comparison.trial}, "
+                f"{comparison.describe()}); base {_record_text(self.validated)}"
             )
+        trial = self.trial
+        assert trial is not None
         ci = trial.user_attrs.get("win_rate_ci")
         interval = f", win rate CI [{100 * ci[0]:.1f}%, {100 * ci[1]:.1f}%]" if ci else ""
         games = trial.user_attrs.get("games_played", "?")
         return f"trial {trial.number}: value {_value_text(trial)} over {games} games{interval} (not validated)"
+
+
+def _record_text(record: dict[str, Any]) -> str:
+    low, high = record["ci"]
+    return (
+        f"win rate {100 * record['win_rate']:.1f}% [{100 * low:.1f}%, {100 * high:.1f}%], "
+        f"score {record['score']:.3f} over {record['games']:,} fresh games"
+    )
 
 
 def _value_text(trial: FrozenTrial) -> str:
@@ -82,21 +114,23 @@ def best_raw(study: optuna.Study) -> FrozenTrial | None:
     return top[0] if top else None
 
 
+def verdict_of(study: optuna.Study) -> Verdict | None:
+    """The paired verdict of the study's validation records against its base record."""
+    return judge(study.user_attrs.get(BASE_KEY), validations(study))
+
+
 def best_trial(study: optuna.Study) -> Best | None:
-    """The best validated trial when any were validated, else the best raw trial."""
-    records = validations(study)
-    if records:
+    """The validated verdict when there is one (a better trial, or the base), else the best raw trial."""
+    verdict = verdict_of(study)
+    if verdict is not None:
+        winner = verdict.winner
+        if winner is None:
+            return Best(trial=None, validated=verdict.base, verdict=verdict)
         trials = {t.number: t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))}
-        ranked = sorted(
-            ((n, r) for n, r in records.items() if n in trials),
-            key=lambda item: (item[1]["score"], item[1]["win_rate"], -item[0]),
-            reverse=True,
-        )
-        if ranked:
-            number, record = ranked[0]
-            return Best(trial=trials[number], validated=record)
+        if winner.trial in trials:
+            return Best(trial=trials[winner.trial], validated=winner.record, verdict=verdict)
     raw = best_raw(study)
-    return Best(trial=raw, validated=None) if raw is not None else None
+    return Best(trial=raw) if raw is not None else None
 
 
 def base_for_export(base: str | Path | None, study: optuna.Study) -> Config:
@@ -117,7 +151,7 @@ def write_config(config: Config, path: str | Path, *, header: str = "") -> Path:
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        text = (f"# {header}\n" if header else "") + dump_config(config)
+        text = "".join(f"# {line}\n" for line in header.splitlines()) + dump_config(config)
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         with os.fdopen(handle, "w") as stream:
             stream.write(text)
@@ -127,15 +161,42 @@ def write_config(config: Config, path: str | Path, *, header: str = "") -> Path:
     return target
 
 
-def export_best(study: optuna.Study, path: str | Path, *, base: str | Path | None = None) -> tuple[Path, Best]:
-    """Write the study's best config (validated first) to ``path``."""
+def checkpoint_path(study_name: str, storage_url: str, *, root: Path | None = None) -> Path:
+    """``storage/<study>/best-<storage hash>.yaml``: one checkpoint per study AND storage.
+
+    The same study name on two databases (a SQLite file and a PostgreSQL server, say) are two
+    studies; the hash of the password-masked URL keeps their checkpoints apart, so one never
+    overwrites the other's. The file's header names both in words.
+    """
+    from optuna_clank.storage import DEFAULT_STORAGE_DIR, redact_url
+
+    digest = hashlib.blake2b(redact_url(storage_url).encode(), digest_size=4).hexdigest()
+    folder = (root if root is not None else Path.cwd()) / DEFAULT_STORAGE_DIR / study_name
+    return folder / f"best-{digest}.yaml"
+
+
+def best_config(study: optuna.Study, best: Best, *, base: str | Path | None = None) -> Config:
+    """The config ``best`` stands for: the trial's params on the base, or the base itself."""
+    base_config = base_for_export(base, study)
+    return base_config if best.trial is None else trial_config(best.trial, base_config)
+
+
+def export_best(
+    study: optuna.Study, path: str | Path, *, base: str | Path | None = None, storage: str = ""
+) -> tuple[Path, Best]:
+    """Write the study's best config (the validated verdict first) to ``path``.
+
+    The header names the study, the storage (``storage``, already masked) and what the file
+    holds: a trial with its paired difference from the base, or the base config itself.
+    """
     best = best_trial(study)
     if best is None:
         raise UserError(f"study {study.study_name!r} has no completed trial yet: nothing to export")
-    config = trial_config(best.trial, base_for_export(base, study))
     stamp = datetime.now().astimezone().isoformat(timespec="seconds")
-    header = f"optuna-clank: study {study.study_name}, {best.describe()}, exported {stamp}"
-    return write_config(config, path, header=header), best
+    header = [f"optuna-clank: study {study.study_name}" + (f" on {storage}" if storage else "")]
+    header.append(f"holds {best.describe()}")
+    header.append(f"exported {stamp}")
+    return write_config(best_config(study, best, base=base), path, header="\n".join(header)), best
 
 
 def status(study: optuna.Study, *, last: int = 10) -> dict[str, Any]:
@@ -163,11 +224,12 @@ def status(study: optuna.Study, *, last: int = 10) -> dict[str, Any]:
             "skipped": counts.skipped,
             "total": len(trials),
         },
-        "best": _trial_summary(best.trial, best.validated) if best else None,
+        "best": _best_summary(best) if best else None,
         "best_kind": best.kind if best else None,
         "best_raw": _trial_summary(raw, validations(study).get(raw.number)) if raw else None,
         "validated_trials": sorted(validations(study)),
-        "validated_base": study.user_attrs.get("validated_base"),
+        "validated_base": _shown_record(study.user_attrs.get(BASE_KEY)),
+        "validation_records_ignored": best.verdict.ignored if best and best.verdict else 0,
         "trials_per_hour": round(rate, 1) if rate else None,
         "last_trials": [_trial_summary(t, None) for t in recent],
     }
@@ -180,10 +242,29 @@ def _trial_summary(trial: FrozenTrial, validated: dict[str, Any] | None) -> dict
         "state": trial.state.name.lower(),
         "values": list(trial.values) if trial.values is not None else None,
         "games_played": attrs.get("games_played"),
+        "mean_score": attrs.get("mean_score"),
         "win_rate_ci": attrs.get("win_rate_ci"),
         "proposal_source": attrs.get("proposal_source"),
         "changed_params": attrs.get("changed_params"),
         "slot": attrs.get("slot"),
         "device": attrs.get("device"),
-        "validated": validated,
+        "validated": _shown_record(validated),
     }
+
+
+def _best_summary(best: Best) -> dict[str, Any]:
+    """The status block of the best: the trial (or the base) and its paired difference."""
+    if best.trial is not None:
+        summary = _trial_summary(best.trial, best.validated)
+    else:
+        summary = {"number": None, "state": None, "config": "base", "validated": _shown_record(best.validated)}
+    comparison = best.comparison
+    summary["paired"] = comparison.as_json() if comparison is not None else None
+    return summary
+
+
+def _shown_record(record: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A validation record without its per-game results (stored for re-checks, too long to show)."""
+    if record is None:
+        return None
+    return {key: value for key, value in record.items() if key != RESULTS_KEY}

@@ -93,6 +93,23 @@ class _RetryStale(RetryHeartbeatStaleTrialCallback):
         super().__call__(study, trial)
 
 
+def queue_again(study: optuna.Study, trial_number: int, *, max_retry: int) -> int | None:
+    """Queue a FAILed trial again with the same parameters, as a heartbeat-stale trial is.
+
+    Used for trials the user stopped mid-games (Ctrl-C twice): they were not bad, only
+    interrupted, and the next run plays them first. Returns the new trial's number, or None
+    when the trial was already retried ``max_retry`` times.
+    """
+    before = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,))}
+    frozen = study.get_trials(deepcopy=False)[trial_number]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        RetryHeartbeatStaleTrialCallback(max_retry)(study, frozen)
+    waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+    queued = [t.number for t in waiting if t.number not in before and t.params == frozen.params]
+    return queued[0] if queued else None
+
+
 def make_sampler(spec: StudySpec) -> optuna.samplers.BaseSampler:
     """The sampler a spec asks for, over the spec's search space."""
     options = spec.sampler

@@ -213,6 +213,7 @@ class ValidationSpec:
     top: int = 3
     games: int = 1000
     seed: int = 0
+    alpha: float = 0.05  # family-wise error level of "better than the base" over the --top trials
 
 
 @dataclass(frozen=True)
@@ -298,6 +299,7 @@ OVERRIDES: dict[str, tuple[str, str]] = {
     "validation_top": ("validation", "top"),
     "validation_games": ("validation", "games"),
     "validation_seed": ("validation", "seed"),
+    "validation_alpha": ("validation", "alpha"),
 }
 """Override option -> (section, key) it replaces in :meth:`StudySpec.with_overrides`."""
 
@@ -749,6 +751,7 @@ _VALIDATION_READERS: dict[str, _Reader] = {
     "top": _integer(1),
     "games": _integer(1),
     "seed": _integer(0, MAX_SEED),
+    "alpha": _fraction_open(),
 }
 _SECTION_CLASSES: dict[str, type[Any]] = {
     "study": StudySection,

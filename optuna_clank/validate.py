@@ -1,9 +1,11 @@
-"""Re-validation: re-play the top trials (and the base config) on fresh games.
+"""Re-validation: re-play the top trials and the base config on the same fresh games.
 
 A study's values come from the same few dozen games for every trial, and the top of many
 noisy values is flattered by luck. Re-playing the top trials on games the study never used
-(a seed derived from, and never equal to, the study's seed) gives an unbiased estimate with
-an honest interval; only that is evidence of an improvement over the base config.
+(a seed derived from, and never equal to, the study's seed) gives an unbiased estimate. The
+base config plays the very same games, and each record keeps its per-game results, so that
+:mod:`optuna_clank.verdict` can pair them game by game: only a paired difference whose interval
+excludes zero is evidence of an improvement over the base config.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from optuna_clank.arena.match import GameOutcome, MatchResult, play_match
 from optuna_clank.candidate import seat_candidate, snake_base_of
-from optuna_clank.results import VALIDATION_PREFIX, top_trials
+from optuna_clank.errors import UserError
+from optuna_clank.results import BASE_KEY, VALIDATION_PREFIX, top_trials
 from optuna_clank.stats import mean_interval
+from optuna_clank.verdict import GAME_KEYS, RESULTS_KEY, encode_results, scores_of
 
 if TYPE_CHECKING:
     import optuna
@@ -24,8 +28,7 @@ if TYPE_CHECKING:
     from optuna_clank.snake import SnakeSpec
     from optuna_clank.spec import StudySpec
 
-BASE_KEY = "validated_base"
-"""Study user attribute: the base config's result on the same validation games."""
+__all__ = ["BASE_KEY", "stored_base_record", "validate_study", "validation_seed"]
 
 
 def validation_seed(spec: StudySpec, seed: int | None = None) -> int:
@@ -52,29 +55,69 @@ def validate_study(
     snake: SnakeSpec | None = None,
     snake_base: Mapping[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Validate the top trials; records are stored on the study and returned by label.
+    """Validate the top trials and the base on the same games; records are stored and returned by label.
 
     ``snake`` (with its base config ``snake_base``) re-plays the trials on another snake than
     the one the study tuned, e.g. the real bot's server for a study tuned on a stand-in; a
     server snake gets a fresh process per config. By default the study's own snake plays.
+    ``include_base=False`` reuses the stored base record, which must be of the same games and snake.
     """
     chosen_seed = validation_seed(spec, seed)
     if snake is None:
         snake, snake_base = spec.snake, snake_base_of(spec)
     base = snake_base if snake_base is not None else {}
+    games_of = _games_of(spec, games, chosen_seed)
+    stored_base = None if include_base else stored_base_record(study, spec, games=games, seed=seed, snake=snake)
     records: dict[str, dict[str, Any]] = {}
     for trial in top_trials(study, top):
-        values = trial.params
-        result = _play(snake, values, base, spec, games, seed=chosen_seed, device=device, on_game_end=on_game_end)
-        record = _record(result, chosen_seed, spec, snake)
+        result = _play(snake, trial.params, base, spec, games, seed=chosen_seed, device=device, on_game_end=on_game_end)
+        record = _record(result, games_of, spec, snake)
         study.set_user_attr(f"{VALIDATION_PREFIX}{trial.number}", record)
         records[f"trial {trial.number}"] = record
     if include_base:
         result = _play(snake, {}, base, spec, games, seed=chosen_seed, device=device, on_game_end=on_game_end)
-        record = _record(result, chosen_seed, spec, snake)
+        record = _record(result, games_of, spec, snake)
         study.set_user_attr(BASE_KEY, record)
         records["base config"] = record
+    else:
+        records["base config"] = stored_base
     return records
+
+
+def stored_base_record(
+    study: optuna.Study, spec: StudySpec, *, games: int, seed: int | None, snake: SnakeSpec | None = None
+) -> dict[str, Any]:
+    """The stored base-config record of exactly these validation games and snake, or a :class:`UserError`."""
+    chosen_seed = validation_seed(spec, seed)
+    record = study.user_attrs.get(BASE_KEY)
+    played_by = (snake or spec.snake).describe()
+    same_snake = bool(record) and record.get("snake", spec.snake.describe()) == played_by
+    if not (same_snake and _is_record_of(record, _games_of(spec, games, chosen_seed))):
+        raise UserError(
+            f"no stored base-config record on these {games} games (seed {chosen_seed}); "
+            "run validate without --no-base so the base plays the same games"
+        )
+    return record
+
+
+def _games_of(spec: StudySpec, games: int, seed: int) -> dict[str, Any]:
+    """What identifies the validation games (see :data:`optuna_clank.verdict.GAME_KEYS`)."""
+    bench = spec.benchmark
+    values = {
+        "seed": seed,
+        "games": games,
+        "opponents": list(bench.opponents),
+        "board_size": list(bench.board_size),
+        "mode": bench.mode,
+        "max_turns": bench.max_turns,
+    }
+    assert tuple(values) == GAME_KEYS
+    return values
+
+
+def _is_record_of(record: dict[str, Any] | None, games_of: dict[str, Any]) -> bool:
+    """Whether ``record`` holds per-game results of exactly these games."""
+    return bool(record) and scores_of(record) is not None and all(record.get(k) == v for k, v in games_of.items())
 
 
 def _play(
@@ -107,19 +150,20 @@ def _play(
     return result
 
 
-def _record(result: MatchResult, seed: int, spec: StudySpec, snake: SnakeSpec) -> dict[str, Any]:
+def _record(result: MatchResult, games_of: dict[str, Any], spec: StudySpec, snake: SnakeSpec) -> dict[str, Any]:
     low, high = result.win_rate_ci
     score_low, score_high = mean_interval([o.score for o in result.outcomes])
+    in_order = sorted(result.outcomes, key=lambda o: o.game)
     return {
         "win_rate": round(result.win_rate, 4),
         "ci": [round(low, 4), round(high, 4)],
         "score": round(result.mean_score, 4),
         "score_ci": [round(max(score_low, 0.0), 4), round(min(score_high, 1.0), 4)],
-        "games": result.games,
         "wins": result.wins,
         "draws": result.draws,
-        "seed": seed,
-        "opponents": list(spec.benchmark.opponents),
+        **games_of,
         "snake": snake.describe(),
+        "alpha": spec.validation.alpha,
+        RESULTS_KEY: encode_results([o.result for o in in_order]),
         "at": datetime.now().astimezone().isoformat(timespec="seconds"),
     }

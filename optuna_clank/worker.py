@@ -90,7 +90,7 @@ def prepare_process(plan: SlotPlan) -> None:
 def run_slot(plan: SlotPlan) -> SlotReport:
     """The trial loop of one slot (see the module docstring)."""
     from optuna_clank.objective import ArenaObjective, SurplusTrial, TrialAborted
-    from optuna_clank.runner import count_trials, open_study, trials_ahead
+    from optuna_clank.runner import count_trials, open_study, queue_again, trials_ahead
     from optuna_clank.spec import load_spec
 
     control = RunControl(plan.control_dir)
@@ -129,7 +129,14 @@ def run_slot(plan: SlotPlan) -> SlotReport:
             errors_in_a_row = 0
         except SurplusTrial:
             continue
-        except TrialAborted:
+        except TrialAborted as exc:
+            retry = queue_again(study, exc.trial_number, max_retry=spec.storage.max_retry)
+            _LOG.warning(
+                "slot %d: trial %d stopped by the user; %s",
+                plan.slot,
+                exc.trial_number,
+                f"queued again as trial {retry}" if retry is not None else "retried too often, not queued again",
+            )
             report.stopped = "aborted"
             break
         except Exception as exc:  # a failing trial must not take the slot down

@@ -31,8 +31,8 @@ def test_study_runs_resumes_and_exports(tmp_path: Path, storage_url: str) -> Non
     assert first.returncode == 0, first.stderr
     study = load("resume", storage_url)
     assert len(_finished(study)) == 3
-    checkpoint = tmp_path / "storage" / "resume" / "best.yaml"
-    assert "checkpoint:" in first.stderr and checkpoint.exists()
+    (checkpoint,) = (tmp_path / "storage" / "resume").glob("best-*.yaml")
+    assert "checkpoint:" in first.stderr
     assert flatten(load_config(checkpoint))["weights.space"] > 0
     for trial in _finished(study):
         attrs = trial.user_attrs
@@ -71,26 +71,45 @@ def test_study_runs_resumes_and_exports(tmp_path: Path, storage_url: str) -> Non
     assert json.loads(played.stdout)["games"] == 4
 
 
-def test_validate_makes_the_validated_trial_the_best(tmp_path: Path, sqlite_url: str) -> None:
+def test_validate_pairs_the_top_trials_with_the_base_on_the_same_games(tmp_path: Path, storage_url: str) -> None:
     spec = write_spec(tmp_path, "checked", n_trials=4)
-    assert run_cli(["optimize", "--spec", str(spec), "--storage", sqlite_url, "--quiet"], cwd=tmp_path).returncode == 0
+    assert run_cli(["optimize", "--spec", str(spec), "--storage", storage_url, "--quiet"], cwd=tmp_path).returncode == 0
     result = run_cli(
-        ["validate", "--spec", str(spec), "--storage", sqlite_url, "--top", "2", "--games", "20", "--json"],
+        ["validate", "--spec", str(spec), "--storage", storage_url, "--top", "2", "--games", "20", "--json"],
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    records = json.loads(result.stdout)
-    assert len(records) == 3 and "base config" in records
-    study = load("checked", sqlite_url)
+    output = json.loads(result.stdout)
+    assert len(output["records"]) == 3 and "base config" in output["records"]
+    study = load("checked", storage_url)
     validated = {int(k.split(":")[1]): v for k, v in study.user_attrs.items() if k.startswith("validated:")}
+    base = study.user_attrs["validated_base"]
     assert len(validated) == 2
-    assert all(v["games"] == 20 and v["seed"] != 7 for v in validated.values())
+    for record in [*validated.values(), base]:
+        assert record["games"] == 20 and record["seed"] != 7 and record["seed"] == base["seed"]
+        assert len(record["results"]) == 20 and set(record["results"]) <= set("WDL")
+        wins = record["results"].count("W")
+        assert wins == record["wins"] and record["results"].count("D") == record["draws"]
     status = json.loads(
-        run_cli(["status", "--spec", str(spec), "--storage", sqlite_url, "--json"], cwd=tmp_path).stdout
+        run_cli(["status", "--spec", str(spec), "--storage", storage_url, "--json"], cwd=tmp_path).stdout
     )
-    assert status["best_kind"] == "validated"
-    best_number = max(validated, key=lambda n: (validated[n]["score"], validated[n]["win_rate"], -n))
-    assert status["best"]["number"] == best_number
+    assert status["best_kind"] in ("trial", "base")
+    paired = status["best"]["paired"]
+    assert paired["games"] == 20 and paired["compared"] == 2 and paired["alpha"] == 0.05
+    assert paired["confidence"] == pytest.approx(1 - 0.05 / 2)
+    trial_scores = [{"W": 1, "D": 0.5, "L": 0}[c] for c in validated[paired["trial"]]["results"]]
+    base_scores = [{"W": 1, "D": 0.5, "L": 0}[c] for c in base["results"]]
+    mean_difference = sum(trial_scores) / 20 - sum(base_scores) / 20
+    assert paired["difference"] == pytest.approx(mean_difference, abs=1e-4)
+    low, high = paired["interval"]
+    assert low <= paired["difference"] <= high
+    assert paired["better"] == (low > 0) == (status["best_kind"] == "trial")
+    if status["best_kind"] == "trial":
+        assert status["best"]["number"] == paired["trial"]
+    else:
+        assert status["best"]["number"] is None and status["best"]["config"] == "base"
+    text = run_cli(["status", "--spec", str(spec), "--storage", storage_url], cwd=tmp_path).stdout
+    assert "over the base on 20 games" in text
 
 
 def test_kill_9_mid_trial_loses_only_that_trial(tmp_path: Path, storage_url: str) -> None:
@@ -261,3 +280,23 @@ def test_read_commands_do_not_create_a_study(tmp_path: Path, command: str) -> No
     assert result.returncode == 2
     assert "run optimize first" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "storage" / "absent.db").exists()
+
+
+def test_checkpoints_belong_to_their_study_and_storage(tmp_path: Path, sqlite_url: str, postgres_url: str) -> None:
+    spec = write_spec(tmp_path, "twice", n_trials=2)
+    headers = {}
+    for url in (sqlite_url, postgres_url):
+        ran = run_cli(
+            ["optimize", "--spec", str(spec), "--storage", url, "--checkpoint-interval", "1", "--quiet"], cwd=tmp_path
+        )
+        assert ran.returncode == 0, ran.stderr
+        written = {line.rsplit(" -> ", 1)[1] for line in ran.stderr.splitlines() if line.startswith("checkpoint:")}
+        (path,) = written
+        headers[url] = [line for line in Path(path).read_text().splitlines() if line.startswith("#")]
+    files = sorted((tmp_path / "storage" / "twice").glob("best-*.yaml"))
+    assert len(files) == 2  # the PostgreSQL study did not overwrite the SQLite study's checkpoint
+    sqlite_header, postgres_header = headers[sqlite_url], headers[postgres_url]
+    assert "study twice on SQLite file" in sqlite_header[0]
+    assert "study twice on PostgreSQL postgres@127.0.0.1:5432/" in postgres_header[0]
+    for header in (sqlite_header, postgres_header):
+        assert header[1].startswith("# holds trial ") and "(not validated)" in header[1]

@@ -547,3 +547,71 @@ def test_history_ranks_minimised_studies_and_summarises_changes() -> None:
     assert summary == "recently changed: a (2x, up 1/down 1, +0.2), b (1x, up 1/down 0, +1.0)"
     trend, stagnating = history.trend()
     assert "best 1 at trial #3, 0 finished trials ago" in trend and not stagnating
+
+
+# --------------------------------------------------------------------------- startup centre
+
+
+BASE = {name: (d.low + d.high) / 2 if not d.log else math.sqrt(d.low * d.high) for name, d in SPACE.items()}
+BASE["late_game.turn_threshold"] = 175
+
+
+def _startup_study(tmp_path: Path) -> tuple[optuna.Study, ClankSampler]:
+    sampler = ClankSampler(search_space=SPACE, base_params=BASE, use_neural_net=False, n_startup_trials=10, seed=3)
+    study = optuna.create_study(
+        storage=storage_for(tmp_path / "startup.db"), sampler=sampler, direction="maximize", study_name="startup"
+    )
+    return study, sampler
+
+
+def _attrs(study: optuna.Study, trial: optuna.Trial) -> dict[str, Any]:
+    """The trial's user attributes as stored (the sampler writes them to the storage)."""
+    return study.trials[trial.number].user_attrs
+
+
+def _far_from_base() -> dict[str, Any]:
+    """A point at the edge of the space (the base sits in the middle)."""
+    return {name: d.low for name, d in SPACE.items()}
+
+
+def test_startup_centres_on_the_base_while_its_trial_is_still_running(tmp_path: Path) -> None:
+    study, _ = _startup_study(tmp_path)
+    base_trial = study.ask()  # the base config, still RUNNING (a parallel worker, or a crashed run)
+    suggest_all(base_trial)
+    assert _attrs(study, base_trial)["proposal_source"] == "base"
+    far = _far_from_base()
+    study.add_trial(optuna.trial.create_trial(params=far, distributions=SPACE, value=0.0))
+
+    proposals = []
+    for _ in range(4):
+        trial = study.ask()
+        params = suggest_all(trial)
+        assert _attrs(study, trial)["proposal_source"] == "local"
+        proposals.append(params)
+        study.tell(trial, state=TrialState.FAIL)  # keeps the completed set as it is
+        assert _attrs(study, trial)["base_trial"] is None  # the base has no completed trial yet
+    for params in proposals:
+        assert distance(params, BASE) < distance(params, far)
+
+
+def test_startup_moves_to_a_completed_trial_once_it_beats_the_base(tmp_path: Path) -> None:
+    study, _ = _startup_study(tmp_path)
+    base_trial = study.ask()
+    suggest_all(base_trial)
+    study.tell(base_trial, 0.5)
+    far = _far_from_base()
+    study.add_trial(optuna.trial.create_trial(params=far, distributions=SPACE, value=0.4))
+    trial = study.ask()
+    params = suggest_all(trial)
+    assert _attrs(study, trial)["base_trial"] == base_trial.number  # 0.4 does not beat the base's 0.5
+    assert distance(params, BASE) < distance(params, far)
+    study.tell(trial, state=TrialState.FAIL)
+
+    winner = study.ask()
+    suggest_all(winner)
+    study.tell(winner, state=TrialState.FAIL)
+    study.add_trial(optuna.trial.create_trial(params=far, distributions=SPACE, value=0.9))
+    beaten = study.ask()
+    params = suggest_all(beaten)
+    assert _attrs(study, beaten)["base_trial"] == study.trials[-2].number  # the 0.9 trial is the incumbent now
+    assert distance(params, far) < distance(params, BASE)

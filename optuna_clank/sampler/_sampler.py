@@ -96,7 +96,7 @@ beat TPE's in 9 instead of 4.
 _MIN_PERTURBATION = 0.01
 
 _LOCAL_STEP = 0.1
-"""Gaussian step (share of each range) of a startup proposal around the best trial so far.
+"""Gaussian step (share of each range) of a startup proposal around the incumbent.
 
 With ``base_params`` the study starts from a config that already plays well; in 31
 dimensions uniform random startup points are almost all far worse, so the startup trials
@@ -398,20 +398,42 @@ class ClankSampler(BaseSampler):
     def _propose_local(
         self, study: Study, trial: FrozenTrial, codec: ParamCodec, history: History
     ) -> tuple[_Proposal | None, int]:
-        """A Gaussian step around the best trial so far, wider after each rejection."""
-        best = history.best
-        assert best is not None and history.best_vector is not None
+        """A Gaussian step around the incumbent (see :meth:`_local_centre`), wider after each rejection."""
+        centre, centre_params, centre_trial = self._local_centre(history, codec)
         rejected = 0
         for attempt in range(self._max_rejections + 1):
             with self._lock:
                 step = self._rng.normal(0.0, _LOCAL_STEP * 2.0**attempt, len(codec))
-            vector = np.clip(history.best_vector + step, 0.0, 1.0)
+            vector = np.clip(centre + step, 0.0, 1.0)
             params = codec.decode(vector)
             if self._claim(study, trial, codec, params):
-                return _Proposal(SOURCE_LOCAL, params, best.number, changed_names(codec, params, best.params)), rejected
+                changed = changed_names(codec, params, centre_params)
+                return _Proposal(SOURCE_LOCAL, params, centre_trial, changed), rejected
             rejected += 1
             self._count_rejection()
         return None, rejected
+
+    def _local_centre(self, history: History, codec: ParamCodec) -> tuple[np.ndarray, dict[str, Any], int | None]:
+        """Where startup steps centre: the base config until a completed trial beats it.
+
+        With parallel workers, or after a crash, the base config's trial may still be running
+        (or stale, or failed) while a few random trials completed; the best of those is no
+        incumbent, and stepping around it wastes the startup. So the centre is the base config
+        unless the base trial completed and some completed trial scored strictly higher.
+        Returns the centre as a unit vector, its parameters and its trial number (None when the
+        base config has no completed trial).
+        """
+        assert self._base_params is not None
+        base_trials = [t for t in history.trials if t.user_attrs.get(PROPOSAL_SOURCE_KEY) == SOURCE_BASE]
+        base_scores = [s for s in (history.score(t) for t in base_trials) if s is not None]
+        best = history.best
+        best_score = None if best is None else history.score(best)
+        if best_score is not None and base_scores and best_score > max(base_scores):
+            assert best is not None and history.best_vector is not None
+            return history.best_vector, dict(best.params), best.number
+        params = codec.decode(codec.encode({name: self._base_params[name] for name in codec.names}))
+        completed = [t for t in base_trials if history.score(t) is not None]
+        return codec.encode(params), params, completed[0].number if completed else None
 
     def _net_ready(self, n_complete: int) -> bool:
         return self._use_neural_net and n_complete >= _MIN_NET_TRIALS
