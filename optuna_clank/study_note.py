@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import optuna
 
     from optuna_clank.spec import StudySpec
+    from optuna_clank.verdict import Comparison
 
 _OBJECTIVE_TEXT = {
     "score": "score (win 1, draw 0.5, loss 0, averaged over games)",
@@ -103,14 +104,15 @@ def _sampler_lines(spec: StudySpec) -> list[str]:
 def validation_markdown(study_attrs: Mapping[str, Any]) -> list[str]:
     """The validated comparison against the base config, from the study's user attributes.
 
-    Reads ``validated:<trial>`` records and ``validated_base``. A record that carries its own
-    difference against the base (``difference`` with ``difference_ci``, as a paired test
-    gives) is shown as stored; otherwise the win-rate difference is derived from the two
-    Wilson intervals (Newcombe's method, unpaired and therefore conservative for games that
-    were the same for both configs).
+    Reads ``validated:<trial>`` records and ``validated_base``. Records played on the base's
+    games carry per-game results, so the difference is validate's own paired verdict
+    (:func:`optuna_clank.verdict.judge`: the interval and the "better" call that ``status`` and
+    ``export`` use). Older records without per-game results fall back to a win-rate difference
+    from the two Wilson intervals (Newcombe's method, unpaired and therefore conservative).
     """
     from optuna_clank.results import VALIDATION_PREFIX
     from optuna_clank.validate import BASE_KEY
+    from optuna_clank.verdict import judge
 
     trials = {
         int(key[len(VALIDATION_PREFIX) :]): value
@@ -125,17 +127,18 @@ def validation_markdown(study_attrs: Mapping[str, Any]) -> list[str]:
         ]
     lines = ["Replayed on fresh games the study never used; the same games for every config of one run.", ""]
     lines += [
-        "| config | games (seed) | win rate (95% CI) | score | difference vs base (95% CI) |",
+        "| config | games (seed) | win rate (95% CI) | score | difference vs base (interval) |",
         "|---|---|---|---:|---|",
     ]
     if isinstance(base, dict):
         lines.append(f"| base config | {_games(base)} | {_rate(base)} | {_score(base)} | |")
+    verdict = judge(base if isinstance(base, dict) else None, trials)
+    paired = {c.trial: c for c in verdict.comparisons} if verdict else {}
     ranked = sorted(trials.items(), key=lambda item: -float(item[1].get("score", item[1].get("win_rate", 0.0))))
     for number, record in ranked:
-        row = (
-            f"| trial {number} | {_games(record)} | {_rate(record)} | {_score(record)} | {_difference(record, base)} |"
-        )
-        lines.append(row)
+        comparison = paired.get(number)
+        difference = _paired_text(comparison) if comparison else _difference(record, base)
+        lines.append(f"| trial {number} | {_games(record)} | {_rate(record)} | {_score(record)} | {difference} |")
     if isinstance(base, dict):
         lines += ["", "An interval that contains 0 is no evidence that the trial beats the base config."]
     else:
@@ -168,6 +171,16 @@ def _difference(record: Mapping[str, Any], base: Any) -> str:
     value, low, high = newcombe_difference(record["win_rate"], record["ci"], base["win_rate"], base["ci"])
     verdict = ", better" if low > 0 else (", worse" if high < 0 else "")
     return f"{_signed(value)} ({_signed(low)} to {_signed(high)}) win rate, unpaired{verdict}"
+
+
+def _paired_text(comparison: Comparison) -> str:
+    """validate's paired verdict: score points with the Bonferroni-adjusted interval."""
+    d = comparison.difference
+    call = "better" if comparison.better else ("worse" if d.high < 0 else "not better")
+    return (
+        f"{100 * d.mean:+.1f} points ({100 * d.low:+.1f} to {100 * d.high:+.1f}), paired, "
+        f"{100 * d.confidence:.1f}% interval, {call}"
+    )
 
 
 def _stored_difference(record: Mapping[str, Any]) -> tuple[float, tuple[float, float], str] | None:

@@ -46,7 +46,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> BuiltStudy:
     assert optimized.returncode == 0, optimized.stderr
     validated = run_cli(["validate", "--spec", str(spec), "--top", "1", "--games", "10", "--json"], cwd=folder)
     assert validated.returncode == 0, validated.stderr
-    (label,) = [key for key in json.loads(validated.stdout) if key.startswith("trial ")]
+    (label,) = [key for key in json.loads(validated.stdout)["records"] if key.startswith("trial ")]
     return BuiltStudy(
         folder=folder,
         spec=spec,
@@ -107,7 +107,7 @@ def test_api_shows_the_study_note_metric_names_trial_notes_and_artifacts(built: 
     validation = note.split("### Validation", 1)[1]
     assert f"| trial {built.validated} |" in validation
     assert "| base config |" in validation
-    assert " pp (" in validation  # the difference against the base, with its interval
+    assert " points (" in validation and ", paired, " in validation  # validate's paired difference and interval
 
     stored = {t.number: t for t in load(STUDY, built.storage_url).trials}
     trials = detail["trials"]
