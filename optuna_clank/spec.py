@@ -18,7 +18,6 @@ import dataclasses
 import difflib
 import math
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from optuna_clank.arena.config import ConfigError, load_config
 from optuna_clank.arena.params import PARAMS_BY_NAME, TUNABLE_PARAMS, TunableParam
 from optuna_clank.errors import UserError
+from optuna_clank.userfiles import UserFileError, load_toml, short_repr
 
 if TYPE_CHECKING:
     from optuna.distributions import BaseDistribution
@@ -345,33 +345,18 @@ def load_spec(path: str | Path) -> StudySpec:
     """Read and validate a spec file; any problem raises :class:`SpecError`."""
     path = Path(path)
     label = str(path)
-    data = _read_toml(path, label)
+    data = _read_toml(path)
     try:
         return _build_spec(data, path)
     except _Problem as exc:
         raise SpecError(f"{label}: {exc}") from None
 
 
-def _read_toml(path: Path, label: str) -> dict[str, Any]:
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise SpecError(f"{label}: cannot read spec file ({exc.strerror or exc})") from None
-    except UnicodeDecodeError:
-        raise SpecError(f"{label}: not UTF-8 text") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{label}: {_toml_error_text(str(exc))}") from None
-
-
-def _toml_error_text(message: str) -> str:
-    """``Invalid value (at line 3, column 9)`` -> ``line 3: invalid TOML (invalid value, ...)``."""
-    found = re.search(r"\s*\(at line (\d+), column (\d+)\)", message)
-    if found is None:
-        return f"end of file: invalid TOML ({message.replace(' (at end of document)', '')})"
-    what = message[: found.start()] + message[found.end() :]
-    return f"line {found[1]}: invalid TOML ({what.strip()}, column {found[2]})"
+        return load_toml(path, what="spec file")
+    except UserFileError as exc:
+        raise SpecError(str(exc)) from None
 
 
 def _build_spec(data: Mapping[str, Any], path: Path) -> StudySpec:
@@ -426,7 +411,7 @@ def _check_top_level(data: Mapping[str, Any]) -> None:
                 _fail(f"{key!r}:", f"key outside a section{_home_hint(key)}")
             _fail(f"[{key}]:", f"unknown section{_did_you_mean(key, _SECTIONS, section=True)}")
         if not isinstance(value, Mapping):
-            _fail(f"[{key}]:", f"must be a section (a table), got {value!r}")
+            _fail(f"[{key}]:", f"must be a section (a table), got {_describe(value)}")
 
 
 def _home_hint(key: str) -> str:
@@ -466,14 +451,14 @@ def _read_plain_section(section: str, data: Mapping[str, Any], cls: type[Any], r
 def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return repr(value)
+    return short_repr(value)
 
 
 def _as_number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _BadValue(f"expected a number, got {_describe(value)}")
     if not math.isfinite(value):
-        raise _BadValue(f"expected a finite number, got {value!r}")
+        raise _BadValue(f"expected a finite number, got {_describe(value)}")
     return value
 
 
@@ -481,7 +466,7 @@ def _as_integer(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _BadValue(f"expected an integer, got {_describe(value)}")
     if isinstance(value, float) and not value.is_integer():
-        raise _BadValue(f"expected an integer, got {value!r}")
+        raise _BadValue(f"expected an integer, got {_describe(value)}")
     return int(value)
 
 
@@ -504,9 +489,9 @@ def _real(minimum: float = 0.0, maximum: float | None = None, *, open_low: bool 
         number = float(_as_number(value))
         if number < minimum or (open_low and number == minimum):
             bound = "above" if open_low else "at least"
-            raise _BadValue(f"must be {bound} {minimum}, got {value!r}")
+            raise _BadValue(f"must be {bound} {minimum}, got {_describe(value)}")
         if maximum is not None and number > maximum:
-            raise _BadValue(f"must be at most {maximum}, got {value!r}")
+            raise _BadValue(f"must be at most {maximum}, got {_describe(value)}")
         return number
 
     return read
@@ -518,7 +503,7 @@ def _fraction_open() -> _Reader:
     def read(value: Any) -> float:
         number = float(_as_number(value))
         if not 0.0 < number < 1.0:
-            raise _BadValue(f"must be between 0 and 1 (exclusive), got {value!r}")
+            raise _BadValue(f"must be between 0 and 1 (exclusive), got {_describe(value)}")
         return number
 
     return read
@@ -526,7 +511,7 @@ def _fraction_open() -> _Reader:
 
 def _boolean(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise _BadValue(f"expected true or false, got {value!r}")
+        raise _BadValue(f"expected true or false, got {_describe(value)}")
     return value
 
 
@@ -541,7 +526,7 @@ def _choice(options: tuple[str, ...]) -> _Reader:
         text = _text(value)
         if text not in options:
             raise _BadValue(
-                f"unknown value {text!r}{_did_you_mean(text, options)} (choose one of {', '.join(options)})"
+                f"unknown value {short_repr(text)}{_did_you_mean(text, options)} (choose one of {', '.join(options)})"
             )
         return text
 
@@ -563,7 +548,7 @@ def _url(value: Any) -> str:
     text = _text(value)
     if text and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", text):
         raise _BadValue(
-            f"{text!r} is not a database URL (like sqlite:///file.db or "
+            f"{short_repr(text)} is not a database URL (like sqlite:///file.db or "
             'postgresql://user@host/db; "" means storage/<name>.db)'
         )
     return text
@@ -643,7 +628,7 @@ def _checked_opponent(name: str, base_dir: Path) -> str:
         choices = opponent_names()
         if name not in choices:
             raise _BadValue(
-                f"unknown opponent {name!r}{_did_you_mean(name, choices)} "
+                f"unknown opponent {short_repr(name)}{_did_you_mean(name, choices)} "
                 f"(choose one of {', '.join(choices)}, or a config file *.yaml)"
             )
         return name
@@ -652,7 +637,7 @@ def _checked_opponent(name: str, base_dir: Path) -> str:
         check_opponent(resolved, base_dir=base_dir)
     except UnknownOpponentError as exc:
         # Name the opponent as written; the config error already names the resolved file.
-        raise _BadValue(f"opponent {name!r}: {exc.__cause__ or exc}") from None
+        raise _BadValue(f"opponent {short_repr(name)}: {exc.__cause__ or exc}") from None
     return resolved
 
 
@@ -832,7 +817,7 @@ def _read_param(name: str, entry: Any) -> ParamSpec:
     if allowed is None:
         _fail(where, f"unknown parameter{_did_you_mean(name, list(PARAMS_BY_NAME))}")
     if not isinstance(entry, Mapping):
-        _fail(where, f"expected a table like {{ low = 1, high = 10 }} or {{}}, got {entry!r}")
+        _fail(where, f"expected a table like {{ low = 1, high = 10 }} or {{}}, got {_describe(entry)}")
     for key in entry:
         if key not in _PARAM_KEYS:
             _fail(where, f"unknown key {key!r}{_did_you_mean(key, _PARAM_KEYS)}")
