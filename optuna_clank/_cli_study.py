@@ -71,14 +71,19 @@ def _add_optimize(commands: argparse._SubParsersAction, name: str) -> None:
     parser.add_argument("--n-jobs", type=positive_int, help="trials at once, one slot (device) each")
     parser.add_argument("--games", type=positive_int, dest="games_per_trial", help="games per trial")
     parser.add_argument("--seed", type=int, help="benchmark seed: which games every trial plays")
+    if name == "optimize":  # a worker writes no checkpoints
+        parser.add_argument(
+            "--checkpoint-interval",
+            type=int,
+            metavar="K",
+            help="every K finished trials, export the best config to storage/<study>/best.yaml (0: off)",
+        )
     parser.add_argument(
-        "--checkpoint-interval",
-        type=int,
-        metavar="K",
-        help="every K finished trials, export the best config to storage/<study>/best.yaml (0: off)",
-    )
-    parser.add_argument(
-        "--use-llm", action=argparse.BooleanOptionalAction, default=None, help="let an LLM propose parameter deltas"
+        "--use-llm",
+        "--llm",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="let an LLM propose parameter deltas (--no-llm: run without one)",
     )
     parser.add_argument(
         "--llm-model",
@@ -90,9 +95,10 @@ def _add_optimize(commands: argparse._SubParsersAction, name: str) -> None:
     parser.add_argument("--llm-api-base", metavar="URL", help="base URL of an OpenAI-compatible server")
     parser.add_argument(
         "--use-neural-net",
+        "--neural-net",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="propose from the autoencoder's winning patterns",
+        help="propose from the autoencoder's winning patterns (--no-neural-net: do not)",
     )
     parser.add_argument(
         "--sampler", dest="sampler_name", choices=("clank", "tpe", "random", "cmaes", "gp"), help="sampler"
@@ -100,7 +106,11 @@ def _add_optimize(commands: argparse._SubParsersAction, name: str) -> None:
     parser.add_argument("--pruner", dest="pruner_name", choices=("wilcoxon", "median", "none"), help="pruner")
     parser.add_argument("--backend", choices=("loky", "threading", "dask"), help="joblib backend of the pool")
     parser.add_argument("--dask-scheduler", metavar="ADDRESS", help="Dask scheduler address, with --backend dask")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar" if name == "optimize" else "no progress log lines (errors still show)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every trial")
     parser.set_defaults(handler=_run_optimize, command=name)
 
@@ -111,7 +121,7 @@ def _add_validate(commands: argparse._SubParsersAction) -> None:
         help="re-play the top trials on fresh games and store their validated win rates",
         description=(
             "Re-play the top trials (and the base config, for reference) on games the study never used, and "
-            "store each one's validated win rate and 95%% interval on the study. From then on 'status' and "
+            "store each one's validated win rate and 95% interval on the study. From then on 'status' and "
             "'export' report the best validated trial."
         ),
     )
@@ -194,7 +204,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         "backend",
         "dask_scheduler",
     )
-    chosen = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+    chosen = {name: getattr(args, name, None) for name in names if getattr(args, name, None) is not None}
     if "llm_models" in chosen:
         chosen["llm_models"] = list(chosen["llm_models"])
         chosen.setdefault("use_llm", True)

@@ -70,7 +70,7 @@ def _add_play(commands: argparse._SubParsersAction) -> None:
         help="play a snake config against opponents and report the win rate",
         description=(
             "Play GAMES games of a snake config against one or more opponents in the built-in "
-            "arena and report the win rate with its Wilson 95%% interval, draws, turns, death "
+            "arena and report the win rate with its Wilson 95% interval, draws, turns, death "
             "causes by game phase and speed. Game i under a seed is the same game for every "
             "config (same start, seats and food), and seats alternate between games."
         ),
