@@ -259,6 +259,18 @@ def _run_optimize(args: argparse.Namespace) -> int:
         f"{spec.benchmark.games_per_trial} games per trial vs {', '.join(_short(o) for o in spec.benchmark.opponents)}",
         file=sys.stderr,
     )
+    if before.running:
+        print(
+            f"  {before.running} trial(s) marked running: if their workers are gone, the heartbeat fails them after "
+            f"{spec.storage.grace_period} s and they are queued again",
+            file=sys.stderr,
+        )
+    in_process = n_slots == 1 and spec.parallel.backend != "dask"
+    workers = "the worker in this process" if in_process else f"{n_slots} worker process(es)"
+    print(
+        f"  starting {workers}: loading torch, the study and its sampler; a line follows when the first trial runs",
+        file=sys.stderr,
+    )
     control = RunControl()
     control.install_interrupt_handler()
     monitor = _Monitor(
@@ -282,7 +294,7 @@ def _run_optimize(args: argparse.Namespace) -> int:
         backend=spec.parallel.backend,
         dask_scheduler=spec.parallel.dask_scheduler,
         log_level=logging.INFO if args.verbose else logging.WARNING,
-        in_process=n_slots == 1 and spec.parallel.backend != "dask",
+        in_process=in_process,
     )
     started = time.time()
     report = run_pool(plan, on_poll=monitor.poll)
@@ -337,6 +349,9 @@ class _Monitor:
         self.last_checkpoint = start // self.interval if self.interval else 0
         self.last_logged = start
         self.log_lines = log_lines
+        self.started_at = time.time()
+        self.first_trial_seen = False
+        self.checkpointed = ""  # the last checkpoint's line: an unchanged best is not announced again
         self.bar = None
         if bar:
             from tqdm import tqdm
@@ -348,6 +363,9 @@ class _Monitor:
         from optuna_clank.runner import count_trials
 
         counts = count_trials(self.study)
+        if not self.first_trial_seen and (counts.running or counts.finished > self.last_logged):
+            self.first_trial_seen = True
+            self.say(f"  workers ready: first trial running after {time.time() - self.started_at:.0f} s")
         best = best_trial(self.study)
         text = _best_short(best)
         if self.bar is not None:
@@ -358,7 +376,16 @@ class _Monitor:
             self.last_logged = counts.finished
         if self.interval and counts.finished // self.interval > self.last_checkpoint and best is not None:
             self.last_checkpoint = counts.finished // self.interval
-            self.checkpoint()
+            if best.describe() != self.checkpointed:
+                self.checkpointed = best.describe()
+                self.checkpoint()
+
+    def say(self, line: str) -> None:
+        """One line on stderr that does not break the progress bar."""
+        if self.bar is not None:
+            self.bar.write(line, file=sys.stderr)
+        else:
+            print(line, file=sys.stderr)
 
     def checkpoint(self) -> None:
         from optuna_clank.results import export_best
