@@ -245,7 +245,7 @@ class StudySpec:
             _apply_override(raw, option, value, label)
         if "games_per_trial" in changes and "round_size" not in changes:
             _lower_round_size(raw["benchmark"])
-        shown = ", ".join(f"{key}={value!r}" for key, value in changes.items())
+        shown = ", ".join(f"{key}={_shown_override(key, value)}" for key, value in changes.items())
         try:
             return _build_spec(raw, self.path)
         except _Problem as exc:
@@ -887,6 +887,15 @@ def _as_raw(spec: StudySpec) -> dict[str, Any]:
 
 def _raw_value(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
+
+
+def _shown_override(option: str, value: Any) -> str:
+    """An override as messages show it: short, and a storage URL without its password."""
+    if option == "storage_url" and isinstance(value, str):
+        from optuna_clank.storage import redact_url
+
+        return repr(redact_url(value))
+    return short_repr(value)
 
 
 def _apply_override(raw: dict[str, Any], option: str, value: Any, label: str) -> None:

@@ -5,8 +5,10 @@ study holds ``target`` finished trials; while the remaining trials are all runni
 it waits (one of them may die and come back as a retry) instead of starting surplus ones,
 so the study ends with exactly the number of finished trials that was asked for.
 
-Run as ``python -m optuna_clank.worker PLAN_JSON`` by the pool's supervisors, so that a
-worker killed with ``kill -9`` takes nothing else down.
+Run as ``python -m optuna_clank.worker`` by the pool's supervisors, so that a worker killed
+with ``kill -9`` takes nothing else down. The plan comes in the environment variable
+``OPTUNA_CLANK_WORKER_PLAN`` (or as the one argument): it holds the storage URL, whose
+password must not show in the process table.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from optuna_clank.control import RunControl
 _LOG = logging.getLogger("optuna_clank.worker")
 _MAX_CONSECUTIVE_ERRORS = 5
 _MAX_POLL_SECONDS = 2.0
+PLAN_ENV_VAR = "OPTUNA_CLANK_WORKER_PLAN"
+"""Environment variable that carries a worker's :class:`SlotPlan` as JSON."""
 
 
 @dataclass(frozen=True)
@@ -157,11 +161,15 @@ def _tally(study: optuna.Study, report: SlotReport) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of a slot process: ``python -m optuna_clank.worker PLAN_JSON``."""
+    """Entry point of a slot process: ``python -m optuna_clank.worker [PLAN_JSON]``."""
     from optuna_clank.errors import UserError
 
     args = sys.argv[1:] if argv is None else argv
-    plan = SlotPlan.from_json(args[0])
+    text = args[0] if args else os.environ.pop(PLAN_ENV_VAR, "")
+    if not text:
+        print(f"error: no worker plan: set {PLAN_ENV_VAR} (the pool does)", file=sys.stderr)
+        return 2
+    plan = SlotPlan.from_json(text)
     prepare_process(plan)
     RunControl(plan.control_dir).install_interrupt_handler(quiet=True)
     try:
