@@ -431,8 +431,10 @@ def _print_best(study: optuna.Study) -> None:
 
 def _run_validate(args: argparse.Namespace) -> int:
     from optuna_clank.devices import check_device
+    from optuna_clank.threads import configure_torch_threads
     from optuna_clank.validate import validate_study
 
+    configure_torch_threads()
     spec = _spec_from(args)
     study, _ = _open(spec)
     device = check_device(args.device)

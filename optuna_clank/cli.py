@@ -127,7 +127,9 @@ def _run_play(args: argparse.Namespace) -> int:
     from optuna_clank.arena.match import play_match
     from optuna_clank.arena.opponents import make_opponent
     from optuna_clank.devices import check_device
+    from optuna_clank.threads import configure_torch_threads
 
+    threads = configure_torch_threads()
     config = load_config(args.config) if args.config else None
     opponent_names = args.opponent or ["baseline"]
     opponents = [make_opponent(name) for name in opponent_names]
@@ -157,6 +159,7 @@ def _run_play(args: argparse.Namespace) -> int:
         device=str(device),
         board_size=list(args.board_size),
         mode=args.mode,
+        torch_threads=threads,
     )
     if args.history:
         _write_json(args.history, {str(game): frames for game, frames in result.history.items()})

@@ -7,7 +7,6 @@ device before torch touches the GPU, and the mapping can be tested with a faked 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import torch
@@ -67,9 +66,3 @@ def slot_for(index: int, *, n_slots: int, cuda_devices: int) -> Slot:
     if cuda_devices <= 0:
         return Slot(index=index, device="cpu", shared=False)
     return Slot(index=index, device=f"cuda:{index % cuda_devices}", shared=n_slots > cuda_devices)
-
-
-def cpu_threads_per_worker(n_workers: int, cpus: int | None = None) -> int:
-    """Intra-op threads for each of ``n_workers`` CPU workers so that together they fit the cores."""
-    total = cpus if cpus is not None else (os.cpu_count() or 1)
-    return max(1, total // max(1, n_workers))

@@ -79,12 +79,11 @@ def prepare_process(plan: SlotPlan) -> None:
     """Per-process setup: device first (before torch touches CUDA), threads, logging."""
     import torch
 
-    from optuna_clank.devices import cpu_threads_per_worker
+    from optuna_clank.threads import configure_torch_threads
 
     if plan.device.startswith("cuda"):
         torch.cuda.set_device(torch.device(plan.device))
-    else:
-        torch.set_num_threads(cpu_threads_per_worker(plan.n_slots))
+    configure_torch_threads()  # one thread per worker process: see optuna_clank.threads
     logging.basicConfig(
         level=plan.log_level, format=f"%(asctime)s slot {plan.slot} %(levelname)s %(name)s: %(message)s"
     )
@@ -104,7 +103,13 @@ def run_slot(plan: SlotPlan) -> SlotReport:
     objective = ArenaObjective(
         spec,
         device=plan.device,
-        attrs={"slot": plan.slot, "device": plan.device, "worker_pid": os.getpid(), "host": os.uname().nodename},
+        attrs={
+            "slot": plan.slot,
+            "device": plan.device,
+            "worker_pid": os.getpid(),
+            "host": os.uname().nodename,
+            "torch_threads": _torch_threads_now(),
+        },
         should_abort=control.abort_requested,
         claim=lambda trial: trials_ahead(study, trial.number) < plan.target,
     )
@@ -147,6 +152,12 @@ def run_slot(plan: SlotPlan) -> SlotReport:
         finally:
             _tally(study, report)
     return report
+
+
+def _torch_threads_now() -> int:
+    import torch
+
+    return torch.get_num_threads()
 
 
 def _tally(study: optuna.Study, report: SlotReport) -> None:
