@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from optuna_clank._argtypes import positive_int
+from optuna_clank._argtypes import n_jobs, positive_int
 from optuna_clank.errors import UserError
 
 if TYPE_CHECKING:
@@ -68,7 +68,12 @@ def _add_optimize(commands: argparse._SubParsersAction, name: str) -> None:
     _add_study_arguments(parser)
     parser.add_argument("--n-trials", type=positive_int, help="total finished trials the study should reach")
     parser.add_argument("--timeout", type=float, help="seconds after which no new trial starts (this run)")
-    parser.add_argument("--n-jobs", type=positive_int, help="trials at once, one slot (device) each")
+    parser.add_argument(
+        "--n-jobs",
+        type=n_jobs,
+        metavar="N|auto",
+        help="trials at once, one slot (device) each; auto: one per GPU, else one per CPU core",
+    )
     parser.add_argument("--games", type=positive_int, dest="games_per_trial", help="games per trial")
     parser.add_argument("--seed", type=int, help="benchmark seed: which games every trial plays")
     if name == "optimize":  # a worker writes no checkpoints
@@ -252,7 +257,7 @@ def _run_optimize(args: argparse.Namespace) -> int:
             "raise --n-trials to run more"
         )
         return 0
-    n_slots = spec.parallel.n_jobs
+    n_slots = _slots(spec.parallel.n_jobs)
     print(
         f"study {spec.name} on {where}: {before.finished} finished, target {target}, "
         f"{n_slots} slot(s), sampler {spec.sampler.name}, pruner {spec.pruner.name}, "
@@ -316,6 +321,17 @@ def _run_optimize(args: argparse.Namespace) -> int:
     if control.abort_requested():
         return 130
     return 0
+
+
+def _slots(n_jobs: int | str) -> int:
+    """The number of slots; ``auto`` is resolved here and the choice is said once."""
+    if n_jobs != "auto":
+        return int(n_jobs)
+    from optuna_clank.devices import auto_n_jobs
+
+    count, why = auto_n_jobs()
+    print(f"n_jobs auto: {count} slot(s), {why}", file=sys.stderr)
+    return count
 
 
 def _llm_usable(spec: StudySpec) -> bool:

@@ -55,6 +55,7 @@ MODES = ("duel", "free-for-all")
 SAMPLERS = ("clank", "tpe", "random", "cmaes", "gp")
 PRUNERS = ("wilcoxon", "median", "none")
 BACKENDS = ("loky", "threading", "dask")
+N_JOBS_AUTO = "auto"
 BOARD_MIN, BOARD_MAX = 7, 25
 MAX_SEED = 2**63 - 1
 _Reader = Callable[[Any], Any]
@@ -172,7 +173,7 @@ class PrunerSpec:
 class ParallelSpec:
     """``[parallel]``: how many trials run at once, and on what."""
 
-    n_jobs: int = 8
+    n_jobs: int | str = "auto"  # "auto": one slot per GPU, else one per CPU core (devices.auto_n_jobs)
     backend: str = "loky"
     dask_scheduler: str = ""
 
@@ -497,6 +498,15 @@ def _real(minimum: float = 0.0, maximum: float | None = None, *, open_low: bool 
     return read
 
 
+def _n_jobs(value: Any) -> int | str:
+    """``"auto"`` or a number of slots (at least 1)."""
+    if value == N_JOBS_AUTO:
+        return value
+    if isinstance(value, str):
+        raise _BadValue(f'expected "auto" or a number of slots, got {_describe(value)}')
+    return _integer(1)(value)
+
+
 def _fraction_open() -> _Reader:
     """A float strictly between 0 and 1 (a p-value threshold)."""
 
@@ -702,7 +712,7 @@ _PRUNER_READERS: dict[str, _Reader] = {
     "n_startup_trials": _integer(0),
 }
 _PARALLEL_READERS: dict[str, _Reader] = {
-    "n_jobs": _integer(1),
+    "n_jobs": _n_jobs,
     "backend": _choice(BACKENDS),
     "dask_scheduler": _text,
 }
