@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import statistics
 import time
@@ -41,7 +42,10 @@ from optuna_clank.stats import wilson_interval
 from optuna_clank.threads import configure_torch_threads
 
 METHODS = ("clank", "tpe", "cmaes", "random", "hill-climb")
-GO_CONFIG = Path(__file__).resolve().parents[2] / "shared" / "data" / "go-battleclank-config.yaml"
+GO_CONFIG = (
+    Path(os.environ.get("OPTUNA_CLANK_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
+    / "go-battleclank-config.yaml"
+)
 
 
 def base_config(name: str) -> Config:

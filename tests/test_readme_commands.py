@@ -122,3 +122,25 @@ def test_help_texts_show_no_doubled_percent_signs() -> None:
 def test_worker_has_no_options_that_do_nothing() -> None:
     with pytest.raises(SystemExit):
         build_parser().parse_args(["worker", "--study", "v2", "--checkpoint-interval", "5"])
+
+
+def test_the_cpu_build_comes_before_the_set_up_command() -> None:
+    """A newcomer without a GPU reads the torch choice before pasting the set-up line."""
+    text = README.read_text()
+    setup = (
+        "python3 -m venv .venv && . .venv/bin/activate && pip install -e '.[dev]' "
+        "&& python -m optuna_clank optimize --study v2"
+    )
+    blocks = re.findall(r"```bash\n(.*?)```", text, re.S)
+    assert blocks[0].strip() == setup and blocks[1].strip() == "nox -s tests"
+    cpu_hint = text.find("+cpu")
+    assert 0 <= cpu_hint < text.find(setup)
+
+
+def test_every_environment_variable_the_tests_read_is_documented() -> None:
+    tests = Path(__file__).resolve().parent
+    names = {name for path in tests.glob("*.py") for name in re.findall(r"OPTUNA_CLANK_[A-Z_]+", path.read_text())}
+    names.discard("OPTUNA_CLANK_")
+    text = README.read_text()
+    assert {"OPTUNA_CLANK_RULES_CASES", "OPTUNA_CLANK_SHARED_DATA"} <= names
+    assert sorted(name for name in names if name not in text) == []
