@@ -34,3 +34,14 @@ def test_a_checkpoint_line_is_printed_only_when_the_best_changes(tmp_path: Path)
     assert checkpoints, result.stderr
     assert len(checkpoints) == len(set(checkpoints)), checkpoints
     assert (tmp_path / "storage" / "ckpt" / "best.yaml").exists()
+
+
+def test_worker_quiet_hides_its_progress_lines(tmp_path: Path) -> None:
+    """``worker --quiet`` is not a no-op: the per-trial progress log lines go, the summary stays."""
+    spec = write_spec(tmp_path, "wq", n_trials=2, games=2, sampler="random")
+    loud = run_cli(["worker", "--spec", str(spec), "--n-trials", "1"], cwd=tmp_path)
+    assert loud.returncode == 0, loud.stderr
+    assert "study wq: 1/1 finished, best" in loud.stderr
+    quiet = run_cli(["worker", "--spec", str(spec), "--n-trials", "2", "--quiet"], cwd=tmp_path)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "finished, best" not in quiet.stderr and "study wq: 2 finished" in quiet.stderr
