@@ -132,3 +132,8 @@ def test_deeply_nested_yaml_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "deep.yaml").write_text("weights:\n  food: " + "[" * 5000 + "]" * 5000 + "\n")
     line = one_error_line(run_cli(["play", "--config", "deep.yaml"], cwd=tmp_path))
     assert "deep.yaml" in line
+
+
+def test_a_long_opponent_name_is_shown_short(tmp_path: Path) -> None:
+    line = one_error_line(run_cli(["play", "--opponent", "x" * 5000, "--games", "2"], cwd=tmp_path))
+    assert "unknown opponent 'xxx" in line and len(line) < 300

@@ -16,6 +16,7 @@ from optuna_clank.arena.snakes.baseline import BaselineSnake
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
 from optuna_clank.arena.snakes.simple import GreedyFoodSnake, RandomSafeSnake
 from optuna_clank.errors import UserError
+from optuna_clank.userfiles import short_repr
 
 BUILTIN_OPPONENTS: dict[str, Callable[[], Player]] = {
     "baseline": BaselineSnake,
@@ -56,8 +57,8 @@ def make_opponent(name: str, *, base_dir: Path | None = None) -> Player:
         try:
             config = load_config(path)
         except ConfigError as exc:
-            raise UnknownOpponentError(f"opponent {name!r}: {exc}") from exc
+            raise UnknownOpponentError(f"opponent {short_repr(name)}: {exc}") from exc
         return HeuristicSnake(config, name=path.stem)
     raise UnknownOpponentError(
-        f"unknown opponent {name!r}; choose one of {', '.join(opponent_names())} or a config file (*.yaml)"
+        f"unknown opponent {short_repr(name)}; choose one of {', '.join(opponent_names())} or a config file (*.yaml)"
     )
