@@ -8,19 +8,31 @@ across batch sizes and the devices present. Turns are game-turns (one turn of on
 
     python bench/arena.py                      # all batch sizes, all devices
     python bench/arena.py --batch-sizes 1024 4096 --scenario b
+    python bench/arena.py --load-check         # torch threads 1 vs 2, idle and beside a busy process
+
+The arena runs with the project's thread choice (optuna_clank.threads: one per process).
+``--load-check`` measures why: scenario (b) at batch 1024 with 1 and with 2 torch threads,
+once as the machine is and once while a process of our own keeps one core busy. "Idle" is
+only as idle as the machine is; the load average is printed beside each figure.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
 
 from optuna_clank.arena.match import play_match
 from optuna_clank.arena.snakes.gbc import GbcSnake
 from optuna_clank.arena.snakes.simple import RandomSafeSnake
+from optuna_clank.threads import configure_torch_threads
 
 SCENARIOS = {
     "a": ("random-safe vs random-safe", RandomSafeSnake, "random-safe"),
@@ -59,6 +71,43 @@ def run(scenario: str, device: str, batch_size: int, budget_s: float) -> dict:
     }
 
 
+@contextmanager
+def busy_core() -> Iterator[None]:
+    """A process of our own that keeps one core busy, for the "loaded" figures."""
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(1.0)  # let it take its core
+        yield
+    finally:
+        spinner.kill()
+        spinner.wait()
+
+
+def load_check(games: int, thread_counts: list[int]) -> None:
+    """Scenario (b), batch 1024: games/s per torch thread count, idle and beside a busy core."""
+    print(f"# load check: {games} games of (b) at batch 1024 per figure, {os.cpu_count()} CPU core(s)")
+    print(f"{'condition':<10} {'threads':>7} {'games/s':>9} {'seconds':>8}  load average (1 min)")
+    for condition in ("idle", "loaded"):
+        for threads in thread_counts:
+            configure_torch_threads(threads)
+            play_match(None, "baseline", games=8, seed=999, batch_size=1024)  # warm-up
+            if condition == "loaded":
+                with busy_core():
+                    seconds = _timed_games(games)
+            else:
+                seconds = _timed_games(games)
+            print(
+                f"{condition:<10} {threads:>7} {games / seconds:>9,.1f} {seconds:>8.1f}  {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
+
+
+def _timed_games(games: int) -> float:
+    started = time.perf_counter()
+    play_match(None, "baseline", games=games, seed=1, batch_size=1024)
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), nargs="*", default=sorted(SCENARIOS))
@@ -66,7 +115,14 @@ def main() -> None:
     parser.add_argument("--devices", nargs="*", help="default: cpu plus every visible CUDA device type")
     parser.add_argument("--budget", type=float, default=20.0, help="rough seconds per measurement")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument("--load-check", action="store_true", help="threads 1 vs 2, idle and loaded, then stop")
+    parser.add_argument("--load-games", type=int, default=512, help="games per --load-check figure")
+    parser.add_argument("--threads", type=int, nargs="*", default=[1, 2], help="thread counts for --load-check")
     args = parser.parse_args()
+    if args.load_check:
+        load_check(args.load_games, args.threads)
+        return
+    configure_torch_threads()
     devices = args.devices or (["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
     print(f"# torch {torch.__version__}, {torch.get_num_threads()} CPU threads, devices: {', '.join(devices)}")
     if not args.json:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import statistics
 import time
@@ -38,9 +39,13 @@ from optuna_clank.arena.config import Config, default_config, flatten, load_conf
 from optuna_clank.arena.match import play_match
 from optuna_clank.arena.params import TUNABLE_PARAMS
 from optuna_clank.stats import wilson_interval
+from optuna_clank.threads import configure_torch_threads
 
 METHODS = ("clank", "tpe", "cmaes", "random", "hill-climb")
-GO_CONFIG = Path(__file__).resolve().parents[2] / "shared" / "data" / "go-battleclank-config.yaml"
+GO_CONFIG = (
+    Path(os.environ.get("OPTUNA_CLANK_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
+    / "go-battleclank-config.yaml"
+)
 
 
 def base_config(name: str) -> Config:
@@ -125,9 +130,7 @@ def race_run(
     method: str, rep: int, *, trials: int, games: int, validation_games: int, base_name: str
 ) -> dict[str, Any]:
     """One method, one repetition: tune, pick the best trial, validate it on fresh games."""
-    import torch
-
-    torch.set_num_threads(1)
+    configure_torch_threads()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     seed = 1000 + rep
     space = _space()

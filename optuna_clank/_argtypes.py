@@ -16,6 +16,11 @@ def positive_int(text: str) -> int:
     return value
 
 
+def n_jobs(text: str) -> int | str:
+    """``auto`` or an integer >= 1."""
+    return "auto" if text.strip().lower() == "auto" else positive_int(text)
+
+
 def int_list(text: str) -> list[int]:
     """Comma-separated game numbers, e.g. ``0,3,7``."""
     try:

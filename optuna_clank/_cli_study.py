@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from optuna_clank._argtypes import positive_int
+from optuna_clank._argtypes import n_jobs, positive_int
 from optuna_clank.errors import UserError
 
 if TYPE_CHECKING:
@@ -68,18 +68,28 @@ def _add_optimize(commands: argparse._SubParsersAction, name: str) -> None:
     _add_study_arguments(parser)
     parser.add_argument("--n-trials", type=positive_int, help="total finished trials the study should reach")
     parser.add_argument("--timeout", type=float, help="seconds after which no new trial starts (this run)")
-    parser.add_argument("--n-jobs", type=positive_int, help="trials at once, one slot (device) each")
+    parser.add_argument(
+        "--n-jobs",
+        type=n_jobs,
+        metavar="N|auto",
+        help="trials at once, one slot (device) each; auto: one per GPU, else one per CPU core",
+    )
     parser.add_argument("--games", type=positive_int, dest="games_per_trial", help="games per trial")
     parser.add_argument("--seed", type=int, help="benchmark seed: which games every trial plays")
+    if name == "optimize":  # a worker writes no checkpoints
+        parser.add_argument(
+            "--checkpoint-interval",
+            type=int,
+            metavar="K",
+            help="every K finished trials, export the best config to storage/<study>/best-<storage hash>.yaml "
+            "(one file per study and storage; its header names both; 0: off)",
+        )
     parser.add_argument(
-        "--checkpoint-interval",
-        type=int,
-        metavar="K",
-        help="every K finished trials, export the best config to storage/<study>/best-<storage hash>.yaml "
-        "(one file per study and storage; its header names both; 0: off)",
-    )
-    parser.add_argument(
-        "--use-llm", action=argparse.BooleanOptionalAction, default=None, help="let an LLM propose parameter deltas"
+        "--use-llm",
+        "--llm",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="let an LLM propose parameter deltas (--no-llm: run without one)",
     )
     parser.add_argument(
         "--llm-model",
@@ -91,9 +101,10 @@ def _add_optimize(commands: argparse._SubParsersAction, name: str) -> None:
     parser.add_argument("--llm-api-base", metavar="URL", help="base URL of an OpenAI-compatible server")
     parser.add_argument(
         "--use-neural-net",
+        "--neural-net",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="propose from the autoencoder's winning patterns",
+        help="propose from the autoencoder's winning patterns (--no-neural-net: do not)",
     )
     parser.add_argument(
         "--sampler", dest="sampler_name", choices=("clank", "tpe", "random", "cmaes", "gp"), help="sampler"
@@ -101,7 +112,11 @@ def _add_optimize(commands: argparse._SubParsersAction, name: str) -> None:
     parser.add_argument("--pruner", dest="pruner_name", choices=("wilcoxon", "median", "none"), help="pruner")
     parser.add_argument("--backend", choices=("loky", "threading", "dask"), help="joblib backend of the pool")
     parser.add_argument("--dask-scheduler", metavar="ADDRESS", help="Dask scheduler address, with --backend dask")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar" if name == "optimize" else "no progress log lines (errors still show)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every trial")
     parser.add_argument(
         "--dashboard", action="store_true", help="serve optuna-dashboard on the study while this run lasts"
@@ -230,7 +245,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         "backend",
         "dask_scheduler",
     )
-    chosen = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+    chosen = {name: getattr(args, name, None) for name in names if getattr(args, name, None) is not None}
     if "llm_models" in chosen:
         chosen["llm_models"] = list(chosen["llm_models"])
         chosen.setdefault("use_llm", True)
@@ -278,7 +293,7 @@ def _run_optimize(args: argparse.Namespace) -> int:
             "raise --n-trials to run more"
         )
         return 0
-    n_slots = spec.parallel.n_jobs
+    n_slots = _slots(spec.parallel.n_jobs)
     print(
         f"study {spec.name} on {where}: {before.finished} finished, target {target}, "
         f"{n_slots} slot(s), sampler {spec.sampler.name}, pruner {spec.pruner.name}, "
@@ -291,6 +306,18 @@ def _run_optimize(args: argparse.Namespace) -> int:
 
         write_study_note(study, spec)
     dashboard = _bind_dashboard(args, spec, url)  # a taken port stops us before any trial runs
+    if before.running:
+        print(
+            f"  {before.running} trial(s) marked running: if their workers are gone, the heartbeat fails them after "
+            f"{spec.storage.grace_period} s and they are queued again",
+            file=sys.stderr,
+        )
+    in_process = n_slots == 1 and spec.parallel.backend != "dask"
+    workers = "the worker in this process" if in_process else f"{n_slots} worker process(es)"
+    print(
+        f"  starting {workers}: loading torch, the study and its sampler; a line follows when the first trial runs",
+        file=sys.stderr,
+    )
     control = RunControl()
     control.install_interrupt_handler()
     monitor = _Monitor(
@@ -314,7 +341,7 @@ def _run_optimize(args: argparse.Namespace) -> int:
         backend=spec.parallel.backend,
         dask_scheduler=spec.parallel.dask_scheduler,
         log_level=logging.INFO if args.verbose else logging.WARNING,
-        in_process=n_slots == 1 and spec.parallel.backend != "dask",
+        in_process=in_process,
     )
     if dashboard is not None:
         print(f"optuna-dashboard: {dashboard.url} (while this run lasts)", file=sys.stderr, flush=True)
@@ -363,6 +390,17 @@ def _check_port(port: int, option: str) -> None:
         raise UserError(f"{option} must be a port number 0..65535, got {port}")
 
 
+def _slots(n_jobs: int | str) -> int:
+    """The number of slots; ``auto`` is resolved here and the choice is said once."""
+    if n_jobs != "auto":
+        return int(n_jobs)
+    from optuna_clank.devices import auto_n_jobs
+
+    count, why = auto_n_jobs()
+    print(f"n_jobs auto: {count} slot(s), {why}", file=sys.stderr)
+    return count
+
+
 def _llm_usable(spec: StudySpec) -> bool:
     """False (with one warning) when the spec wants an LLM none of whose models can be used."""
     options = spec.sampler
@@ -395,6 +433,9 @@ class _Monitor:
         self.last_checkpoint = start // self.interval if self.interval else 0
         self.last_logged = start
         self.log_lines = log_lines
+        self.started_at = time.time()
+        self.first_trial_seen = False
+        self.checkpointed = ""  # the last checkpoint's line: an unchanged best is not announced again
         self.bar = None
         if bar:
             from tqdm import tqdm
@@ -406,6 +447,9 @@ class _Monitor:
         from optuna_clank.runner import count_trials
 
         counts = count_trials(self.study)
+        if not self.first_trial_seen and (counts.running or counts.finished > self.last_logged):
+            self.first_trial_seen = True
+            self.say(f"  workers ready: first trial running after {time.time() - self.started_at:.0f} s")
         best = best_trial(self.study)
         text = _best_short(best)
         if self.bar is not None:
@@ -416,7 +460,16 @@ class _Monitor:
             self.last_logged = counts.finished
         if self.interval and counts.finished // self.interval > self.last_checkpoint and best is not None:
             self.last_checkpoint = counts.finished // self.interval
-            self.checkpoint()
+            if best.describe() != self.checkpointed:
+                self.checkpointed = best.describe()
+                self.checkpoint()
+
+    def say(self, line: str) -> None:
+        """One line on stderr that does not break the progress bar."""
+        if self.bar is not None:
+            self.bar.write(line, file=sys.stderr)
+        else:
+            print(line, file=sys.stderr)
 
     def checkpoint(self) -> None:
         from optuna_clank.candidate import export_server_config
@@ -468,8 +521,10 @@ def _print_best(study: optuna.Study) -> None:
 
 def _run_validate(args: argparse.Namespace) -> int:
     from optuna_clank.devices import check_device
+    from optuna_clank.threads import configure_torch_threads
     from optuna_clank.validate import stored_base_record, validate_study
 
+    configure_torch_threads()
     spec = _spec_from(args)
     study, _ = _open(spec)
     device = check_device(args.device)

@@ -73,7 +73,7 @@ def _add_play(commands: argparse._SubParsersAction) -> None:
         help="play a snake config against opponents and report the win rate",
         description=(
             "Play GAMES games of a snake config against one or more opponents in the built-in "
-            "arena and report the win rate with its Wilson 95%% interval, draws, turns, death "
+            "arena and report the win rate with its Wilson 95% interval, draws, turns, death "
             "causes by game phase and speed. Game i under a seed is the same game for every "
             "config (same start, seats and food), and seats alternate between games."
         ),
@@ -130,7 +130,9 @@ def _run_play(args: argparse.Namespace) -> int:
     from optuna_clank.arena.match import play_match
     from optuna_clank.arena.opponents import make_opponent
     from optuna_clank.devices import check_device
+    from optuna_clank.threads import configure_torch_threads
 
+    threads = configure_torch_threads()
     config = load_config(args.config) if args.config else None
     opponent_names = args.opponent or ["baseline"]
     opponents = [make_opponent(name) for name in opponent_names]
@@ -160,6 +162,7 @@ def _run_play(args: argparse.Namespace) -> int:
         device=str(device),
         board_size=list(args.board_size),
         mode=args.mode,
+        torch_threads=threads,
     )
     if args.history:
         _write_json(args.history, {str(game): frames for game, frames in result.history.items()})

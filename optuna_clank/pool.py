@@ -28,7 +28,7 @@ from typing import Any
 from optuna_clank.control import RunControl
 from optuna_clank.devices import Slot, slot_for, visible_cuda_devices
 from optuna_clank.errors import UserError
-from optuna_clank.worker import SlotPlan, SlotReport, prepare_process, run_slot
+from optuna_clank.worker import PLAN_ENV_VAR, SlotPlan, SlotReport, prepare_process, run_slot
 
 _LOG = logging.getLogger("optuna_clank.pool")
 _MAX_RESTARTS = 5
@@ -155,7 +155,10 @@ def supervise_slot(plan: SlotPlan) -> tuple[SlotReport, int]:
     restarts = 0
     while True:
         started = time.time()
-        process = subprocess.Popen([sys.executable, "-m", "optuna_clank.worker", plan.to_json()])
+        # The plan (with the storage URL and its password) goes by environment, never on the
+        # command line, which every user of the machine can read in the process table.
+        environment = {**os.environ, PLAN_ENV_VAR: plan.to_json()}
+        process = subprocess.Popen([sys.executable, "-m", "optuna_clank.worker"], env=environment)
         code = process.wait()
         if code == 0:
             return _read_report(plan, process.pid), restarts

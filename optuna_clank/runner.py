@@ -20,7 +20,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from optuna_clank.errors import UserError
 from optuna_clank.objective import death_cause_summary
-from optuna_clank.storage import HeartbeatSettings, open_storage, resolve_storage_url
+from optuna_clank.storage import HeartbeatSettings, open_storage, redact_url, resolve_storage_url
 
 if TYPE_CHECKING:
     from optuna_clank.spec import StudySpec
@@ -60,7 +60,7 @@ def _open_study(spec: StudySpec, url: str, heartbeat: HeartbeatSettings, *, crea
         try:
             return optuna.load_study(study_name=spec.name, storage=storage, sampler=sampler, pruner=pruner)
         except KeyError as exc:
-            raise UserError(f"no study named {spec.name!r} in {url}") from exc
+            raise UserError(f"no study named {spec.name!r} in {redact_url(url)}") from exc
     study = optuna.create_study(
         study_name=spec.name,
         storage=storage,
@@ -72,8 +72,8 @@ def _open_study(spec: StudySpec, url: str, heartbeat: HeartbeatSettings, *, crea
     stored = [d.name.lower() for d in study.directions]
     if stored != directions:
         raise UserError(
-            f"study {spec.name!r} in {url} was created with directions {stored}, the spec says {directions}; "
-            "use another study name or storage"
+            f"study {spec.name!r} in {redact_url(url)} was created with directions {stored}, "
+            f"the spec says {directions}; use another study name or storage"
         )
     if study.metric_names is None:
         study.set_metric_names(list(spec.study.objectives))

@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 
 from optuna_clank.errors import UserError
+from optuna_clank.userfiles import UserFileError, load_yaml
 
 PLACEHOLDERS = ("port", "config", "workspace")
 """The ``{name}`` placeholders replaced in a server snake's command, env and url."""
@@ -269,14 +270,9 @@ def load_base_config(path: Path | None) -> dict[str, Any]:
     if path is None:
         return {}
     try:
-        text = Path(path).read_text()
-    except OSError as exc:
-        raise SnakeConfigError(f"{path}: cannot read config file ({exc.strerror or exc})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise SnakeConfigError(f"{path}: not valid YAML ({problem})") from None
+        data = load_yaml(path, what="config file")  # size cap, UTF-8, bounded aliases
+    except UserFileError as exc:
+        raise SnakeConfigError(str(exc)) from None
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -18,7 +18,6 @@ import dataclasses
 import difflib
 import math
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ from optuna_clank.snake import (
     read_snake_table,
     with_dotted_values,
 )
+from optuna_clank.userfiles import UserFileError, load_toml, short_repr
 
 if TYPE_CHECKING:
     from optuna.distributions import BaseDistribution
@@ -63,6 +63,7 @@ MODES = ("duel", "free-for-all")
 SAMPLERS = ("clank", "tpe", "random", "cmaes", "gp")
 PRUNERS = ("wilcoxon", "median", "none")
 BACKENDS = ("loky", "threading", "dask")
+N_JOBS_AUTO = "auto"
 BOARD_MIN, BOARD_MAX = 7, 25
 MAX_SEED = 2**63 - 1
 _Reader = Callable[[Any], Any]
@@ -184,7 +185,7 @@ class PrunerSpec:
 class ParallelSpec:
     """``[parallel]``: how many trials run at once, and on what."""
 
-    n_jobs: int = 8
+    n_jobs: int | str = "auto"  # "auto": one slot per GPU, else one per CPU core (devices.auto_n_jobs)
     backend: str = "loky"
     dask_scheduler: str = ""
 
@@ -259,7 +260,7 @@ class StudySpec:
             _apply_override(raw, option, value, label)
         if "games_per_trial" in changes and "round_size" not in changes:
             _lower_round_size(raw["benchmark"])
-        shown = ", ".join(f"{key}={value!r}" for key, value in changes.items())
+        shown = ", ".join(f"{key}={_shown_override(key, value)}" for key, value in changes.items())
         try:
             return _build_spec(raw, self.path)
         except _Problem as exc:
@@ -360,33 +361,18 @@ def load_spec(path: str | Path) -> StudySpec:
     """Read and validate a spec file; any problem raises :class:`SpecError`."""
     path = Path(path)
     label = str(path)
-    data = _read_toml(path, label)
+    data = _read_toml(path)
     try:
         return _build_spec(data, path)
     except _Problem as exc:
         raise SpecError(f"{label}: {exc}") from None
 
 
-def _read_toml(path: Path, label: str) -> dict[str, Any]:
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise SpecError(f"{label}: cannot read spec file ({exc.strerror or exc})") from None
-    except UnicodeDecodeError:
-        raise SpecError(f"{label}: not UTF-8 text") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{label}: {_toml_error_text(str(exc))}") from None
-
-
-def _toml_error_text(message: str) -> str:
-    """``Invalid value (at line 3, column 9)`` -> ``line 3: invalid TOML (invalid value, ...)``."""
-    found = re.search(r"\s*\(at line (\d+), column (\d+)\)", message)
-    if found is None:
-        return f"end of file: invalid TOML ({message.replace(' (at end of document)', '')})"
-    what = message[: found.start()] + message[found.end() :]
-    return f"line {found[1]}: invalid TOML ({what.strip()}, column {found[2]})"
+        return load_toml(path, what="spec file")
+    except UserFileError as exc:
+        raise SpecError(str(exc)) from None
 
 
 def _build_spec(data: Mapping[str, Any], path: Path) -> StudySpec:
@@ -445,7 +431,7 @@ def _check_top_level(data: Mapping[str, Any]) -> None:
                 _fail(f"{key!r}:", f"key outside a section{_home_hint(key)}")
             _fail(f"[{key}]:", f"unknown section{_did_you_mean(key, _SECTIONS, section=True)}")
         if not isinstance(value, Mapping):
-            _fail(f"[{key}]:", f"must be a section (a table), got {value!r}")
+            _fail(f"[{key}]:", f"must be a section (a table), got {_describe(value)}")
 
 
 def _home_hint(key: str) -> str:
@@ -485,14 +471,14 @@ def _read_plain_section(section: str, data: Mapping[str, Any], cls: type[Any], r
 def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return repr(value)
+    return short_repr(value)
 
 
 def _as_number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _BadValue(f"expected a number, got {_describe(value)}")
     if not math.isfinite(value):
-        raise _BadValue(f"expected a finite number, got {value!r}")
+        raise _BadValue(f"expected a finite number, got {_describe(value)}")
     return value
 
 
@@ -500,7 +486,7 @@ def _as_integer(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _BadValue(f"expected an integer, got {_describe(value)}")
     if isinstance(value, float) and not value.is_integer():
-        raise _BadValue(f"expected an integer, got {value!r}")
+        raise _BadValue(f"expected an integer, got {_describe(value)}")
     return int(value)
 
 
@@ -523,12 +509,21 @@ def _real(minimum: float = 0.0, maximum: float | None = None, *, open_low: bool 
         number = float(_as_number(value))
         if number < minimum or (open_low and number == minimum):
             bound = "above" if open_low else "at least"
-            raise _BadValue(f"must be {bound} {minimum}, got {value!r}")
+            raise _BadValue(f"must be {bound} {minimum}, got {_describe(value)}")
         if maximum is not None and number > maximum:
-            raise _BadValue(f"must be at most {maximum}, got {value!r}")
+            raise _BadValue(f"must be at most {maximum}, got {_describe(value)}")
         return number
 
     return read
+
+
+def _n_jobs(value: Any) -> int | str:
+    """``"auto"`` or a number of slots (at least 1)."""
+    if value == N_JOBS_AUTO:
+        return value
+    if isinstance(value, str):
+        raise _BadValue(f'expected "auto" or a number of slots, got {_describe(value)}')
+    return _integer(1)(value)
 
 
 def _fraction_open() -> _Reader:
@@ -537,7 +532,7 @@ def _fraction_open() -> _Reader:
     def read(value: Any) -> float:
         number = float(_as_number(value))
         if not 0.0 < number < 1.0:
-            raise _BadValue(f"must be between 0 and 1 (exclusive), got {value!r}")
+            raise _BadValue(f"must be between 0 and 1 (exclusive), got {_describe(value)}")
         return number
 
     return read
@@ -545,7 +540,7 @@ def _fraction_open() -> _Reader:
 
 def _boolean(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise _BadValue(f"expected true or false, got {value!r}")
+        raise _BadValue(f"expected true or false, got {_describe(value)}")
     return value
 
 
@@ -560,7 +555,7 @@ def _choice(options: tuple[str, ...]) -> _Reader:
         text = _text(value)
         if text not in options:
             raise _BadValue(
-                f"unknown value {text!r}{_did_you_mean(text, options)} (choose one of {', '.join(options)})"
+                f"unknown value {short_repr(text)}{_did_you_mean(text, options)} (choose one of {', '.join(options)})"
             )
         return text
 
@@ -582,7 +577,7 @@ def _url(value: Any) -> str:
     text = _text(value)
     if text and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", text):
         raise _BadValue(
-            f"{text!r} is not a database URL (like sqlite:///file.db or "
+            f"{short_repr(text)} is not a database URL (like sqlite:///file.db or "
             'postgresql://user@host/db; "" means storage/<name>.db)'
         )
     return text
@@ -662,7 +657,7 @@ def _checked_opponent(name: str, base_dir: Path) -> str:
         choices = opponent_names()
         if name not in choices:
             raise _BadValue(
-                f"unknown opponent {name!r}{_did_you_mean(name, choices)} "
+                f"unknown opponent {short_repr(name)}{_did_you_mean(name, choices)} "
                 f"(choose one of {', '.join(choices)}, or a config file *.yaml)"
             )
         return name
@@ -671,7 +666,7 @@ def _checked_opponent(name: str, base_dir: Path) -> str:
         check_opponent(resolved, base_dir=base_dir)
     except UnknownOpponentError as exc:
         # Name the opponent as written; the config error already names the resolved file.
-        raise _BadValue(f"opponent {name!r}: {exc.__cause__ or exc}") from None
+        raise _BadValue(f"opponent {short_repr(name)}: {exc.__cause__ or exc}") from None
     return resolved
 
 
@@ -736,7 +731,7 @@ _PRUNER_READERS: dict[str, _Reader] = {
     "n_startup_trials": _integer(0),
 }
 _PARALLEL_READERS: dict[str, _Reader] = {
-    "n_jobs": _integer(1),
+    "n_jobs": _n_jobs,
     "backend": _choice(BACKENDS),
     "dask_scheduler": _text,
 }
@@ -855,7 +850,7 @@ def _read_param(name: str, entry: Any) -> ParamSpec:
     if allowed is None:
         _fail(where, f"unknown parameter{_did_you_mean(name, list(PARAMS_BY_NAME))}")
     if not isinstance(entry, Mapping):
-        _fail(where, f"expected a table like {{ low = 1, high = 10 }} or {{}}, got {entry!r}")
+        _fail(where, f"expected a table like {{ low = 1, high = 10 }} or {{}}, got {_describe(entry)}")
     for key in entry:
         if key not in _PARAM_KEYS:
             _fail(where, f"unknown key {key!r}{_did_you_mean(key, _PARAM_KEYS)}")
@@ -1018,6 +1013,15 @@ def _as_raw(spec: StudySpec) -> dict[str, Any]:
 
 def _raw_value(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
+
+
+def _shown_override(option: str, value: Any) -> str:
+    """An override as messages show it: short, and a storage URL without its password."""
+    if option == "storage_url" and isinstance(value, str):
+        from optuna_clank.storage import redact_url
+
+        return repr(redact_url(value))
+    return short_repr(value)
 
 
 def _apply_override(raw: dict[str, Any], option: str, value: Any, label: str) -> None:

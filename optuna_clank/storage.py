@@ -133,7 +133,7 @@ def describe_storage(url: str) -> str:
     """Short human text for progress lines: ``SQLite file storage/v2.db``,
     ``PostgreSQL postgres@127.0.0.1:5432/test``; never shows a password."""
     try:
-        parsed = make_url(_name_postgres_driver(url.strip()))
+        parsed = make_url(_escape_userinfo(_name_postgres_driver(url.strip())))
     except (sqlalchemy.exc.ArgumentError, ValueError):
         return redact_url(url)
     backend = parsed.get_backend_name()
@@ -209,7 +209,7 @@ def _begin_immediate(engine: sqlalchemy.engine.Engine) -> None:
 
 def _normalise_url(url: str, *, root: Path | None = None) -> str:
     """Name the PostgreSQL driver, turn bare SQLite paths into URLs, reject the unknown."""
-    url = _name_postgres_driver(url)
+    url = _escape_userinfo(_name_postgres_driver(url))
     if "://" not in url:
         if url.lower().endswith(SQLITE_SUFFIXES):
             path = Path(url).expanduser()
@@ -228,8 +228,26 @@ def _normalise_url(url: str, *, root: Path | None = None) -> str:
             "(use sqlite:///path.db or postgresql://user@host/db)"
         ) from exc
     except (sqlalchemy.exc.ArgumentError, ValueError) as exc:
-        raise StorageError(f"invalid storage URL {redact_url(url)}: {exc}") from exc
+        reason = str(exc).replace(url, redact_url(url))  # SQLAlchemy quotes the whole URL
+        raise StorageError(f"invalid storage URL {redact_url(url)}: {reason}") from exc
     return url
+
+
+def _escape_userinfo(url: str) -> str:
+    """Percent-encode ``@`` inside ``user:password`` so that SQLAlchemy's parser sees the real host.
+
+    ``make_url`` splits at the FIRST ``@``: ``postgresql://u:p@ss@db/x`` would connect to host
+    ``ss@db`` with password ``p`` (and show the password's tail as the host). The last ``@``
+    before the query ends the user part, as in :func:`redact_url`.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return url
+    query_at = rest.find("?")
+    at = rest.rfind("@", 0, len(rest) if query_at < 0 else query_at)
+    if at < 0 or "@" not in rest[:at]:
+        return url
+    return f"{scheme}://{rest[:at].replace('@', '%40')}{rest[at:]}"
 
 
 def _name_postgres_driver(url: str) -> str:

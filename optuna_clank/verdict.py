@@ -50,10 +50,7 @@ def scores_of(record: Mapping[str, Any]) -> list[float] | None:
 
 def same_games(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Whether two records were played on the same games by the same snake (both with per-game results)."""
-    return (
-        all(a.get(key) == b.get(key) for key in (*GAME_KEYS, "snake"))
-        and None not in (scores_of(a), scores_of(b))
-    )
+    return all(a.get(key) == b.get(key) for key in (*GAME_KEYS, "snake")) and None not in (scores_of(a), scores_of(b))
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,10 @@ study holds ``target`` finished trials; while the remaining trials are all runni
 it waits (one of them may die and come back as a retry) instead of starting surplus ones,
 so the study ends with exactly the number of finished trials that was asked for.
 
-Run as ``python -m optuna_clank.worker PLAN_JSON`` by the pool's supervisors, so that a
-worker killed with ``kill -9`` takes nothing else down.
+Run as ``python -m optuna_clank.worker`` by the pool's supervisors, so that a worker killed
+with ``kill -9`` takes nothing else down. The plan comes in the environment variable
+``OPTUNA_CLANK_WORKER_PLAN`` (or as the one argument): it holds the storage URL, whose
+password must not show in the process table.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from optuna_clank.control import RunControl
 _LOG = logging.getLogger("optuna_clank.worker")
 _MAX_CONSECUTIVE_ERRORS = 5
 _MAX_POLL_SECONDS = 2.0
+PLAN_ENV_VAR = "OPTUNA_CLANK_WORKER_PLAN"
+"""Environment variable that carries a worker's :class:`SlotPlan` as JSON."""
 
 
 @dataclass(frozen=True)
@@ -75,12 +79,11 @@ def prepare_process(plan: SlotPlan) -> None:
     """Per-process setup: device first (before torch touches CUDA), threads, logging."""
     import torch
 
-    from optuna_clank.devices import cpu_threads_per_worker
+    from optuna_clank.threads import configure_torch_threads
 
     if plan.device.startswith("cuda"):
         torch.cuda.set_device(torch.device(plan.device))
-    else:
-        torch.set_num_threads(cpu_threads_per_worker(plan.n_slots))
+    configure_torch_threads()  # one thread per worker process: see optuna_clank.threads
     logging.basicConfig(
         level=plan.log_level, format=f"%(asctime)s slot {plan.slot} %(levelname)s %(name)s: %(message)s"
     )
@@ -100,7 +103,13 @@ def run_slot(plan: SlotPlan) -> SlotReport:
     objective = ArenaObjective(
         spec,
         device=plan.device,
-        attrs={"slot": plan.slot, "device": plan.device, "worker_pid": os.getpid(), "host": os.uname().nodename},
+        attrs={
+            "slot": plan.slot,
+            "device": plan.device,
+            "worker_pid": os.getpid(),
+            "host": os.uname().nodename,
+            "torch_threads": _torch_threads_now(),
+        },
         should_abort=control.abort_requested,
         claim=lambda trial: trials_ahead(study, trial.number) < plan.target,
     )
@@ -152,6 +161,12 @@ def run_slot(plan: SlotPlan) -> SlotReport:
     return report
 
 
+def _torch_threads_now() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
 def _tally(study: optuna.Study, report: SlotReport) -> None:
     """Count this process's last trial by its final state."""
     trials = study.get_trials(deepcopy=False)
@@ -164,11 +179,15 @@ def _tally(study: optuna.Study, report: SlotReport) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of a slot process: ``python -m optuna_clank.worker PLAN_JSON``."""
+    """Entry point of a slot process: ``python -m optuna_clank.worker [PLAN_JSON]``."""
     from optuna_clank.errors import UserError
 
     args = sys.argv[1:] if argv is None else argv
-    plan = SlotPlan.from_json(args[0])
+    text = args[0] if args else os.environ.pop(PLAN_ENV_VAR, "")
+    if not text:
+        print(f"error: no worker plan: set {PLAN_ENV_VAR} (the pool does)", file=sys.stderr)
+        return 2
+    plan = SlotPlan.from_json(text)
     prepare_process(plan)
     RunControl(plan.control_dir).install_interrupt_handler(quiet=True)
     try:

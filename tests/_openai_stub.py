@@ -75,6 +75,7 @@ class OpenAIStub:
     def __init__(self, default: Reply | None = None) -> None:
         self._default = default or Reply.answer('{"changes": [], "rationale": "stub"}')
         self._routes: dict[str, Reply] = {}
+        self._queue: list[Reply] = []
         self._requests: list[dict[str, Any]] = []
         self._auth_headers: list[str] = []
         self._lock = threading.Lock()
@@ -114,6 +115,11 @@ class OpenAIStub:
             else:
                 self._routes[model] = reply
 
+    def queue_replies(self, *replies: Reply) -> None:
+        """Answer the next requests (any model) with ``replies`` in order, then as scripted before."""
+        with self._lock:
+            self._queue.extend(replies)
+
     def __enter__(self) -> Self:
         self._thread.start()
         return self
@@ -129,6 +135,8 @@ class OpenAIStub:
         with self._lock:
             self._requests.append(body)
             self._auth_headers.append(auth_header)
+            if self._queue:
+                return self._queue.pop(0)
             return self._routes.get(str(body.get("model")), self._default)
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:

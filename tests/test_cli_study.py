@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import time
 from pathlib import Path
@@ -15,7 +16,11 @@ from optuna.trial import TrialState
 
 from optuna_clank.arena.config import flatten, load_config
 
-SHARED_GO_CONFIG = Path(__file__).resolve().parents[2] / "shared" / "data" / "go-battleclank-config.yaml"
+SHARED_DATA = Path(
+    os.environ.get("OPTUNA_CLANK_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
+"""The folder of shared data files, read in place: ``$OPTUNA_CLANK_SHARED_DATA`` or ``../shared/data``."""
+SHARED_GO_CONFIG = SHARED_DATA / "go-battleclank-config.yaml"
 
 
 def _finished(study) -> list:

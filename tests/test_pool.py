@@ -13,7 +13,7 @@ import pytest
 from _study import finished_count, load, run_cli, start_cli, wait_for, write_spec
 from optuna.trial import TrialState
 
-from optuna_clank.devices import cpu_threads_per_worker, slot_for, visible_cuda_devices
+from optuna_clank.devices import slot_for, visible_cuda_devices
 from optuna_clank.pool import plan_slots
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
@@ -54,8 +54,6 @@ def test_slot_to_device_mapping_follows_visible_gpus() -> None:
     assert all(s.shared for s in slots)
     assert [s.device for s in plan_slots(2, 4)] == ["cuda:0", "cuda:1"] and not plan_slots(2, 4)[0].shared
     assert {slot_for(k, n_slots=8, cuda_devices=0).device for k in range(8)} == {"cpu"}
-    assert cpu_threads_per_worker(4, cpus=2) == 1
-    assert cpu_threads_per_worker(2, cpus=16) == 8
 
 
 def test_kill_9_of_one_worker_leaves_the_others_running(tmp_path: Path, sqlite_url: str) -> None:

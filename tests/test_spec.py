@@ -80,7 +80,7 @@ def test_v2_tunes_all_31_parameters_with_their_allowed_ranges() -> None:
     assert spec.sampler.name == "clank"
     assert spec.sampler.use_llm and spec.sampler.use_neural_net
     assert spec.sampler.llm_models == ("openai/gpt-4o-mini",)
-    assert spec.parallel.n_jobs == 8
+    assert spec.parallel.n_jobs == "auto"
     assert spec.benchmark.games_per_trial == 30
     assert spec.benchmark.opponents == ("baseline",)
     assert spec.pruner.name == "wilcoxon"
@@ -477,7 +477,7 @@ def test_overrides_replace_values_and_keep_the_original(tmp_path: Path) -> None:
     assert changed.benchmark.seed == 5
     assert changed.search_space == spec.search_space
     assert spec.study.n_trials == 200
-    assert spec.parallel.n_jobs == 8
+    assert spec.parallel.n_jobs == "auto"
 
 
 def test_override_none_keeps_the_value(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from optuna_clank.errors import UserError
+from optuna_clank.userfiles import UserFileError, load_yaml, parse_yaml, short_repr
 
 Config = dict[str, dict[str, Any]]
 
@@ -35,33 +36,30 @@ def _default_config() -> Config:
     cached = getattr(_default_config, "_cache", None)
     if cached is None:
         text = resources.files("optuna_clank.arena").joinpath("default_config.yaml").read_text()
-        cached = yaml.safe_load(text)
+        cached = parse_yaml(text)
         _default_config._cache = cached  # type: ignore[attr-defined]
     return cached
 
 
 def load_config(path: str | Path) -> Config:
-    """Read a YAML config file and validate it onto the defaults."""
+    """Read a YAML config file (through the safe reader) and validate it onto the defaults.
+
+    An empty file is refused rather than played as the default config: an empty file is
+    almost always a mistake (a failed export, a wrong path), and "{}" says "defaults" on purpose.
+    """
     path = Path(path)
     try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config file ({exc.strerror or exc})") from exc
+        data = load_yaml(path, what="config file")
+    except UserFileError as exc:
+        raise ConfigError(str(exc)) from None
+    if data is None:
+        raise ConfigError(
+            f"{path}: empty config (no sections); write {{}} to play the defaults on purpose, or leave the config out"
+        )
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({_yaml_problem(exc)})") from exc
-    try:
-        return validate_config({} if data is None else data)
+        return validate_config(data)
     except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
-
-
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    """One line from a YAML error: what went wrong and where."""
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    mark = getattr(exc, "problem_mark", None)
-    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else problem
+        raise ConfigError(f"{path}: {exc}") from None
 
 
 def validate_config(data: Any, *, base: Config | None = None) -> Config:
@@ -72,13 +70,13 @@ def validate_config(data: Any, *, base: Config | None = None) -> Config:
         raise ConfigError(f"a config must be a mapping of sections, got {type(data).__name__}")
     for section, values in data.items():
         if section not in schema:
-            raise ConfigError(f"unknown section {section!r} (known: {', '.join(sorted(schema))})")
+            raise ConfigError(f"unknown section {short_repr(section)} (known: {', '.join(sorted(schema))})")
         if not isinstance(values, Mapping):
-            raise ConfigError(f"section {section!r} must be a mapping of keys to values")
+            raise ConfigError(f"section {short_repr(section)} must be a mapping of keys to values")
         for key, value in values.items():
             name = f"{section}.{key}"
             if key not in schema[section]:
-                raise ConfigError(f"unknown key {name!r}")
+                raise ConfigError(f"unknown key {short_repr(name)}")
             merged[section][key] = _checked_value(name, value, schema[section][key])
     return merged
 
@@ -87,19 +85,19 @@ def _checked_value(name: str, value: Any, default: Any) -> Any:
     expected = type(default)
     if expected is bool:
         if not isinstance(value, bool):
-            raise ConfigError(f"{name!r} must be true or false, got {value!r}")
+            raise ConfigError(f"{name!r} must be true or false, got {short_repr(value)}")
         return value
     if expected is str:
         if not isinstance(value, str):
-            raise ConfigError(f"{name!r} must be a string, got {value!r}")
+            raise ConfigError(f"{name!r} must be a string, got {short_repr(value)}")
         return value
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{name!r} must be a number, got {value!r}")
+        raise ConfigError(f"{name!r} must be a number, got {short_repr(value)}")
     if not math.isfinite(value):
-        raise ConfigError(f"{name!r} must be finite, got {value!r}")
+        raise ConfigError(f"{name!r} must be finite, got {short_repr(value)}")
     if expected is int:
         if float(value) != int(value):
-            raise ConfigError(f"{name!r} must be an integer, got {value!r}")
+            raise ConfigError(f"{name!r} must be an integer, got {short_repr(value)}")
         return int(value)
     return float(value)
 
@@ -115,7 +113,7 @@ def with_values(config: Config, values: Mapping[str, Any]) -> Config:
     for name, value in values.items():
         section, _, key = name.partition(".")
         if not key:
-            raise ConfigError(f"parameter names look like 'section.key', got {name!r}")
+            raise ConfigError(f"parameter names look like 'section.key', got {short_repr(name)}")
         nested.setdefault(section, {})[key] = value
     return validate_config(nested, base=config)
 

@@ -25,6 +25,7 @@ from optuna_clank.arena.snakes.gbc.schema import load_gbc_yaml
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
 from optuna_clank.arena.snakes.simple import GreedyFoodSnake, RandomSafeSnake
 from optuna_clank.errors import UserError
+from optuna_clank.userfiles import UserFileError, read_text, short_repr
 
 BUILTIN_OPPONENTS: dict[str, Callable[[], Player]] = {
     "baseline": BaselineSnake,
@@ -83,10 +84,10 @@ def make_opponent(name: str, *, base_dir: Path | None = None) -> Player:
         try:
             config = load_config(path)
         except ConfigError as exc:
-            raise UnknownOpponentError(f"opponent {name!r}: {exc}") from exc
+            raise UnknownOpponentError(f"opponent {short_repr(name)}: {exc}") from exc
         return HeuristicSnake(config, name=path.stem)
     raise UnknownOpponentError(
-        f"unknown opponent {name!r}; choose one of {', '.join(opponent_names())}, "
+        f"unknown opponent {short_repr(name)}; choose one of {', '.join(opponent_names())}, "
         "a config file (*.yaml) or a server URL (url:http://...)"
     )
 
@@ -94,9 +95,9 @@ def make_opponent(name: str, *, base_dir: Path | None = None) -> Player:
 def _gbc_opponent(path: Path, name: str) -> GbcSnake:
     """go-battleclank with the YAML at ``path``, read the way the bot reads it (missing keys are 0)."""
     try:
-        config = load_gbc_yaml(path.read_text())  # yaml.v2's scalars; an empty file is all zeros
-    except OSError as exc:
-        raise UnknownOpponentError(f"opponent {name!r}: cannot read {path} ({exc.strerror or exc})") from exc
+        config = load_gbc_yaml(read_text(path, what="config file"))  # yaml.v2's scalars; empty: all zeros
+    except UserFileError as exc:
+        raise UnknownOpponentError(f"opponent {short_repr(name)}: {exc}") from exc
     except yaml.YAMLError as exc:
         raise UnknownOpponentError(f"opponent {name!r}: {path} is not valid YAML") from exc
     return GbcSnake(config, name=f"gbc-{path.stem}")

@@ -17,6 +17,7 @@ import os
 import re
 import statistics
 import threading
+import time
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ __all__ = [
     "build_messages",
     "combine_answers",
     "parse_answer",
+    "redact_secrets",
+    "strongest_changes",
 ]
 
 _LOG = logging.getLogger("optuna_clank.llm")
@@ -44,6 +47,11 @@ _MAX_OBJECT_ATTEMPTS = 64  # '{' positions tried before giving up on finding JSO
 _MAX_PROBLEMS = 20  # problems kept per answer (n_dropped still counts all)
 _MAX_RATIONALE_CHARS = 600
 _MAX_ERROR_TEXT = 200
+MAX_CHANGES = 6
+"""Most changes kept from one answer (the prompt asks for 2-6): the largest, by normalised size."""
+_RETRY_BACKOFF_S = 0.5  # first wait; doubles per retry
+_MAX_BACKOFF_S = 8.0
+_RETRY_STATUS = frozenset({408, 409, 429})  # timeout, conflict, rate limit; and every 5xx
 _KEY_ENV_VAR = "OPTUNA_CLANK_LLM_API_KEY"
 _PLACEHOLDER_KEY = "none"
 _PARAM_LISTING_HEADER = "Parameters (name: type, scale, bounds, best, base):"
@@ -111,6 +119,8 @@ class Advice:
     models: tuple[str, ...]
     n_dropped: int
     failures: tuple[str, ...]
+    n_failed_calls: int = 0  # every failed request, retries included
+    last_error: str = ""  # class of the last failed request's error
 
 
 # --------------------------------------------------------------------------- prompt
@@ -242,15 +252,44 @@ def parse_answer(text: str, params: Mapping[str, ParamInfo], *, prompt: str | No
         return ParsedAnswer((), rationale, 0, (*problems, "'changes' is missing or not a list"))
     changes, dropped = _parse_changes(raw_changes, params)
     problems.extend(dropped)
+    if len(changes) > MAX_CHANGES:
+        problems.append(
+            f"{len(changes)} changes cut to the {MAX_CHANGES} largest (the prompt asks for 2-{MAX_CHANGES})"
+        )
+        changes = strongest_changes(changes, params)
     return ParsedAnswer(tuple(changes), rationale, len(dropped), _capped(problems))
 
 
+def strongest_changes(changes: Sequence[Change], params: Mapping[str, ParamInfo]) -> list[Change]:
+    """At most :data:`MAX_CHANGES` changes: the largest moves as a share of each range, in the given order.
+
+    An answer that moves every parameter to its bound is not "a few changes"; keeping its
+    strongest few keeps what the model stressed most and the proposal near the base.
+    """
+    if len(changes) <= MAX_CHANGES:
+        return list(changes)
+    ranked = sorted(changes, key=lambda change: -_normalised_size(change, params[change.param]))
+    kept = {change.param for change in ranked[:MAX_CHANGES]}
+    return [change for change in changes if change.param in kept]
+
+
+def _normalised_size(change: Change, info: ParamInfo) -> float:
+    """|target - base| as a share of the parameter's range (its log range for log parameters)."""
+    if info.log and info.low > 0 and info.base > 0 and change.target > 0:
+        span = math.log(info.high) - math.log(info.low)
+        moved = abs(math.log(change.target) - math.log(info.base))
+    else:
+        span = info.high - info.low
+        moved = abs(change.target - info.base)
+    return moved / span if span > 0 else 0.0
+
+
 def _capped(problems: list[str]) -> tuple[str, ...]:
-    """Keep the problem list readable when a hostile answer has thousands of bad entries."""
-    if len(problems) <= _MAX_PROBLEMS:
-        return tuple(problems)
-    extra = len(problems) - _MAX_PROBLEMS
-    return (*problems[:_MAX_PROBLEMS], f"... and {extra} more")
+    """Keep the problem list readable (and key-free) when a hostile answer has thousands of bad entries."""
+    kept = [redact_secrets(problem) for problem in problems[:_MAX_PROBLEMS]]
+    if len(problems) > _MAX_PROBLEMS:
+        kept.append(f"... and {len(problems) - _MAX_PROBLEMS} more")
+    return tuple(kept)
 
 
 def _normalised_line(line: str) -> str:
@@ -314,7 +353,7 @@ def _clean_rationale(value: object) -> str:
         return ""
     value = value[: _MAX_RATIONALE_CHARS * 4]
     printable = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in value)
-    return " ".join(printable.split())[:_MAX_RATIONALE_CHARS]
+    return redact_secrets(" ".join(printable.split()))[:_MAX_RATIONALE_CHARS]
 
 
 def _parse_changes(entries: list[Any], params: Mapping[str, ParamInfo]) -> tuple[list[Change], list[str]]:
@@ -422,7 +461,7 @@ def _combine(
         change = _voted_change(info, mentions)
         if change is not None:
             changes.append(change)
-    return tuple(changes), _joined_rationale(answers, labels)
+    return tuple(strongest_changes(changes, params)), _joined_rationale(answers, labels)
 
 
 def _targets_by_param(answers: Sequence[ParsedAnswer]) -> dict[str, list[float]]:
@@ -484,7 +523,8 @@ class LLMAdvisor:
         timeout: float = 60.0,
         temperature: float = 0.7,
         max_tokens: int = 1200,
-        num_retries: int = 1,
+        num_retries: int = 2,
+        retry_backoff: float = _RETRY_BACKOFF_S,
         mock_response: str | None = None,
     ) -> None:
         names = tuple(models)
@@ -497,7 +537,8 @@ class LLMAdvisor:
         self._timeout = float(timeout)
         self._temperature = float(temperature)
         self._max_tokens = int(max_tokens)
-        self._num_retries = int(num_retries)
+        self._num_retries = max(0, int(num_retries))
+        self._retry_backoff = max(0.0, float(retry_backoff))
         self._mock_response = mock_response
 
     @property
@@ -561,15 +602,24 @@ class LLMAdvisor:
 
     def _advice_from(
         self,
-        results: Sequence[tuple[str, ParsedAnswer | None, str | None]],
+        results: Sequence[_ModelResult],
         params: Mapping[str, ParamInfo],
     ) -> Advice:
         """Vote over the useful answers; everything else becomes a failure line."""
-        useful = [(model, answer) for model, answer, _ in results if answer and answer.changes]
-        failures = tuple(f"{model}: {why}" for model, _, why in results if why)
-        n_dropped = sum(answer.n_dropped for _, answer, _ in results if answer)
+        useful = [(r.model, r.answer) for r in results if r.answer and r.answer.changes]
+        failures = tuple(f"{r.model}: {r.why}" for r in results if r.why)
+        n_dropped = sum(r.answer.n_dropped for r in results if r.answer)
         changes, rationale = _combine([a for _, a in useful], params, labels=[m for m, _ in useful])
-        return Advice(changes, rationale, tuple(m for m, _ in useful), n_dropped, failures)
+        errors = [error for r in results for error in r.errors]
+        return Advice(
+            changes,
+            rationale,
+            tuple(m for m, _ in useful),
+            n_dropped,
+            failures,
+            n_failed_calls=len(errors),
+            last_error=errors[-1] if errors else "",
+        )
 
     def _ask_one(
         self,
@@ -577,23 +627,46 @@ class LLMAdvisor:
         model: str,
         messages: list[dict[str, str]],
         params: Mapping[str, ParamInfo],
-    ) -> tuple[str, ParsedAnswer | None, str | None]:
+    ) -> _ModelResult:
         """One model's parsed answer, or the reason it gave nothing usable."""
-        try:
-            response = litellm.completion(**self._completion_kwargs(litellm, model, messages))
-            text = _response_text(response)
-        except Exception as exc:
-            self._log_failure(model, exc)
-            return model, None, type(exc).__name__
+        text, errors = self._complete(litellm, model, messages)
         if text is None:
+            if errors:
+                return _ModelResult(model, None, errors[-1], tuple(errors))
             _LOG.warning("LLM %s returned no message text", model)
-            return model, None, "empty response"
+            return _ModelResult(model, None, "empty response", ())
         answer = parse_answer(text, params, prompt=messages[-1]["content"])
+        cut = [p for p in answer.problems if " cut to the " in p]
+        if cut:
+            _LOG.warning("LLM %s: %s", model, cut[0])
         if answer.changes:
-            return model, answer, None
+            return _ModelResult(model, answer, None, tuple(errors))
         reason = answer.problems[-1] if answer.problems else "no changes proposed"
         _LOG.warning("LLM %s gave no usable change: %s", model, reason)
-        return model, answer, _failure_reason(answer)
+        return _ModelResult(model, answer, _failure_reason(answer), tuple(errors))
+
+    def _complete(self, litellm: Any, model: str, messages: list[dict[str, str]]) -> tuple[str | None, list[str]]:
+        """The answer text (None when every attempt failed) and the error class of each failed attempt.
+
+        Retries are ours, bounded and with a doubling wait: litellm's own need ``tenacity``
+        (and hid every real error behind "tenacity import failed" without it). Errors that
+        a retry cannot fix (a bad key, a bad request: 4xx) are not retried.
+        """
+        errors: list[str] = []
+        kwargs = self._completion_kwargs(litellm, model, messages)
+        for attempt in range(self._num_retries + 1):
+            try:
+                response = litellm.completion(**kwargs)
+            except Exception as exc:
+                errors.append(type(exc).__name__)
+                retry = attempt < self._num_retries and _worth_retrying(exc)
+                self._log_failure(model, exc, retry=retry)
+                if not retry:
+                    return None, errors
+                time.sleep(min(_MAX_BACKOFF_S, self._retry_backoff * 2**attempt))
+                continue
+            return _response_text(response), errors
+        return None, errors
 
     def _completion_kwargs(self, litellm: Any, model: str, messages: list[dict[str, str]]) -> dict[str, Any]:
         """Arguments for litellm.completion; keys come from the env or the placeholder."""
@@ -603,7 +676,8 @@ class LLMAdvisor:
             "temperature": self._temperature,
             "timeout": self._timeout,
             "max_tokens": self._max_tokens,
-            "num_retries": self._num_retries,
+            "num_retries": 0,  # we retry (see _complete); litellm's retries need tenacity
+            "max_retries": 0,  # nor may the provider's client retry behind our back
             "response_format": {"type": "json_object"},
         }
         if self._api_base is not None:
@@ -615,9 +689,29 @@ class LLMAdvisor:
             kwargs["mock_response"] = self._mock_response
         return kwargs
 
-    def _log_failure(self, model: str, exc: Exception) -> None:
+    def _log_failure(self, model: str, exc: Exception, *, retry: bool) -> None:
         """One WARNING line: model, exception class and a short, key-free message."""
-        _LOG.warning("LLM %s failed: %s: %s", model, type(exc).__name__, _safe_error_text(exc))
+        then = "; retrying" if retry else ""
+        _LOG.warning("LLM %s failed: %s: %s%s", model, type(exc).__name__, _safe_error_text(exc), then)
+
+
+@dataclass(frozen=True)
+class _ModelResult:
+    """One model's part of a round: its parsed answer, why it gave nothing, its failed attempts."""
+
+    model: str
+    answer: ParsedAnswer | None
+    why: str | None
+    errors: tuple[str, ...]
+
+
+def _worth_retrying(exc: Exception) -> bool:
+    """Server trouble, timeouts, rate limits and lost connections; not a bad key or request."""
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int):
+        return status >= 500 or status in _RETRY_STATUS
+    name = type(exc).__name__
+    return "Timeout" in name or "Connection" in name
 
 
 def _response_text(response: Any) -> str | None:
@@ -638,13 +732,32 @@ def _failure_reason(answer: ParsedAnswer) -> str:
     return "no changes proposed"
 
 
-_SECRET_PATTERN = re.compile(r"(sk-[A-Za-z0-9_\-]{6,}|Bearer\s+\S+|api[_-]?key\W+\S+)", re.I)
+_SECRET_PATTERN = re.compile(
+    r"(sk-[A-Za-z0-9_\-]{6,}"  # OpenAI-style keys
+    r"|Bearer\s+\S+"
+    r"|(?:api[_-]?key|token|secret|password)\W+\S+"
+    r"|\b[0-9a-fA-F]{24,}\b"  # long hex tokens
+    r"|(?<![\w.-])(?=[A-Za-z0-9+/_=-]*\d)(?=[A-Za-z0-9+/_=-]*[A-Za-z])[A-Za-z0-9+/_=-]{32,})",  # base64-like
+    re.I,
+)
+_SECRET_ENV_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD")
+_MIN_SECRET_CHARS = 8
+_REDACTED = "[redacted]"
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with anything that looks like a key, and the values of key-like env vars, replaced.
+
+    LLM answers are stored (``llm_rationale``) and logged; a model that echoes a key, or a
+    prompt injection that asks it to, must not put the key into the study.
+    """
+    for name, value in os.environ.items():
+        if len(value) >= _MIN_SECRET_CHARS and any(word in name.upper() for word in _SECRET_ENV_WORDS):
+            text = text.replace(value, _REDACTED)
+    return _SECRET_PATTERN.sub(_REDACTED, text)
 
 
 def _safe_error_text(exc: BaseException) -> str:
     """The exception message, one line, short, with anything key-like redacted."""
     text = " ".join(str(exc)[: 20 * _MAX_ERROR_TEXT].split())
-    for name, value in os.environ.items():
-        if len(value) >= 8 and ("KEY" in name or "TOKEN" in name) and value in text:
-            text = text.replace(value, "[redacted]")
-    return _SECRET_PATTERN.sub("[redacted]", text)[:_MAX_ERROR_TEXT]
+    return redact_secrets(text)[:_MAX_ERROR_TEXT]

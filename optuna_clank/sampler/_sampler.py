@@ -23,7 +23,7 @@ from optuna.samplers import BaseSampler, TPESampler
 from optuna.search_space import IntersectionSearchSpace
 
 from optuna_clank.sampler._codec import ParamCodec, is_numeric
-from optuna_clank.sampler._llm import LLMAdvisor, PromptContext
+from optuna_clank.sampler._llm import Advice, LLMAdvisor, PromptContext
 from optuna_clank.sampler._memory import (
     BASE_TRIAL_KEY,
     CHANGED_PARAMS_KEY,
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from optuna.study import Study
     from optuna.trial import FrozenTrial, TrialState
 
-    from optuna_clank.sampler._llm import Advice, Change
+    from optuna_clank.sampler._llm import Change
     from optuna_clank.sampler._memory import History
 
 __all__ = [
@@ -104,6 +104,10 @@ search around the incumbent instead.
 """
 _PATTERN_TOP_K = 10
 _MAX_PATTERNS = 6
+LLM_FAILURES_KEY = "llm_failures"
+"""User attribute: failed LLM requests (retries included) while proposing this trial."""
+LLM_LAST_ERROR_KEY = "llm_last_error"
+"""User attribute: the error class of the last failed LLM request (e.g. ``InternalServerError``)."""
 _RECENT_TRIALS = 10
 """Finished trials handed to the ``context`` callable (e.g. for the death-cause summary)."""
 
@@ -442,7 +446,7 @@ class ClankSampler(BaseSampler):
         self, study: Study, trial: FrozenTrial, codec: ParamCodec, history: History
     ) -> tuple[_Proposal | None, int]:
         """A clank proposal that no other trial is near, or None after max_rejections."""
-        draft = self._draft(codec, history)
+        draft = self._draft(codec, history, study, trial)
         if draft is None:
             return None, 0
         rejected = 0
@@ -484,7 +488,7 @@ class ClankSampler(BaseSampler):
 
     # ------------------------------------------------------------------ clank proposals
 
-    def _draft(self, codec: ParamCodec, history: History) -> _Draft | None:
+    def _draft(self, codec: ParamCodec, history: History, study: Study, trial: FrozenTrial) -> _Draft | None:
         """The base candidate and the LLM's changes to it (None: nothing to propose)."""
         use_net = self._net_ready(len(history.complete))
         advisor = self._llm_advisor()
@@ -508,6 +512,7 @@ class ClankSampler(BaseSampler):
         if advisor is None:
             return draft if use_net else None
         advice = self._ask(advisor, codec, history, base_params, patterns)
+        _record_llm_failures(study, trial, advice)
         if advice is None or not advice.changes:
             return draft if use_net else None
         return _Draft(
@@ -649,9 +654,9 @@ class ClankSampler(BaseSampler):
             self._n_llm_calls += 1
         try:
             advice = advisor.advise(prompt)
-        except Exception:
+        except Exception as exc:
             _LOG.warning("LLM advice failed; the proposal goes on without it", exc_info=True)
-            advice = None
+            advice = Advice((), "", (), 0, (f"advisor: {type(exc).__name__}",), 1, type(exc).__name__)
         if advice is None or not advice.changes:
             with self._lock:
                 self._n_llm_failures += 1
@@ -780,3 +785,14 @@ def _interval(value: object) -> tuple[float, float] | None:
         return None
     low, high = float(value[0]), float(value[1])
     return (low, high) if math.isfinite(low) and math.isfinite(high) else None
+
+
+def _record_llm_failures(study: Study, trial: FrozenTrial, advice: Advice | None) -> None:
+    """``llm_failures`` (failed requests, retries included) and ``llm_last_error`` on the trial.
+
+    Only when something failed, so a healthy LLM adds no attributes; the log has the messages.
+    """
+    if advice is None or not advice.n_failed_calls:
+        return
+    study._storage.set_trial_user_attr(trial._trial_id, LLM_FAILURES_KEY, advice.n_failed_calls)
+    study._storage.set_trial_user_attr(trial._trial_id, LLM_LAST_ERROR_KEY, advice.last_error)

@@ -26,6 +26,8 @@ from typing import Any
 
 import yaml
 
+from optuna_clank.userfiles import BoundedYamlLoader
+
 Value = float | int | bool | str
 
 _INT64_MIN = -(2**63)
@@ -265,7 +267,7 @@ def load_gbc_yaml(text: str) -> GbcConfig:
     yaml.v2 reads ``1e+06``, ``1e3`` and ``2.5e3`` as floats (PyYAML: strings) and ``y``/``n`` as booleans.
     An empty file is an empty mapping (every key 0), unlike a missing file (every default).
     """
-    loaded = yaml.load(text, Loader=_GoYamlLoader)  # a SafeLoader subclass
+    loaded = yaml.load(text, Loader=_GoYamlLoader)  # a SafeLoader subclass that refuses alias bombs
     return read_gbc_config({} if loaded is None else loaded)
 
 
@@ -274,8 +276,8 @@ def dump_gbc_yaml(config: Mapping[str, Value]) -> str:
     return yaml.safe_dump(gbc_yaml_mapping(config), sort_keys=False)
 
 
-class _GoYamlLoader(yaml.SafeLoader):
-    """PyYAML's safe loader plus the plain scalars yaml.v2 resolves differently."""
+class _GoYamlLoader(BoundedYamlLoader):
+    """PyYAML's safe loader (aliases bounded) plus the plain scalars yaml.v2 resolves differently."""
 
     def _construct_go_bool(self, node: yaml.ScalarNode) -> bool:
         return self.construct_scalar(node) in ("y", "Y")
