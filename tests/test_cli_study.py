@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import time
 from pathlib import Path
@@ -11,15 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 from _openai_stub import OpenAIStub, Reply
+from _shared import SHARED_DATA
 from _study import finished_count, load, run_cli, start_cli, wait_for, write_spec
 from optuna.trial import TrialState
 
 from optuna_clank.arena.config import flatten, load_config
 
-SHARED_DATA = Path(
-    os.environ.get("OPTUNA_CLANK_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data"
-)
-"""The folder of shared data files, read in place: ``$OPTUNA_CLANK_SHARED_DATA`` or ``../shared/data``."""
 SHARED_GO_CONFIG = SHARED_DATA / "go-battleclank-config.yaml"
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _shared import GBC_MOVES
 
 from optuna_clank.arena.features import TurnView
 from optuna_clank.arena.grid import MOVES
@@ -28,7 +29,7 @@ from optuna_clank.arena.snakes.gbc.reference import board_from_request, score_bo
 from optuna_clank.arena.snakes.gbc.schema import GBC_DEFAULTS, GBC_KEYS, GbcConfig, default_gbc_config
 from optuna_clank.spec import load_spec
 
-RECORDED = Path(__file__).resolve().parents[2] / "shared" / "data" / "gbc-moves"
+RECORDED = GBC_MOVES
 MIN_AGREEMENT = 0.98
 
 

@@ -10,10 +10,10 @@ run is ``python bench/gbc_agreement.py`` (100.00% on every config at the time of
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 import pytest
+from _shared import GBC_MOVES
 
 from optuna_clank.arena.snakes.gbc._ref_recorded import iter_positions, read_configs
 from optuna_clank.arena.snakes.gbc.reference import FATAL_SCORE, TERMS, board_from_request, score_board, score_moves
@@ -25,7 +25,7 @@ from optuna_clank.arena.snakes.gbc.schema import (
     read_gbc_config,
 )
 
-RECORDED = Path(__file__).resolve().parents[2] / "shared" / "data" / "gbc-moves"
+RECORDED = GBC_MOVES
 MIN_AGREEMENT = 0.98
 EVERY_NTH_POSITION = 4
 

@@ -17,6 +17,7 @@ from optuna_clank.cli import build_parser
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 PREFIX = "python -m optuna_clank "
+_SHELL_OPERATOR = re.compile(r"\s(?:&&|\|\||\||;|<|>|2>)(?=\s)")
 
 
 def _joined_lines(text: str) -> list[str]:
@@ -28,10 +29,9 @@ def readme_commands() -> list[str]:
     """The argument part of every ``python -m optuna_clank ...`` command and usage-table row."""
     commands: list[str] = []
     for line in _joined_lines(README.read_text()):
-        start = line.find(PREFIX)
-        if start >= 0:
-            rest = line[start + len(PREFIX) :]
-            rest = rest.split("`", 1)[0].split("#", 1)[0]
+        for part in line.split(PREFIX)[1:]:  # every command of the line, e.g. both sides of `&&`
+            rest = part.split("`", 1)[0].split("#", 1)[0]
+            rest = _SHELL_OPERATOR.split(rest, maxsplit=1)[0]  # redirections and pipes are the shell's
             commands.append(rest.strip())
         row = re.match(r"^\| `([a-z]+(?: [^`]*)?)` \|", line)
         if row:
