@@ -177,7 +177,8 @@ def test_each_trial_starts_its_own_server_with_its_config_and_stops_it(tmp_path:
     # The best config is exported in the server's own YAML: its base's keys kept, the tuned ones set.
     best = max(complete, key=lambda t: (t.value, -t.number))
     tuned = {"weights": {key.split(".")[1]: value for key, value in best.params.items()}}
-    assert yaml.safe_load((tmp_path / "storage" / "served" / "best.yaml").read_text()) == tuned  # checkpoint
+    (checkpoint,) = (tmp_path / "storage" / "served").glob("best-*.yaml")  # one per study and storage
+    assert yaml.safe_load(checkpoint.read_text()) == tuned
     base = tmp_path / "bot.yaml"
     base.write_text("bot:\n  name: mine\nweights:\n  space: 3\n")
     exported = subprocess.run(
@@ -261,7 +262,6 @@ def test_validate_on_the_real_server_replays_a_stand_in_study_there(tmp_path: Pa
         "4",
         "--seed",
         "99",
-        "--no-base",
     ]
     run = subprocess.run(
         [sys.executable, "-m", "optuna_clank", *args, "--json"],
@@ -274,7 +274,8 @@ def test_validate_on_the_real_server_replays_a_stand_in_study_there(tmp_path: Pa
     )
 
     assert run.returncode == 0, run.stderr
-    records = json.loads(run.stdout)
+    records = json.loads(run.stdout)["records"]
+    assert records["base config"]["snake"] == records[next(k for k in records if k.startswith("trial"))]["snake"]
     study = load("standin", f"sqlite:///{tmp_path / 'storage' / 'standin.db'}")
     (label,) = [key for key in records if key.startswith("trial")]
     trial = study.trials[int(label.split()[1])]
