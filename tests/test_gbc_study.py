@@ -5,6 +5,7 @@ The bot's own YAML is read in place from ``../shared/data/go-battleclank-config.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,10 @@ builtin = "gbc"
 [search_space]
 {space}
 """
-SPACE = '"weights.straight_movement" = { low = 5.0, high = 500.0, log = true }\n"search.max_depth" = { low = 20, high = 121 }'
+SPACE = (
+    '"weights.straight_movement" = { low = 5.0, high = 500.0, log = true }\n'
+    '"search.max_depth" = { low = 20, high = 121 }'
+)
 
 
 def write_spec(folder: Path, *, base: str = 'base_config = "bot.yaml"', space: str = SPACE, trials: int = 2) -> Path:
@@ -159,7 +163,8 @@ def test_probe_on_gbc_finds_dead_exactly_the_keys_the_source_says(tmp_path: Path
 
     # Set a multiplier, and weights.space is no longer inert: it changes moves.
     with_multiplier = tmp_path / "with-multiplier.yaml"
-    with_multiplier.write_text(BOT_YAML.read_text().replace("\nweights:\n", "\nweights:\n  space_base_multiplier: 1.5\n"))
+    own = BOT_YAML.read_text()
+    with_multiplier.write_text(own.replace("\nweights:\n", "\nweights:\n  space_base_multiplier: 1.5\n"))
     assert "weights.space" not in inert_keys(load_gbc_yaml(with_multiplier.read_text()))
     other = BuiltinTarget("gbc", with_multiplier)
     (space,), _ = probe(other, probe_keys_of(other, ["weights.space"]), requests)
@@ -175,8 +180,6 @@ def test_probe_command_on_gbc_with_the_bots_config_lists_its_dead_keys(tmp_path:
         cwd=tmp_path,
     )
     assert run.returncode == 0, run.stderr
-    import json
-
     report = json.loads(run.stdout)
     assert report["live"] == ["weights.straight_movement"]
     assert report["dead"] == keys[1:]
