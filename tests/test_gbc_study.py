@@ -6,6 +6,8 @@ The bot's own YAML is read in place from ``../shared/data/go-battleclank-config.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,7 +26,7 @@ from optuna_clank.positions import recorded_positions
 from optuna_clank.probe import probe, probe_keys_of
 from optuna_clank.snake_target import BuiltinTarget
 from optuna_clank.spec import SpecError, load_spec
-from tests._study import run_cli
+from tests._study import cli_env, run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 BOT_YAML = REPO.parent / "shared" / "data" / "go-battleclank-config.yaml"
@@ -184,3 +186,27 @@ def test_probe_command_on_gbc_with_the_bots_config_lists_its_dead_keys(tmp_path:
     assert report["live"] == ["weights.straight_movement"]
     assert report["dead"] == keys[1:]
     assert '"weights.straight_movement" = { low = 0.0, high = 209.6 }' in report["search_space"]
+
+
+def test_moves_answers_with_gbc_under_a_yaml_of_the_bots(tmp_path: Path) -> None:
+    from optuna_clank.arena.move_oracle import answer_moves
+    from optuna_clank.arena.opponents import make_opponent
+
+    (tmp_path / "bot.yaml").write_text("weights:\n  straight_movement: 400\n  center_control: 1\n")
+    requests = recorded_positions(12, seed=2, board_size=(11, 11), opponents=["baseline"])
+    lines = "".join(json.dumps(r) + "\n" for r in requests)
+    run = subprocess.run(
+        [sys.executable, "-m", "optuna_clank", "moves", "--snake", "gbc", "--config", "bot.yaml"],
+        input=lines,
+        cwd=tmp_path,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    mine = answer_moves(make_opponent(f"gbc:{tmp_path / 'bot.yaml'}"), requests)
+    defaults = answer_moves("gbc", requests)
+    assert run.stdout.split() == mine
+    assert mine != defaults  # the YAML was read (missing keys 0), not the bot's defaults
