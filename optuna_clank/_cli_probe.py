@@ -12,7 +12,7 @@ from optuna_clank._argtypes import board_size, positive_int
 from optuna_clank.errors import UserError
 
 _SNAKE_HELP = (
-    "a built-in snake (heuristic, baseline, ...; or a config YAML), a running server (http://HOST:PORT or "
+    "a built-in snake (heuristic, gbc, baseline, ...; or a config YAML), a running server (http://HOST:PORT or "
     "url:http://...), or a study spec (FILE.toml) whose [snake] is started per config variant"
 )
 
@@ -115,12 +115,12 @@ def _positions(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def _run_probe(args: argparse.Namespace) -> int:
     from optuna_clank.probe import probe, probe_keys_of, search_space_toml
-    from optuna_clank.snake_target import StartedServerTarget, resolve_target
+    from optuna_clank.snake_target import resolve_target
 
     target = resolve_target(args.snake, args.config, timeout_ms=args.timeout_ms)
     if not target.can_vary:
         raise UserError(
-            f"{target.label}: probe needs a snake whose config it can change: the built-in heuristic snake, "
+            f"{target.label}: probe needs a snake whose config it can change: the built-in heuristic or gbc snake, "
             "or a spec whose [snake] starts a server with {config}"
         )
     keys = probe_keys_of(target, args.keys)
@@ -133,7 +133,7 @@ def _run_probe(args: argparse.Namespace) -> int:
         total=1 + 2 * len(keys), unit="variant", file=sys.stderr, disable=args.json, dynamic_ncols=True, leave=False
     ) as bar:
         results, base_moves = probe(target, keys, requests, jobs=args.jobs, on_variant=lambda: bar.update(1))
-    block = search_space_toml(results, any_key=isinstance(target, StartedServerTarget))
+    block = search_space_toml(results, any_key=target.free_keys)
     unanswered = sum(move is None for move in base_moves)
     if args.output is not None:
         _write(args.output, block)

@@ -477,7 +477,7 @@ class _Monitor:
         from optuna_clank.storage import describe_storage
 
         path = checkpoint_path(self.spec.name, self.url)
-        if self.spec.snake.is_server:  # a server's own YAML, not the built-in schema
+        if self.spec.snake.reads_own_yaml:  # a server's (or gbc's) own YAML, not the built-in schema
             best = export_server_config(self.spec, self.study, path)[1]
         else:
             path, best = export_best(self.study, path, storage=describe_storage(self.url))
@@ -595,10 +595,17 @@ def _validation_snake(text: str | None, spec: StudySpec) -> tuple[Any, Any]:
     if text.endswith(".toml"):
         other = load_spec(Path(text))
         return other.snake, snake_base_of(other)
+    if text == spec.snake.builtin:
+        return spec.snake, snake_base_of(spec)
+    if text == "gbc":  # a go-battleclank server's own YAML, read as the bot reads it; else the bot's defaults
+        from optuna_clank.snake import gbc_base_config
+
+        base = spec.snake.base_config if spec.snake.is_server else None
+        return SnakeSpec(builtin=text, base_config=base), gbc_base_config(base)
     if text in TUNABLE_BUILTINS:
         from optuna_clank.arena.config import default_config
 
-        return SnakeSpec(builtin=text), default_config() if spec.snake.is_server else snake_base_of(spec)
+        return SnakeSpec(builtin=text), default_config() if spec.snake.reads_own_yaml else snake_base_of(spec)
     raise UserError(
         f"--snake {text!r}: name a spec FILE.toml whose [snake] starts the server with each config, "
         f"or a built-in snake ({', '.join(TUNABLE_BUILTINS)}); a running server cannot take the trials' configs"
@@ -665,7 +672,7 @@ def _run_export(args: argparse.Namespace) -> int:
 
     spec = _spec_from(args)
     study, url = _open(spec)
-    if spec.snake.is_server:
+    if spec.snake.reads_own_yaml:
         from optuna_clank.candidate import export_server_config
 
         text, best = export_server_config(spec, study, args.output, base=args.base)

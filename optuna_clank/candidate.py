@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from optuna_clank.arena.players import Faults, Player
-from optuna_clank.snake import SnakeSpec, dotted_value, load_base_config
+from optuna_clank.snake import SnakeSpec, dotted_value, gbc_base_config, load_base_config
 from optuna_clank.snake_server import SnakeServer
 
 if TYPE_CHECKING:
@@ -47,9 +47,11 @@ class SeatedCandidate:
 
 
 def snake_base_of(spec: StudySpec) -> Mapping[str, Any]:
-    """The config a trial's values are written into: a server's own YAML, or the built-in config."""
+    """The config a trial's values are written into: a server's own YAML, gbc's full config, or the built-in one."""
     if spec.snake.is_server:
         return load_base_config(spec.snake.base_config)
+    if spec.snake.builtin == "gbc":
+        return gbc_base_config(spec.snake.base_config)
     from optuna_clank.objective import base_config_of
 
     return base_config_of(spec)
@@ -87,6 +89,11 @@ def _builtin_player(name: str, base: Mapping[str, Any], values: Mapping[str, Any
     from optuna_clank.arena.config import with_values
     from optuna_clank.arena.snakes.heuristic import HeuristicSnake
 
+    if name == "gbc":
+        from optuna_clank.arena.snakes.gbc import GbcSnake
+        from optuna_clank.snake import with_dotted_values
+
+        return GbcSnake(with_dotted_values(base, values), name="candidate")
     if name != "heuristic":
         raise ValueError(f"no tunable built-in snake {name!r}")
     return HeuristicSnake(with_values(dict(base), values), name="candidate")
@@ -101,10 +108,12 @@ def fault_attrs(outcomes: Sequence[GameOutcome]) -> dict[str, int]:
 def export_server_config(
     spec: StudySpec, study: Any, path: Path | None, *, base: Path | None = None
 ) -> tuple[str, Any]:
-    """A server snake's best config: its YAML (``base`` or ``[snake] base_config``) with the best trial's values.
+    """A server's or gbc's best config: its YAML (``base`` or ``[snake] base_config``) with the best trial's values.
 
     Written atomically to ``path`` when given; returns the YAML text and the :class:`~optuna_clank.results.Best`.
     The built-in export merges onto the built-in schema; a server's keys are its own, so they go in as they are.
+    A ``gbc`` study writes every key of go-battleclank's config (the base's value where untuned), so the Go bot
+    reads exactly what the stand-in played, not 0 for the keys its own YAML lacks.
     """
     import os
     import tempfile
@@ -118,7 +127,14 @@ def export_server_config(
     best = best_trial(study)
     if best is None:
         raise UserError(f"study {spec.name!r} has no completed trial yet: nothing to export")
-    config = with_dotted_values(load_base_config(base or spec.snake.base_config), best.trial.params)
+    params = best.trial.params if best.trial is not None else {}  # None: no validated trial beats the base
+    if spec.snake.builtin == "gbc":
+        from optuna_clank.arena.snakes.gbc.schema import gbc_yaml_mapping, read_gbc_config
+
+        played = with_dotted_values(gbc_base_config(base or spec.snake.base_config), params)
+        config: dict[str, Any] = gbc_yaml_mapping(read_gbc_config(played))
+    else:
+        config = with_dotted_values(load_base_config(base or spec.snake.base_config), params)
     text = f"# optuna-clank: study {spec.name}, {best.describe()}\n" + yaml.safe_dump(config, sort_keys=False)
     if path is not None:
         try:

@@ -191,6 +191,8 @@ def task_description(spec: StudySpec) -> str:
     bot = (
         "a Battlesnake server that reads a YAML config"
         if spec.snake.is_server
+        else "go-battleclank, a greedy one-ply bot that adds up many weighted terms per move, read from its YAML"
+        if spec.snake.builtin == "gbc"
         else "a one-ply heuristic that scores its four moves from a go-battleclank style YAML config"
     )
     return (

@@ -34,8 +34,11 @@ from optuna_clank.userfiles import UserFileError, load_yaml
 PLACEHOLDERS = ("port", "config", "workspace")
 """The ``{name}`` placeholders replaced in a server snake's command, env and url."""
 
-TUNABLE_BUILTINS = ("heuristic",)
+TUNABLE_BUILTINS = ("heuristic", "gbc")
 """Built-in snakes a study can tune in-process (each reads a config)."""
+
+OWN_YAML_BUILTINS = ("gbc",)
+"""Built-in snakes that read a bot's own YAML (``[snake] base_config``, dotted keys of its schema)."""
 
 DEFAULT_STARTUP_TIMEOUT = 60.0
 """Seconds a started snake has to answer ``GET /`` (a cold Python or JVM bot is slow to start)."""
@@ -89,10 +92,16 @@ class SnakeSpec:
         """Whether each trial starts its own server process (``command``) with its own config."""
         return bool(self.command)
 
+    @property
+    def reads_own_yaml(self) -> bool:
+        """Whether the snake's config is a bot's own YAML (a server, or ``gbc``), not the heuristic's schema."""
+        return self.is_server or self.builtin in OWN_YAML_BUILTINS
+
     def describe(self) -> str:
         """A few words for logs and reports."""
         if not self.is_server:
-            return f"built-in {self.builtin}"
+            base = f" with {self.base_config}" if self.base_config is not None else ""
+            return f"built-in {self.builtin}{base}"
         if self.starts_server:
             return f"server {' '.join(self.command)} at {self.url}"
         return f"server at {self.url}"
@@ -100,7 +109,8 @@ class SnakeSpec:
     def to_raw(self) -> dict[str, Any]:
         """The section as TOML-shaped data (for spec overrides, which re-read it)."""
         if not self.is_server:
-            return {"builtin": self.builtin}
+            own = {"base_config": str(self.base_config)} if self.base_config is not None else {}
+            return {"builtin": self.builtin, **own}
         raw: dict[str, Any] = {
             "url": self.url,
             "startup_timeout": self.startup_timeout,
@@ -128,7 +138,7 @@ def read_snake_table(table: Mapping[str, Any], base_dir: Path) -> SnakeSpec:
     if not table:
         return SnakeSpec()
     if "builtin" in table:
-        return _read_builtin(table)
+        return _read_builtin(table, base_dir)
     if "url" not in table:
         raise SnakeSpecError(
             "",
@@ -164,7 +174,7 @@ def read_snake_table(table: Mapping[str, Any], base_dir: Path) -> SnakeSpec:
     )
 
 
-def _read_builtin(table: Mapping[str, Any]) -> SnakeSpec:
+def _read_builtin(table: Mapping[str, Any], base_dir: Path) -> SnakeSpec:
     name = _string("builtin", table["builtin"])
     if name not in TUNABLE_BUILTINS:
         raise SnakeSpecError(
@@ -172,11 +182,13 @@ def _read_builtin(table: Mapping[str, Any]) -> SnakeSpec:
             f"unknown built-in snake {name!r}{_did_you_mean(name, TUNABLE_BUILTINS)} "
             f"(choose one of {', '.join(TUNABLE_BUILTINS)}, or name a server with url and command)",
         )
+    own_keys = ("builtin", "base_config") if name in OWN_YAML_BUILTINS else ("builtin",)
     for key in table:
-        if key != "builtin":
+        if key not in own_keys:
             hint = " (a built-in snake's base config is [benchmark] base_config)" if key == "base_config" else ""
             raise SnakeSpecError(key, f"does not apply to a built-in snake{hint}")
-    return SnakeSpec(builtin=name)
+    base = _gbc_base_path(table["base_config"], base_dir) if "base_config" in table else None
+    return SnakeSpec(builtin=name, base_config=base)
 
 
 def _check_placeholders(command: tuple[str, ...], env: tuple[tuple[str, str], ...], url: str) -> None:
@@ -245,6 +257,16 @@ def _base_config(value: Any, base_dir: Path) -> Path:
     return path
 
 
+def _gbc_base_path(value: Any, base_dir: Path) -> Path:
+    path = Path(_string("base_config", value)).expanduser()
+    path = path if path.is_absolute() else base_dir / path
+    try:
+        gbc_base_config(path)
+    except SnakeConfigError as exc:
+        raise SnakeSpecError("base_config", str(exc)) from None
+    return path
+
+
 def _positive(key: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
         raise SnakeSpecError(key, f"expected a positive number of seconds, got {value!r}")
@@ -278,6 +300,31 @@ def load_base_config(path: Path | None) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise SnakeConfigError(f"{path}: a config must be a mapping of keys, got {type(data).__name__}")
     return data
+
+
+def gbc_base_config(path: Path | None) -> dict[str, Any]:
+    """go-battleclank's config as the bot reads ``path``, naming every key (nested, as its YAML nests them).
+
+    ``None`` gives the bot's built-in defaults (no YAML at all); a YAML's missing keys read as 0. A value
+    the bot cannot decode is refused: the bot would silently play all its defaults instead.
+    """
+    from optuna_clank.arena.snakes.gbc.schema import default_gbc_config, gbc_yaml_mapping, load_gbc_yaml
+
+    if path is None:
+        return dict(gbc_yaml_mapping(default_gbc_config()))
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise SnakeConfigError(f"{path}: cannot read config file ({exc.strerror or exc})") from None
+    try:
+        config = load_gbc_yaml(text)
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SnakeConfigError(f"{path}: not valid YAML ({problem})") from None
+    if config.type_errors:
+        problems = "; ".join(config.type_errors)
+        raise SnakeConfigError(f"{path}: go-battleclank cannot decode {problems} (it would play its defaults)")
+    return dict(gbc_yaml_mapping(config))
 
 
 def dotted_value(data: Mapping[str, Any], name: str) -> Any:

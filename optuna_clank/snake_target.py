@@ -37,6 +37,8 @@ class SnakeTarget:
 
     label: str = "snake"
     can_vary: bool = False
+    free_keys: bool = False
+    """Whether a spec of this snake may tune any of its keys (a server's, gbc's), not only the heuristic's."""
 
     def answer(self, requests: Sequence[Mapping[str, Any]], values: Mapping[str, Any] | None = None) -> Moves:
         """The move for each request, with ``values`` (dotted keys) set on the base config."""
@@ -60,7 +62,7 @@ class SnakeTarget:
 
 
 class BuiltinTarget(SnakeTarget):
-    """A built-in snake; the heuristic snake (any config) can vary, other built-ins answer as they are."""
+    """A built-in snake; the heuristic snake and ``gbc`` (any config) can vary, other built-ins answer as they are."""
 
     def __init__(
         self,
@@ -72,11 +74,14 @@ class BuiltinTarget(SnakeTarget):
     ) -> None:
         from optuna_clank.arena.config import default_config
         from optuna_clank.arena.move_oracle import resolve_snake
+        from optuna_clank.arena.snakes.gbc import GbcSnake
         from optuna_clank.arena.snakes.heuristic import HeuristicSnake
 
         self._player = resolve_snake(name, config)
         self.label = label or (str(config) if isinstance(config, str | Path) else (name or "heuristic"))
-        self.can_vary = isinstance(self._player, HeuristicSnake)
+        self._gbc = self._player.config if isinstance(self._player, GbcSnake) else None
+        self.can_vary = isinstance(self._player, HeuristicSnake) or self._gbc is not None
+        self.free_keys = self._gbc is not None
         self._config = self._player.config if isinstance(self._player, HeuristicSnake) else default_config()
         self._spec_keys = list(spec_keys)
 
@@ -86,7 +91,14 @@ class BuiltinTarget(SnakeTarget):
         from optuna_clank.arena.snakes.heuristic import HeuristicSnake
 
         player = self._player
-        if values:
+        if values and self._gbc is not None:
+            from optuna_clank.arena.snakes.gbc import GbcSnake
+
+            try:
+                player = GbcSnake(self._gbc.with_values(values), name=self.label)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise UserError(f"{self.label}: {exc}") from None
+        elif values:
             if not self.can_vary:
                 raise UserError(f"{self.label}: a built-in snake other than the heuristic one takes no config")
             try:
@@ -96,10 +108,15 @@ class BuiltinTarget(SnakeTarget):
         return answer_builtin(player, requests)
 
     def base_value(self, name: str) -> Any:
+        if self._gbc is not None:
+            return self._gbc.get(name)
         return dotted_value(self._config, name)
 
     def numeric_keys(self) -> list[str]:
         from optuna_clank.arena.config import flatten
+
+        if self._gbc is not None:  # every numeric key of the bot's schema, the ones its YAML lacks too
+            return [name for name, value in self._gbc.items() if _is_number(value)]
 
         return [name for name, value in flatten(self._config).items() if _is_number(value)]
 
@@ -109,6 +126,8 @@ class BuiltinTarget(SnakeTarget):
     def known_bounds(self, name: str) -> ProbeKey | None:
         from optuna_clank.arena.params import PARAMS_BY_NAME
 
+        if self._gbc is not None:
+            return None  # the heuristic's ranges are not the bot's
         param = PARAMS_BY_NAME.get(name)
         if param is None:
             return None
@@ -137,6 +156,7 @@ class StartedServerTarget(SnakeTarget):
     """A spec's ``[snake]`` server: a fresh process per config variant, stopped after it answered."""
 
     can_vary = True
+    free_keys = True
 
     def __init__(
         self, snake: SnakeSpec, *, config: str | Path | None = None, spec_keys: Sequence[ProbeKey] = ()
@@ -187,6 +207,9 @@ def _spec_target(path: Path, config: str | Path | None) -> SnakeTarget:
     keys = [ProbeKey(p.name, p.low, p.high, is_int=p.is_int, log=p.log, source="spec") for p in spec.search_space]
     if spec.snake.is_server:
         return StartedServerTarget(spec.snake, config=config, spec_keys=keys)
+    if spec.snake.builtin == "gbc":  # the bot's YAML (its defaults without one), not the heuristic's config
+        own = config if config is not None else spec.snake.base_config
+        return BuiltinTarget("gbc", own, spec_keys=keys, label=f"gbc ({path.name})")
     chosen = config if config is not None else base_config_of(spec)
     return BuiltinTarget(spec.snake.builtin, chosen, spec_keys=keys, label=f"{spec.snake.builtin} ({path.name})")
 

@@ -390,7 +390,10 @@ def _build_spec(data: Mapping[str, Any], path: Path) -> StudySpec:
     checkpoint = _read_plain_section("checkpoint", data, CheckpointSpec, _CHECKPOINT_READERS)
     validation = _read_plain_section("validation", data, ValidationSpec, _VALIDATION_READERS)
     snake = _read_snake(data.get("snake", {}), base_dir)
-    search_space = _read_search_space(data.get("search_space"), any_key=snake.is_server)
+    if snake.builtin == "gbc":
+        search_space = _read_gbc_search_space(data.get("search_space"))
+    else:
+        search_space = _read_search_space(data.get("search_space"), any_key=snake.is_server)
     _check_snake(snake, benchmark, search_space)
     _check_objectives(study, sampler, pruner)
     _check_sampler(sampler)
@@ -911,19 +914,50 @@ def _read_snake(table: Mapping[str, Any], base_dir: Path) -> SnakeSpec:
 
 
 def _check_snake(snake: SnakeSpec, benchmark: BenchmarkSpec, search_space: tuple[ParamSpec, ...]) -> None:
-    if not snake.is_server:
+    if not snake.reads_own_yaml:
         return
     if benchmark.base_config is not None:
+        which = "a server snake's" if snake.is_server else f"{snake.builtin}'s"
         _fail(
             "[benchmark] base_config:",
-            "is the built-in snake's base config; a server snake's base config is [snake] base_config",
+            f"is the built-in snake's base config; {which} base config is [snake] base_config",
         )
+    if not snake.is_server:
+        return
     base = load_base_config(snake.base_config)
     for param in search_space:  # a key under a scalar of the base YAML cannot be written
         try:
             with_dotted_values(base, {param.name: param.low})
         except SnakeConfigError as exc:
             _fail(f"[search_space] {param.name!r}:", f"{exc} in {snake.base_config}")
+
+
+def _read_gbc_search_space(table: Any) -> tuple[ParamSpec, ...]:
+    """go-battleclank's dotted keys (its schema's), explicit bounds; an int field is tuned as an int."""
+    from optuna_clank.arena.snakes.gbc.schema import GBC_KEY_BY_NAME
+
+    if table is None:
+        _fail("[search_space]:", "missing section (list the parameters to tune)")
+    entries = _nested_entries(table)
+    if not entries:
+        _fail("[search_space]:", "is empty (list at least one parameter to tune)")
+    params = []
+    for name, written in entries:
+        where = f"[search_space] {name!r}:"
+        key = GBC_KEY_BY_NAME.get(name)
+        if key is None:
+            _fail(where, f"go-battleclank has no such config key{_did_you_mean(name, list(GBC_KEY_BY_NAME))}")
+        if key.kind not in (int, float):
+            _fail(where, f"is a {key.kind.__name__} in go-battleclank's config; only numbers can be tuned")
+        entry = written
+        if key.kind is int and isinstance(written, Mapping) and "int" not in written:
+            entry = {**written, "int": True}
+        param = _read_free_param(name, entry)
+        if param.is_int != (key.kind is int):
+            kind = "an integer" if key.kind is int else "a float"
+            _fail(where, f"int = {_describe(param.is_int)}, but go-battleclank reads it as {kind}")
+        params.append(param)
+    return tuple(params)
 
 
 def _nested_entries(table: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
@@ -1031,6 +1065,12 @@ def _apply_override(raw: dict[str, Any], option: str, value: Any, label: str) ->
             f" (known: {', '.join(sorted(OVERRIDES))})"
         )
     section, key = OVERRIDES[option]
+    own_yaml = "builtin" not in raw["snake"] or raw["snake"]["builtin"] == "gbc"
+    if option == "base_config" and own_yaml:
+        section = "snake"  # a server's or gbc's base config is its own YAML: [snake] base_config
+    if section == "snake" and str(value) == "default":
+        raw["snake"].pop("base_config", None)  # gbc: the bot's built-in defaults
+        return
     raw[section][key] = _override_value(option, value)
 
 

@@ -58,6 +58,10 @@ def _benchmark_lines(spec: StudySpec) -> list[str]:
     )
     opponents = ", ".join(f"`{Path(o).name if '/' in o else o}`" for o in bench.opponents)
     base = f"`{bench.base_config}`" if bench.base_config else "the built-in default config"
+    if spec.snake.reads_own_yaml:  # a server's or gbc's own YAML ([snake] base_config)
+        own = spec.snake.base_config
+        empty = "an empty YAML" if spec.snake.is_server else "go-battleclank's built-in defaults"
+        base = f"`{own}`" if own else empty
     return [
         f"- **Objective**: {goals}.",
         f"- **Opponents**: {opponents} ({bench.mode}"

@@ -60,12 +60,15 @@ def resolve_snake(snake: str | Player | None, config: str | Path | Config | None
     """The built-in player behind ``--snake`` / ``--config`` (not for URLs).
 
     ``config`` plays the heuristic snake with that config; ``snake`` must then be ``None`` or
-    ``"heuristic"``. Without it, ``snake`` is any opponent name or config path.
+    ``"heuristic"``, or ``"gbc"`` (go-battleclank with that YAML of the bot's).
+    Without it, ``snake`` is any opponent name or config path.
     """
     if isinstance(snake, Player):
         if config is not None:
             raise UserError("a config applies to the built-in heuristic snake, not to a given player")
         return snake
+    if config is not None and snake == "gbc" and isinstance(config, str | Path):
+        return make_opponent(f"gbc:{Path(config).resolve()}")  # the bot's own YAML, read as the bot reads it
     if config is not None:
         if snake not in (None, "heuristic"):
             raise UserError(f"--config applies to the heuristic snake, not to {snake!r}")

@@ -14,6 +14,10 @@ from optuna_clank.arena.snakes.gbc._score import best_moves, score_terms, total_
 from optuna_clank.arena.snakes.gbc._seats import GbcSeats
 from optuna_clank.arena.snakes.gbc.schema import GbcConfig, read_gbc_config
 
+UNMODELLED_KEYS: frozenset[str] = frozenset({"search.max_astar_nodes"})
+"""Keys the bot reads that this player does not model: A*'s node budget (the bot gives up a food path
+search past it). Measured: no move differs at the bot's budgets of 100 and more; see ``_food``."""
+
 
 class GbcSnake(Player):
     """go-battleclank's greedy search (its /move path), batched over games, on any device.

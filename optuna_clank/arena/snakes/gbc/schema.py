@@ -327,3 +327,50 @@ def _coerce(spec: GbcKey, value: Any) -> Value:
     if not _INT64_MIN <= value < _INT64_LIMIT:
         raise ValueError(f"{value!r} does not fit an int")
     return value
+
+
+MAX_HEALTH = 100
+"""A snake's health never exceeds 100 (and a living snake's is at least 1)."""
+
+
+def inert_keys(config: Mapping[str, Value]) -> frozenset[str]:
+    """Keys the greedy search reads that cannot change a move *under this config*, from the source's products.
+
+    Beyond ``GREEDY_INERT_KEYS`` (inert under any config): ``weights.space`` and the three
+    ``space_*_multiplier`` keys multiply each other (the space weight is ``weights.space`` times the
+    base or enemy multiplier, times the healthy one when thriving), so a zero factor silences the
+    others; the food weights' ``healthy_*`` pairs multiply likewise, ``medium_health_outmatched``
+    scales ``medium_health``; ``healthy_ceiling`` above 100 is never reached, which silences
+    ``healthy_ceiling_weight``, and a ceiling of 1 or less is always reached, which silences every
+    other food weight. The bot's own YAML lacks the three multipliers, so under it ``weights.space``
+    is inert (the multipliers read 0) while each multiplier is live once set.
+    """
+    inert = set(GREEDY_INERT_KEYS)
+
+    def zero(name: str) -> bool:
+        return float(config[name]) == 0.0
+
+    if zero("weights.space_base_multiplier") and zero("weights.space_enemy_multiplier"):
+        inert |= {"weights.space", "weights.space_healthy_multiplier"}
+    if zero("weights.space"):
+        inert |= {f"weights.space_{part}_multiplier" for part in ("base", "enemy", "healthy")}
+    food = "food_weights."
+    for first, second in (("healthy_early_game", "healthy_early_multiplier"), ("healthy_base", "healthy_multiplier")):
+        if zero(food + first):
+            inert.add(food + second)
+        if zero(food + second):
+            inert.add(food + first)
+    early_zero = zero(food + "healthy_early_game") or zero(food + "healthy_early_multiplier")
+    if early_zero and (zero(food + "healthy_base") or zero(food + "healthy_multiplier")):
+        inert.add(food + "healthy_outmatched")
+    if zero(food + "medium_health"):
+        inert.add(food + "medium_health_outmatched")
+    ceiling = int(config[food + "healthy_ceiling"])
+    if ceiling > MAX_HEALTH:
+        inert.add(food + "healthy_ceiling_weight")
+    elif ceiling <= 1:
+        inert |= {k.name for k in GBC_KEYS if k.section == "food_weights" and k.read_by_greedy} - {
+            food + "healthy_ceiling",
+            food + "healthy_ceiling_weight",
+        }
+    return frozenset(inert)
