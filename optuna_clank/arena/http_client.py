@@ -117,9 +117,19 @@ class SnakeClient:
         async with self._slots:
             return await self._move(body)
 
-    async def _move(self, body: Mapping[str, Any]) -> MoveAnswer:
+    async def move_encoded(self, body: bytes, timeout_ms: int) -> MoveAnswer:
+        """:meth:`move` with a body already JSON-encoded, and its game's timeout."""
+        assert self._slots is not None
+        async with self._slots:
+            return await self._move(body, timeout_ms)
+
+    async def _move(self, body: Mapping[str, Any] | bytes, timeout_ms: int | None = None) -> MoveAnswer:
         started = time.perf_counter()
-        timeout_ms = _timeout_ms(body, self.timeout_ms)
+        if isinstance(body, bytes):
+            encoded = body
+        else:
+            encoded, timeout_ms = _encode(body), _timeout_ms(body, self.timeout_ms)
+        assert timeout_ms is not None
 
         def answer(move: str | None, fault: Fault) -> MoveAnswer:
             elapsed = round((time.perf_counter() - started) * 1000)
@@ -127,7 +137,7 @@ class SnakeClient:
 
         try:
             async with asyncio.timeout(timeout_ms / 1000):
-                status, raw = await self.pool.request("POST", "/move", _encode(body))
+                status, raw = await self.pool.request("POST", "/move", encoded)
         except Exception as exc:  # every failure is a fault, never a crash
             return answer(None, _classify(exc))
         if status != 200:
