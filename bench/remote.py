@@ -15,8 +15,16 @@ snake and the arena spend themselves (the target is at most 25% at 64 concurrent
 The same split in CPU seconds of both processes (``cpu_s``, ``http_cpu_share``) does not
 count time spent waiting for a core, which dominates wall time on a busy machine.
 
+With ``--bot PATH`` the snake is an external Battlesnake server command instead (started with
+``PORT`` set, e.g. the go-battleclank binary with ``BATTLESNAKE_CONFIG`` in the environment).
+Its own time can only be seen from outside: ``snake`` is then the CPU seconds of its process
+(``/proc/PID/stat``: its move logic *and* its HTTP stack, so an upper bound), ``arena`` the wall
+time outside the HTTP player's ``choose``, and ``http`` the rest of ``choose``'s wall time.
+``vs_old_loop`` compares games/s with the old pipeline's 2.8 (Go snakes through the official CLI).
+
     python bench/remote.py                          # baseline served, 1/8/64 concurrent games
     python bench/remote.py --snake heuristic --concurrency 64 --games 64
+    BATTLESNAKE_CONFIG=config.yaml python bench/remote.py --bot ./go-battleclank --concurrency 64
 """
 
 from __future__ import annotations
@@ -25,22 +33,27 @@ import argparse
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from optuna_clank.arena.engine import FoodSettings
 from optuna_clank.arena.features import TurnView
 from optuna_clank.arena.http_player import HttpSnake
 from optuna_clank.arena.match import play_match
 from optuna_clank.arena.move_oracle import resolve_snake
-from optuna_clank.arena.players import Player, Seats
+from optuna_clank.arena.players import Faults, Player, Seats
 
 ROOT = Path(__file__).resolve().parents[1]
+OLD_LOOP_GAMES_PER_S = 2.8
+"""The old pipeline: real (Go) snakes through the official CLI, one game at a time per process."""
 
 
 class _Timed(Player):
@@ -53,12 +66,29 @@ class _Timed(Player):
         self.cpu_seconds = 0.0
 
     def choose(self, view: TurnView, seats: Seats) -> torch.Tensor:
-        started, cpu = time.perf_counter(), time.thread_time()
+        cpu = time.thread_time()
+        started = time.perf_counter()
         try:
             return self.player.choose(view, seats)
         finally:
             self.seconds += time.perf_counter() - started
             self.cpu_seconds += time.thread_time() - cpu
+
+    # the other hooks pass straight through (an HTTP player needs them to start and end its games)
+    def prepare(self, *, food: FoodSettings) -> None:
+        self.player.prepare(food=food)
+
+    def take_faults(self, game: int, seat: int) -> Faults:
+        return self.player.take_faults(game, seat)
+
+    def start_games(self, view: TurnView, seats: Seats, snake_ids: Sequence[Sequence[str]]) -> None:
+        self.player.start_games(view, seats, snake_ids)
+
+    def end_games(self, view: TurnView, seats: Seats, snake_ids: Sequence[Sequence[str]]) -> None:
+        self.player.end_games(view, seats, snake_ids)
+
+    def close(self) -> None:
+        self.player.close()
 
 
 def _serve(snake: str, threads: int) -> tuple[subprocess.Popen[str], str]:
@@ -75,6 +105,69 @@ def _serve(snake: str, threads: int) -> tuple[subprocess.Popen[str], str]:
         process.kill()
         raise SystemExit(f"serve did not start: {line!r}")
     return process, line.split(" at ", 1)[1].split()[0]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_bot(path: str) -> tuple[subprocess.Popen[bytes], str]:
+    """Start an external snake server on a free port; its URL once ``GET /`` answers."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [path], env={**os.environ, "PORT": str(port)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{path} exited with {process.returncode} before listening on port {port}")
+        try:
+            with urllib.request.urlopen(url + "/", timeout=2) as reply:
+                if reply.status == 200:
+                    return process, url
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"{path} did not answer GET / on port {port} within 30 s")
+
+
+def _process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` (all its threads), from ``/proc/PID/stat``."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_bot(path: str, pid: int, url: str, *, concurrency: int, games: int, seed: int) -> dict[str, Any]:
+    """The split for an external snake, its own time measured from outside its process."""
+    player = _Timed(HttpSnake(url))
+    server_before = _process_cpu_seconds(pid)
+    started, cpu = time.perf_counter(), time.process_time()
+    result = play_match(player, "baseline", games=games, seed=seed, batch_size=concurrency)
+    wall, client_cpu = time.perf_counter() - started, time.process_time() - cpu
+    snake_cpu = _process_cpu_seconds(pid) - server_before
+    moves = result.turns  # our snake moves once a turn until its game ends
+    snake_s = min(snake_cpu, player.seconds)
+    http_s = player.seconds - snake_s
+    return {
+        "bot": path,
+        "concurrent_games": min(concurrency, games),
+        "games": games,
+        "http_games_per_s": round(games / wall, 2),
+        "vs_old_loop": round(games / wall / OLD_LOOP_GAMES_PER_S, 2),
+        "wall_s": round(wall, 3),
+        "moves": moves,
+        "snake_s": round(snake_s, 3),
+        "arena_s": round(wall - player.seconds, 3),
+        "http_s": round(http_s, 3),
+        "snake_cpu_ms_per_move": round(1000 * snake_cpu / max(moves, 1), 4),
+        "http_ms_per_move": round(1000 * http_s / max(moves, 1), 4),
+        "http_share": round(http_s / wall, 3),
+        "cpu_s": {"client": round(client_cpu, 3), "snake_process": round(snake_cpu, 3)},
+        "faults": result.faults()._asdict(),
+    }
 
 
 def _stats(url: str) -> dict[str, float]:
@@ -133,17 +226,22 @@ def run(snake: str, url: str, concurrency: int, games: int, seed: int) -> dict[s
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--snake", default="baseline", help="built-in snake to serve (default: baseline)")
+    parser.add_argument("--bot", metavar="PATH", help="an external snake server command (listens on $PORT) instead")
     parser.add_argument("--concurrency", type=int, nargs="*", default=[1, 8, 64])
     parser.add_argument("--games", type=int, help="games per run (default: 4 x concurrency, at least 8)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads here and in the server")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    process, url = _serve(args.snake, args.threads)
+    process, url = _start_bot(args.bot) if args.bot else _serve(args.snake, args.threads)
     try:
         for concurrency in args.concurrency:
             games = args.games or max(4 * concurrency, 8)
-            print(json.dumps(run(args.snake, url, concurrency, games, args.seed)), flush=True)
+            if args.bot:
+                row = run_bot(args.bot, process.pid, url, concurrency=concurrency, games=games, seed=args.seed)
+            else:
+                row = run(args.snake, url, concurrency, games, args.seed)
+            print(json.dumps(row), flush=True)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)

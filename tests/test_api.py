@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
+import orjson
 import pytest
 import torch
 
@@ -12,6 +13,7 @@ from optuna_clank.arena.api import (
     RequestError,
     batch_requests,
     check_request,
+    encoded_move_requests,
     game_object,
     move_requests,
 )
@@ -174,3 +176,17 @@ def test_invalid_requests_are_refused_with_a_reason(change: str) -> None:
 
 def test_valid_request_passes_the_check() -> None:
     check_request(_valid())
+
+
+@pytest.mark.parametrize("n_snakes", [2, 4])
+def test_encoded_requests_are_the_json_of_the_request_bodies(n_snakes: int) -> None:
+    ids = [f"snake-{i}" for i in range(n_snakes)]
+    for state, seats in _positions(n_games=6, turns=60, n_snakes=n_snakes):
+        games = [game_object(f"game-{g}", timeout_ms=321) for g in seats.games.tolist()]
+        latencies = [str(7 * i) for i in range(len(seats))]
+        bodies = move_requests(state, seats, [ids] * len(seats), games, latencies=latencies)
+        encoded = encoded_move_requests(
+            state, seats, [ids] * len(seats), [orjson.dumps(g) for g in games], latencies=latencies
+        )
+        assert encoded == [orjson.dumps(body) for body in bodies]
+        assert [json.loads(e) for e in encoded] == bodies

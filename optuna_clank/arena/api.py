@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import torch
 
 from optuna_clank.arena.engine import FoodSettings
@@ -159,6 +160,66 @@ def move_requests(
             }
         )
     return requests
+
+
+def encoded_move_requests(
+    state: BatchState,
+    seats: Seats,
+    snake_ids: Sequence[Sequence[str]],
+    games: Sequence[bytes],
+    *,
+    latencies: Sequence[str] | None = None,
+) -> list[bytes]:
+    """:func:`move_requests`, already JSON-encoded: byte for byte ``orjson.dumps`` of each body.
+
+    What an HTTP player sends, built from shared pieces instead of fresh dicts: each snake is
+    encoded once per game row and spliced into every body that shows it (with the asking seat's
+    own ``latency``), and ``games`` are the ``game`` objects encoded once per game.
+    """
+    rows = seats.games.tolist()
+    seat_list = seats.seats.tolist()
+    boards = _boards(state, rows)
+    board_head = b'"board":{"height":%d,"width":%d,"food":' % (state.grid.height, state.grid.width)
+    encoded_rows: dict[tuple[int, int], tuple[bytes, list[bytes | None]]] = {}
+    requests = []
+    for i, (row, seat) in enumerate(zip(rows, seat_list, strict=True)):
+        turn, food, bodies, healths, alive = boards[row]
+        ids = snake_ids[i]
+        key = (row, id(ids))
+        if key not in encoded_rows:
+            encoded_rows[key] = (orjson.dumps(food), _encoded_snakes(bodies, healths, alive))
+        food_bytes, snakes = encoded_rows[key]
+        tail = snakes[seat]
+        if tail is None:
+            raise ValueError(f"seat {seat} of batch row {row} is not a live snake")
+        you = _with_id(ids[seat], orjson.dumps(latencies[i] if latencies is not None else "0"), tail)
+        shown = [you if s == seat else _with_id(ids[s], b'"0"', t) for s, t in enumerate(snakes) if t is not None]
+        requests.append(
+            b'{"game":%s,"turn":%d,%s%s,"hazards":[],"snakes":[%s]},"you":%s}'
+            % (games[i], turn, board_head, food_bytes, b",".join(shown), you)
+        )
+    return requests
+
+
+def _with_id(snake_id: str, latency: bytes, tail: bytes) -> bytes:
+    name = orjson.dumps(snake_id)
+    return b'{"id":%s,"name":%s,"latency":%s,%s' % (name, name, latency, tail)
+
+
+def _encoded_snakes(bodies: list[list[Json]], healths: list[int], alive: list[bool]) -> list[bytes | None]:
+    """Each live snake's encoded fields after ``latency`` (``None`` for eliminated seats)."""
+    customizations = orjson.dumps(DEFAULT_CUSTOMIZATIONS)
+    out: list[bytes | None] = []
+    for s, body in enumerate(bodies):
+        if not alive[s]:
+            out.append(None)
+            continue
+        points = orjson.dumps(body)
+        out.append(
+            b'"health":%d,"body":%s,"head":%s,"length":%d,"shout":"","squad":"","customizations":%s}'
+            % (healths[s], points, orjson.dumps(body[0]), len(body), customizations)
+        )
+    return out
 
 
 def _boards(

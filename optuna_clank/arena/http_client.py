@@ -7,6 +7,11 @@ timeout), ``error`` (non-200 status or a broken connection), ``invalid`` (not JS
 other than the four lowercase names) or ``down`` (the connection was refused: no server listens
 any more). The caller decides what a fault costs; the arena repeats the previous move, and
 treats ``down`` as the snake leaving its games.
+
+The requests are small JSON POSTs to a few known servers, so the client speaks HTTP/1.1 itself
+on asyncio streams (:mod:`optuna_clank.arena.http_wire`) rather than through a general-purpose
+HTTP library: per request that costs a fraction of the CPU, which on a loaded machine is most
+of the wall time a served snake adds.
 """
 
 from __future__ import annotations
@@ -17,10 +22,10 @@ import time
 from collections.abc import Coroutine, Mapping
 from typing import Any, Literal, NamedTuple, TypeVar
 
-import aiohttp
 import orjson
 
 from optuna_clank.arena.grid import MOVES
+from optuna_clank.arena.http_wire import ConnectError, ConnectionPool, HttpError
 
 Fault = Literal["", "timeout", "error", "invalid", "down"]
 FAULTS: tuple[Fault, ...] = ("timeout", "error", "invalid", "down")
@@ -56,12 +61,11 @@ class SnakeClient:
         self.url = url.rstrip("/")
         self.timeout_ms = timeout_ms
         self.max_connections = max_connections
-        self._session: aiohttp.ClientSession | None = None
+        self._pool: ConnectionPool | None = None
         self._slots: asyncio.Semaphore | None = None
 
     async def __aenter__(self) -> SnakeClient:
-        connector = aiohttp.TCPConnector(limit=self.max_connections, limit_per_host=self.max_connections)
-        self._session = aiohttp.ClientSession(connector=connector)
+        self._pool = ConnectionPool(self.url)
         self._slots = asyncio.Semaphore(self.max_connections)
         return self
 
@@ -69,24 +73,25 @@ class SnakeClient:
         await self.close()
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     @property
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None:
+    def pool(self) -> ConnectionPool:
+        if self._pool is None:
             raise RuntimeError("SnakeClient used outside 'async with'")
-        return self._session
+        return self._pool
 
     async def info(self, *, timeout_s: float = 5.0) -> dict[str, Any]:
         """``GET /``: the snake's metadata; :class:`SnakeServerError` if it does not answer it."""
         try:
-            async with self.session.get(self.url + "/", timeout=aiohttp.ClientTimeout(total=timeout_s)) as reply:
-                if reply.status != 200:
-                    raise SnakeServerError(f"GET {self.url}/ answered HTTP {reply.status}")
-                data = await reply.json(content_type=None)
-        except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
+            async with asyncio.timeout(timeout_s):
+                status, raw = await self.pool.request("GET", "/")
+            if status != 200:
+                raise SnakeServerError(f"GET {self.url}/ answered HTTP {status}")
+            data = orjson.loads(raw)
+        except (HttpError, OSError, TimeoutError, ValueError) as exc:
             raise SnakeServerError(f"GET {self.url}/ failed: {_reason(exc)}") from exc
         if not isinstance(data, dict):
             raise SnakeServerError(f"GET {self.url}/ did not answer a JSON object")
@@ -100,10 +105,9 @@ class SnakeClient:
 
     async def _notify(self, path: str, body: Mapping[str, Any]) -> Fault:
         try:
-            timeout = aiohttp.ClientTimeout(total=_timeout_ms(body, self.timeout_ms) / 1000)
-            async with self.session.post(self.url + path, data=_encode(body), headers=_JSON, timeout=timeout) as reply:
-                await reply.read()
-                return "" if reply.status == 200 else "error"
+            async with asyncio.timeout(_timeout_ms(body, self.timeout_ms) / 1000):
+                status, _ = await self.pool.request("POST", path, _encode(body))
+            return "" if status == 200 else "error"
         except Exception as exc:  # every failure is a fault, never a crash
             return _classify(exc)
 
@@ -113,22 +117,31 @@ class SnakeClient:
         async with self._slots:
             return await self._move(body)
 
-    async def _move(self, body: Mapping[str, Any]) -> MoveAnswer:
+    async def move_encoded(self, body: bytes, timeout_ms: int) -> MoveAnswer:
+        """:meth:`move` with a body already JSON-encoded, and its game's timeout."""
+        assert self._slots is not None
+        async with self._slots:
+            return await self._move(body, timeout_ms)
+
+    async def _move(self, body: Mapping[str, Any] | bytes, timeout_ms: int | None = None) -> MoveAnswer:
         started = time.perf_counter()
-        timeout_ms = _timeout_ms(body, self.timeout_ms)
+        if isinstance(body, bytes):
+            encoded = body
+        else:
+            encoded, timeout_ms = _encode(body), _timeout_ms(body, self.timeout_ms)
+        assert timeout_ms is not None
 
         def answer(move: str | None, fault: Fault) -> MoveAnswer:
             elapsed = round((time.perf_counter() - started) * 1000)
             return MoveAnswer(move, fault, timeout_ms if fault == "timeout" else elapsed)
 
         try:
-            timeout = aiohttp.ClientTimeout(total=timeout_ms / 1000)
-            async with self.session.post(self.url + "/move", data=_encode(body), headers=_JSON, timeout=timeout) as r:
-                raw = await r.read()
-                if r.status != 200:
-                    return answer(None, "error")
+            async with asyncio.timeout(timeout_ms / 1000):
+                status, raw = await self.pool.request("POST", "/move", encoded)
         except Exception as exc:  # every failure is a fault, never a crash
             return answer(None, _classify(exc))
+        if status != 200:
+            return answer(None, "error")
         try:
             data = orjson.loads(raw)
         except ValueError:
@@ -137,17 +150,14 @@ class SnakeClient:
         return answer(move, "") if move in MOVES else answer(None, "invalid")
 
 
-_JSON = {"Content-Type": "application/json"}
-
-
 def _encode(body: Mapping[str, Any]) -> bytes:
     return orjson.dumps(body)
 
 
 def _classify(exc: BaseException) -> Fault:
-    if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
+    if isinstance(exc, TimeoutError):
         return "timeout"
-    if isinstance(exc, aiohttp.ClientConnectorError | ConnectionRefusedError):
+    if isinstance(exc, ConnectError):
         return "down"
     return "error"
 
@@ -155,6 +165,8 @@ def _classify(exc: BaseException) -> Fault:
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError):
         return "no answer in time"
+    if isinstance(exc, ConnectError) and exc.__cause__ is not None:
+        return f"cannot connect: {exc.__cause__}"
     return str(exc) or type(exc).__name__
 
 

@@ -3,7 +3,8 @@
 :class:`HttpSnake` sends ``GET /`` once (a server that does not answer it is a user error, as
 with the CLI), ``POST /start`` when its games begin, one ``POST /move`` per seat per turn — all
 seats of the batch concurrently, on keep-alive connections — and ``POST /end`` with the final
-board. Request bodies are :func:`optuna_clank.arena.api.move_requests`, CLI-exact.
+board. Request bodies are :func:`optuna_clank.arena.api.move_requests`, CLI-exact (``/move`` bodies
+come already encoded from :func:`~optuna_clank.arena.api.encoded_move_requests`).
 
 Faults, as the CLI treats them: a late (``timeout_ms``, default 500), failed (non-200, broken
 connection) or invalid answer makes the snake repeat its previous move (``up`` on the first
@@ -27,9 +28,10 @@ from collections import Counter
 from collections.abc import Coroutine, Sequence
 from typing import Any, TypeVar
 
+import orjson
 import torch
 
-from optuna_clank.arena.api import api_frame, api_snake, game_object, move_requests
+from optuna_clank.arena.api import api_frame, api_snake, encoded_move_requests, game_object, move_requests
 from optuna_clank.arena.engine import FoodSettings
 from optuna_clank.arena.features import TurnView
 from optuna_clank.arena.grid import MOVES
@@ -73,6 +75,7 @@ class HttpSnake(Player):
         self._food = FoodSettings()
         self._session_id = uuid.uuid4().hex[:12]
         self._games: dict[int, tuple[dict[str, Any], list[str]]] = {}  # game -> (game object, snake ids)
+        self._game_bytes: dict[int, bytes] = {}  # game -> its encoded game object
         self._latency: dict[tuple[int, int], str] = {}
         self._faults: dict[tuple[int, int], Counter[str]] = {}
         self._loop: LoopRunner | None = None
@@ -117,12 +120,13 @@ class HttpSnake(Player):
             if game not in self._games:
                 game_id = f"{self._session_id}-{game}"
                 self._games[game] = (game_object(game_id, food=self._food, timeout_ms=self.timeout_ms), list(ids))
+                self._game_bytes[game] = orjson.dumps(self._games[game][0])
         for key in zip(games, seats.seats.tolist(), strict=True):
             self._faults[key] = Counter()
             self._latency[key] = "0"
         if self.down:
             return
-        bodies = self._bodies(view, seats, live_only=False)
+        bodies = self._bodies(view, seats)
         faults = self._run(_all([client.notify("/start", b) for b in bodies]))
         if "down" in faults:
             self.down = True
@@ -132,9 +136,16 @@ class HttpSnake(Player):
             self._count_forfeits(view, seats)
             return torch.full((len(seats),), FORFEIT, dtype=torch.int64)
         client = self._connect()
-        bodies = self._bodies(view, seats, live_only=True)
-        answers: list[MoveAnswer] = self._run(_all([client.move(b) for b in bodies]))
-        keys = zip(view.state.game_ids[seats.games].tolist(), seats.seats.tolist(), strict=True)
+        games = view.state.game_ids[seats.games].tolist()
+        keys = list(zip(games, seats.seats.tolist(), strict=True))
+        bodies = encoded_move_requests(
+            view.state,
+            seats,
+            [self._games[g][1] for g in games],
+            [self._game_bytes[g] for g in games],
+            latencies=[self._latency.get(k, "0") for k in keys],
+        )
+        answers: list[MoveAnswer] = self._run(_all([client.move_encoded(b, self.timeout_ms) for b in bodies]))
         moves = []
         for key, answer in zip(keys, answers, strict=True):
             self._latency[key] = str(answer.latency_ms)
@@ -150,10 +161,11 @@ class HttpSnake(Player):
     def end_games(self, view: TurnView, seats: Seats, snake_ids: Sequence[Sequence[str]]) -> None:
         del snake_ids
         if not self.down and self._client is not None:
-            bodies = self._bodies(view, seats, live_only=False)
+            bodies = self._bodies(view, seats)
             self._run(_all([self._client.notify("/end", b) for b in bodies]))
         for game in set(view.state.game_ids[seats.games].tolist()):
             self._games.pop(game, None)
+            self._game_bytes.pop(game, None)
 
     def take_faults(self, game: int, seat: int) -> Faults:
         self._latency.pop((game, seat), None)
@@ -170,12 +182,12 @@ class HttpSnake(Player):
             if not self._faults.setdefault(key, Counter())["disconnects"]:
                 self._count(key, "down")
 
-    def _bodies(self, view: TurnView, seats: Seats, *, live_only: bool) -> list[dict[str, Any]]:
+    def _bodies(self, view: TurnView, seats: Seats) -> list[dict[str, Any]]:
         """Request bodies of ``seats``; a seat that is no longer alive (``/end``) is shown anyway."""
         state = view.state
         games = state.game_ids[seats.games].tolist()
         keys = list(zip(games, seats.seats.tolist(), strict=True))
-        if live_only or bool(state.alive[seats.games, seats.seats].all()):
+        if bool(state.alive[seats.games, seats.seats].all()):
             return move_requests(
                 state,
                 seats,

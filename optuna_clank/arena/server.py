@@ -134,7 +134,8 @@ class _TimedPlayer(Player):
         self.cpu_seconds = 0.0  # of this thread only: without the waits for a core
 
     def choose(self, view: TurnView, seats: Seats) -> torch.Tensor:
-        started, cpu = time.perf_counter(), time.thread_time()
+        cpu = time.thread_time()  # read outside the wall-time window: under load a clock read can wait for a core
+        started = time.perf_counter()
         try:
             return self.player.choose(view, seats)
         finally:
