@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from _shared import SHARED_DATA
 
 from optuna_clank.arena.snakes.gbc.player import UNMODELLED_KEYS
 from optuna_clank.arena.snakes.gbc.schema import (
@@ -29,7 +30,7 @@ from optuna_clank.spec import SpecError, load_spec
 from tests._study import cli_env, run_cli
 
 REPO = Path(__file__).resolve().parents[1]
-BOT_YAML = REPO.parent / "shared" / "data" / "go-battleclank-config.yaml"
+BOT_YAML = SHARED_DATA / "go-battleclank-config.yaml"
 
 SPEC = """
 [study]
