@@ -33,7 +33,7 @@ def test_a_checkpoint_line_is_printed_only_when_the_best_changes(tmp_path: Path)
     checkpoints = [line for line in result.stderr.splitlines() if line.startswith("checkpoint:")]
     assert checkpoints, result.stderr
     assert len(checkpoints) == len(set(checkpoints)), checkpoints
-    assert (tmp_path / "storage" / "ckpt" / "best.yaml").exists()
+    assert len(list((tmp_path / "storage" / "ckpt").glob("best-*.yaml"))) == 1  # one per study and storage
 
 
 def test_worker_quiet_hides_its_progress_lines(tmp_path: Path) -> None:
