@@ -103,6 +103,8 @@ def _add_optimize(commands: argparse._SubParsersAction, name: str) -> None:
     parser.add_argument("--dask-scheduler", metavar="ADDRESS", help="Dask scheduler address, with --backend dask")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--verbose", action="store_true", help="log every trial")
+    if name == "optimize":
+        _add_warm_start_arguments(parser)
     parser.add_argument(
         "--dashboard", action="store_true", help="serve optuna-dashboard on the study while this run lasts"
     )
@@ -113,6 +115,47 @@ def _add_optimize(commands: argparse._SubParsersAction, name: str) -> None:
         "--dashboard-port", type=int, default=8080, help="with --dashboard: its port (default: 8080; 0: any free)"
     )
     parser.set_defaults(handler=_run_optimize, command=name)
+
+
+def _add_warm_start_arguments(parser: argparse.ArgumentParser) -> None:
+    from optuna_clank.warm_start import DEFAULT_WARM_START_TRIALS
+
+    parser.add_argument(
+        "--warm-start-from",
+        metavar="STUDY",
+        help="seed a new study with another study's best validated trials (else its best completed ones): "
+        "they are re-played first, here, so the sampler starts from them; parameters are mapped by name "
+        "(missing ones take the base config's value, out-of-range ones are clipped). Recorded in the study's "
+        "'warm_start' attribute; a resumed or already seeded study is not seeded again",
+    )
+    parser.add_argument(
+        "--warm-start-storage",
+        metavar="URL",
+        help="storage of the --warm-start-from study (default: this study's storage when the spec or --storage "
+        "names one, else sqlite:///storage/<STUDY>.db)",
+    )
+    parser.add_argument(
+        "--warm-start-trials",
+        type=positive_int,
+        default=DEFAULT_WARM_START_TRIALS,
+        metavar="N",
+        help=f"how many of the source's trials to take (default: {DEFAULT_WARM_START_TRIALS})",
+    )
+
+
+def _apply_warm_start(args: argparse.Namespace, study: optuna.Study, spec: StudySpec) -> None:
+    """``--warm-start-from``: seed the study once (see warm_start.py) and say what was taken."""
+    source = getattr(args, "warm_start_from", None)
+    if not source:
+        if getattr(args, "warm_start_storage", None):
+            raise UserError("--warm-start-storage needs --warm-start-from STUDY")
+        return
+    from optuna_clank.warm_start import source_storage_url, warm_start
+
+    url = source_storage_url(spec, source, args.warm_start_storage)
+    done = warm_start(study, spec, source=source, source_url=url, count=args.warm_start_trials)
+    when = "seeded now" if done.seeded_now else "already seeded, not seeded again"
+    print(f"{done.describe()}; {when}", file=sys.stderr)
 
 
 def _add_validate(commands: argparse._SubParsersAction) -> None:
@@ -270,6 +313,7 @@ def _run_optimize(args: argparse.Namespace) -> int:
     target = spec.study.n_trials
     if not headless:
         start_from_base(study, spec)
+        _apply_warm_start(args, study, spec)
     before = count_trials(study)
     where = describe_storage(url)
     if before.finished >= target:
