@@ -173,7 +173,7 @@ def race_run(
 
 def _table(rows: list[dict[str, Any]], validation_games: int) -> str:
     lines = [
-        f"{'method':<11} {'runs':>4} {'median held-out win':>19} {'min..max':>13} {'mean [95% CI]':>22} "
+        f"{'method':<15} {'runs':>4} {'median held-out win':>19} {'min..max':>13} {'mean [95% CI]':>22} "
         f"{'median study value':>18}"
     ]
     by_method: dict[str, list[dict[str, Any]]] = {}
@@ -187,7 +187,7 @@ def _table(rows: list[dict[str, Any]], validation_games: int) -> str:
         mean = statistics.fmean(rates)
         half = 1.96 * statistics.stdev(rates) / math.sqrt(len(rates)) if len(rates) > 1 else 0.0
         lines.append(
-            f"{method:<11} {len(runs):>4} {100 * statistics.median(rates):>18.1f}% "
+            f"{method:<15} {len(runs):>4} {100 * statistics.median(rates):>18.1f}% "
             f"{100 * min(rates):>5.1f}..{100 * max(rates):<5.1f}% "
             f"{100 * mean:>8.1f}% [{100 * (mean - half):.1f}, {100 * (mean + half):.1f}]"
             f" {statistics.median(r['study_value'] for r in runs):>18.3f}"
@@ -198,7 +198,7 @@ def _table(rows: list[dict[str, Any]], validation_games: int) -> str:
         if method in by_method:
             n = validation_games * len(by_method[method])
             low, high = wilson_interval(pooled[method], n)
-            lines.append(f"  {method:<11} {100 * pooled[method] / n:5.1f}% [{100 * low:.1f}, {100 * high:.1f}] (n={n})")
+            lines.append(f"  {method:<15} {100 * pooled[method] / n:5.1f}% [{100 * low:.1f}, {100 * high:.1f}] (n={n})")
     lines.extend(_paired_lines(by_method))
     return "\n".join(lines)
 
@@ -210,13 +210,16 @@ def _paired_lines(by_method: dict[str, list[dict[str, Any]]]) -> list[str]:
     reps = sorted(on.keys() & off.keys())
     if not reps:
         return []
+    from scipy.stats import t as student_t
+
     diffs = [on[r]["held_out_win_rate"] - off[r]["held_out_win_rate"] for r in reps]
     mean = statistics.fmean(diffs)
-    half = 1.96 * statistics.stdev(diffs) / math.sqrt(len(diffs)) if len(diffs) > 1 else math.nan
+    n = len(diffs)
+    half = student_t.ppf(0.975, n - 1) * statistics.stdev(diffs) / math.sqrt(n) if n > 1 else math.nan
     shown = ", ".join(f"{100 * d:+.1f}" for d in diffs)
     return [
         f"crossover on - off, paired by repetition: {shown} points; mean {100 * mean:+.1f} "
-        f"[{100 * (mean - half):+.1f}, {100 * (mean + half):+.1f}] (normal 95% over {len(diffs)} repetitions)"
+        f"[{100 * (mean - half):+.1f}, {100 * (mean + half):+.1f}] (Student t 95% over {n} repetitions)"
     ]
 
 
