@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import optuna
 import pytest
 
+from optuna_clank.runner import make_sampler
 from optuna_clank.sampler import CROSSOVER_PARENTS_KEY, PROPOSAL_SOURCE_KEY, SOURCE_CROSSOVER, ClankSampler
 from optuna_clank.sampler._codec import ParamCodec
 from optuna_clank.sampler._crossover import breed
+from optuna_clank.spec import SpecError, load_spec
 from optuna_clank.storage import open_storage
+from tests._study import write_spec
 
 _SPACE = {
     "x": optuna.distributions.FloatDistribution(0.1, 100.0, log=True),
@@ -92,3 +96,17 @@ def test_bad_crossover_options_are_refused() -> None:
         ClankSampler(crossover_share=1.5)
     with pytest.raises(ValueError, match="crossover_kind"):
         ClankSampler(crossover_kind="sbx")
+
+
+def test_spec_sampler_keys_reach_the_sampler_and_bad_ones_are_refused(tmp_path: Path) -> None:
+    path = write_spec(tmp_path, "x")
+    keys = 'n_startup_trials = 3\ncrossover_share = 0.25\ncrossover_kind = "uniform"'
+    text = path.read_text().replace("n_startup_trials = 3", keys)
+    path.write_text(text)
+    sampler = make_sampler(load_spec(path))
+    assert isinstance(sampler, ClankSampler)
+    assert (sampler._crossover_share, sampler._crossover_kind) == (0.25, "uniform")
+    assert load_spec(write_spec(tmp_path, "y")).sampler.crossover_share == 0.0  # off by default
+    path.write_text(text.replace('"uniform"', '"sbx"'))
+    with pytest.raises(SpecError, match="crossover_kind"):
+        load_spec(path)

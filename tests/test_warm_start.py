@@ -9,7 +9,7 @@ import pytest
 from optuna.distributions import FloatDistribution
 from optuna.trial import create_trial
 
-from optuna_clank.runner import base_params, open_study
+from optuna_clank.runner import base_params, open_study, start_from_base
 from optuna_clank.sampler import PROPOSAL_SOURCE_KEY, SOURCE_WARM_START, WARM_START_KEY, WARM_START_TRIAL_KEY
 from optuna_clank.spec import load_spec
 from optuna_clank.storage import open_storage
@@ -122,3 +122,17 @@ def test_cli_unknown_source_study_is_one_masked_line(postgres_url: str, tmp_path
     assert "Traceback" not in result.stderr and "hunter2" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if "nope" in line]
     assert len(errors) == 1 and "no study 'nope' to warm-start from" in errors[0]
+
+
+def test_other_samplers_get_the_seeds_enqueued_after_the_base(sqlite_url: str, tmp_path: Path) -> None:
+    spec_path = write_spec(tmp_path, "target", sampler="tpe")
+    _source_study(sqlite_url, "source", spec_path, validated=False)
+    spec = load_spec(spec_path)
+    study = open_study(spec, storage_url=sqlite_url)
+    assert start_from_base(study, spec)
+    record = warm_start(study, spec, source="source", source_url=sqlite_url, count=2).record
+    waiting = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,))
+    assert [t.user_attrs.get(PROPOSAL_SOURCE_KEY) for t in waiting] == ["base", SOURCE_WARM_START, SOURCE_WARM_START]
+    assert [t.user_attrs.get(WARM_START_TRIAL_KEY) for t in waiting[1:]] == [s["trial"] for s in record["seeds"]]
+    assert not warm_start(study, spec, source="source", source_url=sqlite_url).seeded_now
+    assert len(study.get_trials(deepcopy=False)) == 3  # nothing enqueued twice
