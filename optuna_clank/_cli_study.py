@@ -143,17 +143,25 @@ def _add_warm_start_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _apply_warm_start(args: argparse.Namespace, study: optuna.Study, spec: StudySpec) -> None:
-    """``--warm-start-from``: seed the study once (see warm_start.py) and say what was taken."""
+def _warm_start_source(args: argparse.Namespace, spec: StudySpec) -> tuple[str, str] | None:
+    """``--warm-start-from``'s study and storage URL, checked before this study is created."""
     source = getattr(args, "warm_start_from", None)
     if not source:
         if getattr(args, "warm_start_storage", None):
             raise UserError("--warm-start-storage needs --warm-start-from STUDY")
-        return
-    from optuna_clank.warm_start import source_storage_url, warm_start
+        return None
+    from optuna_clank.warm_start import load_source, source_storage_url
 
     url = source_storage_url(spec, source, args.warm_start_storage)
-    done = warm_start(study, spec, source=source, source_url=url, count=args.warm_start_trials)
+    load_source(source, url)  # a wrong name or storage stops us before anything is created
+    return source, url
+
+
+def _apply_warm_start(args: argparse.Namespace, study: optuna.Study, spec: StudySpec, source: tuple[str, str]) -> None:
+    """Seed the study once (see warm_start.py) and say what was taken."""
+    from optuna_clank.warm_start import warm_start
+
+    done = warm_start(study, spec, source=source[0], source_url=source[1], count=args.warm_start_trials)
     when = "seeded now" if done.seeded_now else "already seeded, not seeded again"
     print(f"{done.describe()}; {when}", file=sys.stderr)
 
@@ -307,13 +315,15 @@ def _run_optimize(args: argparse.Namespace) -> int:
     if not _llm_usable(spec):
         overrides["use_llm"] = False  # said once here rather than once per worker
         spec = spec.with_overrides(use_llm=False)
+    warm_source = None if headless else _warm_start_source(args, spec)
     study, url = _open(spec, create=True)
     if headless and url.startswith("sqlite"):
         _LOG.warning("a SQLite storage only works for workers on this machine; use PostgreSQL across machines")
     target = spec.study.n_trials
     if not headless:
         start_from_base(study, spec)
-        _apply_warm_start(args, study, spec)
+        if warm_source is not None:
+            _apply_warm_start(args, study, spec, warm_source)
     before = count_trials(study)
     where = describe_storage(url)
     if before.finished >= target:

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from optuna_clank.spec import StudySpec
 
-__all__ = ["DEFAULT_WARM_START_TRIALS", "WarmStart", "source_storage_url", "warm_start"]
+__all__ = ["DEFAULT_WARM_START_TRIALS", "WarmStart", "load_source", "source_storage_url", "warm_start"]
 
 _LOG = logging.getLogger("optuna_clank")
 
@@ -85,7 +85,7 @@ def warm_start(
                 source,
             )
         return WarmStart(existing, seeded_now=False)
-    source_study = _load_source(source, source_url)
+    source_study = load_source(source, source_url)
     picked, picked_by = _pick(source_study, count)
     if not picked:
         raise UserError(f"study {source!r} ({describe_storage(source_url)}) has no completed trial to start from")
@@ -110,7 +110,8 @@ def warm_start(
     return WarmStart(record, seeded_now=True)
 
 
-def _load_source(source: str, url: str) -> optuna.Study:
+def load_source(source: str, url: str) -> optuna.Study:
+    """The source study; a missing file, database or study is a one-line :class:`UserError`."""
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)

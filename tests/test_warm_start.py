@@ -122,6 +122,7 @@ def test_cli_unknown_source_study_is_one_masked_line(postgres_url: str, tmp_path
     assert "Traceback" not in result.stderr and "hunter2" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if "nope" in line]
     assert len(errors) == 1 and "no study 'nope' to warm-start from" in errors[0]
+    assert not (tmp_path / "storage" / "target.db").exists()  # checked before the new study is created
 
 
 def test_other_samplers_get_the_seeds_enqueued_after_the_base(sqlite_url: str, tmp_path: Path) -> None:
