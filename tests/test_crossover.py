@@ -84,7 +84,7 @@ def test_crossover_trials_record_two_earlier_parents_and_keep_their_distance(sto
 
 
 def test_no_crossover_trial_when_the_share_is_zero(sqlite_url: str) -> None:
-    sampler = ClankSampler(search_space=_SPACE, use_neural_net=True, n_startup_trials=4, seed=5)
+    sampler = ClankSampler(search_space=_SPACE, use_neural_net=False, n_startup_trials=4, seed=5)
     study = optuna.create_study(direction="maximize", sampler=sampler, storage=open_storage(sqlite_url, heartbeat=None))
     study.optimize(_objective, n_trials=10)
     assert not any(t.user_attrs.get(PROPOSAL_SOURCE_KEY) == SOURCE_CROSSOVER for t in study.trials)
