@@ -5,7 +5,8 @@ budget (60 trials x 64 games by default, the same 64 games for every trial of a 
 pruning), repeated with different seeds. The config each method picks (its best trial) is
 then re-played on 1,000 fresh games it never saw: that held-out win rate is its score.
 
-Methods: ClankSampler without an LLM, TPE, CMA-ES, random search, and the old loop's
+Methods: ClankSampler without an LLM (``clank-crossover``: with 30% of its later trials from
+crossover of two of the best trials), TPE, CMA-ES, random search, and the old loop's
 hill-climb (from the default config, perturb 3-7 parameters by up to 15%, keep the best).
 Every method starts from the same base config, its first trial (ClankSampler through
 ``base_params``, the Optuna samplers through an enqueued trial): by default the real
@@ -17,6 +18,7 @@ which the built-in snake plays far below its tuned default, so there is room to 
     python bench/race.py --quick               # 2 repetitions of 20 trials x 32 games
     python bench/race.py --methods clank tpe --reps 3 --out race.json
     python bench/race.py --base default        # start from the (already tuned) default
+    python bench/race.py --crossover --quick   # ClankSampler with and without crossover, same seeds
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ from optuna_clank.arena.params import TUNABLE_PARAMS
 from optuna_clank.stats import wilson_interval
 from optuna_clank.threads import configure_torch_threads
 
-METHODS = ("clank", "tpe", "cmaes", "random", "hill-climb")
+METHODS = ("clank", "clank-crossover", "tpe", "cmaes", "random", "hill-climb")
+CROSSOVER_SHARE = 0.3
+"""Share of the post-startup trials ``clank-crossover`` proposes by crossover (``clank``: none)."""
 GO_CONFIG = (
     Path(os.environ.get("OPTUNA_CLANK_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
     / "go-battleclank-config.yaml"
@@ -103,11 +107,16 @@ def _suggest(trial: optuna.Trial, name: str, dist: BaseDistribution) -> float:
 
 
 def _sampler(method: str, seed: int, start: dict[str, float]) -> BaseSampler:
-    if method == "clank":
+    if method in ("clank", "clank-crossover"):
         from optuna_clank.sampler import ClankSampler
 
         return ClankSampler(
-            search_space=_space(), use_neural_net=True, n_startup_trials=10, base_params=start, seed=seed
+            search_space=_space(),
+            use_neural_net=True,
+            n_startup_trials=10,
+            base_params=start,
+            seed=seed,
+            crossover_share=CROSSOVER_SHARE if method == "clank-crossover" else 0.0,
         )
     if method == "tpe":
         return optuna.samplers.TPESampler(multivariate=True, constant_liar=True, n_startup_trials=10, seed=seed)
@@ -161,12 +170,13 @@ def race_run(
         "held_out_ci": list(held_out.win_rate_ci),
         "held_out_score": held_out.mean_score,
         "tuning_seconds": round(tuning_seconds, 1),
+        "crossover_trials": sum(1 for t in study.trials if t.user_attrs.get("proposal_source") == "crossover"),
     }
 
 
 def _table(rows: list[dict[str, Any]], validation_games: int) -> str:
     lines = [
-        f"{'method':<11} {'runs':>4} {'median held-out win':>19} {'min..max':>13} {'mean [95% CI]':>22} "
+        f"{'method':<15} {'runs':>4} {'median held-out win':>19} {'min..max':>13} {'mean [95% CI]':>22} "
         f"{'median study value':>18}"
     ]
     by_method: dict[str, list[dict[str, Any]]] = {}
@@ -180,7 +190,7 @@ def _table(rows: list[dict[str, Any]], validation_games: int) -> str:
         mean = statistics.fmean(rates)
         half = 1.96 * statistics.stdev(rates) / math.sqrt(len(rates)) if len(rates) > 1 else 0.0
         lines.append(
-            f"{method:<11} {len(runs):>4} {100 * statistics.median(rates):>18.1f}% "
+            f"{method:<15} {len(runs):>4} {100 * statistics.median(rates):>18.1f}% "
             f"{100 * min(rates):>5.1f}..{100 * max(rates):<5.1f}% "
             f"{100 * mean:>8.1f}% [{100 * (mean - half):.1f}, {100 * (mean + half):.1f}]"
             f" {statistics.median(r['study_value'] for r in runs):>18.3f}"
@@ -191,8 +201,29 @@ def _table(rows: list[dict[str, Any]], validation_games: int) -> str:
         if method in by_method:
             n = validation_games * len(by_method[method])
             low, high = wilson_interval(pooled[method], n)
-            lines.append(f"  {method:<11} {100 * pooled[method] / n:5.1f}% [{100 * low:.1f}, {100 * high:.1f}] (n={n})")
+            lines.append(f"  {method:<15} {100 * pooled[method] / n:5.1f}% [{100 * low:.1f}, {100 * high:.1f}] (n={n})")
+    lines.extend(_paired_lines(by_method))
     return "\n".join(lines)
+
+
+def _paired_lines(by_method: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Crossover on minus off, repetition by repetition (same seed, same games): the fair comparison."""
+    on = {r["rep"]: r for r in by_method.get("clank-crossover", [])}
+    off = {r["rep"]: r for r in by_method.get("clank", [])}
+    reps = sorted(on.keys() & off.keys())
+    if not reps:
+        return []
+    from scipy.stats import t as student_t
+
+    diffs = [on[r]["held_out_win_rate"] - off[r]["held_out_win_rate"] for r in reps]
+    mean = statistics.fmean(diffs)
+    n = len(diffs)
+    half = student_t.ppf(0.975, n - 1) * statistics.stdev(diffs) / math.sqrt(n) if n > 1 else math.nan
+    shown = ", ".join(f"{100 * d:+.1f}" for d in diffs)
+    return [
+        f"crossover on - off, paired by repetition: {shown} points; mean {100 * mean:+.1f} "
+        f"[{100 * (mean - half):+.1f}, {100 * (mean + half):+.1f}] (Student t 95% over {n} repetitions)"
+    ]
 
 
 def main() -> None:
@@ -203,12 +234,19 @@ def main() -> None:
     parser.add_argument("--games", type=int, default=64)
     parser.add_argument("--validation-games", type=int, default=1000)
     parser.add_argument("--jobs", type=int, default=2, help="runs in parallel (processes)")
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="2 repetitions of 20 trials x 32 games, 300 held out")
+    parser.add_argument(
+        "--crossover",
+        action="store_true",
+        help="compare ClankSampler with and without crossover only (same seeds and budget); overrides --methods",
+    )
     parser.add_argument("--out", help="also write every run as JSON here")
     parser.add_argument("--base", default="go", help="go (default: the Go bot's config), default, or a YAML path")
     args = parser.parse_args()
     if args.quick:
         args.reps, args.trials, args.games, args.validation_games = 2, 20, 32, 300
+    if args.crossover:
+        args.methods = ["clank", "clank-crossover"]
     from joblib import Parallel, delayed
 
     if args.base == "go" and not GO_CONFIG.exists():

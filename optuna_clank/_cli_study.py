@@ -118,6 +118,8 @@ def _add_optimize(commands: argparse._SubParsersAction, name: str) -> None:
         help="no progress bar" if name == "optimize" else "no progress log lines (errors still show)",
     )
     parser.add_argument("--verbose", action="store_true", help="log every trial")
+    if name == "optimize":
+        _add_warm_start_arguments(parser)
     parser.add_argument(
         "--dashboard", action="store_true", help="serve optuna-dashboard on the study while this run lasts"
     )
@@ -128,6 +130,55 @@ def _add_optimize(commands: argparse._SubParsersAction, name: str) -> None:
         "--dashboard-port", type=int, default=8080, help="with --dashboard: its port (default: 8080; 0: any free)"
     )
     parser.set_defaults(handler=_run_optimize, command=name)
+
+
+def _add_warm_start_arguments(parser: argparse.ArgumentParser) -> None:
+    from optuna_clank.warm_start import DEFAULT_WARM_START_TRIALS
+
+    parser.add_argument(
+        "--warm-start-from",
+        metavar="STUDY",
+        help="seed a new study with another study's best validated trials (else its best completed ones): "
+        "they are re-played first, here, so the sampler starts from them; parameters are mapped by name "
+        "(missing ones take the base config's value, out-of-range ones are clipped). Recorded in the study's "
+        "'warm_start' attribute; a resumed or already seeded study is not seeded again",
+    )
+    parser.add_argument(
+        "--warm-start-storage",
+        metavar="URL",
+        help="storage of the --warm-start-from study (default: this study's storage when the spec or --storage "
+        "names one, else sqlite:///storage/<STUDY>.db)",
+    )
+    parser.add_argument(
+        "--warm-start-trials",
+        type=positive_int,
+        default=DEFAULT_WARM_START_TRIALS,
+        metavar="N",
+        help=f"how many of the source's trials to take (default: {DEFAULT_WARM_START_TRIALS})",
+    )
+
+
+def _warm_start_source(args: argparse.Namespace, spec: StudySpec) -> tuple[str, str] | None:
+    """``--warm-start-from``'s study and storage URL, checked before this study is created."""
+    source = getattr(args, "warm_start_from", None)
+    if not source:
+        if getattr(args, "warm_start_storage", None):
+            raise UserError("--warm-start-storage needs --warm-start-from STUDY")
+        return None
+    from optuna_clank.warm_start import load_source, source_storage_url
+
+    url = source_storage_url(spec, source, args.warm_start_storage)
+    load_source(source, url)  # a wrong name or storage stops us before anything is created
+    return source, url
+
+
+def _apply_warm_start(args: argparse.Namespace, study: optuna.Study, spec: StudySpec, source: tuple[str, str]) -> None:
+    """Seed the study once (see warm_start.py) and say what was taken."""
+    from optuna_clank.warm_start import warm_start
+
+    done = warm_start(study, spec, source=source[0], source_url=source[1], count=args.warm_start_trials)
+    when = "seeded now" if done.seeded_now else "already seeded, not seeded again"
+    print(f"{done.describe()}; {when}", file=sys.stderr)
 
 
 def _add_validate(commands: argparse._SubParsersAction) -> None:
@@ -279,12 +330,15 @@ def _run_optimize(args: argparse.Namespace) -> int:
     if not _llm_usable(spec):
         overrides["use_llm"] = False  # said once here rather than once per worker
         spec = spec.with_overrides(use_llm=False)
+    warm_source = None if headless else _warm_start_source(args, spec)
     study, url = _open(spec, create=True)
     if headless and url.startswith("sqlite"):
         _LOG.warning("a SQLite storage only works for workers on this machine; use PostgreSQL across machines")
     target = spec.study.n_trials
     if not headless:
         start_from_base(study, spec)
+        if warm_source is not None:
+            _apply_warm_start(args, study, spec, warm_source)
     before = count_trials(study)
     where = describe_storage(url)
     if before.finished >= target:

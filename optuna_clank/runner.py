@@ -127,6 +127,8 @@ def make_sampler(spec: StudySpec) -> optuna.samplers.BaseSampler:
             n_startup_trials=options.n_startup_trials,
             fallback_share=options.fallback_share,
             min_distance=options.min_distance,
+            crossover_share=options.crossover_share,
+            crossover_kind=options.crossover_kind,
             task=task_description(spec),
             context=death_cause_summary,
             base_params=base_params(spec),

@@ -169,6 +169,8 @@ class SamplerSpec:
     use_neural_net: bool = True
     fallback_share: float = 0.2
     min_distance: float = 0.02
+    crossover_share: float = 0.0  # off: the quick race (bench/race.py --crossover) did not show a gain
+    crossover_kind: str = "blend"
 
 
 @dataclass(frozen=True)
@@ -287,6 +289,7 @@ OVERRIDES: dict[str, tuple[str, str]] = {
     "use_neural_net": ("sampler", "use_neural_net"),
     "fallback_share": ("sampler", "fallback_share"),
     "min_distance": ("sampler", "min_distance"),
+    "crossover_share": ("sampler", "crossover_share"),
     "pruner_name": ("pruner", "name"),
     "p_threshold": ("pruner", "p_threshold"),
     "n_jobs": ("parallel", "n_jobs"),
@@ -726,6 +729,8 @@ _SAMPLER_READERS: dict[str, _Reader] = {
     "use_neural_net": _boolean,
     "fallback_share": _real(0.0, 1.0),
     "min_distance": _real(0.0),
+    "crossover_share": _real(0.0, 1.0),
+    "crossover_kind": _choice(("blend", "uniform")),
 }
 _PRUNER_READERS: dict[str, _Reader] = {
     "name": _choice(PRUNERS),

@@ -23,6 +23,7 @@ from optuna.samplers import BaseSampler, TPESampler
 from optuna.search_space import IntersectionSearchSpace
 
 from optuna_clank.sampler._codec import ParamCodec, is_numeric
+from optuna_clank.sampler._crossover import CROSSOVER_KINDS, CROSSOVER_PARENTS_KEY, breed, pick_parents
 from optuna_clank.sampler._llm import Advice, LLMAdvisor, PromptContext
 from optuna_clank.sampler._memory import (
     BASE_TRIAL_KEY,
@@ -38,6 +39,7 @@ from optuna_clank.sampler._memory import (
     read_history,
 )
 from optuna_clank.sampler._patterns import PatternModel
+from optuna_clank.sampler._warm import WARM_START_TRIAL_KEY, pending_seeds
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -51,11 +53,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SOURCE_BASE",
+    "SOURCE_CROSSOVER",
     "SOURCE_LLM",
     "SOURCE_LOCAL",
     "SOURCE_PATTERNS",
     "SOURCE_PATTERNS_LLM",
     "SOURCE_TPE",
+    "SOURCE_WARM_START",
     "ClankSampler",
 ]
 
@@ -67,6 +71,8 @@ SOURCE_LOCAL = "local"
 SOURCE_PATTERNS = "patterns"
 SOURCE_LLM = "llm"
 SOURCE_PATTERNS_LLM = "patterns+llm"
+SOURCE_CROSSOVER = "crossover"
+SOURCE_WARM_START = "warm-start"
 
 WIN_RATE_CI_KEY = "win_rate_ci"
 """User attribute the runner sets on a trial: [low, high] interval of its win rate."""
@@ -137,6 +143,7 @@ class _Proposal:
     rationale: str = ""
     models: tuple[str, ...] = ()
     patterns: str = ""
+    extra_attrs: tuple[tuple[str, Any], ...] = ()  # source-specific provenance (crossover parents ...)
 
 
 @dataclass(frozen=True)
@@ -188,6 +195,11 @@ class ClankSampler(BaseSampler):
         use_neural_net: Propose from the pattern network; otherwise start from the best trial.
         n_startup_trials: Completed trials before anything but the fallback proposes.
         fallback_share: Share of the later trials proposed by the fallback (exploration).
+        crossover_share: Share of the later trials proposed by crossing two of the best trials
+            (``proposal_source = "crossover"``, parents in ``crossover_parents``); drawn before
+            ``fallback_share``, which applies to the rest. 0 turns crossover off.
+        crossover_kind: ``"blend"`` (BLX-0.5 on the unit-cube points) or ``"uniform"``
+            (each parameter from one parent).
         min_distance: Normalised distance (Euclidean in [0, 1]^d over sqrt(d)) a proposal
             must keep from every complete, pruned or running trial.
         max_rejections: Re-proposals, with growing exploration, before the fallback.
@@ -210,6 +222,8 @@ class ClankSampler(BaseSampler):
         use_neural_net: bool = True,
         n_startup_trials: int = 10,
         fallback_share: float = 0.2,
+        crossover_share: float = 0.0,
+        crossover_kind: str = "blend",
         min_distance: float = 0.02,
         max_rejections: int = 4,
         top_quantile: float = 0.25,
@@ -223,6 +237,9 @@ class ClankSampler(BaseSampler):
         if isinstance(llm_models, str):
             raise TypeError("llm_models must be a sequence of model names, not one string")
         _check_range("fallback_share", fallback_share, 0.0, 1.0)
+        _check_range("crossover_share", crossover_share, 0.0, 1.0)
+        if crossover_kind not in CROSSOVER_KINDS:
+            raise ValueError(f"crossover_kind must be one of {', '.join(CROSSOVER_KINDS)}, got {crossover_kind!r}")
         _check_range("top_quantile", top_quantile, 0.0, 1.0, low_open=True)
         if n_startup_trials < 0 or max_rejections < 0:
             raise ValueError("n_startup_trials and max_rejections must be non-negative")
@@ -239,6 +256,8 @@ class ClankSampler(BaseSampler):
         self._use_neural_net = use_neural_net
         self._n_startup_trials = n_startup_trials
         self._fallback_share = float(fallback_share)
+        self._crossover_share = float(crossover_share)
+        self._crossover_kind = crossover_kind
         self._min_distance = float(min_distance)
         self._max_rejections = max_rejections
         self._top_quantile = float(top_quantile)
@@ -330,8 +349,12 @@ class ClankSampler(BaseSampler):
         proposal, rejected = None, 0
         if self._base_params is not None and not self._base_tried(history, codec):
             proposal = self._propose_base(study, trial, codec)
+        if proposal is None:
+            proposal = self._propose_warm_start(study, trial, codec, history)
         if proposal is None and self._wants_local(history, codec):
             proposal, rejected = self._propose_local(study, trial, codec, history)
+        if proposal is None and self._wants_crossover(history):
+            proposal, rejected = self._propose_crossover(study, trial, codec, history)
         if proposal is None and self._wants_clank(history):
             proposal, rejected = self._propose_clank(study, trial, codec, history)
         if proposal is None:
@@ -393,6 +416,68 @@ class ClankSampler(BaseSampler):
         if not self._claim(study, trial, codec, params):
             return None
         return _Proposal(SOURCE_BASE, params, None, [])
+
+    def _propose_warm_start(
+        self, study: Study, trial: FrozenTrial, codec: ParamCodec, history: History
+    ) -> _Proposal | None:
+        """The first warm-start seed no trial has played yet (see ``_warm``), or None.
+
+        A seed another worker has just claimed is skipped for the next one; a seed that lies
+        within ``min_distance`` of a trial already run is skipped too (it would be a repeat).
+        """
+        for source_trial, seed in pending_seeds(study, history):
+            known = {name: seed[name] for name in codec.names if name in seed}
+            if len(known) < len(codec):
+                continue  # written for another search space: not a point of this one
+            params = codec.decode(codec.encode(known))
+            if self._claim(study, trial, codec, params):
+                best = history.best
+                changed = changed_names(codec, params, best.params if best else None)
+                return _Proposal(
+                    SOURCE_WARM_START, params, None, changed, extra_attrs=((WARM_START_TRIAL_KEY, source_trial),)
+                )
+        return None
+
+    def _wants_crossover(self, history: History) -> bool:
+        """Whether this trial is a crossover child (after the startup, with two parents to cross)."""
+        if self._crossover_share <= 0.0:
+            return False  # no draw: the generator's sequence is the same as without crossover
+        n_complete = len(history.complete)
+        if n_complete < max(2, self._n_startup_trials):
+            return False
+        with self._lock:
+            draw = self._rng.random()
+        return draw < self._crossover_share
+
+    def _propose_crossover(
+        self, study: Study, trial: FrozenTrial, codec: ParamCodec, history: History
+    ) -> tuple[_Proposal | None, int]:
+        """A child of two of the best trials that no other trial is near, or None after max_rejections.
+
+        Re-proposals breed again from the same parents with a wider blend and Gaussian noise
+        that doubles each time, like the network's re-proposals.
+        """
+        with self._lock:
+            parents = pick_parents(history, self._top_quantile, self._rng)
+        if parents is None:
+            return None, 0
+        a, b = (history.complete[i] for i in parents)
+        vector_a, vector_b = history.vectors[parents[0]], history.vectors[parents[1]]
+        rejected = 0
+        for attempt in range(self._max_rejections + 1):
+            with self._lock:
+                child = breed(vector_a, vector_b, self._crossover_kind, self._rng, widen=2.0**attempt)
+                if attempt > 0:
+                    sigma = max(self._min_distance, _MIN_PERTURBATION) * _PERTURBATION * 2.0 ** (attempt - 1)
+                    child = np.clip(child + self._rng.normal(0.0, sigma, len(child)), 0.0, 1.0)
+            params = codec.decode(child)
+            if self._claim(study, trial, codec, params):
+                changed = changed_names(codec, params, a.params)
+                extra = ((CROSSOVER_PARENTS_KEY, [a.number, b.number]),)
+                return _Proposal(SOURCE_CROSSOVER, params, a.number, changed, extra_attrs=extra), rejected
+            rejected += 1
+            self._count_rejection()
+        return None, rejected
 
     def _wants_local(self, history: History, codec: ParamCodec) -> bool:
         """Startup around the incumbent: only with a base config, until the startup is over."""
@@ -717,6 +802,7 @@ class ClankSampler(BaseSampler):
             LLM_MODELS_KEY: list(proposal.models),
             NN_PATTERNS_KEY: proposal.patterns,
             REJECTED_PROPOSALS_KEY: rejected,
+            **dict(proposal.extra_attrs),
         }
         for key, value in attrs.items():
             study._storage.set_trial_user_attr(trial._trial_id, key, value)
