@@ -22,6 +22,7 @@ import numpy as np
 from optuna.samplers import BaseSampler, TPESampler
 from optuna.search_space import IntersectionSearchSpace
 
+from optuna_clank._optuna_private import storage_of, trial_id_of
 from optuna_clank.sampler._codec import ParamCodec, is_numeric
 from optuna_clank.sampler._llm import LLMAdvisor, PromptContext
 from optuna_clank.sampler._memory import (
@@ -193,7 +194,6 @@ class ClankSampler(BaseSampler):
             prompt (the runner reports death causes).
         fallback: The sampler for startup, fallback and non-numeric parameters.
         seed: Seed for this sampler's generator, its network and the default fallback.
-        llm_mock_response: Fixed answer returned by litellm's mock instead of calling a model.
     """
 
     def __init__(
@@ -214,7 +214,7 @@ class ClankSampler(BaseSampler):
         fallback: BaseSampler | None = None,
         base_params: Mapping[str, Any] | None = None,
         seed: int | None = None,
-        llm_mock_response: str | None = None,
+        _llm_mock_response: str | None = None,  # tests only: litellm's mock answer instead of a model's
     ) -> None:
         if isinstance(llm_models, str):
             raise TypeError("llm_models must be a sequence of model names, not one string")
@@ -231,7 +231,7 @@ class ClankSampler(BaseSampler):
         self._llm_models = tuple(llm_models)
         self._llm_api_base = llm_api_base
         self._llm_timeout = float(llm_timeout)
-        self._llm_mock_response = llm_mock_response
+        self._llm_mock_response = _llm_mock_response
         self._use_neural_net = use_neural_net
         self._n_startup_trials = n_startup_trials
         self._fallback_share = float(fallback_share)
@@ -324,9 +324,9 @@ class ClankSampler(BaseSampler):
         codec = self._codec_for(numeric)
         history = read_history(study, codec)
         proposal, rejected = None, 0
-        if self._base_params is not None and not self._base_tried(history, codec):
+        if self._base_params is not None and not self._base_tried(history):
             proposal = self._propose_base(study, trial, codec)
-        if proposal is None and self._wants_local(history, codec):
+        if proposal is None and self._wants_local(history):
             proposal, rejected = self._propose_local(study, trial, codec, history)
         if proposal is None and self._wants_clank(history):
             proposal, rejected = self._propose_clank(study, trial, codec, history)
@@ -356,12 +356,12 @@ class ClankSampler(BaseSampler):
         values: Sequence[float] | None,
     ) -> None:
         with self._lock:
-            pending = self._pending.pop(trial._trial_id, None)
+            pending = self._pending.pop(trial_id_of(trial), None)
         if pending is None and PROPOSAL_SOURCE_KEY not in trial.user_attrs:
             pending = self._pending_for_unsampled(study, trial)
         if pending is not None and pending.codec is not None:
             changed = changed_names(pending.codec, trial.params, pending.best_params)
-            study._storage.set_trial_user_attr(trial._trial_id, CHANGED_PARAMS_KEY, changed)
+            storage_of(study).set_trial_user_attr(trial_id_of(trial), CHANGED_PARAMS_KEY, changed)
         self._fallback.after_trial(study, trial, state, values)
 
     # ------------------------------------------------------------------ decision
@@ -377,7 +377,7 @@ class ClankSampler(BaseSampler):
             return False
         return self._net_ready(n_complete) or self._llm_advisor() is not None
 
-    def _base_tried(self, history: History, codec: ParamCodec) -> bool:
+    def _base_tried(self, history: History) -> bool:
         """Whether some trial (any state, any worker) already ran or runs the base config."""
         assert self._base_params is not None
         return any(t.user_attrs.get(PROPOSAL_SOURCE_KEY) == SOURCE_BASE for t in history.trials)
@@ -390,9 +390,8 @@ class ClankSampler(BaseSampler):
             return None
         return _Proposal(SOURCE_BASE, params, None, [])
 
-    def _wants_local(self, history: History, codec: ParamCodec) -> bool:
+    def _wants_local(self, history: History) -> bool:
         """Startup around the incumbent: only with a base config, until the startup is over."""
-        del codec
         return self._base_params is not None and 0 < len(history.complete) < self._n_startup_trials
 
     def _propose_local(
@@ -691,7 +690,7 @@ class ClankSampler(BaseSampler):
     @staticmethod
     def _publish_point(study: Study, trial: FrozenTrial, params: Mapping[str, Any]) -> None:
         """Make the proposal visible to other workers before the objective suggests it."""
-        study._storage.set_trial_system_attr(trial._trial_id, PROPOSAL_KEY, dict(params))
+        storage_of(study).set_trial_system_attr(trial_id_of(trial), PROPOSAL_KEY, dict(params))
 
     def _publish(
         self,
@@ -714,11 +713,11 @@ class ClankSampler(BaseSampler):
             REJECTED_PROPOSALS_KEY: rejected,
         }
         for key, value in attrs.items():
-            study._storage.set_trial_user_attr(trial._trial_id, key, value)
+            storage_of(study).set_trial_user_attr(trial_id_of(trial), key, value)
         if proposal.changed is None:
             pending = _Pending(codec, None if best_params is None else dict(best_params))
             with self._lock:
-                self._pending[trial._trial_id] = pending
+                self._pending[trial_id_of(trial)] = pending
 
     def _pending_for_unsampled(self, study: Study, trial: FrozenTrial) -> _Pending:
         """Provenance for a trial that never reached sample_relative: all from the fallback."""
