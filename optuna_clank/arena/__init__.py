@@ -1,12 +1,16 @@
 """The embedded benchmark: a rules-exact, batched Battlesnake engine and its snakes.
 
-Example::
+Example (a doctest; real matches use hundreds of games on 11x11)::
 
-    from optuna_clank.arena import play_match, step_board
-
-    result = play_match(None, "baseline", games=200, seed=1)  # the default config
-    print(result.win_rate, result.win_rate_ci)
-    next_board = step_board(board, {"snake-a": "up", "snake-b": "left"})
+    >>> from optuna_clank.arena import play_match, step_board
+    >>> result = play_match(None, "baseline", games=4, seed=1, board_size=7)  # the default config
+    >>> result.games, 0.0 <= result.win_rate_ci[0] <= result.win_rate <= result.win_rate_ci[1] <= 1.0
+    (4, True)
+    >>> from optuna_clank.arena.rng import SeededRandom
+    >>> from optuna_clank.arena.rules import create_board
+    >>> board = create_board(7, 7, ["snake-a", "snake-b"], SeededRandom("1:0"))
+    >>> step_board(board, {"snake-a": "up", "snake-b": "left"})["turn"]
+    1
 
 The public names load on first use (PEP 562), so that reading a config or a spec
 (``optuna_clank.arena.config``, ``optuna_clank.spec``) does not import torch.
