@@ -1,8 +1,9 @@
 """The Battlesnake standard ruleset on JSON-shaped boards: the readable, exact reference.
 
 This module is the yardstick for the batched torch engine and the product's public single-board
-step. It follows ``docs/RULES.md`` (a behavioural description of the official Go engine) stage by
-stage and draws random numbers in the official order, so it reproduces the official test vectors.
+step. It follows the official Go engine (github.com/BattlesnakeOfficial/rules, ``standard.go`` and
+``maps/standard.go``) stage by stage and draws random numbers in the official order, so it
+reproduces the official test vectors.
 
 A board is a plain dict shaped like the boards of the official test vectors::
 
