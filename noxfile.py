@@ -1,4 +1,4 @@
-"""Developer sessions: ``nox -s tests``, ``nox -s lint``, ``nox -s bench``.
+"""Developer sessions: ``nox -s tests``, ``nox -s e2e``, ``nox -s lint``, ``nox -s bench``.
 
 Sessions run in the current environment (the one the README's set-up command made), so the
 test command needs no second copy of torch and works offline.
@@ -14,8 +14,14 @@ nox.options.sessions = ["lint", "tests"]
 
 @nox.session(python=False)
 def tests(session: nox.Session) -> None:
-    """The test suite (needs the PostgreSQL server at 127.0.0.1:5432, see README)."""
-    session.run("python", "-m", "pytest", *session.posargs)
+    """The fast suite and the doctests: all but the ``slow`` end-to-end tests (needs PostgreSQL, see README)."""
+    session.run("python", "-m", "pytest", "-m", "not slow", *session.posargs)
+
+
+@nox.session(python=False)
+def e2e(session: nox.Session) -> None:
+    """The heavy end-to-end tests (``slow`` marker): whole studies in subprocesses, the browser. CI runs them too."""
+    session.run("python", "-m", "pytest", "-m", "slow", *session.posargs)
 
 
 @nox.session(python=False)

@@ -7,6 +7,6 @@ modules that need them.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one version source: pyproject reads it (tool.hatch.version)
 
 __all__ = ["__version__"]

@@ -8,7 +8,6 @@ are failed by the heartbeat and queued again with the same parameters.
 from __future__ import annotations
 
 import logging
-import warnings
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ import optuna
 from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.trial import FrozenTrial, TrialState
 
+from optuna_clank._optuna_private import quiet_experimental
 from optuna_clank.errors import UserError
 from optuna_clank.objective import death_cause_summary
 from optuna_clank.storage import HeartbeatSettings, open_storage, redact_url, resolve_storage_url
@@ -45,9 +45,8 @@ def open_study(spec: StudySpec, *, storage_url: str | None = None, create: bool 
         grace_period=spec.storage.grace_period,
         max_retry=spec.storage.max_retry,
     )
-    with warnings.catch_warnings():
+    with quiet_experimental():
         # Heartbeat retries, the Wilcoxon pruner and metric names are "experimental" in Optuna 5.
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return _open_study(spec, url, heartbeat, create=create)
 
 
@@ -102,8 +101,7 @@ def queue_again(study: optuna.Study, trial_number: int, *, max_retry: int) -> in
     """
     before = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,))}
     frozen = study.get_trials(deepcopy=False)[trial_number]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+    with quiet_experimental():
         RetryHeartbeatStaleTrialCallback(max_retry)(study, frozen)
     waiting = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
     queued = [t.number for t in waiting if t.number not in before and t.params == frozen.params]

@@ -20,6 +20,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -347,11 +348,11 @@ def _spec_names(folder: Path) -> list[str]:
 
 
 def _shipped_dir() -> Path | None:
-    """``optuna_clank/studies`` in a wheel, the repository's ``studies/`` in a dev install."""
-    package = Path(__file__).resolve().parent
-    if (package / "studies").is_dir():
-        return package / "studies"
-    repository = package.parent
+    """``optuna_clank/studies`` in a wheel (found as package data), the repository's ``studies/`` in a dev install."""
+    shipped = resources.files("optuna_clank") / "studies"
+    if isinstance(shipped, Path) and shipped.is_dir():  # an installed wheel on disk (not a zip)
+        return shipped
+    repository = Path(__file__).resolve().parent.parent
     if (repository / "pyproject.toml").is_file() and (repository / "studies").is_dir():
         return repository / "studies"
     return None

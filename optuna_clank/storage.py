@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +17,10 @@ from typing import Any
 import optuna
 import sqlalchemy.event
 import sqlalchemy.exc
-from optuna.exceptions import ExperimentalWarning
 from optuna.trial import FrozenTrial
 from sqlalchemy.engine import URL, make_url
 
+from optuna_clank._optuna_private import quiet_experimental
 from optuna_clank.errors import UserError
 
 DEFAULT_STORAGE_DIR = "storage"
@@ -61,8 +60,9 @@ class StorageError(UserError, RuntimeError):
 class HeartbeatSettings:
     """How a trial proves its worker is alive, so a killed worker's trial can be failed.
 
-    ``max_retry`` is not used here: the runner retries stale trials itself (Optuna's
-    ``RetryHeartbeatStaleTrialCallback`` enqueues WAITING trials, which races on SQLite).
+    The storage only fails a stale trial; ``max_retry`` is for the runner, whose stale-trial
+    callback (Optuna's ``RetryHeartbeatStaleTrialCallback`` plus a log line) queues it again
+    with the same parameters at most that many times.
     """
 
     interval: int = 10
@@ -175,9 +175,8 @@ def open_storage(
             "heartbeat_stale_trial_callback": stale_trial_callback,
         }
     try:
-        with warnings.catch_warnings():
+        with quiet_experimental():
             # Heartbeats are "experimental" since Optuna 2.9; the warning only adds noise.
-            warnings.simplefilter("ignore", ExperimentalWarning)
             storage = optuna.storages.RDBStorage(url, engine_kwargs=_engine_kwargs(parsed), **heartbeat_kwargs)
     except (sqlalchemy.exc.SQLAlchemyError, ImportError, RuntimeError, OSError) as exc:
         raise StorageError(_open_failure_message(url, parsed, exc)) from exc

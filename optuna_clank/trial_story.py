@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from optuna_clank._optuna_private import trial_id_of
 from optuna_clank.arena.match import GameOutcome, MatchResult
 from optuna_clank.storage import DEFAULT_STORAGE_DIR
 
@@ -93,7 +94,7 @@ class TrialStory:
     ) -> None:
         import optuna_dashboard
 
-        attrs = trial.storage.get_trial(trial._trial_id).user_attrs  # fresh: the sampler wrote some
+        attrs = trial.storage.get_trial(trial_id_of(trial)).user_attrs  # fresh: the sampler wrote some
         shown = featured_game(outcomes, self.frames)
         files: list[str] = []
         if shown is not None and self.teller.artifacts is not None:

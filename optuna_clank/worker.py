@@ -18,13 +18,13 @@ import logging
 import os
 import sys
 import time
-import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import optuna
 
+from optuna_clank._optuna_private import quiet_experimental
 from optuna_clank.control import RunControl
 
 _LOG = logging.getLogger("optuna_clank.worker")
@@ -128,8 +128,7 @@ def run_slot(plan: SlotPlan) -> SlotReport:
             break
         if counts.waiting == 0 and counts.finished + counts.running >= plan.target:
             # Every remaining trial is running somewhere; one may die and return as a retry.
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            with quiet_experimental():
                 optuna.storages.fail_stale_trials(study)
             time.sleep(poll)
             continue

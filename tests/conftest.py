@@ -16,6 +16,12 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
+# Many torch processes (this one, the CLI subprocesses, pool workers) share few cores here; torch's
+# default pool of one spinning thread per core then spends the CPU contending (a ClankSampler study
+# of 8 trials took 125 s instead of 25 s on a loaded 2-core machine). One thread each; the
+# subprocesses inherit it, and the pool's workers still set their own thread counts.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 DEFAULT_TEST_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEST_DATABASE_PREFIX = "clank_test_"
 """Only databases with this prefix are ever created or dropped by the tests."""

@@ -23,6 +23,7 @@ def _finished(study) -> list:
     return study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED))
 
 
+@pytest.mark.slow  # an end-to-end run: nox -s e2e
 def test_study_runs_resumes_and_exports(tmp_path: Path, storage_url: str) -> None:
     spec = write_spec(tmp_path, "resume", n_trials=3)
     first = run_cli(
@@ -72,6 +73,7 @@ def test_study_runs_resumes_and_exports(tmp_path: Path, storage_url: str) -> Non
     assert json.loads(played.stdout)["games"] == 4
 
 
+@pytest.mark.slow  # an end-to-end run: nox -s e2e
 def test_validate_pairs_the_top_trials_with_the_base_on_the_same_games(tmp_path: Path, storage_url: str) -> None:
     spec = write_spec(tmp_path, "checked", n_trials=4)
     assert run_cli(["optimize", "--spec", str(spec), "--storage", storage_url, "--quiet"], cwd=tmp_path).returncode == 0
@@ -113,6 +115,7 @@ def test_validate_pairs_the_top_trials_with_the_base_on_the_same_games(tmp_path:
     assert "over the base on 20 games" in text
 
 
+@pytest.mark.slow  # an end-to-end run: nox -s e2e
 def test_kill_9_mid_trial_loses_only_that_trial(tmp_path: Path, storage_url: str) -> None:
     spec = write_spec(tmp_path, "crash", n_trials=4, games=12)
     run = start_cli(["optimize", "--spec", str(spec), "--storage", storage_url, "--quiet"], cwd=tmp_path)

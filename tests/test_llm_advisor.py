@@ -24,8 +24,8 @@ from optuna_clank.sampler._llm import (
     ParamInfo,
     ParsedAnswer,
     PromptContext,
+    _combine,
     build_messages,
-    combine_answers,
     parse_answer,
 )
 
@@ -357,7 +357,7 @@ def test_combine_majority_direction_and_median_of_winners() -> None:
         _parsed(("weights.space", 300), ("traps.critical", 900)),
         _parsed(("weights.space", 50), ("traps.critical", 400)),
     ]
-    changes, _ = combine_answers(answers, BY_NAME)
+    changes, _ = _combine(answers, BY_NAME, labels=None)
     assert changes == (Change("weights.space", 250.0), Change("traps.critical", 350.0))
 
 
@@ -367,7 +367,7 @@ def test_combine_takes_the_median_not_the_mean() -> None:
         _parsed(("traps.ratio", 0.72)),
         _parsed(("traps.ratio", 0.95)),
     ]
-    assert combine_answers(answers, BY_NAME)[0] == (Change("traps.ratio", 0.72),)
+    assert _combine(answers, BY_NAME, labels=None)[0] == (Change("traps.ratio", 0.72),)
 
 
 def test_combine_drops_ties_and_minorities() -> None:
@@ -376,13 +376,13 @@ def test_combine_drops_ties_and_minorities() -> None:
         _parsed(("weights.food", 5), ("weights.space", 150)),
         _parsed(("weights.space", 160), ("late_game.turn_threshold", 200)),
     ]
-    changes, _ = combine_answers(answers, BY_NAME)
+    changes, _ = _combine(answers, BY_NAME, labels=None)
     assert changes == (Change("weights.space", 155.0),)
 
 
 def test_combine_half_is_not_a_majority() -> None:
     answers = [_parsed(("weights.space", 200)), _parsed(("traps.critical", 700))]
-    assert combine_answers(answers, BY_NAME)[0] == ()
+    assert _combine(answers, BY_NAME, labels=None)[0] == ()
 
 
 def test_combine_int_median_is_rounded() -> None:
@@ -390,14 +390,14 @@ def test_combine_int_median_is_rounded() -> None:
         _parsed(("late_game.turn_threshold", 160)),
         _parsed(("late_game.turn_threshold", 171)),
     ]
-    changes, _ = combine_answers(answers, BY_NAME)
+    changes, _ = _combine(answers, BY_NAME, labels=None)
     assert changes == (Change("late_game.turn_threshold", 166.0),)
 
 
 def test_combine_single_answer_counts_fully() -> None:
     answer = ParsedAnswer((Change("traps.ratio", 0.9), Change("weights.food", 1.0)), "only one", 0, ())
-    assert combine_answers([answer], BY_NAME) == (answer.changes, "only one")
-    assert combine_answers([], BY_NAME) == ((), "")
+    assert _combine([answer], BY_NAME, labels=None) == (answer.changes, "only one")
+    assert _combine([], BY_NAME, labels=None) == ((), "")
 
 
 def test_combine_joins_rationales() -> None:
@@ -405,7 +405,7 @@ def test_combine_joins_rationales() -> None:
         ParsedAnswer((Change("weights.space", 200),), "more space", 0, ()),
         ParsedAnswer((Change("weights.space", 300),), "much more space", 0, ()),
     ]
-    _, rationale = combine_answers(answers, BY_NAME)
+    _, rationale = _combine(answers, BY_NAME, labels=None)
     assert "more space" in rationale and "much more space" in rationale
 
 

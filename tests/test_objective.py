@@ -9,9 +9,9 @@ from pathlib import Path
 
 import optuna
 from _study import write_spec
-from optuna.samplers._tpe.sampler import _get_pruned_trial_score
 from optuna.trial import TrialState
 
+from optuna_clank._optuna_private import pruned_trial_score
 from optuna_clank.objective import MEAN_SCORE_KEY, ArenaObjective
 from optuna_clank.results import status
 from optuna_clank.sampler._codec import ParamCodec
@@ -51,7 +51,7 @@ def test_tpe_and_clank_do_not_rank_pruned_trials_by_one_game(tmp_path: Path) -> 
     study, _ = _pruned_study(tmp_path, trials=6)
     pruned = study.get_trials(states=(TrialState.PRUNED,))
     # TPE (Optuna 5) orders pruned trials by (-last step, last value): the mean, best first.
-    by_tpe = sorted(pruned, key=lambda t: _get_pruned_trial_score(t, study))
+    by_tpe = sorted(pruned, key=lambda t: pruned_trial_score(t, study))
     means = [t.user_attrs[MEAN_SCORE_KEY] for t in by_tpe]
     assert means == sorted(means, reverse=True)
 

@@ -19,6 +19,7 @@ from optuna_clank.pool import plan_slots
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
 
+@pytest.mark.slow  # an end-to-end run: nox -s e2e
 def test_pool_of_four_runs_exactly_twenty_trials_with_exclusive_slots(tmp_path: Path, storage_url: str) -> None:
     spec = write_spec(tmp_path, "pool", n_trials=20, n_jobs=4, games=2)
     result = run_cli(["optimize", "--spec", str(spec), "--storage", storage_url, "--quiet"], cwd=tmp_path, timeout=400)
@@ -56,6 +57,7 @@ def test_slot_to_device_mapping_follows_visible_gpus() -> None:
     assert {slot_for(k, n_slots=8, cuda_devices=0).device for k in range(8)} == {"cpu"}
 
 
+@pytest.mark.slow  # an end-to-end run: nox -s e2e
 def test_kill_9_of_one_worker_leaves_the_others_running(tmp_path: Path, sqlite_url: str) -> None:
     spec = write_spec(tmp_path, "fault", n_trials=9, n_jobs=3, games=10)
     run = start_cli(["optimize", "--spec", str(spec), "--storage", sqlite_url, "--quiet"], cwd=tmp_path)
@@ -95,6 +97,7 @@ def test_kill_9_of_one_worker_leaves_the_others_running(tmp_path: Path, sqlite_u
 
 
 @pytest.mark.postgres
+@pytest.mark.slow  # an end-to-end run: nox -s e2e
 def test_two_worker_commands_join_one_postgres_study(tmp_path: Path, postgres_url: str) -> None:
     spec = write_spec(tmp_path, "shared", n_trials=8, n_jobs=1, games=4)
     first = start_cli(["worker", "--spec", str(spec), "--storage", postgres_url], cwd=tmp_path)
@@ -109,6 +112,7 @@ def test_two_worker_commands_join_one_postgres_study(tmp_path: Path, postgres_ur
     assert len(workers) == 2, "both worker commands contributed trials"
 
 
+@pytest.mark.slow  # an end-to-end run: nox -s e2e
 def test_dask_backend_runs_the_slots_on_a_dask_cluster(tmp_path: Path, sqlite_url: str) -> None:
     pytest.importorskip("distributed", reason="the dask extra is not installed (pip install 'optuna-clank[dask]')")
     spec = write_spec(tmp_path, "dasked", n_trials=4, n_jobs=2, games=2)

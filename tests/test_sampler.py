@@ -233,7 +233,7 @@ def test_llm_mock_answer_is_applied_on_pattern_candidates(tmp_path: Path) -> Non
     sampler = ClankSampler(
         search_space=SPACE,
         llm_models=["openai/gpt-test"],
-        llm_mock_response=mock,
+        _llm_mock_response=mock,
         n_startup_trials=6,
         fallback_share=0.0,
         seed=3,
@@ -380,7 +380,7 @@ sampler = ClankSampler(
     search_space=SPACE,
     use_neural_net=False,
     llm_models=["openai/pinned"],
-    llm_mock_response={mock!r},
+    _llm_mock_response={mock!r},
     n_startup_trials=4,
     fallback_share=0.0,
     min_distance={min_distance!r},

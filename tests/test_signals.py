@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from _study import load, run_cli, start_cli, wait_for, write_spec
 from optuna.trial import TrialState
 
@@ -58,6 +59,7 @@ def _start(tmp_path: Path, name: str, url: str, games: int) -> tuple[subprocess.
     return run, lines
 
 
+@pytest.mark.slow  # an end-to-end run: nox -s e2e
 def test_second_ctrl_c_stops_the_trial_and_queues_it_again(tmp_path: Path, sqlite_url: str) -> None:
     run, lines = _start(tmp_path, "again", sqlite_url, games=400)
     run.send_signal(signal.SIGINT)
@@ -89,6 +91,7 @@ def test_second_ctrl_c_stops_the_trial_and_queues_it_again(tmp_path: Path, sqlit
     assert replayed.state in (TrialState.COMPLETE, TrialState.PRUNED) and replayed.params == victim.params
 
 
+@pytest.mark.slow  # an end-to-end run: nox -s e2e
 def test_two_signals_at_once_are_one_press(tmp_path: Path, sqlite_url: str) -> None:
     run, lines = _start(tmp_path, "once", sqlite_url, games=40)
     run.send_signal(signal.SIGINT)

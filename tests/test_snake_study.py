@@ -17,6 +17,7 @@ import textwrap
 from pathlib import Path
 
 import optuna
+import pytest
 import yaml
 from optuna.trial import TrialState
 
@@ -123,6 +124,7 @@ def in_process(params: dict[str, float]) -> tuple[dict[int, float], float]:
     return {o.game: o.score for o in result.outcomes}, round(result.avg_turns, 2)
 
 
+@pytest.mark.slow  # an end-to-end run: nox -s e2e
 def test_each_trial_starts_its_own_server_with_its_config_and_stops_it(tmp_path: Path) -> None:
     # The first start is refused on purpose: that trial fails with the server's stderr, the study goes on.
     marker = tmp_path / "refused-once"
@@ -194,6 +196,7 @@ def test_each_trial_starts_its_own_server_with_its_config_and_stops_it(tmp_path:
     assert yaml.safe_load(exported.stdout) == {"bot": {"name": "mine"}, "weights": {"space": 3, **tuned["weights"]}}
 
 
+@pytest.mark.slow  # an end-to-end run: nox -s e2e
 def test_a_snake_that_exits_at_once_fails_its_trials_not_the_command(tmp_path: Path) -> None:
     command = [sys.executable, "-c", "import sys; print('cannot open {config}: no bot here', file=sys.stderr); exit(4)"]
     spec = study_spec(tmp_path, "broken", [*command, "{port}"], n_trials=2)
@@ -229,6 +232,7 @@ def _alive(pid: int) -> bool:
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
+@pytest.mark.slow  # an end-to-end run: nox -s e2e
 def test_validate_on_the_real_server_replays_a_stand_in_study_there(tmp_path: Path) -> None:
     served = study_spec(
         tmp_path,
@@ -343,6 +347,7 @@ def test_a_server_that_dies_mid_trial_fails_that_trial_with_its_stderr(tmp_path:
     assert trial_workspaces(tmp_path / "workspaces") == []
 
 
+@pytest.mark.slow  # an end-to-end run: nox -s e2e
 def test_a_run_killed_with_sigkill_takes_its_trial_server_down_too(tmp_path: Path) -> None:
     script = tmp_path / "hanging_server.py"
     script.write_text(CRASHING_SERVER.replace("os._exit(5)", "import time; time.sleep(3600)"))

@@ -11,6 +11,7 @@ import pytest
 from _study import write_spec
 from optuna.artifacts import FileSystemArtifactStore, download_artifact, get_all_artifact_meta
 
+from optuna_clank._optuna_private import storage_of, study_id_of, trial_id_of
 from optuna_clank.objective import ArenaObjective
 from optuna_clank.runner import open_study
 from optuna_clank.spec import load_spec
@@ -30,7 +31,8 @@ def _note_of(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> str:
     """A finished trial's note as the dashboard reads it (``get_note`` wants a live Trial)."""
     from optuna_dashboard._note import get_note_from_system_attrs
 
-    return get_note_from_system_attrs(study._storage.get_study_system_attrs(study._study_id), trial._trial_id)["body"]
+    attrs = storage_of(study).get_study_system_attrs(study_id_of(study))
+    return get_note_from_system_attrs(attrs, trial_id_of(trial))["body"]
 
 
 def _run_one_trial(tmp_path: Path, artifacts: Path, *, pruned: bool) -> tuple[optuna.Study, optuna.trial.FrozenTrial]:
@@ -51,7 +53,7 @@ def test_a_pruned_trial_gets_its_note_replay_and_picture(tmp_path: Path) -> None
     played = trial.user_attrs["games_played"]
     assert f"Pruned after {played} of 4 games." in note
     assert f"## Trial {trial.number}: proposed by {trial.user_attrs['proposal_source']}" in note
-    metas = get_all_artifact_meta(trial, storage=study._storage)
+    metas = get_all_artifact_meta(trial, storage=storage_of(study))
     names = sorted(meta.filename for meta in metas)
     assert len(names) == 2 and names[0].endswith("-replay.json") and names[1].endswith(".svg")
     replay_meta = next(m for m in metas if m.filename.endswith(".json"))
@@ -70,7 +72,7 @@ def test_an_unwritable_artifact_folder_costs_the_replay_not_the_trial_or_its_not
     blocker.write_text("a file where the artifact folder should be")
     study, trial = _run_one_trial(tmp_path, blocker / "artifacts", pruned=False)
     assert trial.state == optuna.trial.TrialState.COMPLETE
-    assert get_all_artifact_meta(trial, storage=study._storage) == []
+    assert get_all_artifact_meta(trial, storage=storage_of(study)) == []
     note = _note_of(study, trial)
     assert "its replay could not be saved" in note
     assert "**Win rate" in note

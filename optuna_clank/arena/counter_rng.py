@@ -36,8 +36,3 @@ def game_key(seed: int, deal: int) -> int:
     """A 32-bit key for deal ``deal`` of match seed ``seed`` (stable across runs and machines)."""
     digest = hashlib.blake2b(f"{seed}:{deal}".encode(), digest_size=4).digest()
     return int.from_bytes(digest, "little")
-
-
-def uniform_int(key: torch.Tensor, *parts: torch.Tensor | int, high: int) -> torch.Tensor:
-    """Integers in ``[0, high)``, one per broadcast element of ``key`` and ``parts``."""
-    return mix(key, *parts) % high

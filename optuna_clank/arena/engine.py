@@ -1,8 +1,8 @@
 """The batched standard-ruleset engine: one function per stage, all games at once.
 
 Stages follow the official pipeline (movement, health, feeding, elimination), then the
-benchmark driver tests game over right after the transition (no extra round of moves, see
-RULES.md §2) and spawns food in the games that go on. No stage loops over games in Python.
+benchmark driver tests game over right after the transition (no extra round of moves, as
+in the official CLI's game loop) and spawns food in the games that go on. No stage loops over games in Python.
 Events that touch few snakes in a turn (eating, collisions, spawning) are applied to just the
 affected rows, found with one cheap test over the whole batch.
 """
@@ -118,7 +118,7 @@ def _first_in_order(candidates: torch.Tensor, rank: torch.Tensor) -> torch.Tenso
 
 
 def eliminate_snakes(state: BatchState) -> None:
-    """Stage 5: starvation and walls first, then collisions decided together (RULES.md §3.6)."""
+    """Stage 5: starvation and walls first, then collisions decided together (official ``EliminateSnakesStandard``)."""
     alive = state.alive
     starved = alive & (state.health <= 0)
     walled = alive & ~starved & ~state.grid.on_board[state.head]
@@ -183,7 +183,7 @@ def game_over(state: BatchState) -> torch.Tensor:
 
 
 def spawn_food(state: BatchState, settings: FoodSettings, active: torch.Tensor) -> None:
-    """Standard-map food spawning in the ``active`` games (RULES.md §5).
+    """Standard-map food spawning in the ``active`` games (official ``StandardMap.PostUpdateBoard``).
 
     Minimum food first, else one item with the official (chance - 1)% quirk; candidates are free
     board cells not next to a live head. The draw depends on the game's random key and the turn

@@ -1,7 +1,7 @@
 """The tunable parameters of the built-in heuristic snake: names, bounds, scales, types.
 
 Every parameter here changes the snake's moves (a test proves it on recorded positions).
-Bounds follow the old loop's v2 ranges (ORIGIN.md); a log scale is used where a range spans
+Bounds follow the old tuning loop's v2 ranges; a log scale is used where a range spans
 more than a decade, so that a sampler spends as much effort on 1..10 as on 100..1000.
 """
 

@@ -73,7 +73,9 @@ class SeededRandom:
 
     Example::
 
-        rng = SeededRandom("1234:7")  # seed 1234, game 7
+        >>> rng = SeededRandom("1234:7")  # seed 1234, game 7
+        >>> rng.intn(100) == SeededRandom("1234:7").intn(100)
+        True
     """
 
     def __init__(self, seed: int | str) -> None:
@@ -116,7 +118,11 @@ class KeyedRandom:
 
     Example::
 
-        rng = KeyedRandom(game_key(seed, deal))
+        >>> from optuna_clank.arena.counter_rng import game_key
+        >>> seed, deal = 1, 0
+        >>> rng = KeyedRandom(game_key(seed, deal))
+        >>> rng.draw() == KeyedRandom(game_key(seed, deal)).draw()
+        True
     """
 
     def __init__(self, key: int) -> None:

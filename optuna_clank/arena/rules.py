@@ -1,8 +1,9 @@
 """The Battlesnake standard ruleset on JSON-shaped boards: the readable, exact reference.
 
 This module is the yardstick for the batched torch engine and the product's public single-board
-step. It follows ``docs/RULES.md`` (a behavioural description of the official Go engine) stage by
-stage and draws random numbers in the official order, so it reproduces the official test vectors.
+step. It follows the official Go engine (github.com/BattlesnakeOfficial/rules, ``standard.go`` and
+``maps/standard.go``) stage by stage and draws random numbers in the official order, so it
+reproduces the official test vectors.
 
 A board is a plain dict shaped like the boards of the official test vectors::
 
@@ -477,7 +478,11 @@ def step_board(board: Board, moves: Mapping[str, str]) -> Board:
 
     Example::
 
-        next_board = step_board(board, {"you": "up", "them": "left"})
+        >>> from optuna_clank.arena.rng import SeededRandom
+        >>> board = create_board(11, 11, ["you", "them"], SeededRandom("1234:7"))
+        >>> next_board = step_board(board, {"you": "up", "them": "left"})
+        >>> next_board["turn"], [snake["health"] for snake in next_board["snakes"]]
+        (1, [99, 99])
     """
     pairs = _move_pairs(moves)
     _check_moves_cover_live_snakes(board, pairs)
@@ -714,7 +719,11 @@ def create_board(width: int, height: int, snake_ids: Sequence[str], rng: GoRando
 
     Example::
 
-        board = create_board(11, 11, ["you", "them"], SeededRandom(f"{seed}:{game}"))
+        >>> from optuna_clank.arena.rng import SeededRandom
+        >>> seed, game = 1234, 7
+        >>> board = create_board(11, 11, ["you", "them"], SeededRandom(f"{seed}:{game}"))
+        >>> [len(snake["body"]) for snake in board["snakes"]], len(board["food"])
+        ([3, 3], 3)
     """
     if len(snake_ids) > _MAX_SNAKES:
         raise RulesError(_ERR_TOO_MANY_SNAKES)

@@ -2,7 +2,7 @@
 
 Square boards of side >= 7 with up to 8 snakes (every benchmark the product runs) start on
 fixed squares: shuffled corners and edge midpoints, one food diagonal to each snake, one in
-the centre (RULES.md §6). Done per game in Python that costs more than a whole random game;
+the centre (official ``StandardMap.SetupBoard``). Done per game in Python that costs more than a whole random game;
 done here it is a handful of tensor ops. The draws are those of
 :class:`~optuna_clank.arena.rng.KeyedRandom` consumed in the reference's order, so
 ``rules.create_board(..., KeyedRandom(key))`` gives exactly the same board (a test checks).

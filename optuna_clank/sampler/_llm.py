@@ -34,7 +34,6 @@ __all__ = [
     "ParsedAnswer",
     "PromptContext",
     "build_messages",
-    "combine_answers",
     "parse_answer",
     "redact_secrets",
     "strongest_changes",
@@ -433,23 +432,18 @@ def _same_value(a: float, b: float) -> bool:
 # --------------------------------------------------------------------------- voting
 
 
-def combine_answers(answers: Sequence[ParsedAnswer], params: Mapping[str, ParamInfo]) -> tuple[tuple[Change, ...], str]:
-    """Vote several answers into one set of changes, plus a joined rationale.
-
-    A parameter survives if more than half of the answers mention it; its direction is
-    the majority sign of (target - base) among the mentions (a tie drops it) and its
-    target is the median of the targets on the winning side.
-    """
-    return _combine(answers, params, labels=None)
-
-
 def _combine(
     answers: Sequence[ParsedAnswer],
     params: Mapping[str, ParamInfo],
     *,
     labels: Sequence[str] | None,
 ) -> tuple[tuple[Change, ...], str]:
-    """combine_answers, with optional labels (model names) for the rationale."""
+    """Vote several answers into one set of changes, plus a rationale joined under ``labels`` (model names).
+
+    A parameter survives if more than half of the answers mention it; its direction is
+    the majority sign of (target - base) among the mentions (a tie drops it) and its
+    target is the median of the targets on the winning side.
+    """
     if not answers:
         return (), ""
     targets = _targets_by_param(answers)

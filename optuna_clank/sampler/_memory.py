@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 PROPOSAL_SOURCE_KEY = "proposal_source"
-"""User attribute: "tpe", "patterns", "llm" or "patterns+llm"."""
+"""User attribute: which proposer made the trial: "tpe", "base", "local", "patterns", "llm" or "patterns+llm"."""
 
 CHANGED_PARAMS_KEY = "changed_params"
 """User attribute: names of the parameters that differ from the base (tpe: from the best)."""

@@ -22,6 +22,7 @@ import numpy as np
 from optuna.samplers import BaseSampler, TPESampler
 from optuna.search_space import IntersectionSearchSpace
 
+from optuna_clank._optuna_private import storage_of, trial_id_of
 from optuna_clank.sampler._codec import ParamCodec, is_numeric
 from optuna_clank.sampler._crossover import CROSSOVER_KINDS, CROSSOVER_PARENTS_KEY, breed, pick_parents
 from optuna_clank.sampler._llm import Advice, LLMAdvisor, PromptContext
@@ -209,7 +210,6 @@ class ClankSampler(BaseSampler):
             prompt (the runner reports death causes).
         fallback: The sampler for startup, fallback and non-numeric parameters.
         seed: Seed for this sampler's generator, its network and the default fallback.
-        llm_mock_response: Fixed answer returned by litellm's mock instead of calling a model.
     """
 
     def __init__(
@@ -232,7 +232,7 @@ class ClankSampler(BaseSampler):
         fallback: BaseSampler | None = None,
         base_params: Mapping[str, Any] | None = None,
         seed: int | None = None,
-        llm_mock_response: str | None = None,
+        _llm_mock_response: str | None = None,  # tests only: litellm's mock answer instead of a model's
     ) -> None:
         if isinstance(llm_models, str):
             raise TypeError("llm_models must be a sequence of model names, not one string")
@@ -252,7 +252,7 @@ class ClankSampler(BaseSampler):
         self._llm_models = tuple(llm_models)
         self._llm_api_base = llm_api_base
         self._llm_timeout = float(llm_timeout)
-        self._llm_mock_response = llm_mock_response
+        self._llm_mock_response = _llm_mock_response
         self._use_neural_net = use_neural_net
         self._n_startup_trials = n_startup_trials
         self._fallback_share = float(fallback_share)
@@ -347,11 +347,11 @@ class ClankSampler(BaseSampler):
         codec = self._codec_for(numeric)
         history = read_history(study, codec)
         proposal, rejected = None, 0
-        if self._base_params is not None and not self._base_tried(history, codec):
+        if self._base_params is not None and not self._base_tried(history):
             proposal = self._propose_base(study, trial, codec)
         if proposal is None:
             proposal = self._propose_warm_start(study, trial, codec, history)
-        if proposal is None and self._wants_local(history, codec):
+        if proposal is None and self._wants_local(history):
             proposal, rejected = self._propose_local(study, trial, codec, history)
         if proposal is None and self._wants_crossover(history):
             proposal, rejected = self._propose_crossover(study, trial, codec, history)
@@ -383,12 +383,12 @@ class ClankSampler(BaseSampler):
         values: Sequence[float] | None,
     ) -> None:
         with self._lock:
-            pending = self._pending.pop(trial._trial_id, None)
+            pending = self._pending.pop(trial_id_of(trial), None)
         if pending is None and PROPOSAL_SOURCE_KEY not in trial.user_attrs:
             pending = self._pending_for_unsampled(study, trial)
         if pending is not None and pending.codec is not None:
             changed = changed_names(pending.codec, trial.params, pending.best_params)
-            study._storage.set_trial_user_attr(trial._trial_id, CHANGED_PARAMS_KEY, changed)
+            storage_of(study).set_trial_user_attr(trial_id_of(trial), CHANGED_PARAMS_KEY, changed)
         self._fallback.after_trial(study, trial, state, values)
 
     # ------------------------------------------------------------------ decision
@@ -404,7 +404,7 @@ class ClankSampler(BaseSampler):
             return False
         return self._net_ready(n_complete) or self._llm_advisor() is not None
 
-    def _base_tried(self, history: History, codec: ParamCodec) -> bool:
+    def _base_tried(self, history: History) -> bool:
         """Whether some trial (any state, any worker) already ran or runs the base config."""
         assert self._base_params is not None
         return any(t.user_attrs.get(PROPOSAL_SOURCE_KEY) == SOURCE_BASE for t in history.trials)
@@ -479,9 +479,8 @@ class ClankSampler(BaseSampler):
             self._count_rejection()
         return None, rejected
 
-    def _wants_local(self, history: History, codec: ParamCodec) -> bool:
+    def _wants_local(self, history: History) -> bool:
         """Startup around the incumbent: only with a base config, until the startup is over."""
-        del codec
         return self._base_params is not None and 0 < len(history.complete) < self._n_startup_trials
 
     def _propose_local(
@@ -781,7 +780,7 @@ class ClankSampler(BaseSampler):
     @staticmethod
     def _publish_point(study: Study, trial: FrozenTrial, params: Mapping[str, Any]) -> None:
         """Make the proposal visible to other workers before the objective suggests it."""
-        study._storage.set_trial_system_attr(trial._trial_id, PROPOSAL_KEY, dict(params))
+        storage_of(study).set_trial_system_attr(trial_id_of(trial), PROPOSAL_KEY, dict(params))
 
     def _publish(
         self,
@@ -805,11 +804,11 @@ class ClankSampler(BaseSampler):
             **dict(proposal.extra_attrs),
         }
         for key, value in attrs.items():
-            study._storage.set_trial_user_attr(trial._trial_id, key, value)
+            storage_of(study).set_trial_user_attr(trial_id_of(trial), key, value)
         if proposal.changed is None:
             pending = _Pending(codec, None if best_params is None else dict(best_params))
             with self._lock:
-                self._pending[trial._trial_id] = pending
+                self._pending[trial_id_of(trial)] = pending
 
     def _pending_for_unsampled(self, study: Study, trial: FrozenTrial) -> _Pending:
         """Provenance for a trial that never reached sample_relative: all from the fallback."""
@@ -880,5 +879,5 @@ def _record_llm_failures(study: Study, trial: FrozenTrial, advice: Advice | None
     """
     if advice is None or not advice.n_failed_calls:
         return
-    study._storage.set_trial_user_attr(trial._trial_id, LLM_FAILURES_KEY, advice.n_failed_calls)
-    study._storage.set_trial_user_attr(trial._trial_id, LLM_LAST_ERROR_KEY, advice.last_error)
+    storage_of(study).set_trial_user_attr(trial_id_of(trial), LLM_FAILURES_KEY, advice.n_failed_calls)
+    storage_of(study).set_trial_user_attr(trial_id_of(trial), LLM_LAST_ERROR_KEY, advice.last_error)

@@ -1,4 +1,4 @@
-"""The ``baseline`` opponent the old loop measured against (end of ORIGIN.md), fixed weights."""
+"""The ``baseline`` opponent the old loop measured against, with fixed weights."""
 
 from __future__ import annotations
 

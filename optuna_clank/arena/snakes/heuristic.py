@@ -1,6 +1,6 @@
 """The tunable heuristic snake: a one-ply scorer of the four moves, batched.
 
-Each move gets a score from terms modelled on what the go-battleclank bot looks at (ORIGIN.md):
+Each move gets a score from terms modelled on what the go-battleclank bot looks at:
 fatal moves excluded, free space vs own length with trap penalties, head-to-head avoidance and
 hunting, danger near longer heads, food by path distance with health-band weights, food traps,
 centre, walls, cutoff, pursuit of shorter heads, taking escape space from shorter snakes, and

@@ -1,0 +1,69 @@
+"""Light imports: reading a spec and asking for help must not pay for torch, optuna or litellm."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+HEAVY = ("torch", "optuna", "litellm")
+
+
+def _imported_modules(args: list[str]) -> set[str]:
+    """The modules a fresh interpreter imports to run ``python -X importtime <args>``."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", *args], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = [line for line in done.stderr.splitlines() if line.startswith("import time:")]
+    assert lines, "no -X importtime lines on stderr"
+    return {line.rsplit("|", 1)[1].strip() for line in lines}
+
+
+def test_reading_a_spec_leaves_torch_optuna_and_litellm_unloaded() -> None:
+    script = textwrap.dedent(
+        """
+        import sys
+        import optuna_clank.spec
+        print(sorted(m for m in sys.modules if m.split(".")[0] in {"torch", "optuna", "litellm"})[:5])
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", f"import optuna_clank.spec loaded {done.stdout.strip()}"
+
+
+@pytest.mark.parametrize("args", [["--help"], ["optimize", "--help"], ["play", "--help"]])
+def test_help_leaves_heavy_packages_unloaded(args: list[str]) -> None:
+    modules = _imported_modules(["-m", "optuna_clank", *args])
+    assert "optuna_clank.cli" in modules  # the check looks at the right command
+    assert not modules & set(HEAVY), f"--help imported {sorted(modules & set(HEAVY))}"
+
+
+def test_lazy_package_names_resolve_and_list() -> None:
+    script = textwrap.dedent(
+        """
+        import sys
+        import optuna_clank.arena as arena
+        import optuna_clank.sampler as sampler
+        assert "torch" not in sys.modules
+        assert set(arena.__all__) <= set(dir(arena)) and set(sampler.__all__) <= set(dir(sampler))
+        from optuna_clank.arena import play_match
+        from optuna_clank.arena.match import play_match as defined
+        assert play_match is defined
+        assert all(getattr(arena, name) is not None for name in arena.__all__)
+        assert all(getattr(sampler, name) is not None for name in sampler.__all__)
+        try:
+            arena.no_such_name
+        except AttributeError as error:
+            assert "no_such_name" in str(error)
+        else:
+            raise AssertionError("a missing name did not raise AttributeError")
+        print("OK")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "OK"
