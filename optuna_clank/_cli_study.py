@@ -72,6 +72,22 @@ def _add_optimize(commands: argparse._SubParsersAction, name: str) -> None:
     parser.add_argument("--games", type=positive_int, dest="games_per_trial", help="games per trial")
     parser.add_argument("--seed", type=int, help="benchmark seed: which games every trial plays")
     parser.add_argument(
+        "--opponent",
+        action="append",
+        dest="opponents",
+        metavar="NAME",
+        help="opponent instead of the spec's (repeat for a tournament: every opponent plays the same games): "
+        "a built-in name, a config FILE.yaml, gbc:FILE.yaml or url:http://HOST:PORT",
+    )
+    parser.add_argument(
+        "--opponent-weight",
+        action="append",
+        dest="opponent_weights",
+        type=float,
+        metavar="W",
+        help="weight of each --opponent in the trial's value, in the same order (default: equal)",
+    )
+    parser.add_argument(
         "--checkpoint-interval",
         type=int,
         metavar="K",
@@ -178,6 +194,12 @@ def _add_export(commands: argparse._SubParsersAction) -> None:
     _add_study_arguments(parser)
     parser.add_argument("-o", "--output", type=Path, help="file to write (default: print to stdout)")
     parser.add_argument("--base", type=Path, help="config to merge the tuned values onto (default: the spec's)")
+    parser.add_argument(
+        "--pick",
+        metavar="N|RULE",
+        help="export this trial instead of the best: a trial number, or (multi-objective) constraints and a goal "
+        "over the Pareto front, e.g. 'win_rate>=0.55,min avg_turns'",
+    )
     parser.set_defaults(handler=_run_export)
 
 
@@ -220,6 +242,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         "n_jobs",
         "games_per_trial",
         "seed",
+        "opponents",
+        "opponent_weights",
         "checkpoint_interval",
         "use_llm",
         "llm_models",
@@ -286,6 +310,7 @@ def _run_optimize(args: argparse.Namespace) -> int:
         + (f"; each trial starts {spec.snake.describe()}" if spec.snake.is_server else ""),
         file=sys.stderr,
     )
+    _print_study_kind(spec)
     if not headless:
         from optuna_clank.study_note import write_study_note
 
@@ -454,6 +479,24 @@ def _best_short(best: Any) -> str:
     return f"#{best.trial.number} {best.trial.values[0]:.3f}{interval}"
 
 
+def _print_study_kind(spec: StudySpec) -> None:
+    """Say when the study is a tournament or multi-objective, and that the latter prunes nothing."""
+    from optuna_clank.runner import MULTI_OBJECTIVE_PRUNING
+    from optuna_clank.tournament import Tournament, is_tournament
+
+    if is_tournament(spec.benchmark):
+        tour = Tournament.of(spec.benchmark)
+        weights = ", ".join(f"{_short(o)} {w:g}" for o, w in zip(tour.opponents, tour.weights, strict=True))
+        print(
+            f"tournament: the same {tour.games} games against each opponent ({tour.steps} per trial); "
+            f"value = weighted mean (weights {weights})",
+            file=sys.stderr,
+        )
+    if len(spec.study.objectives) > 1:
+        goals = ", ".join(f"{d} {o}" for d, o in zip(spec.study.directions, spec.study.objectives, strict=True))
+        print(f"multi-objective: {goals}; {MULTI_OBJECTIVE_PRUNING}", file=sys.stderr)
+
+
 def _short(opponent: str) -> str:
     return Path(opponent).name if "/" in opponent else opponent
 
@@ -571,6 +614,8 @@ def _run_status(args: argparse.Namespace) -> int:
     )
     best = best_trial(study)
     print(f"  best        {best.describe() if best else '-'}")
+    _print_opponents(best.trial.user_attrs if best and best.trial else {}, indent="              ")
+    _print_front(report, spec)
     if best is not None and best.kind == "raw":
         print("              (run 'validate' to re-play the top trials and the base config on fresh games)")
     base = report["validated_base"]
@@ -603,6 +648,25 @@ def _run_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_opponents(attrs: dict[str, Any], *, indent: str) -> None:
+    """A tournament's per-opponent win rates with their Wilson intervals."""
+    from optuna_clank.tournament import OPPONENTS_KEY, describe_opponents
+
+    for line in describe_opponents(attrs.get(OPPONENTS_KEY) or []):
+        print(f"{indent}vs {line}")
+
+
+def _print_front(report: dict[str, Any], spec: StudySpec) -> None:
+    front = report.get("pareto_front")
+    if front is None:
+        return
+    goals = ", ".join(f"{d} {o}" for d, o in zip(spec.study.directions, spec.study.objectives, strict=True))
+    print(f"  pareto front {len(front)} trial(s) ({goals}); no single best: pick one with export --pick")
+    for t in front:
+        values = ", ".join(f"{o} {v:.3f}" for o, v in zip(spec.study.objectives, t["values"], strict=True))
+        print(f"    #{t['number']:<5} {values}")
+
+
 def _run_export(args: argparse.Namespace) -> int:
     from optuna_clank.arena.config import dump_config
     from optuna_clank.results import best_config, best_trial, export_best
@@ -610,6 +674,8 @@ def _run_export(args: argparse.Namespace) -> int:
 
     spec = _spec_from(args)
     study, url = _open(spec)
+    if args.pick is not None:
+        return _export_pick(args, spec, study, url)
     if spec.snake.is_server:
         from optuna_clank.candidate import export_server_config
 
@@ -628,6 +694,31 @@ def _run_export(args: argparse.Namespace) -> int:
         return 0
     path, best = export_best(study, args.output, base=args.base, storage=describe_storage(url))
     print(f"wrote {path}: {best.describe()}", file=sys.stderr)
+    return 0
+
+
+def _export_pick(args: argparse.Namespace, spec: StudySpec, study: optuna.Study, url: str) -> int:
+    """``export --pick``: the trial the user chose (by number or from the Pareto front)."""
+    from optuna_clank.arena.config import dump_config
+    from optuna_clank.pareto import describe_values, parse_pick, pick_trial
+    from optuna_clank.results import base_for_export, trial_config, write_config
+    from optuna_clank.storage import describe_storage
+
+    objectives = spec.study.objectives
+    pick = parse_pick(args.pick, objectives)
+    if pick.number is None and len(objectives) == 1:
+        raise UserError("--pick with constraints needs a multi-objective study; give a trial number instead")
+    if spec.snake.is_server:
+        raise UserError("--pick exports built-in snake configs; a server snake's study exports its best only")
+    trial = pick_trial(study, pick, objectives)
+    what = f"trial {trial.number} picked by {args.pick!r}: {describe_values(trial, objectives)}"
+    config = trial_config(trial, base_for_export(args.base, study))
+    if args.output is None:
+        print(f"# {what}", file=sys.stderr)
+        print(dump_config(config), end="")
+        return 0
+    header = f"optuna-clank: study {study.study_name} on {describe_storage(url)}\nholds {what}"
+    print(f"wrote {write_config(config, args.output, header=header)}: {what}", file=sys.stderr)
     return 0
 
 
