@@ -518,7 +518,9 @@ def _run_validate(args: argparse.Namespace) -> int:
     device = check_device(args.device)
     top = args.top or spec.validation.top
     games = args.games or spec.validation.games
-    candidates = min(top, len([t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]))
+    from optuna_clank.validate import trials_to_validate
+
+    candidates = len(trials_to_validate(study, top))
     if candidates == 0:
         raise UserError(f"study {spec.name!r} has no completed trial to validate")
     snake, snake_base = _validation_snake(args.snake, spec)
@@ -526,7 +528,10 @@ def _run_validate(args: argparse.Namespace) -> int:
         stored_base_record(study, spec, games=games, seed=args.seed, snake=snake)
     from tqdm import tqdm
 
-    total = games * (candidates + (0 if args.no_base else 1))
+    from optuna_clank.tournament import is_tournament
+
+    per_config = games * (len(spec.benchmark.opponents) if is_tournament(spec.benchmark) else 1)
+    total = per_config * (candidates + (0 if args.no_base else 1))
     with tqdm(total=total, unit="game", file=sys.stderr, disable=args.json, dynamic_ncols=True, leave=False) as bar:
         records = validate_study(
             study,
@@ -564,6 +569,8 @@ def _run_validate(args: argparse.Namespace) -> int:
             f"  {label:<12} win rate {100 * record['win_rate']:5.1f}%  95% CI [{100 * low:.1f}%, {100 * high:.1f}%]"
             f"  score {record['score']:.3f}  draws {record['draws']}"
         )
+        _print_opponents(record, indent="      ")
+    _print_objectives(records, spec)
     if verdict:
         for comparison in verdict.comparisons:
             mark = "better" if comparison.better else "not shown better"
@@ -654,6 +661,28 @@ def _print_opponents(attrs: dict[str, Any], *, indent: str) -> None:
 
     for line in describe_opponents(attrs.get(OPPONENTS_KEY) or []):
         print(f"{indent}vs {line}")
+
+
+def _print_objectives(records: dict[str, dict[str, Any]], spec: StudySpec) -> None:
+    """Multi-objective: each objective of each re-played front trial next to the base's; no winner crowned."""
+    objectives = spec.study.objectives
+    base = records.get("base config", {}).get("objectives")
+    if len(objectives) == 1 or not base:
+        return
+    signs = [1.0 if d == "maximize" else -1.0 for d in spec.study.directions]
+    print("  objectives on these games (each front trial's difference from the base config):")
+    for label, record in records.items():
+        values = record.get("objectives") or {}
+        if label == "base config" or set(values) != set(objectives):
+            continue
+        gains = [sign * (values[name] - base[name]) for sign, name in zip(signs, objectives, strict=True)]
+        kind = "dominates the base" if min(gains) >= 0 and max(gains) > 0 else "trade-off or no better"
+        shown = ", ".join(f"{name} {values[name]:.3f} ({values[name] - base[name]:+.3f})" for name in objectives)
+        print(f"    {label:<12} {shown}: {kind}")
+    print(
+        "  multi-objective: no single winner is crowned; 'dominates' compares point estimates on every objective "
+        "(no interval). The paired verdict below compares the mean game score only."
+    )
 
 
 def _print_front(report: dict[str, Any], spec: StudySpec) -> None:

@@ -256,6 +256,17 @@ _METRICS: dict[str, Callable[[Sequence[GameOutcome], int], float]] = {
 }
 
 
+def objective_values(
+    spec: StudySpec, outcomes: Sequence[GameOutcome], tournament: Tournament | None = None
+) -> tuple[float, ...]:
+    """The spec's objectives over ``outcomes`` (a tournament's: weighted means over its opponents)."""
+    max_turns = spec.benchmark.max_turns
+    metrics = _metrics(spec.study.objectives)
+    if tournament is not None:
+        return tuple(tournament.weighted(metric, outcomes, max_turns) for metric in metrics)
+    return tuple(metric(outcomes, max_turns) for metric in metrics)
+
+
 def _metrics(names: Sequence[str]) -> list[Callable[[Sequence[GameOutcome], int], float]]:
     return [_METRICS[name] for name in names]
 

@@ -247,7 +247,7 @@ def _trial_summary(trial: FrozenTrial, validated: dict[str, Any] | None) -> dict
         "games_played": attrs.get("games_played"),
         "mean_score": attrs.get("mean_score"),
         "win_rate_ci": attrs.get("win_rate_ci"),
-        "opponents": attrs.get(OPPONENTS_KEY),
+        OPPONENTS_KEY: attrs.get(OPPONENTS_KEY),
         "proposal_source": attrs.get("proposal_source"),
         "changed_params": attrs.get("changed_params"),
         "slot": attrs.get("slot"),

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # the arena pulls in torch; status and results read tournamen
     from optuna_clank.arena.players import Player
     from optuna_clank.spec import BenchmarkSpec
 
-OPPONENTS_KEY = "opponents"
+OPPONENTS_KEY = "by_opponent"
 """User attribute (and validation record field) of a tournament: one entry per opponent."""
 
 Metric = Callable[[Sequence["GameOutcome"], int], float]

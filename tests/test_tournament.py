@@ -129,7 +129,7 @@ def test_cli_tournament_status_and_json_show_each_opponent(tmp_path: Path) -> No
     assert "vs baseline: win rate" in status.stdout and "vs greedy-food: win rate" in status.stdout
     assert "weight 2" in status.stdout
     report = json.loads(run_cli(["status", "--spec", "cli.toml", "--json"], cwd=tmp_path).stdout)
-    rows = report["best"]["opponents"]
+    rows = report["best"][OPPONENTS_KEY]
     assert [r["weight"] for r in rows] == [2.0, 1.0] and [r["games"] for r in rows] == [2, 2]
     trials = load("cli", f"sqlite:///{tmp_path / 'storage' / 'cli.db'}").trials
     assert all(len(t.user_attrs[OPPONENTS_KEY]) == 2 for t in trials)
