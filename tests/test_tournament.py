@@ -141,3 +141,23 @@ def test_cli_weights_without_a_tournament_are_refused(tmp_path: Path) -> None:
     assert run.returncode == 2
     assert "only a tournament (mode duel, several opponents) weighs its opponents" in run.stderr
     assert run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
+
+
+def test_cli_validate_plays_every_opponent_on_the_same_fresh_games(tmp_path: Path) -> None:
+    _tournament_spec(tmp_path, "val", games=2)
+    run = run_cli(["optimize", "--spec", "val.toml", "--n-trials", "2", "--quiet"], cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    run = run_cli(["validate", "--spec", "val.toml", "--games", "3", "--top", "1"], cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    attrs = load("val", f"sqlite:///{tmp_path / 'storage' / 'val.db'}").user_attrs
+    base = attrs["validated_base"]
+    assert base["games"] == 6 and len(base["results"]) == 6  # 3 games x 2 opponents, paired per step
+    assert [r["games"] for r in base[OPPONENTS_KEY]] == [3, 3]
+    assert [r["weight"] for r in base[OPPONENTS_KEY]] == [3.0, 1.0]
+    (trial_key,) = [k for k in attrs if k.startswith("validated:")]
+    assert attrs[trial_key]["opponents"] == base["opponents"] == ["baseline", "greedy-food"]
+    for row in base[OPPONENTS_KEY]:
+        low, high = row["win_rate_ci"]
+        assert f"vs {row['opponent']}: win rate {100 * row['win_rate']:.1f}% [{100 * low:.1f}%, {100 * high:.1f}%]" in (
+            run.stdout
+        )
