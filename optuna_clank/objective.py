@@ -12,6 +12,10 @@ at step ``games_per_trial`` (one past the last game index: "after its games"). T
 what ``status`` shows and what TPE ranks pruned trials by (TPE orders pruned trials by their
 last step, then that step's value; every pruned trial's last step is the same, so by the mean).
 The mean is also stored as the ``mean_score`` user attribute of every trial.
+
+A duel against several opponents is a tournament (:mod:`optuna_clank.tournament`): every
+opponent plays the same games, the games are numbered by step (opponent, game), and the value
+is the weighted mean over the opponents.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import optuna
 
 from optuna_clank.arena.config import Config, default_config, load_config
-from optuna_clank.arena.match import GameOutcome, play_match
+from optuna_clank.arena.match import GameOutcome, MatchResult, play_match
 from optuna_clank.candidate import (
     SNAKE_ERROR_KEY,
     SNAKE_STDERR_KEY,
@@ -160,6 +164,7 @@ class ArenaObjective:
         return self.tournament.weighted(metric, outcomes, max_turns) if self.tournament else metric(outcomes, max_turns)
 
     def _record_opponents(self, trial: optuna.Trial, outcomes: Sequence[GameOutcome]) -> None:
+        """A tournament's per-opponent results (win rates with Wilson intervals) as a user attribute."""
         if self.tournament is not None:
             trial.set_user_attr(OPPONENTS_KEY, self.tournament.summary(outcomes))
 
@@ -199,7 +204,7 @@ class ArenaObjective:
                     story.tell(trial, params, outcomes, planned=len(order))
                     raise optuna.TrialPruned(f"pruned after {len(outcomes)} of {len(order)} games")
 
-    def _play_round(self, seated: SeatedCandidate, games: list[int], *, record: list[int]) -> Any:
+    def _play_round(self, seated: SeatedCandidate, games: list[int], *, record: list[int]) -> MatchResult:
         """One round: a tournament's steps against their opponents, else the games against all opponents."""
         bench = self.spec.benchmark
         if self.tournament is not None:
