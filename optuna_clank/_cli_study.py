@@ -705,6 +705,13 @@ def _run_export(args: argparse.Namespace) -> int:
     study, url = _open(spec)
     if args.pick is not None:
         return _export_pick(args, spec, study, url)
+    if len(spec.study.objectives) > 1:
+        print(
+            f"note: a multi-objective study has no single best; this exports the best by its paired verdict "
+            f"(mean game score) or, before validate, by {spec.study.objectives[0]}; "
+            "choose from the Pareto front with --pick",
+            file=sys.stderr,
+        )
     if spec.snake.is_server:
         from optuna_clank.candidate import export_server_config
 
