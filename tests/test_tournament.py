@@ -161,3 +161,10 @@ def test_cli_validate_plays_every_opponent_on_the_same_fresh_games(tmp_path: Pat
         assert f"vs {row['opponent']}: win rate {100 * row['win_rate']:.1f}% [{100 * low:.1f}%, {100 * high:.1f}%]" in (
             run.stdout
         )
+
+
+def test_study_note_calls_it_a_tournament_with_its_weights(tmp_path: Path) -> None:
+    from optuna_clank.study_note import study_note
+
+    note = study_note(load_spec(_tournament_spec(tmp_path, "note")), {})
+    assert "a tournament: every opponent plays the same games" in note and "(weights 3, 1)" in note
