@@ -662,9 +662,16 @@ def _checked_opponent(name: str, base_dir: Path) -> str:
         UnknownOpponentError,
         check_opponent,
         is_config_reference,
+        is_server_reference,
         opponent_names,
     )
 
+    if is_server_reference(name):  # a running server: its URL is checked here, the server when games start
+        try:
+            check_opponent(name)
+        except UnknownOpponentError as exc:
+            raise _BadValue(str(exc)) from None
+        return name
     if not is_config_reference(name):
         choices = opponent_names()
         if name not in choices:

@@ -168,3 +168,12 @@ def test_study_note_calls_it_a_tournament_with_its_weights(tmp_path: Path) -> No
 
     note = study_note(load_spec(_tournament_spec(tmp_path, "note")), {})
     assert "a tournament: every opponent plays the same games" in note and "(weights 3, 1)" in note
+
+
+def test_a_spec_accepts_server_urls_as_opponents(tmp_path: Path) -> None:
+    path = _tournament_spec(tmp_path, "urls", weights="")
+    path.write_text(path.read_text().replace(OPPONENTS, '["baseline", "url:http://127.0.0.1:8000"]'))
+    assert load_spec(path).benchmark.opponents == ("baseline", "url:http://127.0.0.1:8000")
+    path.write_text(path.read_text().replace("url:http://127.0.0.1:8000", "url:ftp://x"))
+    with pytest.raises(SpecError, match=r"\[benchmark\] opponents: opponent 'url:ftp://x': not an http\(s\) URL"):
+        load_spec(path)
