@@ -85,6 +85,22 @@ def _add_optimize(commands: argparse._SubParsersAction, name: str) -> None:
             "(one file per study and storage; its header names both; 0: off)",
         )
     parser.add_argument(
+        "--opponent",
+        action="append",
+        dest="opponents",
+        metavar="NAME",
+        help="opponent instead of the spec's (repeat for a tournament: every opponent plays the same games): "
+        "a built-in name, a config FILE.yaml, gbc:FILE.yaml or url:http://HOST:PORT",
+    )
+    parser.add_argument(
+        "--opponent-weight",
+        action="append",
+        dest="opponent_weights",
+        type=float,
+        metavar="W",
+        help="weight of each --opponent in the trial's value, in the same order (default: equal)",
+    )
+    parser.add_argument(
         "--use-llm",
         "--llm",
         action=argparse.BooleanOptionalAction,
@@ -244,6 +260,12 @@ def _add_export(commands: argparse._SubParsersAction) -> None:
     _add_study_arguments(parser)
     parser.add_argument("-o", "--output", type=Path, help="file to write (default: print to stdout)")
     parser.add_argument("--base", type=Path, help="config to merge the tuned values onto (default: the spec's)")
+    parser.add_argument(
+        "--pick",
+        metavar="N|RULE",
+        help="export this trial instead of the best: a trial number, or (multi-objective) constraints and a goal "
+        "over the Pareto front, e.g. 'win_rate>=0.55,min avg_turns'",
+    )
     parser.set_defaults(handler=_run_export)
 
 
@@ -286,6 +308,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         "n_jobs",
         "games_per_trial",
         "seed",
+        "opponents",
+        "opponent_weights",
         "checkpoint_interval",
         "use_llm",
         "llm_models",
@@ -355,6 +379,7 @@ def _run_optimize(args: argparse.Namespace) -> int:
         + (f"; each trial starts {spec.snake.describe()}" if spec.snake.is_server else ""),
         file=sys.stderr,
     )
+    _print_study_kind(spec)
     if not headless:
         from optuna_clank.study_note import write_study_note
 
@@ -561,6 +586,24 @@ def _best_short(best: Any) -> str:
     return f"#{best.trial.number} {best.trial.values[0]:.3f}{interval}"
 
 
+def _print_study_kind(spec: StudySpec) -> None:
+    """Say when the study is a tournament or multi-objective, and that the latter prunes nothing."""
+    from optuna_clank.runner import MULTI_OBJECTIVE_PRUNING
+    from optuna_clank.tournament import Tournament, is_tournament
+
+    if is_tournament(spec.benchmark):
+        tour = Tournament.of(spec.benchmark)
+        weights = ", ".join(f"{_short(o)} {w:g}" for o, w in zip(tour.opponents, tour.weights, strict=True))
+        print(
+            f"tournament: the same {tour.games} games against each opponent ({tour.steps} per trial); "
+            f"value = weighted mean (weights {weights})",
+            file=sys.stderr,
+        )
+    if len(spec.study.objectives) > 1:
+        goals = ", ".join(f"{d} {o}" for d, o in zip(spec.study.directions, spec.study.objectives, strict=True))
+        print(f"multi-objective: {goals}; {MULTI_OBJECTIVE_PRUNING}", file=sys.stderr)
+
+
 def _short(opponent: str) -> str:
     return Path(opponent).name if "/" in opponent else opponent
 
@@ -584,7 +627,9 @@ def _run_validate(args: argparse.Namespace) -> int:
     device = check_device(args.device)
     top = args.top or spec.validation.top
     games = args.games or spec.validation.games
-    candidates = min(top, len([t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]))
+    from optuna_clank.validate import trials_to_validate
+
+    candidates = len(trials_to_validate(study, top))
     if candidates == 0:
         raise UserError(f"study {spec.name!r} has no completed trial to validate")
     snake, snake_base = _validation_snake(args.snake, spec)
@@ -592,7 +637,10 @@ def _run_validate(args: argparse.Namespace) -> int:
         stored_base_record(study, spec, games=games, seed=args.seed, snake=snake)
     from tqdm import tqdm
 
-    total = games * (candidates + (0 if args.no_base else 1))
+    from optuna_clank.tournament import is_tournament
+
+    per_config = games * (len(spec.benchmark.opponents) if is_tournament(spec.benchmark) else 1)
+    total = per_config * (candidates + (0 if args.no_base else 1))
     with tqdm(total=total, unit="game", file=sys.stderr, disable=args.json, dynamic_ncols=True, leave=False) as bar:
         records = validate_study(
             study,
@@ -630,6 +678,8 @@ def _run_validate(args: argparse.Namespace) -> int:
             f"  {label:<12} win rate {100 * record['win_rate']:5.1f}%  95% CI [{100 * low:.1f}%, {100 * high:.1f}%]"
             f"  score {record['score']:.3f}  draws {record['draws']}"
         )
+        _print_opponents(record, indent="      ")
+    _print_objectives(records, spec)
     if verdict:
         for comparison in verdict.comparisons:
             mark = "better" if comparison.better else "not shown better"
@@ -687,6 +737,8 @@ def _run_status(args: argparse.Namespace) -> int:
     )
     best = best_trial(study)
     print(f"  best        {best.describe() if best else '-'}")
+    _print_opponents(best.trial.user_attrs if best and best.trial else {}, indent="              ")
+    _print_front(report, spec)
     if best is not None and best.kind == "raw":
         print("              (run 'validate' to re-play the top trials and the base config on fresh games)")
     base = report["validated_base"]
@@ -719,6 +771,47 @@ def _run_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_opponents(attrs: dict[str, Any], *, indent: str) -> None:
+    """A tournament's per-opponent win rates with their Wilson intervals."""
+    from optuna_clank.tournament import OPPONENTS_KEY, describe_opponents
+
+    for line in describe_opponents(attrs.get(OPPONENTS_KEY) or []):
+        print(f"{indent}vs {line}")
+
+
+def _print_objectives(records: dict[str, dict[str, Any]], spec: StudySpec) -> None:
+    """Multi-objective: each objective of each re-played front trial next to the base's; no winner crowned."""
+    objectives = spec.study.objectives
+    base = records.get("base config", {}).get("objectives")
+    if len(objectives) == 1 or not base:
+        return
+    signs = [1.0 if d == "maximize" else -1.0 for d in spec.study.directions]
+    print("  objectives on these games (each front trial's difference from the base config):")
+    for label, record in records.items():
+        values = record.get("objectives") or {}
+        if label == "base config" or set(values) != set(objectives):
+            continue
+        gains = [sign * (values[name] - base[name]) for sign, name in zip(signs, objectives, strict=True)]
+        kind = "dominates the base" if min(gains) >= 0 and max(gains) > 0 else "trade-off or no better"
+        shown = ", ".join(f"{name} {values[name]:.3f} ({values[name] - base[name]:+.3f})" for name in objectives)
+        print(f"    {label:<12} {shown}: {kind}")
+    print(
+        "  multi-objective: no single winner is crowned; 'dominates' compares point estimates on every objective "
+        "(no interval). The paired verdict below compares the mean game score only."
+    )
+
+
+def _print_front(report: dict[str, Any], spec: StudySpec) -> None:
+    front = report.get("pareto_front")
+    if front is None:
+        return
+    goals = ", ".join(f"{d} {o}" for d, o in zip(spec.study.directions, spec.study.objectives, strict=True))
+    print(f"  pareto front {len(front)} trial(s) ({goals}); no single best: pick one with export --pick")
+    for t in front:
+        values = ", ".join(f"{o} {v:.3f}" for o, v in zip(spec.study.objectives, t["values"], strict=True))
+        print(f"    #{t['number']:<5} {values}")
+
+
 def _run_export(args: argparse.Namespace) -> int:
     from optuna_clank.arena.config import dump_config
     from optuna_clank.results import best_config, best_trial, export_best
@@ -726,6 +819,15 @@ def _run_export(args: argparse.Namespace) -> int:
 
     spec = _spec_from(args)
     study, url = _open(spec)
+    if args.pick is not None:
+        return _export_pick(args, spec, study, url)
+    if len(spec.study.objectives) > 1:
+        print(
+            f"note: a multi-objective study has no single best; this exports the best by its paired verdict "
+            f"(mean game score) or, before validate, by {spec.study.objectives[0]}; "
+            "choose from the Pareto front with --pick",
+            file=sys.stderr,
+        )
     if spec.snake.reads_own_yaml:
         from optuna_clank.candidate import export_server_config
 
@@ -744,6 +846,34 @@ def _run_export(args: argparse.Namespace) -> int:
         return 0
     path, best = export_best(study, args.output, base=args.base, storage=describe_storage(url))
     print(f"wrote {path}: {best.describe()}", file=sys.stderr)
+    return 0
+
+
+def _export_pick(args: argparse.Namespace, spec: StudySpec, study: optuna.Study, url: str) -> int:
+    """``export --pick``: the trial the user chose (by number or from the Pareto front)."""
+    from optuna_clank.arena.config import dump_config
+    from optuna_clank.pareto import describe_values, parse_pick, pick_trial
+    from optuna_clank.results import base_for_export, trial_config, write_config
+    from optuna_clank.storage import describe_storage
+
+    objectives = spec.study.objectives
+    pick = parse_pick(args.pick, objectives)
+    if pick.number is None and len(objectives) == 1:
+        raise UserError("--pick with constraints needs a multi-objective study; give a trial number instead")
+    if spec.snake.reads_own_yaml:
+        raise UserError(
+            "--pick exports the built-in heuristic snake's configs; a study of a snake that reads its own YAML "
+            "(a server, or gbc) exports its best only"
+        )
+    trial = pick_trial(study, pick, objectives)
+    what = f"trial {trial.number} picked by {args.pick!r}: {describe_values(trial, objectives)}"
+    config = trial_config(trial, base_for_export(args.base, study))
+    if args.output is None:
+        print(f"# {what}", file=sys.stderr)
+        print(dump_config(config), end="")
+        return 0
+    header = f"optuna-clank: study {study.study_name} on {describe_storage(url)}\nholds {what}"
+    print(f"wrote {write_config(config, args.output, header=header)}: {what}", file=sys.stderr)
     return 0
 
 

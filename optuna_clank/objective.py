@@ -12,6 +12,10 @@ at step ``games_per_trial`` (one past the last game index: "after its games"). T
 what ``status`` shows and what TPE ranks pruned trials by (TPE orders pruned trials by their
 last step, then that step's value; every pruned trial's last step is the same, so by the mean).
 The mean is also stored as the ``mean_score`` user attribute of every trial.
+
+A duel against several opponents is a tournament (:mod:`optuna_clank.tournament`): every
+opponent plays the same games, the games are numbered by step (opponent, game), and the value
+is the weighted mean over the opponents.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import optuna
 
 from optuna_clank.arena.config import Config, default_config, load_config
-from optuna_clank.arena.match import GameOutcome, play_match
+from optuna_clank.arena.match import GameOutcome, MatchResult, play_match
 from optuna_clank.candidate import (
     SNAKE_ERROR_KEY,
     SNAKE_STDERR_KEY,
@@ -36,6 +40,7 @@ from optuna_clank.candidate import (
 )
 from optuna_clank.snake_server import SnakeServerFailure
 from optuna_clank.stats import game_phase, mean_interval, wilson_interval
+from optuna_clank.tournament import OPPONENTS_KEY, Tournament, is_tournament
 from optuna_clank.trial_story import StoryTeller, TrialStory
 
 if TYPE_CHECKING:
@@ -114,10 +119,11 @@ class ArenaObjective:
         self.base_config = base_config_of(spec)
         self.story = story or StoryTeller.for_spec(spec)
         self.snake_base = snake_base_of(spec)
+        self.tournament = Tournament.of(spec.benchmark) if is_tournament(spec.benchmark) else None
 
     def game_order(self, trial_number: int) -> list[int]:
-        """The spec's game indices in this trial's own shuffled order (reproducible)."""
-        games = list(range(self.spec.benchmark.games_per_trial))
+        """The spec's game indices (a tournament's steps) in this trial's own shuffled order (reproducible)."""
+        games = list(range(self.tournament.steps if self.tournament else self.spec.benchmark.games_per_trial))
         random.Random(f"{self.spec.benchmark.seed}:{trial_number}").shuffle(games)
         return games
 
@@ -147,10 +153,20 @@ class ArenaObjective:
                 for key, value in fault_attrs(outcomes).items():
                     trial.set_user_attr(key, value)
         _record(trial, outcomes, time.perf_counter() - started)
-        story.tell(trial, params, outcomes, planned=self.spec.benchmark.games_per_trial)
-        bench = self.spec.benchmark
-        values = tuple(metric(outcomes, bench.max_turns) for metric in _metrics(self.spec.study.objectives))
+        self._record_opponents(trial, outcomes)
+        story.tell(trial, params, outcomes, planned=len(self.game_order(trial.number)))
+        values = tuple(self._value(metric, outcomes) for metric in _metrics(self.spec.study.objectives))
         return values[0] if len(values) == 1 else values
+
+    def _value(self, metric: Callable[[Sequence[GameOutcome], int], float], outcomes: Sequence[GameOutcome]) -> float:
+        """The metric over the games; a tournament's is the weighted mean over its opponents."""
+        max_turns = self.spec.benchmark.max_turns
+        return self.tournament.weighted(metric, outcomes, max_turns) if self.tournament else metric(outcomes, max_turns)
+
+    def _record_opponents(self, trial: optuna.Trial, outcomes: Sequence[GameOutcome]) -> None:
+        """A tournament's per-opponent results (win rates with Wilson intervals) as a user attribute."""
+        if self.tournament is not None:
+            trial.set_user_attr(OPPONENTS_KEY, self.tournament.summary(outcomes))
 
     def _play_rounds(
         self,
@@ -172,30 +188,47 @@ class ArenaObjective:
                 trial.set_user_attr(ABORTED_KEY, "stopped by the user (Ctrl-C twice); queued again")
                 raise TrialAborted(trial.number)
             games = order[start : start + bench.round_size]
-            result = play_match(
-                seated.player,
-                list(bench.opponents),
-                games=games,
-                seed=bench.seed,
-                device=self.device,
-                board_size=bench.board_size,
-                mode=bench.mode,
-                max_turns=bench.max_turns,
-                batch_size=len(games),
-                record=story.games_to_record(games),
-            )
+            result = self._play_round(seated, games, record=story.games_to_record(games))
             story.keep(result)
             outcomes.extend(result.outcomes)  # first, so a crash's games and faults are recorded
             seated.check_alive()
             if single:
                 for outcome in result.outcomes:
-                    trial.report(outcome.score, step=outcome.game)
+                    weight = self.tournament.report_weight(outcome.game) if self.tournament else 1.0
+                    trial.report(outcome.score * weight, step=outcome.game)
                 if start + bench.round_size < len(order) and trial.should_prune():
                     _record(trial, outcomes, time.perf_counter() - started)
+                    self._record_opponents(trial, outcomes)
                     # The pruned trial's value (its last report): the mean, not the last game.
-                    trial.report(mean_score(outcomes, bench.max_turns), step=bench.games_per_trial)
+                    trial.report(self._value(mean_score, outcomes), step=len(order))
                     story.tell(trial, params, outcomes, planned=len(order))
                     raise optuna.TrialPruned(f"pruned after {len(outcomes)} of {len(order)} games")
+
+    def _play_round(self, seated: SeatedCandidate, games: list[int], *, record: list[int]) -> MatchResult:
+        """One round: a tournament's steps against their opponents, else the games against all opponents."""
+        bench = self.spec.benchmark
+        if self.tournament is not None:
+            return self.tournament.play(
+                seated.player,
+                games,
+                seed=bench.seed,
+                device=self.device,
+                board_size=bench.board_size,
+                max_turns=bench.max_turns,
+                record=record,
+            )
+        return play_match(
+            seated.player,
+            list(bench.opponents),
+            games=games,
+            seed=bench.seed,
+            device=self.device,
+            board_size=bench.board_size,
+            mode=bench.mode,
+            max_turns=bench.max_turns,
+            batch_size=len(games),
+            record=record,
+        )
 
 
 def mean_score(outcomes: Sequence[GameOutcome], max_turns: int) -> float:
@@ -226,6 +259,17 @@ _METRICS: dict[str, Callable[[Sequence[GameOutcome], int], float]] = {
     "survival": survival,
     "avg_turns": avg_turns,
 }
+
+
+def objective_values(
+    spec: StudySpec, outcomes: Sequence[GameOutcome], tournament: Tournament | None = None
+) -> tuple[float, ...]:
+    """The spec's objectives over ``outcomes`` (a tournament's: weighted means over its opponents)."""
+    max_turns = spec.benchmark.max_turns
+    metrics = _metrics(spec.study.objectives)
+    if tournament is not None:
+        return tuple(tournament.weighted(metric, outcomes, max_turns) for metric in metrics)
+    return tuple(metric(outcomes, max_turns) for metric in metrics)
 
 
 def _metrics(names: Sequence[str]) -> list[Callable[[Sequence[GameOutcome], int], float]]:

@@ -24,7 +24,9 @@ from optuna.trial import FrozenTrial, TrialState
 
 from optuna_clank.arena.config import Config, default_config, dump_config, load_config, with_values
 from optuna_clank.errors import UserError
+from optuna_clank.pareto import pareto_front
 from optuna_clank.runner import count_trials
+from optuna_clank.tournament import OPPONENTS_KEY
 from optuna_clank.verdict import RESULTS_KEY, Comparison, Verdict, judge
 
 VALIDATION_PREFIX = "validated:"
@@ -232,6 +234,7 @@ def status(study: optuna.Study, *, last: int = 10) -> dict[str, Any]:
         "validation_records_ignored": best.verdict.ignored if best and best.verdict else 0,
         "trials_per_hour": round(rate, 1) if rate else None,
         "last_trials": [_trial_summary(t, None) for t in recent],
+        "pareto_front": [_trial_summary(t, None) for t in pareto_front(study)] if len(study.directions) > 1 else None,
     }
 
 
@@ -244,6 +247,7 @@ def _trial_summary(trial: FrozenTrial, validated: dict[str, Any] | None) -> dict
         "games_played": attrs.get("games_played"),
         "mean_score": attrs.get("mean_score"),
         "win_rate_ci": attrs.get("win_rate_ci"),
+        OPPONENTS_KEY: attrs.get(OPPONENTS_KEY),
         "proposal_source": attrs.get("proposal_source"),
         "changed_params": attrs.get("changed_params"),
         "slot": attrs.get("slot"),

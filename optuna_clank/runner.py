@@ -171,10 +171,19 @@ def start_from_base(study: optuna.Study, spec: StudySpec) -> bool:
     return True
 
 
+MULTI_OBJECTIVE_PRUNING = (
+    "pruning is off: a multi-objective study cannot prune (Optuna's trial.report and should_prune "
+    "support single-objective studies only); every trial plays all its games"
+)
+
+
 def make_pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
     """The pruner a spec asks for (none for multi-objective studies, which Optuna cannot prune)."""
     options = spec.pruner
-    if options.name == "none" or len(spec.study.directions) > 1:
+    if len(spec.study.directions) > 1:
+        _LOG.info(MULTI_OBJECTIVE_PRUNING)
+        return optuna.pruners.NopPruner()
+    if options.name == "none":
         return optuna.pruners.NopPruner()
     if options.name == "wilcoxon":
         return optuna.pruners.WilcoxonPruner(p_threshold=options.p_threshold, n_startup_steps=options.n_startup_steps)

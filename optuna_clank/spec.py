@@ -147,6 +147,8 @@ class BenchmarkSpec:
     """``[benchmark]``: the games every trial plays (the same seeds for every trial)."""
 
     opponents: tuple[str, ...] = ("baseline",)
+    opponent_weights: tuple[float, ...] = ()
+    """Weights of a tournament's opponents (duel, several opponents); empty: equal weights."""
     mode: str = "duel"
     games_per_trial: int = 30
     round_size: int = _DEFAULT_ROUND_SIZE
@@ -263,6 +265,8 @@ class StudySpec:
             _apply_override(raw, option, value, label)
         if "games_per_trial" in changes and "round_size" not in changes:
             _lower_round_size(raw["benchmark"])
+        if "opponents" in changes and "opponent_weights" not in changes:
+            raw["benchmark"].pop("opponent_weights", None)  # the spec's weights were for its own opponents
         shown = ", ".join(f"{key}={_shown_override(key, value)}" for key, value in changes.items())
         try:
             return _build_spec(raw, self.path)
@@ -274,6 +278,7 @@ OVERRIDES: dict[str, tuple[str, str]] = {
     "n_trials": ("study", "n_trials"),
     "timeout": ("study", "timeout"),
     "opponents": ("benchmark", "opponents"),
+    "opponent_weights": ("benchmark", "opponent_weights"),
     "mode": ("benchmark", "mode"),
     "games_per_trial": ("benchmark", "games_per_trial"),
     "round_size": ("benchmark", "round_size"),
@@ -399,6 +404,8 @@ def _build_spec(data: Mapping[str, Any], path: Path) -> StudySpec:
     else:
         search_space = _read_search_space(data.get("search_space"), any_key=snake.is_server)
     _check_snake(snake, benchmark, search_space)
+    if len(study.objectives) > 1 and "name" not in data.get("pruner", {}):
+        pruner = dataclasses.replace(pruner, name="none")  # the default pruner cannot prune several objectives
     _check_objectives(study, sampler, pruner)
     _check_sampler(sampler)
     _check_validation(validation, benchmark)
@@ -657,9 +664,16 @@ def _checked_opponent(name: str, base_dir: Path) -> str:
         UnknownOpponentError,
         check_opponent,
         is_config_reference,
+        is_server_reference,
         opponent_names,
     )
 
+    if is_server_reference(name):  # a running server: its URL is checked here, the server when games start
+        try:
+            check_opponent(name)
+        except UnknownOpponentError as exc:
+            raise _BadValue(str(exc)) from None
+        return name
     if not is_config_reference(name):
         choices = opponent_names()
         if name not in choices:
@@ -675,6 +689,38 @@ def _checked_opponent(name: str, base_dir: Path) -> str:
         # Name the opponent as written; the config error already names the resolved file.
         raise _BadValue(f"opponent {short_repr(name)}: {exc.__cause__ or exc}") from None
     return resolved
+
+
+def _opponent_weights(value: Any) -> tuple[float, ...] | dict[str, float]:
+    """``[2, 1]`` (one per opponent, in order) or ``{ baseline = 2, greedy-food = 1 }`` (by name as written)."""
+    if isinstance(value, Mapping):
+        return {str(name): _positive_weight(weight) for name, weight in value.items()}
+    if not isinstance(value, list | tuple) or not value:
+        raise _BadValue(f"expected a list like [2, 1] or a table like {{ baseline = 2 }}, got {_describe(value)}")
+    return tuple(_positive_weight(weight) for weight in value)
+
+
+def _positive_weight(value: Any) -> float:
+    weight = _as_number(value)
+    if weight <= 0:
+        raise _BadValue(f"weights must be positive, got {value!r}")
+    return float(weight)
+
+
+def _weights_in_order(weights: tuple[float, ...] | dict[str, float], opponents: Any) -> tuple[float, ...]:
+    """The weights in opponent order, checked against the opponents as written in the spec."""
+    names = [str(name) for name in opponents] if isinstance(opponents, list | tuple) else [str(opponents)]
+    if isinstance(weights, dict):
+        unknown = [name for name in weights if name not in names]
+        if unknown:
+            _fail("[benchmark] opponent_weights:", f"{unknown[0]!r} is not one of the opponents {names}")
+        return tuple(weights.get(name, 1.0) for name in names)
+    if len(weights) != len(names):
+        _fail(
+            "[benchmark] opponent_weights:",
+            f"{len(weights)} weight(s) for {len(names)} opponent(s); give one weight per opponent",
+        )
+    return weights
 
 
 def _base_config_reader(base_dir: Path) -> _Reader:
@@ -697,6 +743,7 @@ def _base_config_reader(base_dir: Path) -> _Reader:
 def _read_benchmark(table: Mapping[str, Any], base_dir: Path) -> BenchmarkSpec:
     readers: dict[str, _Reader] = {
         "opponents": _opponents_reader(base_dir),
+        "opponent_weights": _opponent_weights,
         "mode": _choice(MODES),
         "games_per_trial": _integer(1),
         "round_size": _integer(1),
@@ -706,6 +753,13 @@ def _read_benchmark(table: Mapping[str, Any], base_dir: Path) -> BenchmarkSpec:
         "base_config": _base_config_reader(base_dir),
     }
     values = _read_values("benchmark", table, readers)
+    if "opponent_weights" in values:
+        values["opponent_weights"] = _weights_in_order(values["opponent_weights"], table.get("opponents", ["baseline"]))
+        if values.get("mode", BenchmarkSpec.mode) != "duel" or len(values["opponent_weights"]) < 2:
+            _fail(
+                "[benchmark] opponent_weights:",
+                "only a tournament (mode duel, several opponents) weighs its opponents",
+            )
     games = values.get("games_per_trial", BenchmarkSpec.games_per_trial)
     if "round_size" not in values:
         values["round_size"] = min(_DEFAULT_ROUND_SIZE, games)
@@ -1042,6 +1096,8 @@ def _as_raw(spec: StudySpec) -> dict[str, Any]:
     )
     if spec.sampler.seed is None:
         del raw["sampler"]["seed"]
+    if not spec.benchmark.opponent_weights:
+        del raw["benchmark"]["opponent_weights"]
     raw["search_space"] = {
         param.name: {"low": param.low, "high": param.high, "log": param.log, "int": param.is_int}
         | ({} if param.step is None else {"step": param.step})

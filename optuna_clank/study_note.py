@@ -65,7 +65,12 @@ def _benchmark_lines(spec: StudySpec) -> list[str]:
     return [
         f"- **Objective**: {goals}.",
         f"- **Opponents**: {opponents} ({bench.mode}"
-        + (", one opponent per deal in turn" if bench.mode == "duel" and len(bench.opponents) > 1 else "")
+        + (
+            ", a tournament: every opponent plays the same games; the value is the weighted mean"
+            + (f" (weights {', '.join(f'{w:g}' for w in bench.opponent_weights)})" if bench.opponent_weights else "")
+            if bench.mode == "duel" and len(bench.opponents) > 1
+            else ""
+        )
         + ").",
         f"- **Board**: {width}x{height}, turn cap {bench.max_turns} (a capped game is a draw).",
         f"- **Games per trial**: {bench.games_per_trial}, in rounds of {bench.round_size}, each trial in its own "

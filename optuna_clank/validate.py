@@ -20,6 +20,7 @@ from optuna_clank.candidate import seat_candidate, snake_base_of
 from optuna_clank.errors import UserError
 from optuna_clank.results import BASE_KEY, VALIDATION_PREFIX, top_trials
 from optuna_clank.stats import mean_interval
+from optuna_clank.tournament import OPPONENTS_KEY, Tournament, is_tournament
 from optuna_clank.verdict import GAME_KEYS, RESULTS_KEY, encode_results, scores_of
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ def validate_study(
     games_of = _games_of(spec, games, chosen_seed)
     stored_base = None if include_base else stored_base_record(study, spec, games=games, seed=seed, snake=snake)
     records: dict[str, dict[str, Any]] = {}
-    for trial in top_trials(study, top):
+    for trial in trials_to_validate(study, top):
         result = _play(snake, trial.params, base, spec, games, seed=chosen_seed, device=device, on_game_end=on_game_end)
         record = _record(result, games_of, spec, snake)
         study.set_user_attr(f"{VALIDATION_PREFIX}{trial.number}", record)
@@ -82,6 +83,16 @@ def validate_study(
     else:
         records["base config"] = stored_base
     return records
+
+
+def trials_to_validate(study: optuna.Study, top: int) -> list[optuna.trial.FrozenTrial]:
+    """The top ``top`` trials; for a multi-objective study, its Pareto front (best first objective first)."""
+    if len(study.directions) == 1:
+        return top_trials(study, top)
+    from optuna_clank.pareto import pareto_front
+
+    front = set(t.number for t in pareto_front(study))
+    return [t for t in top_trials(study, len(study.trials)) if t.number in front][:top]
 
 
 def stored_base_record(
@@ -105,7 +116,7 @@ def _games_of(spec: StudySpec, games: int, seed: int) -> dict[str, Any]:
     bench = spec.benchmark
     values = {
         "seed": seed,
-        "games": games,
+        "games": Tournament.of(bench, games).steps if is_tournament(bench) else games,
         "opponents": list(bench.opponents),
         "board_size": list(bench.board_size),
         "mode": bench.mode,
@@ -134,6 +145,19 @@ def _play(
 ) -> MatchResult:
     bench = spec.benchmark
     with seat_candidate(snake, values, base=base, label="validation") as seated:
+        if is_tournament(bench):
+            tour = Tournament.of(bench, games)
+            result = tour.play(
+                seated.player,
+                range(tour.steps),
+                seed=seed,
+                device=device,
+                board_size=bench.board_size,
+                max_turns=bench.max_turns,
+                on_game_end=on_game_end,
+            )
+            seated.check_alive()
+            return result
         result = play_match(
             seated.player,
             list(bench.opponents),
@@ -164,6 +188,22 @@ def _record(result: MatchResult, games_of: dict[str, Any], spec: StudySpec, snak
         **games_of,
         "snake": snake.describe(),
         "alpha": spec.validation.alpha,
+        **_breakdown(result, spec),
         RESULTS_KEY: encode_results([o.result for o in in_order]),
         "at": datetime.now().astimezone().isoformat(timespec="seconds"),
     }
+
+
+def _breakdown(result: MatchResult, spec: StudySpec) -> dict[str, Any]:
+    """A tournament's per-opponent results, and every objective of a multi-objective study."""
+    from optuna_clank.objective import objective_values
+
+    bench = spec.benchmark
+    extra: dict[str, Any] = {}
+    tour = Tournament.of(bench, result.games // len(bench.opponents)) if is_tournament(bench) else None
+    if tour is not None:
+        extra[OPPONENTS_KEY] = tour.summary(result.outcomes)
+    if len(spec.study.objectives) > 1:
+        values = objective_values(spec, result.outcomes, tour)
+        extra["objectives"] = {name: round(v, 4) for name, v in zip(spec.study.objectives, values, strict=True)}
+    return extra

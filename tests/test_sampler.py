@@ -26,6 +26,7 @@ from _openai_stub import OpenAIStub, Reply
 from optuna.distributions import FloatDistribution, IntDistribution
 from optuna.trial import TrialState
 
+from optuna_clank.pareto import pareto_ranks
 from optuna_clank.sampler import (
     PROVENANCE_KEYS,
     ClankSampler,
@@ -496,10 +497,12 @@ def test_inferred_space_leaves_categoricals_to_the_fallback(tmp_path: Path) -> N
         assert isinstance(trial.params["y"], int)
 
 
-def test_multi_objective_studies_rank_by_the_first_objective(tmp_path: Path) -> None:
+def test_multi_objective_studies_rank_by_pareto_rank(tmp_path: Path) -> None:
+    """Patterns start from trials of the best Pareto ranks, not from the best first objective."""
+
     def two(trial: optuna.Trial) -> tuple[float, float]:
         value = objective(trial)
-        return value, value  # the second direction prefers exactly the worst trials
+        return value, float(trial.number % 3)  # the second objective (minimised) disagrees with the first
 
     sampler = ClankSampler(search_space=SPACE, n_startup_trials=8, fallback_share=0.0, seed=19)
     study = optuna.create_study(
@@ -513,8 +516,10 @@ def test_multi_objective_studies_rank_by_the_first_objective(tmp_path: Path) -> 
     proposed = [t for t in trials if t.user_attrs["proposal_source"] == "patterns"]
     assert len(proposed) == 6
     for trial in proposed:
-        earlier = sorted(trials[: trial.number], key=lambda t: -t.values[0])
-        assert trial.user_attrs["base_trial"] in {t.number for t in earlier[:5]}
+        earlier = trials[: trial.number]
+        numbers = [t.number for t in earlier]
+        ranks = dict(zip(numbers, pareto_ranks([t.values for t in earlier], study.directions), strict=True))
+        assert ranks[trial.user_attrs["base_trial"]] <= sorted(ranks.values())[4]
 
 
 # --------------------------------------------------------------------------- memory

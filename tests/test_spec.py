@@ -271,7 +271,7 @@ ERROR_CASES: dict[str, tuple[str, list[str]]] = {
         ["[study] objectives", "unknown value 'wins'"],
     ),
     "multi_objective_with_pruner": (
-        MINIMAL.replace(
+        with_sections("[pruner]\nname = 'wilcoxon'").replace(
             'name = "t"',
             'name = "t"\ndirections = ["maximize", "minimize"]\nobjectives = ["score", "avg_turns"]',
         ),
@@ -404,6 +404,16 @@ def test_multi_objective_without_pruner_loads(tmp_path: Path) -> None:
     )
     spec = load_spec(write_spec(tmp_path, text))
     assert spec.study.objectives == ("win_rate", "survival")
+
+
+def test_multi_objective_turns_the_default_pruner_off(tmp_path: Path) -> None:
+    """Optuna cannot prune several objectives: the default pruner becomes none; a named one is refused."""
+    text = MINIMAL.replace(
+        'name = "t"', 'name = "t"\ndirections = ["maximize", "minimize"]\nobjectives = ["win_rate", "avg_turns"]'
+    )
+    spec = load_spec(write_spec(tmp_path, text))
+    assert spec.pruner.name == "none"
+    assert load_spec(write_spec(tmp_path, MINIMAL)).pruner.name == "wilcoxon"
 
 
 def test_narrowed_range_and_scale_override(tmp_path: Path) -> None:

@@ -89,6 +89,8 @@ class PromptContext:
     patterns: str
     death_causes: str
     change_history: str
+    pareto_front: str = ""
+    """Multi-objective: the front's trials, one a line; shown instead of one best value."""
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,12 @@ def _status_section(context: PromptContext) -> str:
         if context.stagnating
         else "no"
     )
+    if context.pareto_front:
+        best = (
+            "none - several objectives; the Pareto front (no trial is better on every objective) is:\n"
+            + context.pareto_front
+            + "\n  Propose changes that may add a trial to this front."
+        )
     return "\n".join(
         [
             "Study status:",

@@ -97,7 +97,9 @@ class History:
 
     ``scores`` are "higher is better" (the first objective, negated when minimised) of the
     ``complete`` trials that have a finite value and every parameter of the codec, in the
-    same order as ``vectors``.
+    same order as ``vectors``. In a multi-objective study no objective comes first: a score
+    is then minus the trial's Pareto rank (0 on the front, 1 on the front without it, ...;
+    see :func:`optuna_clank.pareto.pareto_ranks`), so patterns and the best weigh trials by rank.
     """
 
     trials: tuple[FrozenTrial, ...]
@@ -106,6 +108,10 @@ class History:
     scores: np.ndarray
     sign: float
     by_number: Mapping[int, FrozenTrial] = field(repr=False)
+    ranks: Mapping[int, int] | None = None
+    """Multi-objective: Pareto rank by trial number (None for a single objective)."""
+    front_summary: str = ""
+    """Multi-objective: the Pareto front, one trial a line, for the LLM prompt (empty otherwise)."""
 
     @property
     def best(self) -> FrozenTrial | None:
@@ -130,8 +136,17 @@ class History:
         """The trial's score (higher is better), or None without a finite first value."""
         if trial.state != TrialState.COMPLETE or not trial.values:
             return None
+        if self.ranks is not None:
+            rank = self.ranks.get(trial.number)
+            return None if rank is None else -float(rank)
         value = float(trial.values[0])
         return self.sign * value if math.isfinite(value) else None
+
+    def pareto_front(self) -> list[FrozenTrial]:
+        """Multi-objective: the rank-0 trials by number; otherwise empty."""
+        if self.ranks is None:
+            return []
+        return sorted((t for t in self.complete if self.ranks.get(t.number) == 0), key=lambda t: t.number)
 
     def points(self, codec: ParamCodec, *, exclude: int) -> list[np.ndarray]:
         """Points already taken in [0, 1]^d, NaN where a trial lacks a parameter.
@@ -189,6 +204,8 @@ class History:
         scored = [(t, s) for t, s in values if s is not None]
         if not scored:
             return "no completed trial yet", False
+        if self.ranks is not None:
+            return self._front_trend(scored)
         best_index = max(range(len(values)), key=lambda i: _rank_key(values[i][1], i))
         best_trial, best_score = values[best_index]
         since = len(values) - 1 - best_index
@@ -202,8 +219,22 @@ class History:
         text += f"; best {_fmt(self.sign * best_score)} at trial #{best_trial.number}, {since} finished trials ago"
         return text, since >= _STAGNATION_TRIALS
 
+    def _front_trend(self, scored: list[tuple[FrozenTrial, float | None]]) -> tuple[str, bool]:
+        """Multi-objective trend: how many recent trials reached the front; stagnating when none lately."""
+        recent = scored[-_TREND_WINDOW:]
+        on_front = sum(1 for _, s in recent if s == 0.0)
+        last_front = max(i for i, (_, s) in enumerate(scored) if s == 0.0)
+        since = len(scored) - 1 - last_front
+        text = (
+            f"Pareto front of {len(self.pareto_front())} trial(s); {on_front} of the last {len(recent)} completed "
+            f"are on it; the latest front trial finished {since} completed trials ago"
+        )
+        return text, since >= _STAGNATION_TRIALS
+
     def _gain_unit(self) -> tuple[float, str]:
         """Points (x100) for scores in [0, 1] such as win rates, else the raw unit."""
+        if self.ranks is not None:
+            return 1.0, " Pareto ranks"
         raw = [self.sign * s for s in self.scores]
         if raw and all(0.0 <= v <= 1.0 for v in raw):
             return 100.0, " points"
@@ -298,6 +329,12 @@ def read_history(study: Study, codec: ParamCodec) -> History:
             scores.append(sign * value)
             points.append(point)
     vectors = np.array(points) if points else np.empty((0, len(codec)))
+    ranks = None
+    if len(study.directions) > 1:
+        ranks = _pareto_ranks_of(complete, study.directions)
+        complete = [t for t in complete if t.number in ranks]
+        scores = [-float(ranks[t.number]) for t in complete]
+        vectors = np.array([codec.encode_partial(t.params) for t in complete]) if complete else vectors
     return History(
         trials=trials,
         complete=tuple(complete),
@@ -305,7 +342,35 @@ def read_history(study: Study, codec: ParamCodec) -> History:
         scores=np.array(scores, dtype=float),
         sign=sign,
         by_number={t.number: t for t in trials},
+        ranks=ranks,
+        front_summary=_front_summary(study, complete, ranks) if ranks is not None else "",
     )
+
+
+_FRONT_LINES = 8
+
+
+def _front_summary(study: Study, complete: Sequence[FrozenTrial], ranks: Mapping[int, int]) -> str:
+    """``- #12: maximize win_rate 0.6, minimize avg_turns 85`` per front trial (the first few)."""
+    names = study.metric_names or [f"objective {i + 1}" for i in range(len(study.directions))]
+    goals = [f"{d.name.lower()} {name}" for d, name in zip(study.directions, names, strict=True)]
+    front = [t for t in complete if ranks.get(t.number) == 0]
+    lines = [
+        f"- trial #{t.number}: " + ", ".join(f"{g} {v:.4g}" for g, v in zip(goals, t.values, strict=True))
+        for t in front[:_FRONT_LINES]
+    ]
+    if len(front) > _FRONT_LINES:
+        lines.append(f"- ... and {len(front) - _FRONT_LINES} more")
+    return "\n".join(lines)
+
+
+def _pareto_ranks_of(trials: Sequence[FrozenTrial], directions: Sequence[StudyDirection]) -> dict[int, int]:
+    """Pareto rank by trial number, over the trials whose every value is finite."""
+    from optuna_clank.pareto import pareto_ranks
+
+    usable = [t for t in trials if len(t.values) == len(directions) and all(math.isfinite(v) for v in t.values)]
+    ranks = pareto_ranks([t.values for t in usable], directions)
+    return {t.number: rank for t, rank in zip(usable, ranks, strict=True)}
 
 
 def nearest_distance(vector: np.ndarray, points: Sequence[np.ndarray]) -> float:

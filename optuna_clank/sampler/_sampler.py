@@ -733,6 +733,7 @@ class ClankSampler(BaseSampler):
             patterns=patterns,
             death_causes=self._context_text(finished[-_RECENT_TRIALS:]),
             change_history=history.change_summary(),
+            pareto_front=history.front_summary,
         )
         with self._lock:
             self._n_llm_calls += 1
