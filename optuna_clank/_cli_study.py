@@ -149,8 +149,7 @@ def _add_optimize(commands: argparse._SubParsersAction, name: str) -> None:
 
 
 def _add_warm_start_arguments(parser: argparse.ArgumentParser) -> None:
-    from optuna_clank.warm_start import DEFAULT_WARM_START_TRIALS
-
+    # No import of warm_start here: it loads optuna and torch, and --help must stay light.
     parser.add_argument(
         "--warm-start-from",
         metavar="STUDY",
@@ -168,9 +167,8 @@ def _add_warm_start_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--warm-start-trials",
         type=positive_int,
-        default=DEFAULT_WARM_START_TRIALS,
         metavar="N",
-        help=f"how many of the source's trials to take (default: {DEFAULT_WARM_START_TRIALS})",
+        help="how many of the source's trials to take (default: 5)",
     )
 
 
@@ -190,9 +188,10 @@ def _warm_start_source(args: argparse.Namespace, spec: StudySpec) -> tuple[str, 
 
 def _apply_warm_start(args: argparse.Namespace, study: optuna.Study, spec: StudySpec, source: tuple[str, str]) -> None:
     """Seed the study once (see warm_start.py) and say what was taken."""
-    from optuna_clank.warm_start import warm_start
+    from optuna_clank.warm_start import DEFAULT_WARM_START_TRIALS, warm_start
 
-    done = warm_start(study, spec, source=source[0], source_url=source[1], count=args.warm_start_trials)
+    count = args.warm_start_trials or DEFAULT_WARM_START_TRIALS
+    done = warm_start(study, spec, source=source[0], source_url=source[1], count=count)
     when = "seeded now" if done.seeded_now else "already seeded, not seeded again"
     print(f"{done.describe()}; {when}", file=sys.stderr)
 
