@@ -20,6 +20,7 @@ import torch
 
 from optuna_clank.arena.snakes.gbc._board import fill, region_sizes
 from optuna_clank.arena.snakes.gbc._food import food_factor
+from optuna_clank.arena.snakes.gbc._ref_policy import HEALTH_CRITICAL, HEALTH_LOW
 from optuna_clank.arena.snakes.gbc._seats import GbcSeats, manhattan, where
 from optuna_clank.arena.snakes.gbc._tactics import (
     cutoff_kill,
@@ -28,10 +29,8 @@ from optuna_clank.arena.snakes.gbc._tactics import (
     wall_escape,
     wall_interception,
 )
+from optuna_clank.arena.snakes.gbc.reference import FATAL_SCORE as FATAL_MOVE_SCORE
 
-FATAL_MOVE_SCORE = -10000.0
-HEALTH_CRITICAL = 30
-HEALTH_LOW = 50
 TERMS: tuple[str, ...] = (
     "straight",
     "space_trap",
