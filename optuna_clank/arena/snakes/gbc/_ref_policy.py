@@ -84,25 +84,25 @@ def food_weight(board: Board, outmatched: bool, config: GbcConfig) -> float:
         elif you.length >= half_board * 3 // 4:
             size_factor = 0.7
 
-    if you.health >= config["food_weights.healthy_ceiling"]:
-        return config["food_weights.healthy_ceiling_weight"] * size_factor
+    if you.health >= config.number("food_weights.healthy_ceiling"):
+        return config.number("food_weights.healthy_ceiling_weight") * size_factor
     if you.health < HEALTH_CRITICAL:
         if outmatched:
-            return config["food_weights.critical_health_outmatched"]
-        return config["food_weights.critical_health"]
+            return config.number("food_weights.critical_health_outmatched")
+        return config.number("food_weights.critical_health")
     if you.health < HEALTH_LOW:
         softened = size_factor * 0.5 + 0.5
         if outmatched:
-            return config["food_weights.low_health_outmatched"] * softened
-        return config["food_weights.low_health"] * softened
+            return config.number("food_weights.low_health_outmatched") * softened
+        return config.number("food_weights.low_health") * softened
     if you.health < MEDIUM_HEALTH_LIMIT:
-        base = config["food_weights.medium_health"]
+        base = config.number("food_weights.medium_health")
         if outmatched:
-            return base * config["food_weights.medium_health_outmatched"] * size_factor
+            return base * config.number("food_weights.medium_health_outmatched") * size_factor
         return base * size_factor
-    base = config["food_weights.healthy_base"] * config["food_weights.healthy_multiplier"]
+    base = config.number("food_weights.healthy_base") * config.number("food_weights.healthy_multiplier")
     if board.turn < 50:
-        base = config["food_weights.healthy_early_game"] * config["food_weights.healthy_early_multiplier"]
+        base = config.number("food_weights.healthy_early_game") * config.number("food_weights.healthy_early_multiplier")
     if outmatched:
-        return base * config["food_weights.healthy_outmatched"] * size_factor
+        return base * config.number("food_weights.healthy_outmatched") * size_factor
     return base * size_factor

@@ -236,10 +236,10 @@ def parallel_edge_penalty(board: Board, pos: Coord, config: GbcConfig) -> float:
             continue
         if abs(pos[lane] - enemy.head[lane]) >= offset:
             continue
-        base = config["tactics.parallel_edge_base_penalty"]
+        base = config.number("tactics.parallel_edge_base_penalty")
         if to_edge <= 1:
-            base = config["tactics.parallel_edge_close_penalty"]
+            base = config.number("tactics.parallel_edge_close_penalty")
         if enemy.length >= you.length:
-            base *= config["tactics.parallel_edge_larger_multiplier"]
+            base *= config.number("tactics.parallel_edge_larger_multiplier")
         penalty += base
     return penalty

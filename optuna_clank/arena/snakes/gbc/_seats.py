@@ -45,7 +45,7 @@ def _constant(value: torch.Tensor | float | int, device: torch.device) -> torch.
     return constant
 
 
-def manhattan(ax: torch.Tensor, ay: torch.Tensor, bx: torch.Tensor, by: torch.Tensor) -> torch.Tensor:
+def manhattan(ax: torch.Tensor, ay: torch.Tensor, bx: torch.Tensor | int, by: torch.Tensor | int) -> torch.Tensor:
     return (ax - bx).abs() + (ay - by).abs()
 
 

@@ -109,7 +109,7 @@ def score_move(board: Board, move: str, config: GbcConfig) -> MoveScore:
     pos = step(head, move)
     if not board.is_free(pos):
         return MoveScore(move, FATAL_SCORE, MappingProxyType({}), True, MappingProxyType({}))
-    max_depth = int(config["search.max_depth"])
+    max_depth = int(config.number("search.max_depth"))
     terms: dict[str, float] = dict.fromkeys(TERMS, 0.0)
     score = 0.0
 
@@ -124,17 +124,17 @@ def score_move(board: Board, move: str, config: GbcConfig) -> MoveScore:
         terms[term] = 0.0 - amount  # not -amount: a 0 penalty reads 0.0, not -0.0
 
     if len(you.body) >= 2 and _ref_greedy.heading(head, you.body[1]) == move:
-        add("straight", config["weights.straight_movement"])
+        add("straight", config.number("weights.straight_movement"))
 
     subtract("space_trap", _ref_space.space_trap_penalty(board, pos, max_depth) * HALF_PENALTY)
 
     my_space = _ref_space.space_share(board, head, max_depth)
     next_space = _ref_space.space_share(board, pos, max_depth)
-    min_base = config["traps.space_reduction_min_base"]
-    if next_space < my_space * config["traps.space_reduction_ratio_60"] and my_space > min_base:
-        subtract("space_reduction", config["traps.space_reduction_60"])
-    elif next_space < my_space * config["traps.space_reduction_ratio_50"] and my_space > min_base:
-        subtract("space_reduction", config["traps.space_reduction_50"])
+    min_base = config.number("traps.space_reduction_min_base")
+    if next_space < my_space * config.number("traps.space_reduction_ratio_60") and my_space > min_base:
+        subtract("space_reduction", config.number("traps.space_reduction_60"))
+    elif next_space < my_space * config.number("traps.space_reduction_ratio_50") and my_space > min_base:
+        subtract("space_reduction", config.number("traps.space_reduction_50"))
 
     subtract("dead_end", _ref_space.dead_end_penalty(board, pos, max_depth) * HALF_PENALTY)
 
@@ -148,39 +148,39 @@ def score_move(board: Board, move: str, config: GbcConfig) -> MoveScore:
 
     add("wall_escape", _ref_greedy.wall_escape(board, head, move))
 
-    space_weight = config["weights.space"] * config["weights.space_base_multiplier"]
+    space_weight = config.number("weights.space") * config.number("weights.space_base_multiplier")
     if _ref_greedy.enemies_within(board, ENEMY_NEAR_RADIUS):
-        space_weight = config["weights.space"] * config["weights.space_enemy_multiplier"]
+        space_weight = config.number("weights.space") * config.number("weights.space_enemy_multiplier")
     if you.health > _ref_policy.HEALTH_LOW and next_space > SPACE_HEALTHY_SHARE:
-        space_weight *= config["weights.space_healthy_multiplier"]
+        space_weight *= config.number("weights.space_healthy_multiplier")
     add("space", next_space * space_weight)
 
     if pos in board.food and _ref_space.is_food_trap(board, pos, max_depth):
-        penalty = config["traps.food_trap"]
+        penalty = config.number("traps.food_trap")
         if you.health < _ref_policy.HEALTH_CRITICAL:
-            penalty = config["traps.food_trap_critical"]
+            penalty = config.number("traps.food_trap_critical")
         elif you.health < _ref_policy.HEALTH_LOW:
-            penalty = config["traps.food_trap_low"]
+            penalty = config.number("traps.food_trap_low")
         subtract("food_trap", penalty)
 
     food_factor = _ref_food.food_proximity(
-        board, pos, bool(config["search.use_astar"]), int(config["search.max_astar_nodes"])
+        board, pos, bool(config["search.use_astar"]), int(config.number("search.max_astar_nodes"))
     )
     food_weight = _ref_policy.food_weight(board, outmatched, config)
     add("food", food_factor * food_weight)
 
-    subtract("head_collision", _ref_tactics.head_to_head_risk(board, pos) * config["weights.head_collision"])
+    subtract("head_collision", _ref_tactics.head_to_head_risk(board, pos) * config.number("weights.head_collision"))
 
     if board.turn < EARLY_GAME_TURNS or (you.health > _ref_policy.HEALTH_LOW and not outmatched):
-        weight = config["weights.center_control"]
+        weight = config.number("weights.center_control")
         if board.turn >= EARLY_GAME_TURNS:
-            weight = config["weights.center_control"] * LATE_CENTRE_FACTOR
+            weight = config.number("weights.center_control") * LATE_CENTRE_FACTOR
         add("center", _ref_greedy.centre_closeness(board, pos) * weight)
 
     if len(board.snakes) > 1:
-        subtract("wall", _ref_greedy.wall_avoidance(board, pos) * config["weights.wall_penalty"])
+        subtract("wall", _ref_greedy.wall_avoidance(board, pos) * config.number("weights.wall_penalty"))
 
-    subtract("cutoff", _ref_tactics.cutoff_penalty(board, pos) * config["weights.cutoff"])
+    subtract("cutoff", _ref_tactics.cutoff_penalty(board, pos) * config.number("weights.cutoff"))
 
     if aggression > TRAP_ATTEMPT_AGGRESSION and next_space > TRAP_MIN_SPACE:
         trap = _ref_space.trap_opportunity(board, pos, max_depth)

@@ -179,34 +179,41 @@ class GbcConfig(Mapping[str, Value]):
     default, and ``used_defaults`` is true.
     """
 
-    values: Mapping[str, Value]
+    by_name: Mapping[str, Value]
     unknown_keys: tuple[str, ...] = ()
     type_errors: tuple[str, ...] = ()
     used_defaults: bool = False
 
     def __post_init__(self) -> None:
-        missing = [k.name for k in GBC_KEYS if k.name not in self.values]
-        extra = [name for name in self.values if name not in GBC_KEY_BY_NAME]
+        missing = [k.name for k in GBC_KEYS if k.name not in self.by_name]
+        extra = [name for name in self.by_name if name not in GBC_KEY_BY_NAME]
         if missing or extra:
             raise ValueError(f"a GbcConfig needs exactly the bot's keys (missing {missing}, unknown {extra})")
-        ordered = {k.name: self.values[k.name] for k in GBC_KEYS}
-        object.__setattr__(self, "values", MappingProxyType(ordered))
+        ordered = {k.name: self.by_name[k.name] for k in GBC_KEYS}
+        object.__setattr__(self, "by_name", MappingProxyType(ordered))
 
     def __hash__(self) -> int:  # usable as a cache key although ``values`` is a mapping
-        return hash((tuple(self.values.items()), self.unknown_keys, self.type_errors, self.used_defaults))
+        return hash((tuple(self.by_name.items()), self.unknown_keys, self.type_errors, self.used_defaults))
 
     def __getitem__(self, name: str) -> Value:
-        return self.values[name]
+        return self.by_name[name]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.values)
+        return iter(self.by_name)
 
     def __len__(self) -> int:
-        return len(self.values)
+        return len(self.by_name)
+
+    def number(self, name: str) -> float:
+        """A numeric key's value as the bot holds it (an int key stays an int), for arithmetic."""
+        value = self[name]  # through __getitem__, so a subclass that records reads sees this one too
+        if isinstance(value, str):
+            raise TypeError(f"go-battleclank's {name!r} is text, not a number")
+        return value
 
     def with_values(self, changes: Mapping[str, Value]) -> GbcConfig:
         """A copy with the given dotted keys changed (coerced the way the bot would read them)."""
-        values = dict(self.values)
+        values = dict(self.by_name)
         for name, value in changes.items():
             spec = GBC_KEY_BY_NAME.get(name)
             if spec is None:
