@@ -31,7 +31,12 @@ if TYPE_CHECKING:
 
 def run_stages(board: Board, pairs: MovePairs, settings: TurnSettings, stages: Sequence[str]) -> bool:
     """Run the named stages in order on ``board`` (in place); stop and return True once one ends the game."""
-    return any(STAGE_FUNCTIONS[name](board, pairs, settings) for name in stages)
+    ended = False
+    for name in stages:
+        ended = STAGE_FUNCTIONS[name](board, pairs, settings)
+        if ended:
+            break
+    return ended
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,8 +14,7 @@ two snakes share an id), and snakes of equal length keep their list order when s
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from optuna_clank.arena.rules.board import eliminate, is_alive, live_snakes, new_point, require_body, xy
 from optuna_clank.arena.rules.errors import ERR_NO_MOVE, RulesError
@@ -55,9 +54,11 @@ if TYPE_CHECKING:
     Stage: TypeAlias = Callable[[Board, MovePairs, "TurnSettings"], bool]  # in place; True: game over
 
 
-@dataclass(frozen=True)
-class TurnSettings:
-    """The ruleset settings the stages read (the official ``Settings`` the standard map uses)."""
+class TurnSettings(NamedTuple):
+    """The ruleset settings the stages read (the official ``Settings`` the standard map uses).
+
+    A named tuple rather than a dataclass: one is built per turn, and this is the cheap kind.
+    """
 
     solo: bool = False
     hazard_damage_per_turn: int = 0
