@@ -19,12 +19,13 @@ from optuna_clank.arena.api import (
 )
 from optuna_clank.arena.engine import FoodSettings, step
 from optuna_clank.arena.features import TurnView
-from optuna_clank.arena.grid import MOVES, grid_for
+from optuna_clank.arena.grid import grid_for
 from optuna_clank.arena.move_oracle import answer_moves
 from optuna_clank.arena.players import Seats
 from optuna_clank.arena.setup import start_games
 from optuna_clank.arena.snakes.baseline import BaselineSnake
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
+from optuna_clank.arena.standard import MOVES
 from optuna_clank.arena.state import BatchState, board_from_state
 
 

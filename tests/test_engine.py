@@ -8,10 +8,10 @@ import torch
 from optuna_clank.arena import engine, rules
 from optuna_clank.arena.counter_rng import game_key
 from optuna_clank.arena.features import TurnView
-from optuna_clank.arena.grid import MOVES
 from optuna_clank.arena.players import NO_MOVE, Player, Seats
 from optuna_clank.arena.rng import SeededRandom
 from optuna_clank.arena.snakes.simple import RandomSafeSnake
+from optuna_clank.arena.standard import MOVES
 from optuna_clank.arena.state import BatchState, board_from_state, state_from_boards
 
 

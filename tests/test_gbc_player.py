@@ -18,7 +18,6 @@ import pytest
 from _shared import GBC_MOVES
 
 from optuna_clank.arena.features import TurnView
-from optuna_clank.arena.grid import MOVES
 from optuna_clank.arena.match import play_match
 from optuna_clank.arena.opponents import UnknownOpponentError, make_opponent
 from optuna_clank.arena.players import Seats
@@ -27,6 +26,7 @@ from optuna_clank.arena.snakes.gbc._ref_recorded import iter_positions, read_con
 from optuna_clank.arena.snakes.gbc._requests import batch_requests, choose_for_requests
 from optuna_clank.arena.snakes.gbc.reference import board_from_request, score_board
 from optuna_clank.arena.snakes.gbc.schema import GBC_DEFAULTS, GBC_KEYS, GbcConfig, default_gbc_config
+from optuna_clank.arena.standard import MOVES
 from optuna_clank.spec import load_spec
 
 RECORDED = GBC_MOVES

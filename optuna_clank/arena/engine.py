@@ -1,20 +1,34 @@
 """The batched standard-ruleset engine: one function per stage, all games at once.
 
-Stages follow the official pipeline (movement, health, feeding, elimination), then the
-benchmark driver tests game over right after the transition (no extra round of moves, as
-in the official CLI's game loop) and spawns food in the games that go on. No stage loops over games in Python.
+Every stage is ``stage(state, moves) -> games ended or None`` and :data:`STAGE_FUNCTIONS` maps
+the shared stage names of :mod:`optuna_clank.arena.standard` to them, so a turn runs the same
+stage list as the reference rules. The game-over stage runs right after the turn's other stages
+(no extra round of moves, as in the official CLI's game loop), then food spawns in the games that
+go on. No stage loops over games in Python.
 Events that touch few snakes in a turn (eating, collisions, spawning) are applied to just the
 affected rows, found with one cheap test over the whole batch.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import torch
 
 from optuna_clank.arena.counter_rng import mix
 from optuna_clank.arena.grid import SPAWN_TABLES
+from optuna_clank.arena.standard import (
+    ELIMINATION,
+    FEED_SNAKES,
+    GAME_OVER,
+    HAZARD_DAMAGE,
+    MOVEMENT,
+    SNAKE_MAX_HEALTH,
+    STARVATION,
+    TURN_STAGES,
+)
 from optuna_clank.arena.state import (
     BODY,
     DISCONNECTED,
@@ -26,7 +40,6 @@ from optuna_clank.arena.state import (
     BatchState,
 )
 
-SNAKE_MAX_HEALTH = 100
 _SPAWN_ROLL = 0x51
 _SPAWN_CELL = 0x5EED
 
@@ -76,17 +89,21 @@ def move_snakes(state: BatchState, moves: torch.Tensor) -> None:
     state.head = new_head
 
 
-def reduce_health(state: BatchState) -> None:
+def reduce_health(state: BatchState, moves: torch.Tensor) -> None:
     """Stage 2: every live snake loses one health point (eating later restores it)."""
     state.health = state.health - state.alive.to(torch.int64)
 
 
-def feed_snakes(state: BatchState) -> torch.Tensor:
-    """Stage 4: snakes whose head is on food grow by their tail and heal; returns who ate."""
+def damage_hazards(state: BatchState, moves: torch.Tensor) -> None:
+    """Stage 3: nothing to do, because the standard map has no hazards (a batch holds none)."""
+
+
+def feed_snakes(state: BatchState, moves: torch.Tensor) -> None:
+    """Stage 4: snakes whose head is on food grow by their tail and heal."""
     eat = state.alive & (state.food.gather(1, state.head) > 0)
     pairs = torch.nonzero(eat)
     if pairs.numel() == 0:
-        return eat
+        return
     games, seats = pairs[:, 0], pairs[:, 1]
     head_ptr, length = state.head_ptr[games, seats], state.length[games, seats]
     last = state.ring[games, seats, (head_ptr + length - 1) & state.ring_mask]
@@ -99,7 +116,6 @@ def feed_snakes(state: BatchState) -> torch.Tensor:
     eaten_games = eaten // state.grid.n_cells
     state.food[eaten_games, eaten % state.grid.n_cells] = 0
     state.food_count.index_put_((eaten_games,), torch.full_like(eaten_games, -1), accumulate=True)
-    return eat
 
 
 def _order_rank(length: torch.Tensor) -> torch.Tensor:
@@ -117,7 +133,7 @@ def _first_in_order(candidates: torch.Tensor, rank: torch.Tensor) -> torch.Tenso
     return torch.where(candidates, rank.unsqueeze(1), big).argmin(2)
 
 
-def eliminate_snakes(state: BatchState) -> None:
+def eliminate_snakes(state: BatchState, moves: torch.Tensor) -> None:
     """Stage 5: starvation and walls first, then collisions decided together (official ``EliminateSnakesStandard``)."""
     alive = state.alive
     starved = alive & (state.health <= 0)
@@ -176,8 +192,8 @@ def _eliminate_collisions(state: BatchState, rows: torch.Tensor, survivors: torc
     state.alive[rows] = state.alive[rows] & ~died
 
 
-def game_over(state: BatchState) -> torch.Tensor:
-    """Games that are over: at most one snake left (none left in a solo game)."""
+def game_over(state: BatchState, moves: torch.Tensor) -> torch.Tensor:
+    """Stage 0: the games that are over: at most one snake left (none left in a solo game)."""
     left = state.alive.sum(1)
     return left == 0 if state.n_seats == 1 else left <= 1
 
@@ -223,13 +239,31 @@ def _cells_near_heads(n_cells: int, heads: torch.Tensor, alive: torch.Tensor, of
     return near.scatter_add_(1, spots, weight) > 0
 
 
+BatchStage: TypeAlias = Callable[[BatchState, torch.Tensor], "torch.Tensor | None"]
+"""One stage: works in place; returns the games it ends (bool [B]), None where it ends none."""
+
+STAGE_FUNCTIONS: Mapping[str, BatchStage] = {
+    GAME_OVER: game_over,
+    MOVEMENT: move_snakes,
+    STARVATION: reduce_health,
+    HAZARD_DAMAGE: damage_hazards,
+    FEED_SNAKES: feed_snakes,
+    ELIMINATION: eliminate_snakes,
+}
+"""Each shared stage name's implementation here (listed in the official order)."""
+
+
 def step(state: BatchState, moves: torch.Tensor, settings: FoodSettings) -> torch.Tensor:
-    """Play one turn in every running game of ``state`` (in place); returns the games now over."""
-    move_snakes(state, moves)
-    reduce_health(state)
-    feed_snakes(state)
-    eliminate_snakes(state)
-    over = game_over(state) & state.running
+    """Play one turn in every running game of ``state`` (in place); returns the games now over.
+
+    The turn's stages run in the shared order; the game-over stage, which the official engine runs
+    first in the next ``Execute``, runs right away, so a finished game is asked for no more moves.
+    """
+    for name in TURN_STAGES:
+        STAGE_FUNCTIONS[name](state, moves)
+    ended = STAGE_FUNCTIONS[GAME_OVER](state, moves)
+    assert ended is not None  # the game-over stage always answers
+    over = ended & state.running
     going_on = state.running & ~over
     spawn_food(state, settings, going_on)
     state.turn = state.turn + state.running.to(torch.int64)

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-MOVES: tuple[str, ...] = ("up", "down", "left", "right")
-"""Move names in the order used for move indices everywhere in the arena."""
+from optuna_clank.arena.standard import MOVE_DELTAS, MOVES
 
 SPAWN_TABLES = 1024
 """Number of fixed random cell orders a food spawn draws from (see ``Grid.spawn_ranks``)."""
@@ -30,7 +29,7 @@ class Grid:
     on_board: torch.Tensor  # bool [P]: False on the border
     cell_x: torch.Tensor  # int64 [P]: board x of each padded cell (-1 / width on the border)
     cell_y: torch.Tensor  # int64 [P]
-    move_offsets: torch.Tensor  # int64 [4]: index delta of up, down, left, right
+    move_offsets: torch.Tensor  # int64 [4]: index delta of each of MOVES (up, down, left, right)
     spawn_ranks: torch.Tensor  # int16 [SPAWN_TABLES, P]: random priority orders of the cells
 
     @property
@@ -67,7 +66,8 @@ def grid_for(width: int, height: int, device: str | torch.device = "cpu") -> Gri
     cell_x = index % stride - 1
     cell_y = index // stride - 1
     on_board = (cell_x >= 0) & (cell_x < width) & (cell_y >= 0) & (cell_y < height)
-    offsets = torch.tensor([stride, -stride, -1, 1], dtype=torch.int64)
+    deltas = [MOVE_DELTAS[move] for move in MOVES]
+    offsets = torch.tensor([dy * stride + dx for dx, dy in deltas], dtype=torch.int64)
     # A spawn picks the free cell ranked highest by one of these uniformly random orders: the
     # same as a uniform draw among the candidates, at the price of one gather and one argmax.
     generator = torch.Generator().manual_seed(width * 1000 + height)

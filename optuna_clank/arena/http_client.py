@@ -24,8 +24,8 @@ from typing import Any, Literal, NamedTuple, TypeVar
 
 import orjson
 
-from optuna_clank.arena.grid import MOVES
 from optuna_clank.arena.http_wire import ConnectError, ConnectionPool, HttpError
+from optuna_clank.arena.standard import MOVES
 
 Fault = Literal["", "timeout", "error", "invalid", "down"]
 FAULTS: tuple[Fault, ...] = ("timeout", "error", "invalid", "down")

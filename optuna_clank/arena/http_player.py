@@ -34,9 +34,9 @@ import torch
 from optuna_clank.arena.api import api_frame, api_snake, encoded_move_requests, game_object, move_requests
 from optuna_clank.arena.engine import FoodSettings
 from optuna_clank.arena.features import TurnView
-from optuna_clank.arena.grid import MOVES
 from optuna_clank.arena.http_client import Fault, LoopRunner, MoveAnswer, SnakeClient, SnakeServerError
 from optuna_clank.arena.players import FORFEIT, NO_MOVE, Faults, Player, Seats
+from optuna_clank.arena.standard import MOVES
 from optuna_clank.arena.state import board_from_state
 from optuna_clank.errors import UserError
 

@@ -24,11 +24,12 @@ from optuna_clank.arena.config import Config
 from optuna_clank.arena.counter_rng import game_key
 from optuna_clank.arena.engine import FoodSettings, forfeit, retire, step
 from optuna_clank.arena.features import TurnView
-from optuna_clank.arena.grid import MOVES, grid_for
+from optuna_clank.arena.grid import grid_for
 from optuna_clank.arena.opponents import make_opponent
 from optuna_clank.arena.players import FORFEIT, Faults, Player, Seats
 from optuna_clank.arena.setup import start_games
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
+from optuna_clank.arena.standard import MOVES
 from optuna_clank.arena.state import CAUSES, NO_KILLER, BatchState
 from optuna_clank.stats import game_phase, wilson_interval
 

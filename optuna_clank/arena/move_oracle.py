@@ -35,11 +35,11 @@ import torch
 
 from optuna_clank.arena.api import RequestError, batch_requests, check_request
 from optuna_clank.arena.config import Config, ConfigError, load_config
-from optuna_clank.arena.grid import MOVES
 from optuna_clank.arena.http_client import LoopRunner, SnakeClient
 from optuna_clank.arena.opponents import is_server_reference, make_opponent
 from optuna_clank.arena.players import Player
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
+from optuna_clank.arena.standard import MOVES
 from optuna_clank.errors import UserError
 
 CHUNK = 4096

@@ -19,6 +19,8 @@ from optuna_clank.arena import rules
 from optuna_clank.arena.counter_rng import mix
 from optuna_clank.arena.grid import Grid
 from optuna_clank.arena.rng import SETUP_SALT, KeyedRandom
+from optuna_clank.arena.rules.errors import ERR_NO_ROOM_FOR_FOOD, RulesError
+from optuna_clank.arena.standard import SNAKE_MAX_HEALTH, SNAKE_START_SIZE
 from optuna_clank.arena.state import BatchState, state_from_boards
 
 MAX_FIXED_SNAKES = 8
@@ -144,7 +146,7 @@ def _start_food(grid: Grid, heads: torch.Tensor, draws: torch.Tensor) -> list[to
             available &= options != earlier.unsqueeze(1)
         count = available.sum(1)
         if bool((count == 0).any()):
-            raise rules.RulesError("not enough space to place food")
+            raise RulesError(ERR_NO_ROOM_FOR_FOOD)
         pick = draws[:, snake] % count
         rank = available.cumsum(1) - 1
         chosen = (available & (rank == pick.unsqueeze(1))).to(torch.int64).argmax(1)
@@ -161,14 +163,14 @@ def _state_from_starts(
     keys: torch.Tensor,
     seat_players: Sequence[Sequence[int]],
 ) -> BatchState:
-    """Turn-0 state: every snake 3 segments stacked on its start cell, food in list order."""
+    """Turn-0 state: every snake's start segments stacked on its start cell, food in list order."""
     device = grid.device
     n_games, n_snakes = heads.shape
     ring_size = 1 << (grid.n_board_cells + 3 - 1).bit_length()
     ring = torch.zeros(n_games, n_snakes, ring_size, dtype=torch.int16, device=device)
-    ring[:, :, :3] = heads.to(torch.int16).unsqueeze(2)
+    ring[:, :, :SNAKE_START_SIZE] = heads.to(torch.int16).unsqueeze(2)
     occ = torch.zeros(n_games, n_snakes, grid.n_cells, dtype=torch.int8, device=device)
-    occ.scatter_(2, heads.unsqueeze(2), 2)  # body[1:] = two stacked segments on the start cell
+    occ.scatter_(2, heads.unsqueeze(2), SNAKE_START_SIZE - 1)  # body[1:]: all stacked on the start cell
     food = torch.zeros(n_games, grid.n_cells, dtype=torch.int32, device=device)
     order = torch.arange(1, foods.shape[1] + 1, dtype=torch.int32, device=device)
     food.scatter_(1, foods, order.expand(n_games, -1).contiguous())
@@ -180,9 +182,9 @@ def _state_from_starts(
         turn=torch.zeros(n_games, dtype=torch.int64, device=device),
         ring=ring,
         head_ptr=zeros.clone(),
-        length=torch.full_like(zeros, 3),
+        length=torch.full_like(zeros, SNAKE_START_SIZE),
         head=heads.clone(),
-        health=torch.full_like(zeros, rules.SNAKE_MAX_HEALTH),
+        health=torch.full_like(zeros, SNAKE_MAX_HEALTH),
         alive=torch.ones(n_games, n_snakes, dtype=torch.bool, device=device),
         cause=zeros.clone(),
         killer=torch.full_like(zeros, -1),

@@ -16,20 +16,28 @@ from dataclasses import dataclass, fields
 import torch
 
 from optuna_clank.arena.grid import Grid, grid_for
+from optuna_clank.arena.standard import (
+    CAUSE_BODY,
+    CAUSE_DISCONNECTED,
+    CAUSE_HEAD,
+    CAUSE_OUT_OF_HEALTH,
+    CAUSE_SELF,
+    CAUSE_WALL,
+)
 
 CAUSES: tuple[str, ...] = (
     "",
-    "out-of-health",
-    "wall-collision",
-    "snake-self-collision",
-    "snake-collision",
-    "head-collision",
-    "disconnected",
+    CAUSE_OUT_OF_HEALTH,
+    CAUSE_WALL,
+    CAUSE_SELF,
+    CAUSE_BODY,
+    CAUSE_HEAD,
+    CAUSE_DISCONNECTED,
 )
 """Elimination cause strings, indexed by the cause codes stored in :class:`BatchState`.
 
 All but ``disconnected`` are the official ones; that one marks a snake whose server went away
-(see :data:`optuna_clank.arena.players.FORFEIT`)."""
+(see :data:`optuna_clank.arena.players.FORFEIT`). The batch holds no hazards, so no ``hazard``."""
 
 ALIVE, OUT_OF_HEALTH, WALL, SELF, BODY, HEAD, DISCONNECTED = range(7)
 NO_KILLER = -1

@@ -14,8 +14,8 @@ from typing import Any
 import torch
 
 from optuna_clank.arena.features import TurnView
-from optuna_clank.arena.grid import MOVES
 from optuna_clank.arena.players import Player, Seats
+from optuna_clank.arena.standard import MOVES
 from optuna_clank.arena.state import BatchState, state_from_boards
 
 
