@@ -320,3 +320,39 @@ def test_requests_become_the_state_the_arena_builds_from_the_same_boards() -> No
             assert mine.dtype == theirs.dtype and torch.equal(mine, theirs), field.name
     assert ids == [[s["id"] for s in r["board"]["snakes"]] for r in requests]
     assert you_seats == [ids[k].index(r["you"]["id"]) for k, r in enumerate(requests)]
+
+
+class _ClosingBaseline(BaselineSnake):
+    """Baseline that asks its server to shut down while it computes its first batch."""
+
+    server: HttpServer | None = None
+    closing: asyncio.Task[None] | None = None
+
+    def choose(self, view: TurnView, seats: Seats) -> torch.Tensor:
+        if self.closing is None and self.server is not None:
+            self.closing = asyncio.get_running_loop().create_task(self.server.close())
+        return super().choose(view, seats)
+
+
+def test_a_shutdown_answers_the_requests_being_computed_then_stops_listening() -> None:
+    (request,) = _recorded_requests(games=1)[:1]
+    body = json.dumps(request).encode()
+
+    async def talk() -> tuple[bytes, BaseException | None]:
+        player = _ClosingBaseline()
+        server = player.server = HttpServer(SnakeApp(player))
+        url = f"http://127.0.0.1:{await server.start('127.0.0.1', 0)}"
+        raw = await _raw(url, _request("POST", "/move", body))  # keep-alive: returns once the server closes
+        assert player.closing is not None
+        await player.closing
+        try:
+            await _raw(url, _request("GET", "/"))
+        except OSError as exc:
+            return raw, exc
+        return raw, None
+
+    raw, refused = asyncio.run(talk())
+    ((status, headers, reply),) = _replies(raw)
+    assert status == 200 and headers["connection"] == "close"
+    assert json.loads(reply)["move"] == answer_moves("baseline", [request])[0]
+    assert isinstance(refused, ConnectionRefusedError)

@@ -86,8 +86,9 @@ class HttpProtocol(asyncio.Protocol):
 
     @property
     def busy(self) -> bool:
-        """Whether a reply is being computed."""
-        return self._waiting is not None
+        """Whether a reply is being computed or not yet handed to the socket."""
+        transport = self._transport
+        return self._waiting is not None or (transport is not None and transport.get_write_buffer_size() > 0)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -243,7 +244,7 @@ class HttpServer:
         return int(self._server.sockets[0].getsockname()[1])
 
     async def close(self, grace_seconds: float = 10.0) -> None:
-        """Stop listening, close idle connections, let replies being computed finish (up to the grace)."""
+        """Stop listening, close idle connections, let replies being computed go out (up to the grace)."""
         if self._server is not None:
             self._server.close()
         for connection in list(self._connections):
