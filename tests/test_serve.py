@@ -189,12 +189,15 @@ def test_a_position_the_snake_fails_on_fails_only_its_own_request() -> None:
             assert (status, reply["move"]) == (200, expected[i])
 
 
-async def _raw(url: str, data: bytes) -> bytes:
-    """Send ``data`` on a fresh connection; everything the server writes until it closes it."""
+async def _raw(url: str, data: bytes, *, half_close: bool = False) -> bytes:
+    """Send ``data`` on a fresh connection (then end the sending side if ``half_close``);
+    everything the server writes until it closes the connection."""
     host, port = url.removeprefix("http://").rsplit(":", 1)
     reader, writer = await asyncio.open_connection(host, int(port))
     writer.write(data)
     await writer.drain()
+    if half_close:
+        writer.write_eof()
     try:
         return await asyncio.wait_for(reader.read(), timeout=60)
     finally:
@@ -356,3 +359,12 @@ def test_a_shutdown_answers_the_requests_being_computed_then_stops_listening() -
     assert status == 200 and headers["connection"] == "close"
     assert json.loads(reply)["move"] == answer_moves("baseline", [request])[0]
     assert isinstance(refused, ConnectionRefusedError)
+
+
+def test_a_client_that_half_closes_after_its_request_still_gets_the_reply() -> None:
+    requests = _recorded_requests(games=1)[:2]
+    data = b"".join(_request("POST", "/move", json.dumps(r).encode()) for r in requests)
+    raw = asyncio.run(_in_process(BaselineSnake(), lambda url: _raw(url, data, half_close=True)))
+    replies = _replies(raw)
+    assert [status for status, _, _ in replies] == [200, 200]
+    assert [json.loads(body)["move"] for _, _, body in replies] == answer_moves("baseline", requests)

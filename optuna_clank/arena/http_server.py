@@ -83,6 +83,7 @@ class HttpProtocol(asyncio.Protocol):
         self._waiting: _Head | None = None  # of the request whose reply is being computed
         self._paused = False
         self._closing = False  # close once the pending reply (if any) is written
+        self._peer_done = False  # the client half-closed its side
 
     @property
     def busy(self) -> bool:
@@ -108,6 +109,11 @@ class HttpProtocol(asyncio.Protocol):
         elif len(self._buffer) > MAX_HEAD + self._max_body and self._transport is not None:
             self._transport.pause_reading()  # a client pipelining more than one request's worth
             self._paused = True
+
+    def eof_received(self) -> bool:
+        """The client sends no more: answer the requests it sent (if any are pending), then close."""
+        self._peer_done = True
+        return self._waiting is not None  # True keeps the connection open for those replies
 
     def shutdown(self) -> None:
         """Close now if idle, else right after the reply being computed."""
@@ -161,6 +167,8 @@ class HttpProtocol(asyncio.Protocol):
             self._transport.resume_reading()
         if self._buffer:
             self._process()
+        if self._peer_done and self._waiting is None and self._transport is not None:
+            self._transport.close()
 
     def _parse_head(self) -> _Head | None:
         buffer = self._buffer
@@ -219,7 +227,7 @@ class HttpProtocol(asyncio.Protocol):
         unread data in it resets the connection, and the client may lose the reply, e.g. a
         400 for a body over the limit that it is still sending.)"""
         self._buffer.clear()
-        if transport.can_write_eof():
+        if transport.can_write_eof() and not self._peer_done:
             transport.write_eof()
             asyncio.get_running_loop().call_later(_LINGER_SECONDS, transport.close)
         else:
