@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import orjson
@@ -27,9 +27,9 @@ import torch
 
 from optuna_clank.arena.engine import FoodSettings
 from optuna_clank.arena.features import TurnView
-from optuna_clank.arena.grid import Grid
+from optuna_clank.arena.grid import Grid, grid_for
 from optuna_clank.arena.players import Seats
-from optuna_clank.arena.state import BatchState, board_from_state, state_from_boards
+from optuna_clank.arena.state import ALIVE, CAUSES, NO_KILLER, BatchState, board_from_state
 
 API_VERSION = "1"
 RULESET_NAME = "standard"
@@ -387,30 +387,96 @@ def batch_requests(
         board = request["board"]
         groups.setdefault((board["width"], board["height"], len(board["snakes"])), []).append(index)
     batches = []
-    for indices in groups.values():
-        boards, you_seats, ids = [], [], []
-        for index in indices:
-            request = requests[index]
-            snakes = request["board"]["snakes"]
-            boards.append(
-                {
-                    "turn": request["turn"],
-                    "width": request["board"]["width"],
-                    "height": request["board"]["height"],
-                    "food": request["board"].get("food", []),
-                    "snakes": [{"id": s["id"], "body": s["body"], "health": s["health"]} for s in snakes],
-                }
-            )
-            ids.append([s["id"] for s in snakes])
-            you_seats.append(ids[-1].index(request["you"]["id"]))
-        state = state_from_boards(
-            boards,
-            game_ids=range(len(indices)),
-            keys=[game_key(requests[i]) for i in indices],
-            seat_players=[[0] * len(i) for i in ids],
-            device=device,
-        )
+    for (width, height, n_seats), indices in groups.items():
+        group = [requests[i] for i in indices]
+        state, you_seats, ids = request_state(group, width, height, n_seats, device=device)
         games = torch.arange(len(indices), dtype=torch.int64, device=state.head.device)
         seats = Seats(games=games, seats=torch.tensor(you_seats, dtype=torch.int64, device=games.device))
         batches.append(RequestBatch(indices=indices, view=TurnView(state), seats=seats, snake_ids=ids))
     return batches
+
+
+def request_state(
+    requests: Sequence[Mapping[str, Any]], width: int, height: int, n_seats: int, *, device: str | torch.device = "cpu"
+) -> tuple[BatchState, list[int], list[list[str]]]:
+    """Checked requests of one board size and snake count as a batch: state, ``you`` seats, snake ids.
+
+    The state is the one :func:`~optuna_clank.arena.state.state_from_boards` builds from the
+    requests' boards (game ids ``0..n-1``, keys from :func:`game_key`, every seat player 0),
+    built in one pass with flat indices: a served snake pays for this on every batch.
+    """
+    grid = grid_for(width, height, device)
+    stride, n_cells = grid.stride, grid.n_cells
+    ring_size = 1 << (width * height + 3 - 1).bit_length()
+    n_games = len(requests)
+    ring_at: list[int] = []  # flat ring index of each segment
+    ring_cells: list[int] = []
+    occ_at: list[int] = []  # flat occ index of each segment after the head
+    lengths: list[int] = []
+    healths: list[int] = []
+    killers: list[int] = []
+    food_at: list[int] = []
+    food_order: list[int] = []
+    turns, keys, you_seats, ids = [], [], [], []
+    for b, request in enumerate(requests):
+        board = request["board"]
+        snakes = board["snakes"]
+        row_ids = [snake["id"] for snake in snakes]
+        for s, snake in enumerate(snakes):
+            cells = [(p["y"] + 1) * stride + p["x"] + 1 for p in snake["body"]]
+            slot = b * n_seats + s
+            ring_at.extend(range(slot * ring_size, slot * ring_size + len(cells)))
+            ring_cells.extend(cells)
+            occ_base = slot * n_cells
+            occ_at.extend([occ_base + c for c in cells[1:]])
+            lengths.append(len(cells))
+            healths.append(snake["health"])
+        # state_from_boards reads a missing ``eliminated_by`` as "": a snake whose id is "" is the killer
+        killers.extend([row_ids.index("") if "" in row_ids else NO_KILLER] * n_seats)
+        food_base = b * n_cells
+        for order, p in enumerate(board.get("food", []), start=1):
+            food_at.append(food_base + (p["y"] + 1) * stride + p["x"] + 1)
+            food_order.append(order)
+        turns.append(request["turn"])
+        keys.append(game_key(request))
+        ids.append(row_ids)
+        you_seats.append(row_ids.index(request["you"]["id"]))
+    ring = torch.zeros(n_games, n_seats, ring_size, dtype=torch.int16)
+    ring.view(-1)[torch.tensor(ring_at, dtype=torch.int64)] = torch.tensor(ring_cells, dtype=torch.int16)
+    occ = torch.zeros(n_games, n_seats, n_cells, dtype=torch.int8)
+    occ.view(-1).index_put_(
+        (torch.tensor(occ_at, dtype=torch.int64),), torch.ones(len(occ_at), dtype=torch.int8), accumulate=True
+    )
+    food = torch.zeros(n_games, n_cells, dtype=torch.int32)
+    food.view(-1)[torch.tensor(food_at, dtype=torch.int64)] = torch.tensor(food_order, dtype=torch.int32)
+    shape = (n_games, n_seats)
+    cause = torch.full(shape, CAUSES.index(""), dtype=torch.int64)
+    state = BatchState(
+        grid=grid,
+        game_ids=torch.arange(n_games, dtype=torch.int64),
+        keys=torch.tensor(keys, dtype=torch.int64),
+        turn=torch.tensor(turns, dtype=torch.int64),
+        ring=ring,
+        head_ptr=torch.zeros(shape, dtype=torch.int64),
+        length=torch.tensor(lengths, dtype=torch.int64).view(shape),
+        head=ring[:, :, 0].long(),
+        health=torch.tensor(healths, dtype=torch.int64).view(shape),
+        alive=cause == ALIVE,
+        cause=cause,
+        killer=torch.tensor(killers, dtype=torch.int64).view(shape),
+        elim_turn=torch.zeros(shape, dtype=torch.int64),
+        occ=occ,
+        cover=occ.sum(1, dtype=torch.int16),
+        food=food,
+        food_counter=(food.amax(1) + 1).to(torch.int32),
+        food_count=(food > 0).sum(1),
+        seat_player=torch.zeros(shape, dtype=torch.int64),
+        running=torch.ones(n_games, dtype=torch.bool),
+    )
+    if grid.device != torch.device("cpu"):
+        state = BatchState(**{f.name: _on(getattr(state, f.name), grid.device) for f in fields(state)})
+    return state, you_seats, ids
+
+
+def _on(value: Any, device: torch.device) -> Any:
+    return value.to(device) if isinstance(value, torch.Tensor) else value

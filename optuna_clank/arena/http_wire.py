@@ -161,12 +161,21 @@ def _parse_head(head: bytes) -> tuple[bytes, int, dict[bytes, bytes]]:
     parts = status_line.split(None, 2)
     if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
         raise ValueError(f"not an HTTP/1.x status line: {status_line[:80]!r}")
+    return parts[0], int(parts[1]), parse_headers(rest)
+
+
+def parse_headers(lines: bytes) -> dict[bytes, bytes]:
+    """Header lines (CRLF-separated, no start line) as lower-cased names -> stripped values.
+
+    Shared by the client and the server (:mod:`~optuna_clank.arena.http_server`); a repeated
+    header keeps its last value, which is all either side needs.
+    """
     headers: dict[bytes, bytes] = {}
-    for line in rest.split(b"\r\n"):
+    for line in lines.split(b"\r\n"):
         name, colon, value = line.partition(b":")
         if colon:
             headers[name.strip().lower()] = value.strip()
-    return parts[0], int(parts[1]), headers
+    return headers
 
 
 async def _read_chunked(reader: asyncio.StreamReader) -> bytes:

@@ -25,11 +25,12 @@ from typing import Any
 
 import orjson
 import torch
-from aiohttp import web
 
 from optuna_clank import __version__
 from optuna_clank.arena.api import API_VERSION, RequestError, check_request
 from optuna_clank.arena.features import TurnView
+from optuna_clank.arena.grid import MOVES
+from optuna_clank.arena.http_server import HttpServer, Reply, error_reply, json_reply
 from optuna_clank.arena.move_oracle import answer_builtin
 from optuna_clank.arena.players import Player, Seats
 from optuna_clank.errors import UserError
@@ -56,13 +57,17 @@ class MicroBatcher:
 
     async def answer(self, request: dict[str, Any]) -> str | None:
         """The move for one checked request, computed together with its neighbours in time."""
+        return await self.submit(request)
+
+    def submit(self, request: dict[str, Any]) -> asyncio.Future[str | None]:
+        """The future move for one checked request (what :meth:`answer` awaits)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[str | None] = loop.create_future()
         self._pending.append((request, future))
         if not self._draining:
             self._draining = True
             self._task = loop.create_task(self._drain())
-        return await future
+        return future
 
     async def _drain(self) -> None:
         try:
@@ -143,10 +148,6 @@ class _TimedPlayer(Player):
             self.cpu_seconds += time.thread_time() - cpu
 
 
-BATCHER = web.AppKey("batcher", MicroBatcher)
-"""Where an app made by :func:`make_app` keeps its :class:`MicroBatcher` (``app[BATCHER]``)."""
-
-
 def snake_info(*, color: str = "#3b7dd8") -> dict[str, str]:
     """The ``GET /`` answer."""
     return {
@@ -159,67 +160,62 @@ def snake_info(*, color: str = "#3b7dd8") -> dict[str, str]:
     }
 
 
-def make_app(player: Player, *, max_batch: int = MAX_BATCH, device: str | torch.device = "cpu") -> web.Application:
-    """The aiohttp application serving ``player`` (GET /, POST /start, /move, /end)."""
-    batcher = MicroBatcher(player, max_batch=max_batch, device=device)
-    info = snake_info()
+_MOVE_REPLIES = {move: orjson.dumps({"move": move, "shout": ""}) for move in MOVES}
+_EMPTY = orjson.dumps({})
 
-    async def index(_: web.Request) -> web.Response:
-        return _json(info)
 
-    async def stats(_: web.Request) -> web.Response:
-        return _json(batcher.stats())
+class SnakeApp:
+    """The routes (GET /, GET /stats, POST /start, /move, /end) as an :mod:`http_server` handler."""
 
-    async def start_or_end(request: web.Request) -> web.Response:
-        body = await _json_body(request)
-        if isinstance(body, web.Response):
-            return body
-        return _json({})
+    def __init__(self, player: Player, *, max_batch: int = MAX_BATCH, device: str | torch.device = "cpu") -> None:
+        self.batcher = MicroBatcher(player, max_batch=max_batch, device=device)
+        self._info = orjson.dumps(snake_info())
+        self._routes: dict[bytes, tuple[bytes, Callable[[bytes], Reply | asyncio.Future[Reply]]]] = {
+            b"/": (b"GET", lambda _: (200, self._info)),
+            b"/stats": (b"GET", lambda _: json_reply(200, self.batcher.stats())),
+            b"/start": (b"POST", self._start_or_end),
+            b"/end": (b"POST", self._start_or_end),
+            b"/move": (b"POST", self._move),
+        }
 
-    async def move(request: web.Request) -> web.Response:
-        body = await _json_body(request)
-        if isinstance(body, web.Response):
-            return body
+    def __call__(self, method: bytes, path: bytes, body: bytes) -> Reply | asyncio.Future[Reply]:
+        route = self._routes.get(path)
+        if route is None:
+            return error_reply(404, f"no such path: {path.decode(errors='replace')[:80]}")
+        allowed, answer = route
+        if method != allowed:
+            return error_reply(405, f"{path.decode()} takes {allowed.decode()}")
+        return answer(body)
+
+    def _start_or_end(self, body: bytes) -> Reply:
         try:
-            check_request(body)
+            orjson.loads(body)
+        except ValueError as exc:
+            return error_reply(400, f"the body is not JSON: {exc}")
+        return 200, _EMPTY
+
+    def _move(self, body: bytes) -> Reply | asyncio.Future[Reply]:
+        try:
+            request = orjson.loads(body)
+        except ValueError as exc:
+            return error_reply(400, f"the body is not JSON: {exc}")
+        try:
+            check_request(request)
         except RequestError as exc:
-            return _bad_request(str(exc))
-        try:
-            answer = await batcher.answer(body)
-        except Exception as exc:  # reported to the client; the server goes on
-            return _json({"error": f"the snake failed: {exc}"}, status=500)
-        if answer is None:
-            return _json({"error": "the snake gave no move"}, status=500)
-        return _json({"move": answer, "shout": ""})
-
-    app = web.Application()
-    app.router.add_get("/", index)
-    app.router.add_get("/stats", stats)
-    app.router.add_post("/start", start_or_end)
-    app.router.add_post("/end", start_or_end)
-    app.router.add_post("/move", move)
-    app[BATCHER] = batcher
-    return app
+            return error_reply(400, str(exc))
+        reply: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self.batcher.submit(request).add_done_callback(lambda move: reply.set_result(_move_reply(move)))
+        return reply
 
 
-def _json(data: Any, *, status: int = 200) -> web.Response:
-    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
-
-
-def _bad_request(reason: str) -> web.Response:
-    return _json({"error": reason}, status=400)
-
-
-async def _json_body(request: web.Request) -> Any:
-    """The parsed body, or a 400 response saying why it cannot be used."""
+def _move_reply(move: asyncio.Future[str | None]) -> Reply:
     try:
-        raw = await request.read()
-    except web.HTTPException as exc:  # e.g. a body over the size limit
-        return _bad_request(exc.reason)
-    try:
-        return orjson.loads(raw)
-    except ValueError as exc:
-        return _bad_request(f"the body is not JSON: {exc}")
+        answer = move.result()
+    except Exception as exc:  # reported to the client; the server goes on
+        return error_reply(500, f"the snake failed: {exc}")
+    if answer is None:
+        return error_reply(500, "the snake gave no move")
+    return 200, _MOVE_REPLIES[answer]
 
 
 async def serve(
@@ -234,15 +230,11 @@ async def serve(
 
     A port already taken (or a host that cannot be bound) is a :class:`UserError`.
     """
-    runner = web.AppRunner(make_app(player, device=device), access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    server = HttpServer(SnakeApp(player, device=device))
     try:
-        await site.start()
+        bound_port = await server.start(host, port)
     except OSError as exc:
-        await runner.cleanup()
         raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
-    bound_port = _bound_port(runner, port)
     url = f"http://{host if ':' not in host else f'[{host}]'}:{bound_port}"
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -255,12 +247,4 @@ async def serve(
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-        await runner.cleanup()
-
-
-def _bound_port(runner: web.AppRunner, asked: int) -> int:
-    """The port actually bound (``asked`` unless it was 0)."""
-    for address in runner.addresses:
-        if isinstance(address, tuple) and len(address) >= 2:
-            return int(address[1])
-    return asked
+        await server.close()

@@ -1,0 +1,266 @@
+"""A minimal HTTP/1.1 server on an asyncio Protocol: JSON replies to small requests on keep-alive connections.
+
+A served snake answers thousands of small ``POST /move`` requests a second; a general-purpose
+web framework's per-request machinery (request objects, header multidicts, middlewares, a task
+per request) cost more than the batched move itself. This server does only what the protocol
+needs: one request at a time per connection (pipelined requests wait their turn),
+``Content-Length`` bodies up to a size cap, ``Expect: 100-continue``, keep-alive by default in
+HTTP/1.1 (``Connection: close`` and HTTP/1.0 honoured), ``HEAD`` as ``GET`` without the body.
+
+The application is one callable, ``handler(method, path, body)``, that returns a reply
+``(status, json_bytes)`` or a future of one (a reply computed later, e.g. in a batch). A
+request the server cannot read (bad request line, bad ``Content-Length``, chunked or oversized
+body, oversized head) is answered ``400`` with ``{"error": reason}`` and its connection closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import orjson
+
+from optuna_clank.arena.http_wire import parse_headers
+
+Reply = tuple[int, bytes]
+"""Status and JSON body of a reply."""
+Handler = Callable[[bytes, bytes, bytes], "Reply | asyncio.Future[Reply]"]
+"""``handler(method, path, body)``: path without its query string; ``HEAD`` arrives as ``GET``."""
+
+MAX_HEAD = 64 * 1024
+MAX_BODY = 1024 * 1024
+"""Largest request body accepted (a 25x25 board with 16 snakes is well under 100 KiB)."""
+
+_HEAD_END = b"\r\n\r\n"
+_REASONS = {
+    200: b"OK",
+    400: b"Bad Request",
+    404: b"Not Found",
+    405: b"Method Not Allowed",
+    500: b"Internal Server Error",
+}
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_LINGER_SECONDS = 5.0
+
+
+class _Malformed(Exception):
+    """A request the server cannot read; the message is the reason sent back."""
+
+
+def json_reply(status: int, data: object) -> Reply:
+    return status, orjson.dumps(data)
+
+
+def error_reply(status: int, reason: str) -> Reply:
+    return status, orjson.dumps({"error": reason})
+
+
+class _Head:
+    """A parsed request head whose body may still be arriving."""
+
+    __slots__ = ("body_start", "head_only", "keep_alive", "method", "path", "size")
+
+    def __init__(self, method: bytes, path: bytes, size: int, keep_alive: bool, body_start: int) -> None:
+        self.head_only = method == b"HEAD"
+        self.method = b"GET" if self.head_only else method
+        self.path = path
+        self.size = size
+        self.keep_alive = keep_alive
+        self.body_start = body_start
+
+
+class HttpProtocol(asyncio.Protocol):
+    """One client connection: parses requests, hands them to the handler, writes the replies in order."""
+
+    def __init__(self, handler: Handler, connections: set[HttpProtocol], max_body: int = MAX_BODY) -> None:
+        self._handler = handler
+        self._connections = connections
+        self._max_body = max_body
+        self._transport: asyncio.Transport | None = None
+        self._buffer = bytearray()
+        self._head: _Head | None = None  # of the request whose body is arriving
+        self._waiting: _Head | None = None  # of the request whose reply is being computed
+        self._paused = False
+        self._closing = False  # close once the pending reply (if any) is written
+        self._peer_done = False  # the client half-closed its side
+
+    @property
+    def busy(self) -> bool:
+        """Whether a reply is being computed or not yet handed to the socket."""
+        transport = self._transport
+        return self._waiting is not None or (transport is not None and transport.get_write_buffer_size() > 0)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        self._connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._connections.discard(self)
+        self._transport = None
+
+    def data_received(self, data: bytes) -> None:
+        if self._closing and self._waiting is None:
+            return  # lingering after the last reply: what still arrives is dropped
+        self._buffer += data
+        if self._waiting is None:
+            self._process()
+        elif len(self._buffer) > MAX_HEAD + self._max_body and self._transport is not None:
+            self._transport.pause_reading()  # a client pipelining more than one request's worth
+            self._paused = True
+
+    def eof_received(self) -> bool:
+        """The client sends no more: answer the requests it sent (if any are pending), then close."""
+        self._peer_done = True
+        return self._waiting is not None  # True keeps the connection open for those replies
+
+    def shutdown(self) -> None:
+        """Close now if idle, else right after the reply being computed."""
+        self._closing = True
+        if self._waiting is None and self._transport is not None:
+            self._transport.close()
+
+    def abort(self) -> None:
+        if self._transport is not None:
+            self._transport.abort()
+
+    def _process(self) -> None:
+        while self._waiting is None and not self._closing and self._transport is not None:
+            try:
+                head = self._head or self._parse_head()
+            except _Malformed as exc:
+                self._write(*error_reply(400, str(exc)), keep_alive=False)
+                return
+            if head is None:
+                return
+            self._head = head
+            end = head.body_start + head.size
+            if len(self._buffer) < end:
+                return
+            body = bytes(self._buffer[head.body_start : end])
+            del self._buffer[:end]
+            self._head = None
+            try:
+                reply = self._handler(head.method, head.path, body)
+            except Exception as exc:  # an application bug: reported to the client, the server goes on
+                reply = error_reply(500, f"the server failed: {exc}")
+            if isinstance(reply, tuple):
+                self._write(*reply, keep_alive=head.keep_alive, head_only=head.head_only)
+            else:
+                self._waiting = head
+                reply.add_done_callback(self._on_reply)
+
+    def _on_reply(self, future: asyncio.Future[Reply]) -> None:
+        head = self._waiting
+        assert head is not None
+        self._waiting = None
+        if self._transport is None:
+            return  # the client went away meanwhile
+        try:
+            reply = future.result()
+        except Exception as exc:
+            reply = error_reply(500, f"the server failed: {exc}")
+        self._write(*reply, keep_alive=head.keep_alive, head_only=head.head_only)
+        if self._paused and self._transport is not None:
+            self._paused = False
+            self._transport.resume_reading()
+        if self._buffer:
+            self._process()
+        if self._peer_done and self._waiting is None and self._transport is not None:
+            self._transport.close()
+
+    def _parse_head(self) -> _Head | None:
+        buffer = self._buffer
+        while buffer.startswith(b"\r\n"):  # stray line ends between requests are allowed
+            del buffer[:2]
+        end = buffer.find(_HEAD_END)
+        if end < 0:
+            if len(buffer) > MAX_HEAD:
+                raise _Malformed(f"the request head is over {MAX_HEAD} bytes")
+            return None
+        if end > MAX_HEAD:
+            raise _Malformed(f"the request head is over {MAX_HEAD} bytes")
+        request_line, _, rest = bytes(buffer[:end]).partition(b"\r\n")
+        parts = request_line.split(b" ")
+        if len(parts) != 3 or not parts[2].startswith(b"HTTP/1.") or not parts[0].isalpha():
+            raise _Malformed(f"not an HTTP/1.x request line: {request_line[:80]!r}")
+        method, target, version = parts
+        headers = parse_headers(rest)
+        if b"transfer-encoding" in headers:
+            raise _Malformed("request bodies must be sent with Content-Length (Transfer-Encoding is not supported)")
+        length = headers.get(b"content-length", b"0")
+        if not length.isdigit():
+            raise _Malformed(f"bad Content-Length {length[:40]!r}")
+        size = int(length)
+        if size > self._max_body:
+            raise _Malformed(f"the body ({size} bytes) is over the {self._max_body} byte limit")
+        connection = headers.get(b"connection", b"").lower()
+        keep_alive = connection != b"close" if version == b"HTTP/1.1" else connection == b"keep-alive"
+        if size and headers.get(b"expect", b"").lower() == b"100-continue" and len(buffer) < end + 4 + size:
+            assert self._transport is not None
+            self._transport.write(_CONTINUE)
+        return _Head(method, target.partition(b"?")[0], size, keep_alive, end + 4)
+
+    def _write(self, status: int, body: bytes, *, keep_alive: bool, head_only: bool = False) -> None:
+        transport = self._transport
+        if transport is None:
+            return
+        keep_alive = keep_alive and not self._closing
+        transport.write(
+            b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n%s\r\n%s"
+            % (
+                status,
+                _REASONS.get(status, b"Unknown"),
+                len(body),
+                b"" if keep_alive else b"Connection: close\r\n",
+                b"" if head_only else body,
+            )
+        )
+        if not keep_alive:
+            self._closing = True
+            self._linger(transport)
+
+    def _linger(self, transport: asyncio.Transport) -> None:
+        """Close once the client has the last reply: half-close now, drop what still arrives,
+        close on the client's end-of-stream or after a few seconds. (Closing a socket with
+        unread data in it resets the connection, and the client may lose the reply, e.g. a
+        400 for a body over the limit that it is still sending.)"""
+        self._buffer.clear()
+        if transport.can_write_eof() and not self._peer_done:
+            transport.write_eof()
+            asyncio.get_running_loop().call_later(_LINGER_SECONDS, transport.close)
+        else:
+            transport.close()
+
+
+class HttpServer:
+    """A listening server: :meth:`start`, then :meth:`close` to stop gracefully."""
+
+    def __init__(self, handler: Handler, *, max_body: int = MAX_BODY) -> None:
+        self._handler = handler
+        self._max_body = max_body
+        self._connections: set[HttpProtocol] = set()
+        self._server: asyncio.Server | None = None
+
+    async def start(self, host: str, port: int) -> int:
+        """Listen on ``host:port`` (``0``: a free port); the bound port. ``OSError`` if it cannot."""
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: HttpProtocol(self._handler, self._connections, self._max_body), host, port
+        )
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def close(self, grace_seconds: float = 10.0) -> None:
+        """Stop listening, close idle connections, let replies being computed go out (up to the grace)."""
+        if self._server is not None:
+            self._server.close()
+        for connection in list(self._connections):
+            connection.shutdown()
+        deadline = time.monotonic() + grace_seconds
+        while any(c.busy for c in self._connections) and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        for connection in list(self._connections):
+            connection.abort()
+        if self._server is not None:
+            await self._server.wait_closed()
