@@ -321,7 +321,7 @@ def run_study(
     nothing queued, no study note, no checkpoints. ``progress``: one of :data:`PROGRESS`.
     ``say`` takes the lines that narrate the run (default: INFO log records).
 
-    Example (tests/test_runner_api.py runs it)::
+    Example (tests/test_runner_api.py runs the same on a tiny spec)::
 
         from optuna_clank.runner import run_study
         from optuna_clank.spec import load_spec
