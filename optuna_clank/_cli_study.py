@@ -6,7 +6,6 @@ import argparse
 import json
 import logging
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -172,30 +171,6 @@ def _add_warm_start_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _warm_start_source(args: argparse.Namespace, spec: StudySpec) -> tuple[str, str] | None:
-    """``--warm-start-from``'s study and storage URL, checked before this study is created."""
-    source = getattr(args, "warm_start_from", None)
-    if not source:
-        if getattr(args, "warm_start_storage", None):
-            raise UserError("--warm-start-storage needs --warm-start-from STUDY")
-        return None
-    from optuna_clank.warm_start import load_source, source_storage_url
-
-    url = source_storage_url(spec, source, args.warm_start_storage)
-    load_source(source, url)  # a wrong name or storage stops us before anything is created
-    return source, url
-
-
-def _apply_warm_start(args: argparse.Namespace, study: optuna.Study, spec: StudySpec, source: tuple[str, str]) -> None:
-    """Seed the study once (see warm_start.py) and say what was taken."""
-    from optuna_clank.warm_start import DEFAULT_WARM_START_TRIALS, warm_start
-
-    count = args.warm_start_trials or DEFAULT_WARM_START_TRIALS
-    done = warm_start(study, spec, source=source[0], source_url=source[1], count=count)
-    when = "seeded now" if done.seeded_now else "already seeded, not seeded again"
-    print(f"{done.describe()}; {when}", file=sys.stderr)
-
-
 def _add_validate(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "validate",
@@ -290,14 +265,17 @@ def _add_dashboard(commands: argparse._SubParsersAction) -> None:
 # --------------------------------------------------------------------------- handlers
 
 
-def _spec_from(args: argparse.Namespace, overrides: dict[str, Any] | None = None) -> StudySpec:
+def _spec_file(args: argparse.Namespace) -> StudySpec:
+    """The spec as its file says: ``--spec FILE``, or ``--study NAME`` found in studies/."""
     from optuna_clank.spec import find_spec, load_spec
 
-    path = args.spec if args.spec else find_spec(args.study)
-    spec = load_spec(path)
-    if args.storage:
-        overrides = {**(overrides or {}), "storage_url": args.storage}
-    return spec.with_overrides(**overrides) if overrides else spec
+    return load_spec(args.spec if args.spec else find_spec(args.study))
+
+
+def _spec_from(args: argparse.Namespace) -> StudySpec:
+    """The spec with ``--storage``, for the commands that read a study."""
+    spec = _spec_file(args)
+    return spec.with_overrides(storage_url=args.storage) if args.storage else spec
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -341,126 +319,47 @@ def _open(spec: StudySpec, *, create: bool = False) -> tuple[optuna.Study, str]:
 
 
 def _run_optimize(args: argparse.Namespace) -> int:
-    from optuna_clank.control import RunControl
-    from optuna_clank.pool import PoolPlan, run_pool
-    from optuna_clank.runner import count_trials, start_from_base
+    from optuna_clank import _format
+    from optuna_clank.runner import run_study
     from optuna_clank.storage import describe_storage
 
     overrides = _overrides(args)
-    spec = _spec_from(args, overrides)
+    if args.storage:
+        overrides["storage_url"] = args.storage
+    spec = _spec_file(args)
+    wanted = spec.with_overrides(**overrides)  # a bad override ends here, before anything is opened
     headless = args.command == "worker"
     _configure_logging(verbose=args.verbose)
-    if not _llm_usable(spec):
+    if not _llm_usable(wanted):
         overrides["use_llm"] = False  # said once here rather than once per worker
-        spec = spec.with_overrides(use_llm=False)
-    warm_source = None if headless else _warm_start_source(args, spec)
-    study, url = _open(spec, create=True)
-    if headless and url.startswith("sqlite"):
-        _LOG.warning("a SQLite storage only works for workers on this machine; use PostgreSQL across machines")
-    target = spec.study.n_trials
-    if not headless:
-        start_from_base(study, spec)
-        if warm_source is not None:
-            _apply_warm_start(args, study, spec, warm_source)
-    before = count_trials(study)
-    where = describe_storage(url)
-    if before.finished >= target:
+    if getattr(args, "warm_start_storage", None) and not getattr(args, "warm_start_from", None):
+        raise UserError("--warm-start-storage needs --warm-start-from STUDY")
+    run = run_study(
+        spec,
+        overrides=overrides,
+        worker=headless,
+        warm_start_from=getattr(args, "warm_start_from", None),
+        warm_start_storage=getattr(args, "warm_start_storage", None),
+        warm_start_trials=getattr(args, "warm_start_trials", None),
+        progress="none" if args.quiet else "log" if headless else "bar",
+        dashboard=(args.dashboard_host, args.dashboard_port) if args.dashboard else None,
+        verbose=args.verbose,
+        say=_say,
+    )
+    if run.ended == "already done":
         print(
-            f"study {spec.name} ({where}) already has {before.finished} finished trials (target {target}); "
-            "raise --n-trials to run more"
+            f"study {spec.name} ({describe_storage(run.storage_url)}) already has {run.before.finished} finished "
+            f"trials (target {run.spec.study.n_trials}); raise --n-trials to run more"
         )
         return 0
-    n_slots = _slots(spec.parallel.n_jobs)
-    print(
-        f"study {spec.name} on {where}: {before.finished} finished, target {target}, "
-        f"{n_slots} slot(s), sampler {spec.sampler.name}, pruner {spec.pruner.name}, "
-        f"{spec.benchmark.games_per_trial} games per trial vs {', '.join(_short(o) for o in spec.benchmark.opponents)}"
-        + (f"; each trial starts {spec.snake.describe()}" if spec.snake.is_server else ""),
-        file=sys.stderr,
-    )
-    _print_study_kind(spec)
-    if not headless:
-        from optuna_clank.study_note import write_study_note
-
-        write_study_note(study, spec)
-    dashboard = _bind_dashboard(args, spec, url)  # a taken port stops us before any trial runs
-    if before.running:
-        print(
-            f"  {before.running} trial(s) marked running: if their workers are gone, the heartbeat fails them after "
-            f"{spec.storage.grace_period} s and they are queued again",
-            file=sys.stderr,
-        )
-    in_process = n_slots == 1 and spec.parallel.backend != "dask"
-    workers = "the worker in this process" if in_process else f"{n_slots} worker process(es)"
-    print(
-        f"  starting {workers}: loading torch, the study and its sampler; a line follows when the first trial runs",
-        file=sys.stderr,
-    )
-    control = RunControl()
-    control.install_interrupt_handler()
-    monitor = _Monitor(
-        spec,
-        url,
-        target=target,
-        start=before.finished,
-        bar=not (args.quiet or headless),
-        log_lines=headless and not args.quiet,
-        checkpoints=not headless,
-    )
-    deadline = time.time() + spec.study.timeout if spec.study.timeout else None
-    plan = PoolPlan(
-        spec_path=str(Path(spec.path).absolute()),
-        storage_url=url,
-        target=target,
-        n_slots=n_slots,
-        control_dir=str(control.folder),
-        overrides={k: v for k, v in overrides.items() if k != "storage_url"},
-        deadline=deadline,
-        backend=spec.parallel.backend,
-        dask_scheduler=spec.parallel.dask_scheduler,
-        log_level=logging.INFO if args.verbose else logging.WARNING,
-        in_process=in_process,
-    )
-    if dashboard is not None:
-        print(f"optuna-dashboard: {dashboard.url} (while this run lasts)", file=sys.stderr, flush=True)
-        dashboard.start()
-    started = time.time()
-    try:
-        report = run_pool(plan, on_poll=monitor.poll)
-    finally:
-        if dashboard is not None:
-            dashboard.stop()
-    monitor.poll()
-    monitor.close()
-    after = count_trials(study)
-    hours = (time.time() - started) / 3600
-    ran = after.finished - before.finished
-    print(
-        f"study {spec.name}: {after.finished} finished ({after.complete} complete, {after.pruned} pruned), "
-        f"{after.failed} failed, {after.skipped} skipped, {after.running} running"
-        + (f", {after.waiting} queued (the next run plays them first)" if after.waiting else "")
-        + f"; this run: {ran} trial(s) "
-        f"at {ran / hours if hours > 0 else 0:.0f}/hour",
-        file=sys.stderr,
-    )
-    for slot in report.slots:
-        if slot.errors or (slot.stopped and slot.stopped not in ("target reached", "stop requested", "timeout")):
-            print(f"  slot {slot.slot} ({slot.device}): {slot.stopped}; {len(slot.errors)} error(s)", file=sys.stderr)
-    _print_best(study)
-    if control.abort_requested():
-        return 130
-    return 0
+    for line in _format.run_lines(run):
+        print(line, file=sys.stderr)
+    _print_best(run.study)
+    return 130 if run.ended == "aborted" else 0
 
 
-def _bind_dashboard(args: argparse.Namespace, spec: StudySpec, url: str) -> Any:
-    """With ``--dashboard``: optuna-dashboard bound to its port, to be served in a thread during the run."""
-    if not args.dashboard:
-        return None
-    from optuna_clank.dashboard import DashboardServer
-    from optuna_clank.trial_story import artifact_dir
-
-    _check_port(args.dashboard_port, "--dashboard-port")
-    return DashboardServer(url, artifact_dir(spec.name), host=args.dashboard_host, port=args.dashboard_port)
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def _check_port(port: int, option: str) -> None:
@@ -468,143 +367,19 @@ def _check_port(port: int, option: str) -> None:
         raise UserError(f"{option} must be a port number 0..65535, got {port}")
 
 
-def _slots(n_jobs: int | str) -> int:
-    """The number of slots; ``auto`` is resolved here and the choice is said once."""
-    if n_jobs != "auto":
-        return int(n_jobs)
-    from optuna_clank.devices import auto_n_jobs
-
-    count, why = auto_n_jobs()
-    print(f"n_jobs auto: {count} slot(s), {why}", file=sys.stderr)
-    return count
-
-
 def _llm_usable(spec: StudySpec) -> bool:
     """False (with one warning) when the spec wants an LLM none of whose models can be used."""
     options = spec.sampler
     if options.name != "clank" or not options.use_llm or options.llm_api_base:
         return True
-    from optuna_clank.sampler._llm import LLMAdvisor
+    from optuna_clank.sampler import llm_environment_problems
 
-    problems = LLMAdvisor(models=list(options.llm_models)).environment_problems()
-    if len(problems) < len(options.llm_models):
+    found = llm_environment_problems(options.llm_models)
+    if any(not problems for problems in found.values()):
         return True
+    problems = dict.fromkeys(problem for problems in found.values() for problem in problems)
     _LOG.warning("running without an LLM: %s (set the key, or pass --no-llm to silence this)", "; ".join(problems))
     return False
-
-
-class _Monitor:
-    """Progress bar (or log lines) and checkpoints, from a fresh read of the storage."""
-
-    def __init__(
-        self, spec: StudySpec, url: str, *, target: int, start: int, bar: bool, log_lines: bool, checkpoints: bool
-    ) -> None:
-        import optuna
-
-        from optuna_clank.storage import open_storage
-
-        self.spec = spec
-        self.url = url
-        self.study = optuna.load_study(study_name=spec.name, storage=open_storage(url, heartbeat=None))
-        self.target = target
-        self.interval = spec.checkpoint.interval if checkpoints else 0
-        self.last_checkpoint = start // self.interval if self.interval else 0
-        self.last_logged = start
-        self.log_lines = log_lines
-        self.started_at = time.time()
-        self.first_trial_seen = False
-        self.checkpointed = ""  # the last checkpoint's line: an unchanged best is not announced again
-        self.bar = None
-        if bar:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=target, initial=start, unit="trial", file=sys.stderr, dynamic_ncols=True)
-
-    def poll(self) -> None:
-        from optuna_clank.results import best_trial
-        from optuna_clank.runner import count_trials
-
-        counts = count_trials(self.study)
-        if not self.first_trial_seen and (counts.running or counts.finished > self.last_logged):
-            self.first_trial_seen = True
-            self.say(f"  workers ready: first trial running after {time.time() - self.started_at:.0f} s")
-        best = best_trial(self.study)
-        text = _best_short(best)
-        if self.bar is not None:
-            self.bar.update(max(0, counts.finished - self.bar.n))
-            self.bar.set_postfix_str(f"running {counts.running}, best {text}", refresh=True)
-        elif self.log_lines and counts.finished != self.last_logged:
-            _LOG.warning("study %s: %d/%d finished, best %s", self.spec.name, counts.finished, self.target, text)
-            self.last_logged = counts.finished
-        if self.interval and counts.finished // self.interval > self.last_checkpoint and best is not None:
-            self.last_checkpoint = counts.finished // self.interval
-            if best.describe() != self.checkpointed:
-                self.checkpointed = best.describe()
-                self.checkpoint()
-
-    def say(self, line: str) -> None:
-        """One line on stderr that does not break the progress bar."""
-        if self.bar is not None:
-            self.bar.write(line, file=sys.stderr)
-        else:
-            print(line, file=sys.stderr)
-
-    def checkpoint(self) -> None:
-        from optuna_clank.candidate import export_server_config
-        from optuna_clank.results import checkpoint_path, export_best
-        from optuna_clank.storage import describe_storage
-
-        path = checkpoint_path(self.spec.name, self.url)
-        if self.spec.snake.reads_own_yaml:  # a server's (or gbc's) own YAML, not the built-in schema
-            best = export_server_config(self.spec, self.study, path)[1]
-        else:
-            path, best = export_best(self.study, path, storage=describe_storage(self.url))
-        line = f"checkpoint: {best.describe()} -> {path}"
-        if self.bar is not None:
-            self.bar.write(line, file=sys.stderr)
-        elif not self.log_lines:
-            print(line, file=sys.stderr)
-        else:
-            _LOG.warning(line)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
-def _best_short(best: Any) -> str:
-    if best is None:
-        return "-"
-    if best.kind == "base":
-        return "base config (no validated trial beats it)"
-    if best.kind == "trial":
-        d = best.comparison.difference
-        return f"#{best.trial.number} {100 * d.mean:+.1f} pts [{100 * d.low:+.1f}, {100 * d.high:+.1f}] vs base"
-    ci = best.trial.user_attrs.get("win_rate_ci")
-    interval = f" win [{100 * ci[0]:.0f}-{100 * ci[1]:.0f}%]" if ci else ""
-    return f"#{best.trial.number} {best.trial.values[0]:.3f}{interval}"
-
-
-def _print_study_kind(spec: StudySpec) -> None:
-    """Say when the study is a tournament or multi-objective, and that the latter prunes nothing."""
-    from optuna_clank.runner import MULTI_OBJECTIVE_PRUNING
-    from optuna_clank.tournament import Tournament, is_tournament
-
-    if is_tournament(spec.benchmark):
-        tour = Tournament.of(spec.benchmark)
-        weights = ", ".join(f"{_short(o)} {w:g}" for o, w in zip(tour.opponents, tour.weights, strict=True))
-        print(
-            f"tournament: the same {tour.games} games against each opponent ({tour.steps} per trial); "
-            f"value = weighted mean (weights {weights})",
-            file=sys.stderr,
-        )
-    if len(spec.study.objectives) > 1:
-        goals = ", ".join(f"{d} {o}" for d, o in zip(spec.study.directions, spec.study.objectives, strict=True))
-        print(f"multi-objective: {goals}; {MULTI_OBJECTIVE_PRUNING}", file=sys.stderr)
-
-
-def _short(opponent: str) -> str:
-    return Path(opponent).name if "/" in opponent else opponent
 
 
 def _print_best(study: optuna.Study) -> None:
@@ -616,6 +391,7 @@ def _print_best(study: optuna.Study) -> None:
 
 
 def _run_validate(args: argparse.Namespace) -> int:
+    from optuna_clank import _format
     from optuna_clank.devices import check_device
     from optuna_clank.threads import configure_torch_threads
     from optuna_clank.validate import stored_base_record, validate_study
@@ -677,7 +453,8 @@ def _run_validate(args: argparse.Namespace) -> int:
             f"  {label:<12} win rate {100 * record['win_rate']:5.1f}%  95% CI [{100 * low:.1f}%, {100 * high:.1f}%]"
             f"  score {record['score']:.3f}  draws {record['draws']}"
         )
-        _print_opponents(record, indent="      ")
+        for line in _format.opponent_lines(record, indent="      "):
+            print(line)
     _print_objectives(records, spec)
     if verdict:
         for comparison in verdict.comparisons:
@@ -716,66 +493,18 @@ def _validation_snake(text: str | None, spec: StudySpec) -> tuple[Any, Any]:
 
 
 def _run_status(args: argparse.Namespace) -> int:
+    from optuna_clank import _format
     from optuna_clank.results import status
+    from optuna_clank.storage import describe_storage
 
     spec = _spec_from(args)
     study, url = _open(spec)
     report = status(study, last=args.last)
     if args.json:
-        print(json.dumps(report))
+        print(json.dumps(report.to_json()))
         return 0
-    from optuna_clank.results import best_trial
-    from optuna_clank.storage import describe_storage
-
-    counts = report["trials"]
-    print(f"study {spec.name} on {describe_storage(url)}")
-    print(
-        f"  trials      {counts['complete']} complete, {counts['pruned']} pruned, {counts['running']} running, "
-        f"{counts['waiting']} waiting, {counts['failed']} failed"
-        + (f", {counts['skipped']} skipped (surplus, not played)" if counts["skipped"] else "")
-    )
-    best = best_trial(study)
-    print(f"  best        {best.describe() if best else '-'}")
-    _print_opponents(best.trial.user_attrs if best and best.trial else {}, indent="              ")
-    _print_front(report, spec)
-    if best is not None and best.kind == "raw":
-        print("              (run 'validate' to re-play the top trials and the base config on fresh games)")
-    base = report["validated_base"]
-    if base and (best is None or best.kind != "base"):
-        low, high = base["ci"]
-        print(
-            f"  base config validated win rate {100 * base['win_rate']:.1f}% [{100 * low:.1f}%, {100 * high:.1f}%] "
-            f"over {base['games']:,} games"
-        )
-    if report["validation_records_ignored"]:
-        print(
-            f"              ({report['validation_records_ignored']} validation record(s) of other games not compared)"
-        )
-    raw = report["best_raw"]
-    if raw and best and (best.trial is None or raw["number"] != best.trial.number):
-        print(f"  best raw    trial {raw['number']}: value {raw['values'][0]:.3f} (study games only)")
-    rate = report["trials_per_hour"]
-    print(f"  speed       {rate:.1f} trials/hour" if rate else "  speed       -")
-    if report["last_trials"]:
-        print("  last trials:")
-        for t in report["last_trials"]:
-            label, value = "value", f"{t['values'][0]:.3f}" if t["values"] else "-"
-            if t["state"] == "pruned":  # its mean over the games it played, never one game's score
-                label, value = "mean ", f"{t['mean_score']:.3f}" if t["mean_score"] is not None else "?"
-            games = t["games_played"] if t["games_played"] is not None else "-"
-            print(
-                f"    #{t['number']:<5} {t['state']:<9} {label} {value:>6}  games {games!s:>4}  "
-                f"source {t['proposal_source'] or '-':<13} slot {t['slot'] if t['slot'] is not None else '-'}"
-            )
+    print(_format.status_text(report, spec, storage=describe_storage(url)))
     return 0
-
-
-def _print_opponents(attrs: dict[str, Any], *, indent: str) -> None:
-    """A tournament's per-opponent win rates with their Wilson intervals."""
-    from optuna_clank.tournament import OPPONENTS_KEY, describe_opponents
-
-    for line in describe_opponents(attrs.get(OPPONENTS_KEY) or []):
-        print(f"{indent}vs {line}")
 
 
 def _print_objectives(records: dict[str, dict[str, Any]], spec: StudySpec) -> None:
@@ -798,17 +527,6 @@ def _print_objectives(records: dict[str, dict[str, Any]], spec: StudySpec) -> No
         "  multi-objective: no single winner is crowned; 'dominates' compares point estimates on every objective "
         "(no interval). The paired verdict below compares the mean game score only."
     )
-
-
-def _print_front(report: dict[str, Any], spec: StudySpec) -> None:
-    front = report.get("pareto_front")
-    if front is None:
-        return
-    goals = ", ".join(f"{d} {o}" for d, o in zip(spec.study.directions, spec.study.objectives, strict=True))
-    print(f"  pareto front {len(front)} trial(s) ({goals}); no single best: pick one with export --pick")
-    for t in front:
-        values = ", ".join(f"{o} {v:.3f}" for o, v in zip(spec.study.objectives, t["values"], strict=True))
-        print(f"    #{t['number']:<5} {values}")
 
 
 def _run_export(args: argparse.Namespace) -> int:

@@ -1,9 +1,14 @@
-"""Human-readable text for match results and study status (the CLI's non-JSON output)."""
+"""Human-readable text for match results, study status and runs (the CLI's non-JSON output)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from optuna_clank.results import StudyStatus
+    from optuna_clank.runner import StudyRun
+    from optuna_clank.spec import StudySpec
 
 PHASES = ("early", "mid", "late")
 
@@ -63,3 +68,84 @@ def match_summary(summary: Mapping[str, Any], *, title: str) -> str:
         + (f", {summary['torch_threads']} torch thread(s))" if "torch_threads" in summary else ")"),
     ]
     return "\n".join(lines)
+
+
+def opponent_lines(attrs: Mapping[str, Any], *, indent: str) -> list[str]:
+    """A tournament's per-opponent win rates with their Wilson intervals (none for one opponent)."""
+    from optuna_clank.tournament import OPPONENTS_KEY, describe_opponents
+
+    return [f"{indent}vs {line}" for line in describe_opponents(attrs.get(OPPONENTS_KEY) or [])]
+
+
+def status_text(report: StudyStatus, spec: StudySpec, *, storage: str) -> str:
+    """The readable report of ``status``: counts, the best with its evidence, speed, the last trials."""
+    counts, best = report.trials, report.best
+    lines = [
+        f"study {spec.name} on {storage}",
+        f"  trials      {counts.complete} complete, {counts.pruned} pruned, {counts.running} running, "
+        f"{counts.waiting} waiting, {counts.failed} failed"
+        + (f", {counts.skipped} skipped (surplus, not played)" if counts.skipped else ""),
+        f"  best        {best.describe() if best else '-'}",
+        *opponent_lines(best.trial.user_attrs if best and best.trial else {}, indent="              "),
+        *_front_lines(report, spec),
+    ]
+    if best is not None and best.kind == "raw":
+        lines.append("              (run 'validate' to re-play the top trials and the base config on fresh games)")
+    base = report.validated_base
+    if base and (best is None or best.kind != "base"):
+        low, high = base["ci"]
+        lines.append(
+            f"  base config validated win rate {100 * base['win_rate']:.1f}% [{100 * low:.1f}%, {100 * high:.1f}%] "
+            f"over {base['games']:,} games"
+        )
+    if report.validation_records_ignored:
+        lines.append(
+            f"              ({report.validation_records_ignored} validation record(s) of other games not compared)"
+        )
+    raw = report.best_raw
+    if raw and raw.values and best and (best.trial is None or raw.number != best.trial.number):
+        lines.append(f"  best raw    trial {raw.number}: value {raw.values[0]:.3f} (study games only)")
+    rate = report.trials_per_hour
+    lines.append(f"  speed       {rate:.1f} trials/hour" if rate else "  speed       -")
+    if report.last_trials:
+        lines.append("  last trials:")
+    for t in report.last_trials:
+        label, value = "value", f"{t.values[0]:.3f}" if t.values else "-"
+        if t.state == "pruned":  # its mean over the games it played, never one game's score
+            label, value = "mean ", f"{t.mean_score:.3f}" if t.mean_score is not None else "?"
+        games = t.games_played if t.games_played is not None else "-"
+        lines.append(
+            f"    #{t.number:<5} {t.state:<9} {label} {value:>6}  games {games!s:>4}  "
+            f"source {t.proposal_source or '-':<13} slot {t.slot if t.slot is not None else '-'}"
+        )
+    return "\n".join(lines)
+
+
+def _front_lines(report: StudyStatus, spec: StudySpec) -> list[str]:
+    """A multi-objective study's Pareto front: no single best, so every trial on it."""
+    if report.pareto_front is None:
+        return []
+    objectives = spec.study.objectives
+    goals = ", ".join(f"{d} {o}" for d, o in zip(spec.study.directions, objectives, strict=True))
+    size = len(report.pareto_front)
+    lines = [f"  pareto front {size} trial(s) ({goals}); no single best: pick one with export --pick"]
+    for t in report.pareto_front:
+        values = ", ".join(f"{o} {v:.3f}" for o, v in zip(objectives, t.values or (), strict=True))
+        lines.append(f"    #{t.number:<5} {values}")
+    return lines
+
+
+def run_lines(run: StudyRun) -> list[str]:
+    """The end of an ``optimize`` or ``worker`` run: the study's counts, this run's pace, slots that gave up."""
+    after, hours = run.after, run.seconds / 3600
+    lines = [
+        f"study {run.spec.name}: {after.finished} finished ({after.complete} complete, {after.pruned} pruned), "
+        f"{after.failed} failed, {after.skipped} skipped, {after.running} running"
+        + (f", {after.waiting} queued (the next run plays them first)" if after.waiting else "")
+        + f"; this run: {run.ran} trial(s) "
+        f"at {run.ran / hours if hours > 0 else 0:.0f}/hour"
+    ]
+    for slot in run.slots:
+        if slot.errors or (slot.stopped and slot.stopped not in ("target reached", "stop requested", "timeout")):
+            lines.append(f"  slot {slot.slot} ({slot.device}): {slot.stopped}; {len(slot.errors)} error(s)")
+    return lines

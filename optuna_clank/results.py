@@ -25,7 +25,7 @@ from optuna.trial import FrozenTrial, TrialState
 from optuna_clank.arena.config import Config, default_config, dump_config, load_config, with_values
 from optuna_clank.errors import UserError
 from optuna_clank.pareto import pareto_front
-from optuna_clank.runner import count_trials
+from optuna_clank.runner import TrialCounts, count_trials
 from optuna_clank.tournament import OPPONENTS_KEY
 from optuna_clank.verdict import RESULTS_KEY, Comparison, Verdict, judge
 
@@ -201,7 +201,108 @@ def export_best(
     return write_config(best_config(study, best, base=base), path, header="\n".join(header)), best
 
 
-def status(study: optuna.Study, *, last: int = 10) -> dict[str, Any]:
+@dataclass(frozen=True)
+class TrialSummary:
+    """One trial as ``status`` shows it: state, values, games, where it came from, its validation."""
+
+    number: int
+    state: str  # complete, pruned, running, waiting, fail
+    values: tuple[float, ...] | None
+    games_played: int | None
+    mean_score: float | None  # over the games it played: a pruned trial's honest figure
+    win_rate_ci: list[float] | None
+    opponents: list[dict[str, Any]] | None  # a tournament's per-opponent results
+    proposal_source: str | None
+    changed_params: Any
+    slot: int | None
+    device: str | None
+    validated: dict[str, Any] | None  # its validation record, without the per-game results
+
+    @classmethod
+    def of(cls, trial: FrozenTrial, validated: dict[str, Any] | None = None) -> TrialSummary:
+        attrs = trial.user_attrs
+        return cls(
+            number=trial.number,
+            state=trial.state.name.lower(),
+            values=tuple(trial.values) if trial.values is not None else None,
+            games_played=attrs.get("games_played"),
+            mean_score=attrs.get("mean_score"),
+            win_rate_ci=attrs.get("win_rate_ci"),
+            opponents=attrs.get(OPPONENTS_KEY),
+            proposal_source=attrs.get("proposal_source"),
+            changed_params=attrs.get("changed_params"),
+            slot=attrs.get("slot"),
+            device=attrs.get("device"),
+            validated=_shown_record(validated),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "state": self.state,
+            "values": list(self.values) if self.values is not None else None,
+            "games_played": self.games_played,
+            "mean_score": self.mean_score,
+            "win_rate_ci": self.win_rate_ci,
+            OPPONENTS_KEY: self.opponents,
+            "proposal_source": self.proposal_source,
+            "changed_params": self.changed_params,
+            "slot": self.slot,
+            "device": self.device,
+            "validated": self.validated,
+        }
+
+
+@dataclass(frozen=True)
+class StudyStatus:
+    """Where a study stands: what ``status`` prints, as text (see ``_format``) or as ``to_json()``."""
+
+    study: str
+    directions: tuple[str, ...]
+    trials: TrialCounts
+    total_trials: int
+    best: Best | None  # the validated verdict first, else the best raw trial
+    best_raw: TrialSummary | None
+    validated_trials: tuple[int, ...]
+    validated_base: dict[str, Any] | None  # the base config's validation record, without per-game results
+    validation_records_ignored: int  # records of other games than the base's: not compared
+    trials_per_hour: float | None
+    last_trials: tuple[TrialSummary, ...]
+    pareto_front: tuple[TrialSummary, ...] | None  # multi-objective studies only
+
+    @property
+    def best_kind(self) -> str | None:
+        """``"trial"``, ``"base"`` or ``"raw"`` (see :class:`Best`); None before any completed trial."""
+        return self.best.kind if self.best else None
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``status --json`` object."""
+        counts = self.trials
+        return {
+            "study": self.study,
+            "directions": list(self.directions),
+            "trials": {
+                "complete": counts.complete,
+                "pruned": counts.pruned,
+                "running": counts.running,
+                "waiting": counts.waiting,
+                "failed": counts.failed,
+                "skipped": counts.skipped,
+                "total": self.total_trials,
+            },
+            "best": _best_summary(self.best) if self.best else None,
+            "best_kind": self.best_kind,
+            "best_raw": self.best_raw.to_json() if self.best_raw else None,
+            "validated_trials": list(self.validated_trials),
+            "validated_base": self.validated_base,
+            "validation_records_ignored": self.validation_records_ignored,
+            "trials_per_hour": self.trials_per_hour,
+            "last_trials": [t.to_json() for t in self.last_trials],
+            "pareto_front": [t.to_json() for t in self.pareto_front] if self.pareto_front is not None else None,
+        }
+
+
+def status(study: optuna.Study, *, last: int = 10) -> StudyStatus:
     """Trials by state, best validated and raw with intervals, speed, and the last trials."""
     counts = count_trials(study)
     trials = study.get_trials(deepcopy=False)
@@ -214,52 +315,27 @@ def status(study: optuna.Study, *, last: int = 10) -> dict[str, Any]:
     best = best_trial(study)
     raw = best_raw(study)
     recent = sorted(trials, key=lambda t: t.number)[-last:]
-    return {
-        "study": study.study_name,
-        "directions": [d.name.lower() for d in study.directions],
-        "trials": {
-            "complete": counts.complete,
-            "pruned": counts.pruned,
-            "running": counts.running,
-            "waiting": counts.waiting,
-            "failed": counts.failed,
-            "skipped": counts.skipped,
-            "total": len(trials),
-        },
-        "best": _best_summary(best) if best else None,
-        "best_kind": best.kind if best else None,
-        "best_raw": _trial_summary(raw, validations(study).get(raw.number)) if raw else None,
-        "validated_trials": sorted(validations(study)),
-        "validated_base": _shown_record(study.user_attrs.get(BASE_KEY)),
-        "validation_records_ignored": best.verdict.ignored if best and best.verdict else 0,
-        "trials_per_hour": round(rate, 1) if rate else None,
-        "last_trials": [_trial_summary(t, None) for t in recent],
-        "pareto_front": [_trial_summary(t, None) for t in pareto_front(study)] if len(study.directions) > 1 else None,
-    }
-
-
-def _trial_summary(trial: FrozenTrial, validated: dict[str, Any] | None) -> dict[str, Any]:
-    attrs = trial.user_attrs
-    return {
-        "number": trial.number,
-        "state": trial.state.name.lower(),
-        "values": list(trial.values) if trial.values is not None else None,
-        "games_played": attrs.get("games_played"),
-        "mean_score": attrs.get("mean_score"),
-        "win_rate_ci": attrs.get("win_rate_ci"),
-        OPPONENTS_KEY: attrs.get(OPPONENTS_KEY),
-        "proposal_source": attrs.get("proposal_source"),
-        "changed_params": attrs.get("changed_params"),
-        "slot": attrs.get("slot"),
-        "device": attrs.get("device"),
-        "validated": _shown_record(validated),
-    }
+    validated = validations(study)
+    return StudyStatus(
+        study=study.study_name,
+        directions=tuple(d.name.lower() for d in study.directions),
+        trials=counts,
+        total_trials=len(trials),
+        best=best,
+        best_raw=TrialSummary.of(raw, validated.get(raw.number)) if raw else None,
+        validated_trials=tuple(sorted(validated)),
+        validated_base=_shown_record(study.user_attrs.get(BASE_KEY)),
+        validation_records_ignored=best.verdict.ignored if best and best.verdict else 0,
+        trials_per_hour=round(rate, 1) if rate else None,
+        last_trials=tuple(TrialSummary.of(t) for t in recent),
+        pareto_front=tuple(TrialSummary.of(t) for t in pareto_front(study)) if len(study.directions) > 1 else None,
+    )
 
 
 def _best_summary(best: Best) -> dict[str, Any]:
     """The status block of the best: the trial (or the base) and its paired difference."""
     if best.trial is not None:
-        summary = _trial_summary(best.trial, best.validated)
+        summary = TrialSummary.of(best.trial, best.validated).to_json()
     else:
         summary = {"number": None, "state": None, "config": "base", "validated": _shown_record(best.validated)}
     comparison = best.comparison

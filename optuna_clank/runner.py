@@ -1,17 +1,23 @@
-"""Studies from specs: storage, sampler and pruner wired together, created or resumed.
+"""Studies from specs: storage, sampler and pruner wired together, created or resumed, and run.
 
 Opening the same spec on the same storage twice gives the same study: the trial numbers
 continue and the sampler sees every earlier trial. Trials left RUNNING by a process that died
-are failed by the heartbeat and queued again with the same parameters.
+are failed by the heartbeat and queued again with the same parameters. :func:`run_study` is
+the whole of ``optimize`` (and ``worker``) for Python callers; the command line only parses
+its options, calls it and prints the outcome.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
+import sys
+import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import optuna
 from optuna.storages import RetryHeartbeatStaleTrialCallback
@@ -23,7 +29,13 @@ from optuna_clank.objective import death_cause_summary
 from optuna_clank.storage import HeartbeatSettings, open_storage, redact_url, resolve_storage_url
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from optuna_clank.control import RunControl
+    from optuna_clank.dashboard import DashboardServer
+    from optuna_clank.results import Best
     from optuna_clank.spec import StudySpec
+    from optuna_clank.worker import SlotReport
 
 _LOG = logging.getLogger("optuna_clank")
 
@@ -247,3 +259,376 @@ def trials_ahead(study: optuna.Study, number: int) -> int:
     """Trials numbered below ``number`` that are finished or still going to finish."""
     live = (*FINISHED, TrialState.RUNNING, TrialState.WAITING)
     return sum(1 for t in study.get_trials(deepcopy=False, states=live) if t.number < number)
+
+
+# --------------------------------------------------------------------------- a whole run
+
+ENDINGS = ("already done", "target reached", "timeout", "stopped", "aborted", "slots stopped")
+"""How :func:`run_study` can end: nothing to do; the target; the timeout; Ctrl-C once (or
+``request_stop``); Ctrl-C twice (running trials failed and queued again); every slot gave up."""
+
+PROGRESS = ("bar", "log", "none")
+"""What :func:`run_study` shows while trials run: a tqdm bar, a log line per finished trial, nothing."""
+
+
+@dataclass(frozen=True)
+class StudyRun:
+    """How one :func:`run_study` call ended, with the study to look at afterwards."""
+
+    study: optuna.Study
+    spec: StudySpec  # the spec as run: overrides applied
+    storage_url: str
+    before: TrialCounts
+    after: TrialCounts
+    ended: str  # one of ENDINGS
+    seconds: float  # of the pool; 0 when there was nothing to do
+    slots: tuple[SlotReport, ...] = ()
+
+    @property
+    def ran(self) -> int:
+        """Trials that finished during this run (any process's, on a shared storage)."""
+        return self.after.finished - self.before.finished
+
+
+def run_study(
+    spec: StudySpec,
+    *,
+    n_trials: int | None = None,
+    timeout: float | None = None,
+    n_jobs: int | str | None = None,
+    storage_url: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    worker: bool = False,
+    warm_start_from: str | None = None,
+    warm_start_storage: str | None = None,
+    warm_start_trials: int | None = None,
+    progress: str = "none",
+    dashboard: tuple[str, int] | None = None,
+    verbose: bool = False,
+    say: Callable[[str], None] | None = None,
+) -> StudyRun:
+    """Run (or resume) a study until it holds ``n_trials`` finished trials, as ``optimize`` does.
+
+    ``spec`` is a spec as :func:`optuna_clank.spec.load_spec` read it: the worker processes read
+    the file again, so every change goes in here, as ``n_trials``, ``timeout``, ``n_jobs``,
+    ``storage_url`` or ``overrides`` (the names of :data:`optuna_clank.spec.OVERRIDES`); a spec
+    that differs from its file is refused. Everything ``optimize`` does happens here: the study
+    is created or resumed, a new one starts from the base config (and from ``warm_start_from``'s
+    best trials), the pool runs one slot per ``n_jobs``, checkpoints are written, optuna-dashboard
+    is served on ``dashboard`` (host, port) while the run lasts, and, on the main thread, Ctrl-C
+    once finishes the running trials and twice stops them (they are queued again; the previous
+    handlers are back when this returns). ``worker=True`` joins a study run elsewhere instead:
+    nothing queued, no study note, no checkpoints. ``progress``: one of :data:`PROGRESS`.
+    ``say`` takes the lines that narrate the run (default: INFO log records).
+
+    Example (tests/test_runner_api.py runs the same on a tiny spec)::
+
+        from optuna_clank.runner import run_study
+        from optuna_clank.spec import load_spec
+
+        run = run_study(load_spec("studies/v2.toml"), n_trials=2, storage_url="sqlite:///v2.db")
+        print(run.ended, run.after.complete, run.study.best_trial.params)
+    """
+    from optuna_clank.control import RunControl
+    from optuna_clank.pool import PoolPlan, run_pool
+    from optuna_clank.storage import describe_storage
+
+    if progress not in PROGRESS:
+        raise ValueError(f"progress must be one of {PROGRESS}, got {progress!r}")
+    if worker and warm_start_from:
+        raise ValueError("a worker joins a running study: it does not warm-start it")
+    if warm_start_storage and not warm_start_from:
+        raise ValueError("warm_start_storage needs warm_start_from")
+    say = say or _LOG.info
+    changes = {**(overrides or {})}
+    for name, value in (("n_trials", n_trials), ("timeout", timeout), ("n_jobs", n_jobs)):
+        if value is not None:
+            changes[name] = value
+    if storage_url is not None:
+        changes["storage_url"] = storage_url
+    spec = _as_its_file(spec, changes)
+    warm_source = None if worker else _warm_start_source(spec, warm_start_from, warm_start_storage)
+    url = storage_url_of(spec)
+    study = open_study(spec, storage_url=url)
+    if worker and url.startswith("sqlite"):
+        _LOG.warning("a SQLite storage only works for workers on this machine; use PostgreSQL across machines")
+    target = spec.study.n_trials
+    if not worker:
+        start_from_base(study, spec)
+        if warm_source is not None:
+            _apply_warm_start(study, spec, warm_source, warm_start_trials, say)
+    before = count_trials(study)
+    if before.finished >= target:
+        return StudyRun(study, spec, url, before, before, "already done", 0.0)
+    where = describe_storage(url)
+    n_slots = _slots(spec.parallel.n_jobs, say)
+    opponents = ", ".join(_short(o) for o in spec.benchmark.opponents)
+    say(
+        f"study {spec.name} on {where}: {before.finished} finished, target {target}, "
+        f"{n_slots} slot(s), sampler {spec.sampler.name}, pruner {spec.pruner.name}, "
+        f"{spec.benchmark.games_per_trial} games per trial vs {opponents}"
+        + (f"; each trial starts {spec.snake.describe()}" if spec.snake.is_server else "")
+    )
+    for line in _study_kind_lines(spec):
+        say(line)
+    if not worker:
+        from optuna_clank.study_note import write_study_note
+
+        write_study_note(study, spec)
+    server = _bind_dashboard(dashboard, spec, url)  # a taken port stops us before any trial runs
+    if before.running:
+        say(
+            f"  {before.running} trial(s) marked running: if their workers are gone, the heartbeat fails them after "
+            f"{spec.storage.grace_period} s and they are queued again"
+        )
+    in_process = n_slots == 1 and spec.parallel.backend != "dask"
+    workers = "the worker in this process" if in_process else f"{n_slots} worker process(es)"
+    say(f"  starting {workers}: loading torch, the study and its sampler; a line follows when the first trial runs")
+    control = RunControl()
+    restore = _take_interrupts(control)
+    try:
+        monitor = _Monitor(
+            spec,
+            url,
+            target=target,
+            start=before.finished,
+            bar=progress == "bar",
+            log_lines=progress == "log",
+            checkpoints=not worker,
+            say=say,
+        )
+        deadline = time.time() + spec.study.timeout if spec.study.timeout else None
+        plan = PoolPlan(
+            spec_path=str(Path(spec.path).absolute()),
+            storage_url=url,
+            target=target,
+            n_slots=n_slots,
+            control_dir=str(control.folder),
+            overrides={k: v for k, v in changes.items() if k != "storage_url"},
+            deadline=deadline,
+            backend=spec.parallel.backend,
+            dask_scheduler=spec.parallel.dask_scheduler,
+            log_level=logging.INFO if verbose else logging.WARNING,
+            in_process=in_process,
+        )
+        if server is not None:
+            say(f"optuna-dashboard: {server.url} (while this run lasts)")
+            server.start()
+        started = time.time()
+        try:
+            report = run_pool(plan, on_poll=monitor.poll)
+        finally:
+            if server is not None:
+                server.stop()
+        monitor.poll()
+        monitor.close()
+        after = count_trials(study)
+        seconds = time.time() - started
+    finally:
+        restore()
+    ended = _ending(control, after, target, deadline)
+    return StudyRun(study, spec, url, before, after, ended, seconds, tuple(report.slots))
+
+
+def _as_its_file(spec: StudySpec, changes: dict[str, Any]) -> StudySpec:
+    """``spec`` with ``changes``, refused unless its file says the same (the workers read the file)."""
+    from optuna_clank.spec import load_spec
+
+    wanted = spec.with_overrides(**changes)
+    if load_spec(spec.path).with_overrides(**changes) != wanted:
+        raise UserError(
+            f"{spec.path}: the spec differs from its file; the worker processes read the file, so pass "
+            "changes to run_study as overrides (see optuna_clank.spec.OVERRIDES)"
+        )
+    return wanted
+
+
+def _warm_start_source(spec: StudySpec, source: str | None, storage: str | None) -> tuple[str, str] | None:
+    """The warm-start source study and its storage URL, checked before this study is created."""
+    if not source:
+        return None
+    from optuna_clank.warm_start import load_source, source_storage_url
+
+    url = source_storage_url(spec, source, storage)
+    load_source(source, url)  # a wrong name or storage stops us before anything is created
+    return source, url
+
+
+def _apply_warm_start(
+    study: optuna.Study, spec: StudySpec, source: tuple[str, str], count: int | None, say: Callable[[str], None]
+) -> None:
+    """Seed the study once (see warm_start.py) and say what was taken."""
+    from optuna_clank.warm_start import DEFAULT_WARM_START_TRIALS, warm_start
+
+    done = warm_start(study, spec, source=source[0], source_url=source[1], count=count or DEFAULT_WARM_START_TRIALS)
+    when = "seeded now" if done.seeded_now else "already seeded, not seeded again"
+    say(f"{done.describe()}; {when}")
+
+
+def _slots(n_jobs: int | str, say: Callable[[str], None]) -> int:
+    """The number of slots; ``auto`` is resolved here and the choice is said once."""
+    if n_jobs != "auto":
+        return int(n_jobs)
+    from optuna_clank.devices import auto_n_jobs
+
+    count, why = auto_n_jobs()
+    say(f"n_jobs auto: {count} slot(s), {why}")
+    return count
+
+
+def _short(opponent: str) -> str:
+    return Path(opponent).name if "/" in opponent else opponent
+
+
+def _study_kind_lines(spec: StudySpec) -> list[str]:
+    """Whether the study is a tournament or multi-objective, and that the latter prunes nothing."""
+    from optuna_clank.tournament import Tournament, is_tournament
+
+    lines = []
+    if is_tournament(spec.benchmark):
+        tour = Tournament.of(spec.benchmark)
+        weights = ", ".join(f"{_short(o)} {w:g}" for o, w in zip(tour.opponents, tour.weights, strict=True))
+        lines.append(
+            f"tournament: the same {tour.games} games against each opponent ({tour.steps} per trial); "
+            f"value = weighted mean (weights {weights})"
+        )
+    if len(spec.study.objectives) > 1:
+        goals = ", ".join(f"{d} {o}" for d, o in zip(spec.study.directions, spec.study.objectives, strict=True))
+        lines.append(f"multi-objective: {goals}; {MULTI_OBJECTIVE_PRUNING}")
+    return lines
+
+
+def _bind_dashboard(where: tuple[str, int] | None, spec: StudySpec, url: str) -> DashboardServer | None:
+    """optuna-dashboard bound to its port, to be served in a thread during the run."""
+    if where is None:
+        return None
+    from optuna_clank.dashboard import DashboardServer
+    from optuna_clank.trial_story import artifact_dir
+
+    host, port = where
+    if not 0 <= port <= 65535:
+        raise UserError(f"--dashboard-port must be a port number 0..65535, got {port}")
+    return DashboardServer(url, artifact_dir(spec.name), host=host, port=port)
+
+
+def _take_interrupts(control: RunControl) -> Callable[[], None]:
+    """Ctrl-C handlers for this run (main thread only); returns what puts the previous ones back."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    control.install_interrupt_handler()
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore
+
+
+def _ending(control: RunControl, after: TrialCounts, target: int, deadline: float | None) -> str:
+    if control.abort_requested():
+        return "aborted"
+    if control.stop_requested():
+        return "stopped"
+    if after.finished >= target:
+        return "target reached"
+    if deadline is not None and time.time() >= deadline:
+        return "timeout"
+    return "slots stopped"
+
+
+class _Monitor:
+    """Progress bar (or log lines) and checkpoints, from a fresh read of the storage."""
+
+    def __init__(
+        self,
+        spec: StudySpec,
+        url: str,
+        *,
+        target: int,
+        start: int,
+        bar: bool,
+        log_lines: bool,
+        checkpoints: bool,
+        say: Callable[[str], None],
+    ) -> None:
+        self.spec = spec
+        self.url = url
+        self.study = optuna.load_study(study_name=spec.name, storage=open_storage(url, heartbeat=None))
+        self.target = target
+        self.interval = spec.checkpoint.interval if checkpoints else 0
+        self.last_checkpoint = start // self.interval if self.interval else 0
+        self.last_logged = start
+        self.log_lines = log_lines
+        self.started_at = time.time()
+        self.first_trial_seen = False
+        self.checkpointed = ""  # the last checkpoint's line: an unchanged best is not announced again
+        self._say = say
+        self.bar = None
+        if bar:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=target, initial=start, unit="trial", file=sys.stderr, dynamic_ncols=True)
+
+    def poll(self) -> None:
+        from optuna_clank.results import best_trial
+
+        counts = count_trials(self.study)
+        if not self.first_trial_seen and (counts.running or counts.finished > self.last_logged):
+            self.first_trial_seen = True
+            self.say(f"  workers ready: first trial running after {time.time() - self.started_at:.0f} s")
+        best = best_trial(self.study)
+        text = _best_short(best)
+        if self.bar is not None:
+            self.bar.update(max(0, counts.finished - self.bar.n))
+            self.bar.set_postfix_str(f"running {counts.running}, best {text}", refresh=True)
+        elif self.log_lines and counts.finished != self.last_logged:
+            _LOG.warning("study %s: %d/%d finished, best %s", self.spec.name, counts.finished, self.target, text)
+            self.last_logged = counts.finished
+        if self.interval and counts.finished // self.interval > self.last_checkpoint and best is not None:
+            self.last_checkpoint = counts.finished // self.interval
+            if best.describe() != self.checkpointed:
+                self.checkpointed = best.describe()
+                self.checkpoint()
+
+    def say(self, line: str) -> None:
+        """One line that does not break the progress bar."""
+        if self.bar is not None:
+            self.bar.write(line, file=sys.stderr)
+        else:
+            self._say(line)
+
+    def checkpoint(self) -> None:
+        from optuna_clank.candidate import export_server_config
+        from optuna_clank.results import checkpoint_path, export_best
+        from optuna_clank.storage import describe_storage
+
+        path = checkpoint_path(self.spec.name, self.url)
+        if self.spec.snake.reads_own_yaml:  # a server's (or gbc's) own YAML, not the built-in schema
+            best = export_server_config(self.spec, self.study, path)[1]
+        else:
+            path, best = export_best(self.study, path, storage=describe_storage(self.url))
+        line = f"checkpoint: {best.describe()} -> {path}"
+        if self.log_lines and self.bar is None:
+            _LOG.warning(line)
+        else:
+            self.say(line)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _best_short(best: Best | None) -> str:
+    if best is None:
+        return "-"
+    if best.kind == "base":
+        return "base config (no validated trial beats it)"
+    if best.kind == "trial":
+        assert best.trial is not None and best.comparison is not None
+        d = best.comparison.difference
+        return f"#{best.trial.number} {100 * d.mean:+.1f} pts [{100 * d.low:+.1f}, {100 * d.high:+.1f}] vs base"
+    assert best.trial is not None
+    ci = best.trial.user_attrs.get("win_rate_ci")
+    interval = f" win [{100 * ci[0]:.0f}-{100 * ci[1]:.0f}%]" if ci else ""
+    return f"#{best.trial.number} {best.trial.values[0]:.3f}{interval}"

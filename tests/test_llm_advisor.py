@@ -662,6 +662,19 @@ def test_environment_problems_flag_an_unknown_provider() -> None:
     assert problems[0].startswith("no-such-provider-model-xyz: ")
 
 
+def test_the_public_probe_answers_per_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    from optuna_clank.sampler import llm_environment_problems
+
+    known, unknown = "anthropic/claude-3-5-sonnet-20240620", "no-such-provider-model-xyz"
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    found = llm_environment_problems([known, unknown])
+    assert list(found) == [known, unknown]
+    assert found[known] == [f"{known}: missing ANTHROPIC_API_KEY"]
+    assert len(found[unknown]) == 1 and found[unknown][0].startswith(f"{unknown}: ")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-secret-0123456789")
+    assert llm_environment_problems([known]) == {known: []}
+
+
 def test_advisor_needs_a_model() -> None:
     with pytest.raises(ValueError):
         LLMAdvisor(models=[])

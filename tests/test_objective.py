@@ -75,6 +75,6 @@ def test_tpe_and_clank_do_not_rank_pruned_trials_by_one_game(tmp_path: Path) -> 
 def test_status_shows_a_pruned_trials_mean(tmp_path: Path) -> None:
     study, _ = _pruned_study(tmp_path, trials=2)
     report = status(study)
-    for entry, trial in zip(report["last_trials"], study.trials, strict=True):
-        assert entry["state"] == "pruned"
-        assert entry["mean_score"] == trial.user_attrs[MEAN_SCORE_KEY] == round(entry["values"][0], 4)
+    for entry, trial in zip(report.last_trials, study.trials, strict=True):
+        assert entry.state == "pruned" and entry.values is not None
+        assert entry.mean_score == trial.user_attrs[MEAN_SCORE_KEY] == round(entry.values[0], 4)

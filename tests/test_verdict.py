@@ -133,7 +133,7 @@ def test_a_worse_trial_is_never_exported_over_the_base(tmp_path: Path, storage_u
     study = _study_with(storage_url, tmp_path, {0: worse, 1: aa}, base)
     best = best_trial(study)
     assert best is not None and best.kind == "base" and best.trial is None
-    report = status(study)
+    report = status(study).to_json()  # as `status --json` prints it
     assert report["best_kind"] == "base" and report["best"]["config"] == "base"
     paired = report["best"]["paired"]
     assert paired["better"] is False and paired["compared"] == 2 and paired["games"] == 1000
@@ -155,7 +155,7 @@ def test_a_better_trial_is_crowned_with_its_paired_difference(tmp_path: Path, st
     best = best_trial(study)
     assert best is not None and best.kind == "trial" and best.trial is not None and best.trial.number == 2
     assert "over the base on 1,000 games" in best.describe()
-    report = status(study)
+    report = status(study).to_json()  # as `status --json` prints it
     assert report["best_kind"] == "trial" and report["best"]["number"] == 2
     assert report["best"]["paired"]["better"] and report["best"]["paired"]["interval"][0] > 0
     out = tmp_path / "best.yaml"

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from optuna_clank.sampler._crossover import CROSSOVER_PARENTS_KEY
+    from optuna_clank.sampler._llm import llm_environment_problems
     from optuna_clank.sampler._memory import (
         BASE_TRIAL_KEY,
         CHANGED_PARAMS_KEY,
@@ -56,6 +57,7 @@ _HOMES = {
     "WARM_START_KEY": "optuna_clank.sampler._warm",
     "WARM_START_TRIAL_KEY": "optuna_clank.sampler._warm",
     "ClankSampler": "optuna_clank.sampler._sampler",
+    "llm_environment_problems": "optuna_clank.sampler._llm",
 }
 
 __all__ = [
@@ -79,6 +81,7 @@ __all__ = [
     "WARM_START_KEY",
     "WARM_START_TRIAL_KEY",
     "ClankSampler",
+    "llm_environment_problems",
 ]
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "ParsedAnswer",
     "PromptContext",
     "build_messages",
+    "llm_environment_problems",
     "parse_answer",
     "redact_secrets",
     "strongest_changes",
@@ -509,6 +510,17 @@ def _import_litellm() -> Any:
 
         litellm.suppress_debug_info = True  # failures are logged by us, once, without banners
         return litellm
+
+
+def llm_environment_problems(models: Sequence[str], *, api_base: str | None = None) -> dict[str, list[str]]:
+    """What keeps each model from being asked, by model: an empty list means it can be asked.
+
+    A problem is a provider setting that is missing (the names of environment variables, never
+    their values), a provider litellm does not know, or litellm not installed. The one probe for
+    the sampler, which leaves the unusable models out, and for the command line, which says once
+    that a run goes without an LLM.
+    """
+    return {model: LLMAdvisor(models=[model], api_base=api_base).environment_problems() for model in models}
 
 
 class LLMAdvisor:

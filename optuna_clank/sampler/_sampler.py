@@ -25,7 +25,7 @@ from optuna.search_space import IntersectionSearchSpace
 from optuna_clank._optuna_private import storage_of, trial_id_of
 from optuna_clank.sampler._codec import ParamCodec, is_numeric
 from optuna_clank.sampler._crossover import CROSSOVER_KINDS, CROSSOVER_PARENTS_KEY, breed, pick_parents
-from optuna_clank.sampler._llm import Advice, LLMAdvisor, PromptContext
+from optuna_clank.sampler._llm import Advice, LLMAdvisor, PromptContext, llm_environment_problems
 from optuna_clank.sampler._memory import (
     BASE_TRIAL_KEY,
     CHANGED_PARAMS_KEY,
@@ -685,16 +685,11 @@ class ClankSampler(BaseSampler):
             "timeout": self._llm_timeout,
             "mock_response": self._llm_mock_response,
         }
-        if self._llm_api_base is not None:
+        if self._llm_api_base is not None or self._llm_mock_response is not None:
             return LLMAdvisor(models=self._llm_models, **kwargs)
-        usable: list[str] = []
-        problems: list[str] = []
-        for model in self._llm_models:
-            found = LLMAdvisor(models=[model], **kwargs).environment_problems()
-            if found:
-                problems.extend(found)
-            else:
-                usable.append(model)
+        found = llm_environment_problems(self._llm_models)
+        usable = [model for model in self._llm_models if not found[model]]
+        problems = [problem for model in self._llm_models for problem in found[model]]
         if problems and usable:
             _LOG.warning(
                 "ClankSampler leaves out LLM models whose environment is not set up (%s); asking %s",
