@@ -6,6 +6,8 @@ test command needs no second copy of torch and works offline.
 
 from __future__ import annotations
 
+import importlib.util
+
 import nox
 
 nox.options.default_venv_backend = "none"
@@ -14,8 +16,17 @@ nox.options.sessions = ["lint", "tests"]
 
 @nox.session(python=False)
 def tests(session: nox.Session) -> None:
-    """The fast suite and the doctests: all but the ``slow`` end-to-end tests (needs PostgreSQL, see README)."""
-    session.run("python", "-m", "pytest", "-m", "not slow", *session.posargs)
+    """The fast suite and the doctests: all but the ``slow`` end-to-end tests (needs PostgreSQL, see README).
+
+    Two pytest-xdist workers: most of the time goes to CLI subprocesses (each loads torch), and the
+    tests are isolation-safe (tmp dirs, port 0, random PostgreSQL database and role names).
+    ``--dist loadscope`` keeps a module's tests on one worker, so a module-scoped study is built once.
+    ``nox -s tests -- -n 0`` runs them in one process (for ``--pdb``).
+    """
+    parallel = ["-n", "2", "--dist", "loadscope"] if importlib.util.find_spec("xdist") else []
+    if not parallel:
+        session.log("pytest-xdist is not installed (pip install -e '.[dev]'): running the tests in one process")
+    session.run("python", "-m", "pytest", "-m", "not slow", *parallel, *session.posargs)
 
 
 @nox.session(python=False)

@@ -26,11 +26,11 @@ JSON_KEYS = {
 
 
 def test_play_json_has_the_documented_fields(tmp_path: Path) -> None:
-    result = run_cli(["play", "--games", "20", "--seed", "1", "--json"], cwd=tmp_path)
+    result = run_cli(["play", "--games", "4", "--seed", "1", "--json"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert set(summary) >= JSON_KEYS
-    assert summary["games"] == 20 == summary["wins"] + summary["losses"] + summary["draws"]
+    assert summary["games"] == 4 == summary["wins"] + summary["losses"] + summary["draws"]
     assert summary["ci_low"] <= summary["win_rate"] <= summary["ci_high"]
     assert summary["config"] == "default" and summary["opponents"] == ["baseline"]
 

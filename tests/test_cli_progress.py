@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from _study import run_cli, write_spec
 
 
@@ -18,6 +19,7 @@ def test_start_up_phases_are_announced_in_order(tmp_path: Path) -> None:
     assert starting < ready < summary
 
 
+@pytest.mark.slow  # an end-to-end run: nox -s e2e (test_secrets runs a 2-process pool and checks this line too)
 def test_a_pool_run_announces_its_worker_processes(tmp_path: Path) -> None:
     spec = write_spec(tmp_path, "pool", n_trials=2, games=2, n_jobs=2, sampler="random")
     result = run_cli(["optimize", "--spec", str(spec), "--quiet"], cwd=tmp_path)
@@ -27,7 +29,7 @@ def test_a_pool_run_announces_its_worker_processes(tmp_path: Path) -> None:
 
 
 def test_a_checkpoint_line_is_printed_only_when_the_best_changes(tmp_path: Path) -> None:
-    spec = write_spec(tmp_path, "ckpt", n_trials=10, games=4, sampler="random", pruner="none")
+    spec = write_spec(tmp_path, "ckpt", n_trials=10, games=2, sampler="random", pruner="none")
     result = run_cli(["optimize", "--spec", str(spec), "--quiet", "--checkpoint-interval", "1"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     checkpoints = [line for line in result.stderr.splitlines() if line.startswith("checkpoint:")]

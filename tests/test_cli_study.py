@@ -244,6 +244,7 @@ def test_every_sampler_starts_from_the_base_config(tmp_path: Path, sqlite_url: s
     assert first.params == {name: pytest.approx(defaults[name]) for name in first.params}
 
 
+@pytest.mark.slow  # an end-to-end run: nox -s e2e (test_sampler covers sampler -> litellm -> HTTP in-process)
 def test_llm_proposals_end_to_end_through_a_loopback_server(tmp_path: Path, sqlite_url: str) -> None:
     """CLI options -> spec -> ClankSampler -> litellm -> real HTTP -> trial provenance."""
     answer = '{"changes": [{"param": "weights.food", "delta_pct": 50}], "rationale": "eat more"}'

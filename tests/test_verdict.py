@@ -166,6 +166,7 @@ def test_a_better_trial_is_crowned_with_its_paired_difference(tmp_path: Path, st
 # --------------------------------------------------------------------------- end to end
 
 
+@pytest.mark.slow  # an end-to-end run (6 CLI runs per backend): nox -s e2e
 def test_when_only_the_base_was_validated_export_writes_the_base(tmp_path: Path, storage_url: str) -> None:
     spec = write_spec(tmp_path, "alone", n_trials=1)
     ran = run_cli(["optimize", "--spec", str(spec), "--storage", storage_url, "--quiet"], cwd=tmp_path)
