@@ -15,18 +15,36 @@ Example::
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from optuna_clank._spec_values import (
+    BadValue,
+    Reader,
+    as_integer,
+    as_number,
+    board_size,
+    boolean,
+    choice,
+    database_url,
+    describe,
+    did_you_mean,
+    fraction_open,
+    integer,
+    list_of,
+    opponent_weights,
+    real,
+    slots,
+    string,
+)
 from optuna_clank.arena.config import ConfigError, load_config
 from optuna_clank.arena.params import PARAMS_BY_NAME, TUNABLE_PARAMS, TunableParam
 from optuna_clank.errors import UserError
+from optuna_clank.registry import BACKENDS, PRUNERS, SAMPLERS
 from optuna_clank.snake import (
     SnakeConfigError,
     SnakeSpec,
@@ -61,14 +79,7 @@ __all__ = [
 DIRECTIONS = ("maximize", "minimize")
 OBJECTIVES = ("score", "win_rate", "survival", "avg_turns")
 MODES = ("duel", "free-for-all")
-SAMPLERS = ("clank", "tpe", "random", "cmaes", "gp")
-PRUNERS = ("wilcoxon", "median", "none")
-BACKENDS = ("loky", "threading", "dask")
-N_JOBS_AUTO = "auto"
-BOARD_MIN, BOARD_MAX = 7, 25
 MAX_SEED = 2**63 - 1
-_Reader = Callable[[Any], Any]
-"""Turns one TOML value into its typed form or raises :class:`_BadValue` saying why."""
 _STUDY_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 _DEFAULT_ROUND_SIZE = 10
 
@@ -85,23 +96,8 @@ class _Problem(Exception):
     """A spec problem without its file name, which the caller adds."""
 
 
-class _BadValue(Exception):
-    """A value a reader refuses; the section loop adds ``[section] key:``."""
-
-
 def _fail(where: str, what: str) -> NoReturn:
     raise _Problem(f"{where} {what}" if where else what)
-
-
-def _did_you_mean(word: str, choices: list[str] | tuple[str, ...], *, section: bool = False) -> str:
-    """`` (did you mean 'x'?)`` for a near miss (or a bare ``space`` for ``weights.space``)."""
-    close = difflib.get_close_matches(word, choices, n=1)
-    if not close:
-        close = [choice for choice in choices if choice.rsplit(".", 1)[-1] == word][:1]
-    if not close:
-        return ""
-    shown = f"[{close[0]}]" if section else repr(close[0])
-    return f" (did you mean {shown}?)"
 
 
 # --------------------------------------------------------------------------- the spec
@@ -337,7 +333,7 @@ def find_spec(name: str, *, cwd: Path | None = None) -> Path:
         return shipped / f"{name}.toml"
     found = sorted(set(_spec_names(base / "studies")) | set(shipped_spec_names()))
     raise SpecError(
-        f"unknown study {name!r}{_did_you_mean(name, found)}: no studies/{name}.toml in "
+        f"unknown study {name!r}{did_you_mean(name, found)}: no studies/{name}.toml in "
         f"{base} nor among the shipped specs (found: {', '.join(found) or 'none'})"
     )
 
@@ -443,9 +439,9 @@ def _check_top_level(data: Mapping[str, Any]) -> None:
         if key not in _SECTIONS:
             if not isinstance(value, Mapping):
                 _fail(f"{key!r}:", f"key outside a section{_home_hint(key)}")
-            _fail(f"[{key}]:", f"unknown section{_did_you_mean(key, _SECTIONS, section=True)}")
+            _fail(f"[{key}]:", f"unknown section{did_you_mean(key, _SECTIONS, section=True)}")
         if not isinstance(value, Mapping):
-            _fail(f"[{key}]:", f"must be a section (a table), got {_describe(value)}")
+            _fail(f"[{key}]:", f"must be a section (a table), got {describe(value)}")
 
 
 def _home_hint(key: str) -> str:
@@ -459,154 +455,36 @@ def _home_hint(key: str) -> str:
 def _check_unknown_keys(section: str, table: Mapping[str, Any], known: Mapping[str, Any]) -> None:
     for key in table:
         if key not in known:
-            _fail(f"[{section}] {key!r}:", f"unknown key{_did_you_mean(key, list(known))}")
+            _fail(f"[{section}] {key!r}:", f"unknown key{did_you_mean(key, list(known))}")
 
 
-def _read_values(section: str, table: Mapping[str, Any], readers: Mapping[str, _Reader]) -> dict[str, Any]:
+def _read_values(section: str, table: Mapping[str, Any], readers: Mapping[str, Reader]) -> dict[str, Any]:
     """Each present key through its reader; errors say ``[section] key: what``."""
     _check_unknown_keys(section, table, readers)
     values: dict[str, Any] = {}
     for key, value in table.items():
         try:
             values[key] = readers[key](value)
-        except _BadValue as exc:
+        except BadValue as exc:
             _fail(f"[{section}] {key}:", str(exc))
     return values
 
 
-def _read_plain_section(section: str, data: Mapping[str, Any], cls: type[Any], readers: Mapping[str, _Reader]) -> Any:
+def _read_plain_section(section: str, data: Mapping[str, Any], cls: type[Any], readers: Mapping[str, Reader]) -> Any:
     """A section whose keys are exactly its dataclass fields, each read on its own."""
     return cls(**_read_values(section, data.get(section, {}), readers))
 
 
-# --------------------------------------------------------------------------- value readers
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return short_repr(value)
-
-
-def _as_number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _BadValue(f"expected a number, got {_describe(value)}")
-    if not math.isfinite(value):
-        raise _BadValue(f"expected a finite number, got {_describe(value)}")
-    return value
-
-
-def _as_integer(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _BadValue(f"expected an integer, got {_describe(value)}")
-    if isinstance(value, float) and not value.is_integer():
-        raise _BadValue(f"expected an integer, got {_describe(value)}")
-    return int(value)
-
-
-def _integer(minimum: int = 0, maximum: int | None = None) -> _Reader:
-    def read(value: Any) -> int:
-        number = _as_integer(value)
-        if number < minimum:
-            raise _BadValue(f"must be at least {minimum}, got {number}")
-        if maximum is not None and number > maximum:
-            raise _BadValue(f"must be at most {maximum}, got {number}")
-        return number
-
-    return read
-
-
-def _real(minimum: float = 0.0, maximum: float | None = None, *, open_low: bool = False) -> _Reader:
-    """A float from ``minimum`` (excluded when ``open_low``) up to ``maximum``."""
-
-    def read(value: Any) -> float:
-        number = float(_as_number(value))
-        if number < minimum or (open_low and number == minimum):
-            bound = "above" if open_low else "at least"
-            raise _BadValue(f"must be {bound} {minimum}, got {_describe(value)}")
-        if maximum is not None and number > maximum:
-            raise _BadValue(f"must be at most {maximum}, got {_describe(value)}")
-        return number
-
-    return read
-
-
-def _n_jobs(value: Any) -> int | str:
-    """``"auto"`` or a number of slots (at least 1)."""
-    if value == N_JOBS_AUTO:
-        return value
-    if isinstance(value, str):
-        raise _BadValue(f'expected "auto" or a number of slots, got {_describe(value)}')
-    return _integer(1)(value)
-
-
-def _fraction_open() -> _Reader:
-    """A float strictly between 0 and 1 (a p-value threshold)."""
-
-    def read(value: Any) -> float:
-        number = float(_as_number(value))
-        if not 0.0 < number < 1.0:
-            raise _BadValue(f"must be between 0 and 1 (exclusive), got {_describe(value)}")
-        return number
-
-    return read
-
-
-def _boolean(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise _BadValue(f"expected true or false, got {_describe(value)}")
-    return value
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise _BadValue(f"expected a string, got {_describe(value)}")
-    return value
-
-
-def _choice(options: tuple[str, ...]) -> _Reader:
-    def read(value: Any) -> str:
-        text = _text(value)
-        if text not in options:
-            raise _BadValue(
-                f"unknown value {short_repr(text)}{_did_you_mean(text, options)} (choose one of {', '.join(options)})"
-            )
-        return text
-
-    return read
-
-
-def _list_of(item: _Reader, *, non_empty: bool = True) -> _Reader:
-    def read(value: Any) -> tuple[Any, ...]:
-        if not isinstance(value, list | tuple):
-            raise _BadValue(f"expected a list, got {_describe(value)}")
-        if non_empty and not value:
-            raise _BadValue("must not be empty")
-        return tuple(item(element) for element in value)
-
-    return read
-
-
-def _url(value: Any) -> str:
-    text = _text(value)
-    if text and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", text):
-        raise _BadValue(
-            f"{short_repr(text)} is not a database URL (like sqlite:///file.db or "
-            'postgresql://user@host/db; "" means storage/<name>.db)'
-        )
-    return text
-
-
 # --------------------------------------------------------------------------- [study]
 
-_STUDY_READERS: dict[str, _Reader] = {
-    "name": _text,
-    "description": _text,
-    "direction": _choice(DIRECTIONS),
-    "directions": _list_of(_choice(DIRECTIONS)),
-    "objectives": _list_of(_choice(OBJECTIVES)),
-    "n_trials": _integer(1),
-    "timeout": _real(0.0),
+_STUDY_READERS: dict[str, Reader] = {
+    "name": string,
+    "description": string,
+    "direction": choice(DIRECTIONS),
+    "directions": list_of(choice(DIRECTIONS)),
+    "objectives": list_of(choice(OBJECTIVES)),
+    "n_trials": integer(1),
+    "timeout": real(0.0),
 }
 
 
@@ -629,19 +507,6 @@ def _read_study(table: Mapping[str, Any]) -> StudySection:
 # --------------------------------------------------------------------------- [benchmark]
 
 
-def _board_size(value: Any) -> tuple[int, int]:
-    if isinstance(value, list | tuple):
-        if len(value) != 2:
-            raise _BadValue(f"expected a size or [width, height], got {_describe(value)}")
-        width, height = (_as_integer(side) for side in value)
-    else:
-        width = height = _as_integer(value)
-    for side in (width, height):
-        if not BOARD_MIN <= side <= BOARD_MAX:
-            raise _BadValue(f"sides must be {BOARD_MIN}..{BOARD_MAX}, got {side}")
-    return (width, height)
-
-
 def _resolved(reference: str, base_dir: Path) -> str:
     """A config reference with its path made absolute against ``base_dir``."""
     prefix = next((p for p in ("config:", "gbc:") if reference.startswith(p)), "")
@@ -649,9 +514,9 @@ def _resolved(reference: str, base_dir: Path) -> str:
     return prefix + str(path if path.is_absolute() else base_dir / path)
 
 
-def _opponents_reader(base_dir: Path) -> _Reader:
+def _opponents_reader(base_dir: Path) -> Reader:
     def read(value: Any) -> tuple[str, ...]:
-        names = _list_of(_text)(value)
+        names = list_of(string)(value)
         return tuple(_checked_opponent(name, base_dir) for name in names)
 
     return read
@@ -672,13 +537,13 @@ def _checked_opponent(name: str, base_dir: Path) -> str:
         try:
             check_opponent(name)
         except UnknownOpponentError as exc:
-            raise _BadValue(str(exc)) from None
+            raise BadValue(str(exc)) from None
         return name
     if not is_config_reference(name):
         choices = opponent_names()
         if name not in choices:
-            raise _BadValue(
-                f"unknown opponent {short_repr(name)}{_did_you_mean(name, choices)} "
+            raise BadValue(
+                f"unknown opponent {short_repr(name)}{did_you_mean(name, choices)} "
                 f"(choose one of {', '.join(choices)}, or a config file *.yaml)"
             )
         return name
@@ -687,24 +552,8 @@ def _checked_opponent(name: str, base_dir: Path) -> str:
         check_opponent(resolved, base_dir=base_dir)
     except UnknownOpponentError as exc:
         # Name the opponent as written; the config error already names the resolved file.
-        raise _BadValue(f"opponent {short_repr(name)}: {exc.__cause__ or exc}") from None
+        raise BadValue(f"opponent {short_repr(name)}: {exc.__cause__ or exc}") from None
     return resolved
-
-
-def _opponent_weights(value: Any) -> tuple[float, ...] | dict[str, float]:
-    """``[2, 1]`` (one per opponent, in order) or ``{ baseline = 2, greedy-food = 1 }`` (by name as written)."""
-    if isinstance(value, Mapping):
-        return {str(name): _positive_weight(weight) for name, weight in value.items()}
-    if not isinstance(value, list | tuple) or not value:
-        raise _BadValue(f"expected a list like [2, 1] or a table like {{ baseline = 2 }}, got {_describe(value)}")
-    return tuple(_positive_weight(weight) for weight in value)
-
-
-def _positive_weight(value: Any) -> float:
-    weight = _as_number(value)
-    if weight <= 0:
-        raise _BadValue(f"weights must be positive, got {value!r}")
-    return float(weight)
 
 
 def _weights_in_order(weights: tuple[float, ...] | dict[str, float], opponents: Any) -> tuple[float, ...]:
@@ -723,33 +572,33 @@ def _weights_in_order(weights: tuple[float, ...] | dict[str, float], opponents: 
     return weights
 
 
-def _base_config_reader(base_dir: Path) -> _Reader:
+def _base_config_reader(base_dir: Path) -> Reader:
     def read(value: Any) -> Path | None:
-        text = _text(value)
+        text = string(value)
         if text == "default":
             return None
         if not text:
-            raise _BadValue('expected "default" or the path of a YAML config')
+            raise BadValue('expected "default" or the path of a YAML config')
         path = Path(_resolved(text, base_dir))
         try:
             load_config(path)
         except ConfigError as exc:
-            raise _BadValue(str(exc)) from None
+            raise BadValue(str(exc)) from None
         return path
 
     return read
 
 
 def _read_benchmark(table: Mapping[str, Any], base_dir: Path) -> BenchmarkSpec:
-    readers: dict[str, _Reader] = {
+    readers: dict[str, Reader] = {
         "opponents": _opponents_reader(base_dir),
-        "opponent_weights": _opponent_weights,
-        "mode": _choice(MODES),
-        "games_per_trial": _integer(1),
-        "round_size": _integer(1),
-        "board_size": _board_size,
-        "seed": _integer(0, MAX_SEED),
-        "max_turns": _integer(1),
+        "opponent_weights": opponent_weights,
+        "mode": choice(MODES),
+        "games_per_trial": integer(1),
+        "round_size": integer(1),
+        "board_size": board_size,
+        "seed": integer(0, MAX_SEED),
+        "max_turns": integer(1),
         "base_config": _base_config_reader(base_dir),
     }
     values = _read_values("benchmark", table, readers)
@@ -773,43 +622,43 @@ def _read_benchmark(table: Mapping[str, Any], base_dir: Path) -> BenchmarkSpec:
 
 # --------------------------------------------------------------------------- small sections
 
-_SAMPLER_READERS: dict[str, _Reader] = {
-    "name": _choice(SAMPLERS),
-    "seed": _integer(0, MAX_SEED),
-    "n_startup_trials": _integer(0),
-    "use_llm": _boolean,
-    "llm_models": _list_of(_text, non_empty=False),
-    "llm_api_base": _text,
-    "llm_timeout": _real(0.0, open_low=True),
-    "use_neural_net": _boolean,
-    "fallback_share": _real(0.0, 1.0),
-    "min_distance": _real(0.0),
-    "crossover_share": _real(0.0, 1.0),
-    "crossover_kind": _choice(("blend", "uniform")),
+_SAMPLER_READERS: dict[str, Reader] = {
+    "name": choice(tuple(SAMPLERS)),
+    "seed": integer(0, MAX_SEED),
+    "n_startup_trials": integer(0),
+    "use_llm": boolean,
+    "llm_models": list_of(string, non_empty=False),
+    "llm_api_base": string,
+    "llm_timeout": real(0.0, open_low=True),
+    "use_neural_net": boolean,
+    "fallback_share": real(0.0, 1.0),
+    "min_distance": real(0.0),
+    "crossover_share": real(0.0, 1.0),
+    "crossover_kind": choice(("blend", "uniform")),
 }
-_PRUNER_READERS: dict[str, _Reader] = {
-    "name": _choice(PRUNERS),
-    "p_threshold": _fraction_open(),
-    "n_startup_steps": _integer(0),
-    "n_startup_trials": _integer(0),
+_PRUNER_READERS: dict[str, Reader] = {
+    "name": choice(tuple(PRUNERS)),
+    "p_threshold": fraction_open(),
+    "n_startup_steps": integer(0),
+    "n_startup_trials": integer(0),
 }
-_PARALLEL_READERS: dict[str, _Reader] = {
-    "n_jobs": _n_jobs,
-    "backend": _choice(BACKENDS),
-    "dask_scheduler": _text,
+_PARALLEL_READERS: dict[str, Reader] = {
+    "n_jobs": slots,
+    "backend": choice(tuple(BACKENDS)),
+    "dask_scheduler": string,
 }
-_STORAGE_READERS: dict[str, _Reader] = {
-    "url": _url,
-    "heartbeat_interval": _integer(1),
-    "grace_period": _integer(1),
-    "max_retry": _integer(0),
+_STORAGE_READERS: dict[str, Reader] = {
+    "url": database_url,
+    "heartbeat_interval": integer(1),
+    "grace_period": integer(1),
+    "max_retry": integer(0),
 }
-_CHECKPOINT_READERS: dict[str, _Reader] = {"interval": _integer(0)}
-_VALIDATION_READERS: dict[str, _Reader] = {
-    "top": _integer(1),
-    "games": _integer(1),
-    "seed": _integer(0, MAX_SEED),
-    "alpha": _fraction_open(),
+_CHECKPOINT_READERS: dict[str, Reader] = {"interval": integer(0)}
+_VALIDATION_READERS: dict[str, Reader] = {
+    "top": integer(1),
+    "games": integer(1),
+    "seed": integer(0, MAX_SEED),
+    "alpha": fraction_open(),
 }
 _SECTION_CLASSES: dict[str, type[Any]] = {
     "study": StudySection,
@@ -911,15 +760,15 @@ def _read_param(name: str, entry: Any) -> ParamSpec:
     where = f"[search_space] {name!r}:"
     allowed = PARAMS_BY_NAME.get(name)
     if allowed is None:
-        _fail(where, f"unknown parameter{_did_you_mean(name, list(PARAMS_BY_NAME))}")
+        _fail(where, f"unknown parameter{did_you_mean(name, list(PARAMS_BY_NAME))}")
     if not isinstance(entry, Mapping):
-        _fail(where, f"expected a table like {{ low = 1, high = 10 }} or {{}}, got {_describe(entry)}")
+        _fail(where, f"expected a table like {{ low = 1, high = 10 }} or {{}}, got {describe(entry)}")
     for key in entry:
         if key not in _PARAM_KEYS:
-            _fail(where, f"unknown key {key!r}{_did_you_mean(key, _PARAM_KEYS)}")
+            _fail(where, f"unknown key {key!r}{did_you_mean(key, _PARAM_KEYS)}")
     try:
         return _param_from_entry(allowed, entry)
-    except _BadValue as exc:
+    except BadValue as exc:
         _fail(where, str(exc))
 
 
@@ -927,18 +776,18 @@ def _param_from_entry(allowed: TunableParam, entry: Mapping[str, Any]) -> ParamS
     is_int = _entry_flag(entry, "int", allowed.is_int)
     if is_int != allowed.is_int:
         kind = "an integer" if allowed.is_int else "not an integer"
-        raise _BadValue(f"int = {_describe(is_int)}, but the parameter is {kind}")
+        raise BadValue(f"int = {describe(is_int)}, but the parameter is {kind}")
     log = _entry_flag(entry, "log", allowed.log)
     low = _entry_bound(entry, "low", allowed.low, is_int)
     high = _entry_bound(entry, "high", allowed.high, is_int)
     if low < allowed.low:
-        raise _BadValue(f"low {entry['low']} is below the allowed minimum {allowed.low}")
+        raise BadValue(f"low {entry['low']} is below the allowed minimum {allowed.low}")
     if high > allowed.high:
-        raise _BadValue(f"high {entry['high']} is above the allowed maximum {allowed.high}")
+        raise BadValue(f"high {entry['high']} is above the allowed maximum {allowed.high}")
     if low >= high:
-        raise _BadValue(f"low {low:g} must be below high {high:g}")
+        raise BadValue(f"low {low:g} must be below high {high:g}")
     if log and low <= 0:
-        raise _BadValue(f"log = true needs low > 0, got low {low:g}")
+        raise BadValue(f"log = true needs low > 0, got low {low:g}")
     return ParamSpec(name=allowed.name, low=low, high=high, log=log, is_int=is_int)
 
 
@@ -946,18 +795,18 @@ def _entry_flag(entry: Mapping[str, Any], key: str, default: bool) -> bool:
     if key not in entry:
         return default
     try:
-        return _boolean(entry[key])
-    except _BadValue as exc:
-        raise _BadValue(f"{key}: {exc}") from None
+        return boolean(entry[key])
+    except BadValue as exc:
+        raise BadValue(f"{key}: {exc}") from None
 
 
 def _entry_bound(entry: Mapping[str, Any], key: str, default: float, is_int: bool) -> float:
     if key not in entry:
         return float(default)
     try:
-        return float(_as_integer(entry[key]) if is_int else _as_number(entry[key]))
-    except _BadValue as exc:
-        raise _BadValue(f"{key}: {exc}") from None
+        return float(as_integer(entry[key]) if is_int else as_number(entry[key]))
+    except BadValue as exc:
+        raise BadValue(f"{key}: {exc}") from None
 
 
 # --------------------------------------------------------------------------- [snake]
@@ -1006,7 +855,7 @@ def _read_gbc_search_space(table: Any) -> tuple[ParamSpec, ...]:
         where = f"[search_space] {name!r}:"
         key = GBC_KEY_BY_NAME.get(name)
         if key is None:
-            _fail(where, f"go-battleclank has no such config key{_did_you_mean(name, list(GBC_KEY_BY_NAME))}")
+            _fail(where, f"go-battleclank has no such config key{did_you_mean(name, list(GBC_KEY_BY_NAME))}")
         if key.kind not in (int, float):
             _fail(where, f"is a {key.kind.__name__} in go-battleclank's config; only numbers can be tuned")
         entry = written
@@ -1015,7 +864,7 @@ def _read_gbc_search_space(table: Any) -> tuple[ParamSpec, ...]:
         param = _read_free_param(name, entry)
         if param.is_int != (key.kind is int):
             kind = "an integer" if key.kind is int else "a float"
-            _fail(where, f"int = {_describe(param.is_int)}, but go-battleclank reads it as {kind}")
+            _fail(where, f"int = {describe(param.is_int)}, but go-battleclank reads it as {kind}")
         params.append(param)
     return tuple(params)
 
@@ -1050,13 +899,13 @@ def _read_free_param(name: str, entry: Any) -> ParamSpec:
         _fail(where, f"expected a table like {{ low = 0, high = 10 }}, got {entry!r}")
     for key in entry:
         if key not in _FREE_PARAM_KEYS:
-            _fail(where, f"unknown key {key!r}{_did_you_mean(key, _FREE_PARAM_KEYS)}")
+            _fail(where, f"unknown key {key!r}{did_you_mean(key, _FREE_PARAM_KEYS)}")
     missing = [key for key in ("low", "high") if key not in entry]
     if missing:
         _fail(where, f"needs {' and '.join(missing)}: a server snake's keys have no built-in range")
     try:
         return _free_param_from_entry(name, entry)
-    except _BadValue as exc:
+    except BadValue as exc:
         _fail(where, str(exc))
 
 
@@ -1066,19 +915,19 @@ def _free_param_from_entry(name: str, entry: Mapping[str, Any]) -> ParamSpec:
     low = _entry_bound(entry, "low", 0.0, is_int)
     high = _entry_bound(entry, "high", 0.0, is_int)
     if low >= high:
-        raise _BadValue(f"low {low:g} must be below high {high:g}")
+        raise BadValue(f"low {low:g} must be below high {high:g}")
     if log and low <= 0:
-        raise _BadValue(f"log = true needs low > 0, got low {low:g}")
+        raise BadValue(f"log = true needs low > 0, got low {low:g}")
     step = None
     if "step" in entry:
         step = _entry_bound(entry, "step", 0.0, is_int)
         if step <= 0:
-            raise _BadValue(f"step must be above 0, got {step:g}")
+            raise BadValue(f"step must be above 0, got {step:g}")
         if log:
-            raise _BadValue("step and log = true cannot be combined")
+            raise BadValue("step and log = true cannot be combined")
         steps = (high - low) / step
         if abs(steps - round(steps)) > 1e-9 * max(1.0, steps):
-            raise _BadValue(f"high - low ({high - low:g}) is not a multiple of step {step:g}")
+            raise BadValue(f"high - low ({high - low:g}) is not a multiple of step {step:g}")
     return ParamSpec(name=name, low=low, high=high, log=log, is_int=is_int, step=step)
 
 
@@ -1123,7 +972,7 @@ def _shown_override(option: str, value: Any) -> str:
 def _apply_override(raw: dict[str, Any], option: str, value: Any, label: str) -> None:
     if option not in OVERRIDES:
         raise SpecError(
-            f"{label}: override {option!r}: unknown option{_did_you_mean(option, list(OVERRIDES))}"
+            f"{label}: override {option!r}: unknown option{did_you_mean(option, list(OVERRIDES))}"
             f" (known: {', '.join(sorted(OVERRIDES))})"
         )
     section, key = OVERRIDES[option]
@@ -1139,8 +988,8 @@ def _apply_override(raw: dict[str, Any], option: str, value: Any, label: str) ->
 def _lower_round_size(benchmark: dict[str, Any]) -> None:
     """Keep ``round_size <= games_per_trial`` when only the games were overridden."""
     try:
-        games = _as_integer(benchmark["games_per_trial"])
-    except _BadValue:
+        games = as_integer(benchmark["games_per_trial"])
+    except BadValue:
         return  # the reader reports it, naming the option
     benchmark["round_size"] = min(benchmark["round_size"], games)
 
