@@ -14,7 +14,7 @@ from types import ModuleType
 
 from optuna_clank.errors import UserError
 
-__all__ = ["EXTRAS", "Extra", "MissingExtraError", "is_missing", "missing", "require"]
+__all__ = ["EXTRAS", "Extra", "MissingExtraError", "is_missing", "missing_extra", "require"]
 
 
 @dataclass(frozen=True)
@@ -65,10 +65,14 @@ def require(extra: str, needed_by: str) -> ModuleType:
     except ImportError as exc:
         if not is_missing(exc, wanted.module):
             raise
-        raise missing(extra, needed_by) from None
+        raise missing_extra(extra, needed_by) from None
 
 
-def missing(extra: str, needed_by: str) -> MissingExtraError:
-    """The error for ``needed_by`` without the package of ``extra``: one line with the install command."""
+def missing_extra(extra: str, needed_by: str, otherwise: str = "") -> MissingExtraError:
+    """The error for ``needed_by`` without the package of ``extra``: one line with the install command.
+
+    ``otherwise`` names a way to do without it (``pass --no-llm``).
+    """
     wanted = EXTRAS[extra]
-    return MissingExtraError(f"{needed_by} needs {wanted.package}: {wanted.install}")
+    instead = f" (or {otherwise})" if otherwise else ""
+    return MissingExtraError(f"{needed_by} needs {wanted.package}: {wanted.install}{instead}")

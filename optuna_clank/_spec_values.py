@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from optuna_clank.userfiles import short_repr
@@ -118,7 +118,10 @@ def string(value: Any) -> str:
     return value
 
 
-def choice(options: tuple[str, ...]) -> Reader:
+def choice(options: Iterable[str]) -> Reader:
+    """One of ``options`` (a tuple, or a registry's names)."""
+    options = tuple(options)
+
     def read(value: Any) -> str:
         text = string(value)
         if text not in options:

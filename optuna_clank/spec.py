@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import typing
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -102,6 +103,22 @@ def _fail(where: str, what: str) -> NoReturn:
 
 # --------------------------------------------------------------------------- the spec
 
+_OPTION = "override option"
+_SECTION = "spec section"
+
+
+def _cli(option: str) -> dict[str, str]:
+    """Field metadata: the command line may override this key as ``option`` (see :data:`OVERRIDES`)."""
+    return {_OPTION: option}
+
+
+_CLI = _cli("")
+"""Field metadata: the command line may override this key under the key's own name."""
+_TABLE = {_SECTION: True}
+"""Field metadata of :class:`StudySpec`: a section whose keys are exactly its dataclass's fields."""
+_OWN_TABLE = {_SECTION: False}
+"""Field metadata of :class:`StudySpec`: a section with a reader of its own."""
+
 
 @dataclass(frozen=True)
 class ParamSpec:
@@ -134,41 +151,42 @@ class StudySection:
     description: str = ""
     directions: tuple[str, ...] = ("maximize",)
     objectives: tuple[str, ...] = ("score",)
-    n_trials: int = 200
-    timeout: float = 0.0
+    n_trials: int = field(default=200, metadata=_CLI)
+    timeout: float = field(default=0.0, metadata=_CLI)
 
 
 @dataclass(frozen=True)
 class BenchmarkSpec:
     """``[benchmark]``: the games every trial plays (the same seeds for every trial)."""
 
-    opponents: tuple[str, ...] = ("baseline",)
-    opponent_weights: tuple[float, ...] = ()
+    opponents: tuple[str, ...] = field(default=("baseline",), metadata=_CLI)
+    opponent_weights: tuple[float, ...] = field(default=(), metadata=_CLI)
     """Weights of a tournament's opponents (duel, several opponents); empty: equal weights."""
-    mode: str = "duel"
-    games_per_trial: int = 30
-    round_size: int = _DEFAULT_ROUND_SIZE
-    board_size: tuple[int, int] = (11, 11)
-    seed: int = 20261125
-    max_turns: int = 1000
-    base_config: Path | None = None
+    mode: str = field(default="duel", metadata=_CLI)
+    games_per_trial: int = field(default=30, metadata=_CLI)
+    round_size: int = field(default=_DEFAULT_ROUND_SIZE, metadata=_CLI)
+    board_size: tuple[int, int] = field(default=(11, 11), metadata=_CLI)
+    seed: int = field(default=20261125, metadata=_CLI)
+    max_turns: int = field(default=1000, metadata=_CLI)
+    base_config: Path | None = field(default=None, metadata=_CLI)
 
 
 @dataclass(frozen=True)
 class SamplerSpec:
     """``[sampler]``: which sampler proposes trials and what the clank sampler may use."""
 
-    name: str = "clank"
-    seed: int | None = None
+    name: str = field(default="clank", metadata=_cli("sampler_name"))
+    seed: int | None = field(default=None, metadata=_cli("sampler_seed"))
     n_startup_trials: int = 10
-    use_llm: bool = True
-    llm_models: tuple[str, ...] = ("openai/gpt-4o-mini",)
-    llm_api_base: str = ""
-    llm_timeout: float = 60.0
-    use_neural_net: bool = True
-    fallback_share: float = 0.2
-    min_distance: float = 0.02
-    crossover_share: float = 0.0  # off: the quick race (bench/race.py --crossover) did not show a gain
+    use_llm: bool = field(default=True, metadata=_CLI)
+    llm_models: tuple[str, ...] = field(default=("openai/gpt-4o-mini",), metadata=_CLI)
+    llm_api_base: str = field(default="", metadata=_CLI)
+    llm_timeout: float = field(default=60.0, metadata=_CLI)
+    use_neural_net: bool = field(default=True, metadata=_CLI)
+    fallback_share: float = field(default=0.2, metadata=_CLI)
+    min_distance: float = field(default=0.02, metadata=_CLI)
+    # off: the quick race (bench/race.py --crossover) did not show a gain
+    crossover_share: float = field(default=0.0, metadata=_CLI)
     crossover_kind: str = "blend"
 
 
@@ -176,8 +194,8 @@ class SamplerSpec:
 class PrunerSpec:
     """``[pruner]``: when a trial that is clearly worse stops playing."""
 
-    name: str = "wilcoxon"
-    p_threshold: float = 0.1
+    name: str = field(default="wilcoxon", metadata=_cli("pruner_name"))
+    p_threshold: float = field(default=0.1, metadata=_CLI)
     n_startup_steps: int = 10
     n_startup_trials: int = 5
 
@@ -186,36 +204,38 @@ class PrunerSpec:
 class ParallelSpec:
     """``[parallel]``: how many trials run at once, and on what."""
 
-    n_jobs: int | str = "auto"  # "auto": one slot per GPU, else one per CPU core (devices.auto_n_jobs)
-    backend: str = "loky"
-    dask_scheduler: str = ""
+    # "auto": one slot per GPU, else one per CPU core (devices.auto_n_jobs)
+    n_jobs: int | str = field(default="auto", metadata=_CLI)
+    backend: str = field(default="loky", metadata=_CLI)
+    dask_scheduler: str = field(default="", metadata=_CLI)
 
 
 @dataclass(frozen=True)
 class StorageSpec:
     """``[storage]``: where the study lives and how dead workers' trials are detected."""
 
-    url: str = ""
-    heartbeat_interval: int = 10
-    grace_period: int = 30
-    max_retry: int = 3
+    url: str = field(default="", metadata=_cli("storage_url"))
+    heartbeat_interval: int = field(default=10, metadata=_CLI)
+    grace_period: int = field(default=30, metadata=_CLI)
+    max_retry: int = field(default=3, metadata=_CLI)
 
 
 @dataclass(frozen=True)
 class CheckpointSpec:
     """``[checkpoint]``: how often the best config so far is exported."""
 
-    interval: int = 10
+    interval: int = field(default=10, metadata=_cli("checkpoint_interval"))
 
 
 @dataclass(frozen=True)
 class ValidationSpec:
     """``[validation]``: re-playing the best trials on fresh seeds before trusting them."""
 
-    top: int = 3
-    games: int = 1000
-    seed: int = 0
-    alpha: float = 0.05  # family-wise error level of "better than the base" over the --top trials
+    top: int = field(default=3, metadata=_cli("validation_top"))
+    games: int = field(default=1000, metadata=_cli("validation_games"))
+    seed: int = field(default=0, metadata=_cli("validation_seed"))
+    # family-wise error level of "better than the base" over the --top trials
+    alpha: float = field(default=0.05, metadata=_cli("validation_alpha"))
 
 
 @dataclass(frozen=True)
@@ -223,16 +243,16 @@ class StudySpec:
     """A whole study spec, validated; build it with :func:`load_spec`."""
 
     path: Path
-    study: StudySection
-    benchmark: BenchmarkSpec
-    sampler: SamplerSpec
-    pruner: PrunerSpec
-    parallel: ParallelSpec
-    storage: StorageSpec
-    checkpoint: CheckpointSpec
-    validation: ValidationSpec
-    search_space: tuple[ParamSpec, ...]
-    snake: SnakeSpec = dataclasses.field(default_factory=SnakeSpec)
+    study: StudySection = field(metadata=_TABLE)
+    benchmark: BenchmarkSpec = field(metadata=_TABLE)
+    sampler: SamplerSpec = field(metadata=_TABLE)
+    pruner: PrunerSpec = field(metadata=_TABLE)
+    parallel: ParallelSpec = field(metadata=_TABLE)
+    storage: StorageSpec = field(metadata=_TABLE)
+    checkpoint: CheckpointSpec = field(metadata=_TABLE)
+    validation: ValidationSpec = field(metadata=_TABLE)
+    search_space: tuple[ParamSpec, ...] = field(metadata=_OWN_TABLE)
+    snake: SnakeSpec = field(default_factory=SnakeSpec, metadata=_OWN_TABLE)
 
     @property
     def name(self) -> str:
@@ -270,42 +290,17 @@ class StudySpec:
             raise SpecError(f"{label}: override {shown}: {exc}") from None
 
 
+_SECTIONS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(StudySpec) if _SECTION in f.metadata)
+"""The spec's TOML sections, in file order: the :class:`StudySpec` fields marked as sections."""
+_SECTION_CLASSES: dict[str, type[Any]] = {
+    f.name: typing.get_type_hints(StudySpec)[f.name] for f in dataclasses.fields(StudySpec) if f.metadata.get(_SECTION)
+}
+"""Section -> its dataclass, for the sections whose keys are exactly that dataclass's fields."""
 OVERRIDES: dict[str, tuple[str, str]] = {
-    "n_trials": ("study", "n_trials"),
-    "timeout": ("study", "timeout"),
-    "opponents": ("benchmark", "opponents"),
-    "opponent_weights": ("benchmark", "opponent_weights"),
-    "mode": ("benchmark", "mode"),
-    "games_per_trial": ("benchmark", "games_per_trial"),
-    "round_size": ("benchmark", "round_size"),
-    "board_size": ("benchmark", "board_size"),
-    "seed": ("benchmark", "seed"),
-    "max_turns": ("benchmark", "max_turns"),
-    "base_config": ("benchmark", "base_config"),
-    "sampler_name": ("sampler", "name"),
-    "sampler_seed": ("sampler", "seed"),
-    "use_llm": ("sampler", "use_llm"),
-    "llm_models": ("sampler", "llm_models"),
-    "llm_api_base": ("sampler", "llm_api_base"),
-    "llm_timeout": ("sampler", "llm_timeout"),
-    "use_neural_net": ("sampler", "use_neural_net"),
-    "fallback_share": ("sampler", "fallback_share"),
-    "min_distance": ("sampler", "min_distance"),
-    "crossover_share": ("sampler", "crossover_share"),
-    "pruner_name": ("pruner", "name"),
-    "p_threshold": ("pruner", "p_threshold"),
-    "n_jobs": ("parallel", "n_jobs"),
-    "backend": ("parallel", "backend"),
-    "dask_scheduler": ("parallel", "dask_scheduler"),
-    "storage_url": ("storage", "url"),
-    "heartbeat_interval": ("storage", "heartbeat_interval"),
-    "grace_period": ("storage", "grace_period"),
-    "max_retry": ("storage", "max_retry"),
-    "checkpoint_interval": ("checkpoint", "interval"),
-    "validation_top": ("validation", "top"),
-    "validation_games": ("validation", "games"),
-    "validation_seed": ("validation", "seed"),
-    "validation_alpha": ("validation", "alpha"),
+    key.metadata[_OPTION] or key.name: (section, key.name)
+    for section, cls in _SECTION_CLASSES.items()
+    for key in dataclasses.fields(cls)
+    if _OPTION in key.metadata
 }
 """Override option -> (section, key) it replaces in :meth:`StudySpec.with_overrides`."""
 
@@ -420,20 +415,6 @@ def _build_spec(data: Mapping[str, Any], path: Path) -> StudySpec:
     )
 
 
-_SECTIONS = (
-    "study",
-    "benchmark",
-    "sampler",
-    "pruner",
-    "parallel",
-    "storage",
-    "checkpoint",
-    "validation",
-    "search_space",
-    "snake",
-)
-
-
 def _check_top_level(data: Mapping[str, Any]) -> None:
     for key, value in data.items():
         if key not in _SECTIONS:
@@ -447,7 +428,7 @@ def _check_top_level(data: Mapping[str, Any]) -> None:
 def _home_hint(key: str) -> str:
     """`` (put it under [study])`` for a key written above the first section header."""
     for section, cls in _SECTION_CLASSES.items():
-        if key in {field.name for field in dataclasses.fields(cls)}:
+        if key in {known.name for known in dataclasses.fields(cls)}:
             return f" (put it under [{section}])"
     return " (keys belong in sections such as [study])"
 
@@ -623,7 +604,7 @@ def _read_benchmark(table: Mapping[str, Any], base_dir: Path) -> BenchmarkSpec:
 # --------------------------------------------------------------------------- small sections
 
 _SAMPLER_READERS: dict[str, Reader] = {
-    "name": choice(tuple(SAMPLERS)),
+    "name": choice(SAMPLERS),
     "seed": integer(0, MAX_SEED),
     "n_startup_trials": integer(0),
     "use_llm": boolean,
@@ -637,14 +618,14 @@ _SAMPLER_READERS: dict[str, Reader] = {
     "crossover_kind": choice(("blend", "uniform")),
 }
 _PRUNER_READERS: dict[str, Reader] = {
-    "name": choice(tuple(PRUNERS)),
+    "name": choice(PRUNERS),
     "p_threshold": fraction_open(),
     "n_startup_steps": integer(0),
     "n_startup_trials": integer(0),
 }
 _PARALLEL_READERS: dict[str, Reader] = {
     "n_jobs": slots,
-    "backend": choice(tuple(BACKENDS)),
+    "backend": choice(BACKENDS),
     "dask_scheduler": string,
 }
 _STORAGE_READERS: dict[str, Reader] = {
@@ -659,16 +640,6 @@ _VALIDATION_READERS: dict[str, Reader] = {
     "games": integer(1),
     "seed": integer(0, MAX_SEED),
     "alpha": fraction_open(),
-}
-_SECTION_CLASSES: dict[str, type[Any]] = {
-    "study": StudySection,
-    "benchmark": BenchmarkSpec,
-    "sampler": SamplerSpec,
-    "pruner": PrunerSpec,
-    "parallel": ParallelSpec,
-    "storage": StorageSpec,
-    "checkpoint": CheckpointSpec,
-    "validation": ValidationSpec,
 }
 
 
