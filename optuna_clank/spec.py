@@ -292,8 +292,9 @@ class StudySpec:
 
 _SECTIONS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(StudySpec) if _SECTION in f.metadata)
 """The spec's TOML sections, in file order: the :class:`StudySpec` fields marked as sections."""
+_FIELD_TYPES = typing.get_type_hints(StudySpec)
 _SECTION_CLASSES: dict[str, type[Any]] = {
-    f.name: typing.get_type_hints(StudySpec)[f.name] for f in dataclasses.fields(StudySpec) if f.metadata.get(_SECTION)
+    f.name: _FIELD_TYPES[f.name] for f in dataclasses.fields(StudySpec) if f.metadata.get(_SECTION)
 }
 """Section -> its dataclass, for the sections whose keys are exactly that dataclass's fields."""
 OVERRIDES: dict[str, tuple[str, str]] = {
