@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from optuna_clank._argtypes import n_jobs, positive_int
 from optuna_clank.errors import UserError
+from optuna_clank.registry import BACKENDS, PRUNERS, SAMPLERS, choices_help
 
 if TYPE_CHECKING:
     import optuna
@@ -122,10 +123,10 @@ def _add_optimize(commands: argparse._SubParsersAction, name: str) -> None:
         help="propose from the autoencoder's winning patterns (--no-neural-net: do not)",
     )
     parser.add_argument(
-        "--sampler", dest="sampler_name", choices=("clank", "tpe", "random", "cmaes", "gp"), help="sampler"
+        "--sampler", dest="sampler_name", choices=list(SAMPLERS), help=choices_help("sampler", SAMPLERS)
     )
-    parser.add_argument("--pruner", dest="pruner_name", choices=("wilcoxon", "median", "none"), help="pruner")
-    parser.add_argument("--backend", choices=("loky", "threading", "dask"), help="joblib backend of the pool")
+    parser.add_argument("--pruner", dest="pruner_name", choices=list(PRUNERS), help=choices_help("pruner", PRUNERS))
+    parser.add_argument("--backend", choices=list(BACKENDS), help=choices_help("joblib backend of the pool", BACKENDS))
     parser.add_argument("--dask-scheduler", metavar="ADDRESS", help="Dask scheduler address, with --backend dask")
     parser.add_argument(
         "--quiet",

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from optuna_clank._extras import require
 from optuna_clank.errors import UserError
 from optuna_clank.storage import open_storage
 
@@ -42,7 +43,7 @@ class _QuietHandler(WSGIRequestHandler):
 
 def dashboard_app(storage_url: str, artifacts: Path) -> Any:
     """optuna-dashboard's WSGI app on ``storage_url``, serving artifacts from ``artifacts``."""
-    import optuna_dashboard
+    optuna_dashboard = require("dashboard", "the dashboard")
     from optuna.artifacts import FileSystemArtifactStore
 
     try:

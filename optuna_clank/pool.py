@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from optuna_clank._extras import require
 from optuna_clank.control import RunControl
 from optuna_clank.devices import Slot, slot_for, visible_cuda_devices
-from optuna_clank.errors import UserError
 from optuna_clank.worker import PLAN_ENV_VAR, SlotPlan, SlotReport, prepare_process, run_slot
 
 _LOG = logging.getLogger("optuna_clank.pool")
@@ -130,18 +130,13 @@ def _run_supervisors(plan: PoolPlan, slot_plans: list[SlotPlan]) -> list[tuple[S
     backend = plan.backend
     tasks = (delayed(supervise_slot)(slot_plan) for slot_plan in slot_plans)
     if backend == "dask":
-        try:
-            from distributed import Client
-        except ImportError as exc:
-            raise UserError(
-                "the dask backend needs dask's distributed package: pip install 'optuna-clank[dask]'"
-            ) from exc
+        distributed = require("dask", "the dask backend")
         logging.getLogger("distributed").setLevel(max(plan.log_level, logging.WARNING))
         # No address: a local cluster, handy to try the backend on one machine.
         if plan.dask_scheduler:
-            client = Client(plan.dask_scheduler)
+            client = distributed.Client(plan.dask_scheduler)
         else:
-            client = Client(processes=True, n_workers=len(slot_plans), silence_logs=logging.WARNING)
+            client = distributed.Client(processes=True, n_workers=len(slot_plans), silence_logs=logging.WARNING)
         with client, parallel_config(backend="dask", n_jobs=len(slot_plans)):
             return Parallel()(tasks)
     return Parallel(n_jobs=len(slot_plans), backend=backend)(tasks)

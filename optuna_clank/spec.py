@@ -15,18 +15,37 @@ Example::
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import math
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from optuna_clank._spec_values import (
+    BadValue,
+    Reader,
+    as_integer,
+    as_number,
+    board_size,
+    boolean,
+    choice,
+    database_url,
+    describe,
+    did_you_mean,
+    fraction_open,
+    integer,
+    list_of,
+    opponent_weights,
+    real,
+    slots,
+    string,
+)
 from optuna_clank.arena.config import ConfigError, load_config
 from optuna_clank.arena.params import PARAMS_BY_NAME, TUNABLE_PARAMS, TunableParam
 from optuna_clank.errors import UserError
+from optuna_clank.registry import BACKENDS, PRUNERS, SAMPLERS
 from optuna_clank.snake import (
     SnakeConfigError,
     SnakeSpec,
@@ -61,14 +80,7 @@ __all__ = [
 DIRECTIONS = ("maximize", "minimize")
 OBJECTIVES = ("score", "win_rate", "survival", "avg_turns")
 MODES = ("duel", "free-for-all")
-SAMPLERS = ("clank", "tpe", "random", "cmaes", "gp")
-PRUNERS = ("wilcoxon", "median", "none")
-BACKENDS = ("loky", "threading", "dask")
-N_JOBS_AUTO = "auto"
-BOARD_MIN, BOARD_MAX = 7, 25
 MAX_SEED = 2**63 - 1
-_Reader = Callable[[Any], Any]
-"""Turns one TOML value into its typed form or raises :class:`_BadValue` saying why."""
 _STUDY_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 _DEFAULT_ROUND_SIZE = 10
 
@@ -85,26 +97,27 @@ class _Problem(Exception):
     """A spec problem without its file name, which the caller adds."""
 
 
-class _BadValue(Exception):
-    """A value a reader refuses; the section loop adds ``[section] key:``."""
-
-
 def _fail(where: str, what: str) -> NoReturn:
     raise _Problem(f"{where} {what}" if where else what)
 
 
-def _did_you_mean(word: str, choices: list[str] | tuple[str, ...], *, section: bool = False) -> str:
-    """`` (did you mean 'x'?)`` for a near miss (or a bare ``space`` for ``weights.space``)."""
-    close = difflib.get_close_matches(word, choices, n=1)
-    if not close:
-        close = [choice for choice in choices if choice.rsplit(".", 1)[-1] == word][:1]
-    if not close:
-        return ""
-    shown = f"[{close[0]}]" if section else repr(close[0])
-    return f" (did you mean {shown}?)"
-
-
 # --------------------------------------------------------------------------- the spec
+
+_OPTION = "override option"
+_SECTION = "spec section"
+
+
+def _cli(option: str) -> dict[str, str]:
+    """Field metadata: the command line may override this key as ``option`` (see :data:`OVERRIDES`)."""
+    return {_OPTION: option}
+
+
+_CLI = _cli("")
+"""Field metadata: the command line may override this key under the key's own name."""
+_TABLE = {_SECTION: True}
+"""Field metadata of :class:`StudySpec`: a section whose keys are exactly its dataclass's fields."""
+_OWN_TABLE = {_SECTION: False}
+"""Field metadata of :class:`StudySpec`: a section with a reader of its own."""
 
 
 @dataclass(frozen=True)
@@ -138,41 +151,42 @@ class StudySection:
     description: str = ""
     directions: tuple[str, ...] = ("maximize",)
     objectives: tuple[str, ...] = ("score",)
-    n_trials: int = 200
-    timeout: float = 0.0
+    n_trials: int = field(default=200, metadata=_CLI)
+    timeout: float = field(default=0.0, metadata=_CLI)
 
 
 @dataclass(frozen=True)
 class BenchmarkSpec:
     """``[benchmark]``: the games every trial plays (the same seeds for every trial)."""
 
-    opponents: tuple[str, ...] = ("baseline",)
-    opponent_weights: tuple[float, ...] = ()
+    opponents: tuple[str, ...] = field(default=("baseline",), metadata=_CLI)
+    opponent_weights: tuple[float, ...] = field(default=(), metadata=_CLI)
     """Weights of a tournament's opponents (duel, several opponents); empty: equal weights."""
-    mode: str = "duel"
-    games_per_trial: int = 30
-    round_size: int = _DEFAULT_ROUND_SIZE
-    board_size: tuple[int, int] = (11, 11)
-    seed: int = 20261125
-    max_turns: int = 1000
-    base_config: Path | None = None
+    mode: str = field(default="duel", metadata=_CLI)
+    games_per_trial: int = field(default=30, metadata=_CLI)
+    round_size: int = field(default=_DEFAULT_ROUND_SIZE, metadata=_CLI)
+    board_size: tuple[int, int] = field(default=(11, 11), metadata=_CLI)
+    seed: int = field(default=20261125, metadata=_CLI)
+    max_turns: int = field(default=1000, metadata=_CLI)
+    base_config: Path | None = field(default=None, metadata=_CLI)
 
 
 @dataclass(frozen=True)
 class SamplerSpec:
     """``[sampler]``: which sampler proposes trials and what the clank sampler may use."""
 
-    name: str = "clank"
-    seed: int | None = None
+    name: str = field(default="clank", metadata=_cli("sampler_name"))
+    seed: int | None = field(default=None, metadata=_cli("sampler_seed"))
     n_startup_trials: int = 10
-    use_llm: bool = True
-    llm_models: tuple[str, ...] = ("openai/gpt-4o-mini",)
-    llm_api_base: str = ""
-    llm_timeout: float = 60.0
-    use_neural_net: bool = True
-    fallback_share: float = 0.2
-    min_distance: float = 0.02
-    crossover_share: float = 0.0  # off: the quick race (bench/race.py --crossover) did not show a gain
+    use_llm: bool = field(default=True, metadata=_CLI)
+    llm_models: tuple[str, ...] = field(default=("openai/gpt-4o-mini",), metadata=_CLI)
+    llm_api_base: str = field(default="", metadata=_CLI)
+    llm_timeout: float = field(default=60.0, metadata=_CLI)
+    use_neural_net: bool = field(default=True, metadata=_CLI)
+    fallback_share: float = field(default=0.2, metadata=_CLI)
+    min_distance: float = field(default=0.02, metadata=_CLI)
+    # off: the quick race (bench/race.py --crossover) did not show a gain
+    crossover_share: float = field(default=0.0, metadata=_CLI)
     crossover_kind: str = "blend"
 
 
@@ -180,8 +194,8 @@ class SamplerSpec:
 class PrunerSpec:
     """``[pruner]``: when a trial that is clearly worse stops playing."""
 
-    name: str = "wilcoxon"
-    p_threshold: float = 0.1
+    name: str = field(default="wilcoxon", metadata=_cli("pruner_name"))
+    p_threshold: float = field(default=0.1, metadata=_CLI)
     n_startup_steps: int = 10
     n_startup_trials: int = 5
 
@@ -190,36 +204,38 @@ class PrunerSpec:
 class ParallelSpec:
     """``[parallel]``: how many trials run at once, and on what."""
 
-    n_jobs: int | str = "auto"  # "auto": one slot per GPU, else one per CPU core (devices.auto_n_jobs)
-    backend: str = "loky"
-    dask_scheduler: str = ""
+    # "auto": one slot per GPU, else one per CPU core (devices.auto_n_jobs)
+    n_jobs: int | str = field(default="auto", metadata=_CLI)
+    backend: str = field(default="loky", metadata=_CLI)
+    dask_scheduler: str = field(default="", metadata=_CLI)
 
 
 @dataclass(frozen=True)
 class StorageSpec:
     """``[storage]``: where the study lives and how dead workers' trials are detected."""
 
-    url: str = ""
-    heartbeat_interval: int = 10
-    grace_period: int = 30
-    max_retry: int = 3
+    url: str = field(default="", metadata=_cli("storage_url"))
+    heartbeat_interval: int = field(default=10, metadata=_CLI)
+    grace_period: int = field(default=30, metadata=_CLI)
+    max_retry: int = field(default=3, metadata=_CLI)
 
 
 @dataclass(frozen=True)
 class CheckpointSpec:
     """``[checkpoint]``: how often the best config so far is exported."""
 
-    interval: int = 10
+    interval: int = field(default=10, metadata=_cli("checkpoint_interval"))
 
 
 @dataclass(frozen=True)
 class ValidationSpec:
     """``[validation]``: re-playing the best trials on fresh seeds before trusting them."""
 
-    top: int = 3
-    games: int = 1000
-    seed: int = 0
-    alpha: float = 0.05  # family-wise error level of "better than the base" over the --top trials
+    top: int = field(default=3, metadata=_cli("validation_top"))
+    games: int = field(default=1000, metadata=_cli("validation_games"))
+    seed: int = field(default=0, metadata=_cli("validation_seed"))
+    # family-wise error level of "better than the base" over the --top trials
+    alpha: float = field(default=0.05, metadata=_cli("validation_alpha"))
 
 
 @dataclass(frozen=True)
@@ -227,16 +243,16 @@ class StudySpec:
     """A whole study spec, validated; build it with :func:`load_spec`."""
 
     path: Path
-    study: StudySection
-    benchmark: BenchmarkSpec
-    sampler: SamplerSpec
-    pruner: PrunerSpec
-    parallel: ParallelSpec
-    storage: StorageSpec
-    checkpoint: CheckpointSpec
-    validation: ValidationSpec
-    search_space: tuple[ParamSpec, ...]
-    snake: SnakeSpec = dataclasses.field(default_factory=SnakeSpec)
+    study: StudySection = field(metadata=_TABLE)
+    benchmark: BenchmarkSpec = field(metadata=_TABLE)
+    sampler: SamplerSpec = field(metadata=_TABLE)
+    pruner: PrunerSpec = field(metadata=_TABLE)
+    parallel: ParallelSpec = field(metadata=_TABLE)
+    storage: StorageSpec = field(metadata=_TABLE)
+    checkpoint: CheckpointSpec = field(metadata=_TABLE)
+    validation: ValidationSpec = field(metadata=_TABLE)
+    search_space: tuple[ParamSpec, ...] = field(metadata=_OWN_TABLE)
+    snake: SnakeSpec = field(default_factory=SnakeSpec, metadata=_OWN_TABLE)
 
     @property
     def name(self) -> str:
@@ -274,42 +290,18 @@ class StudySpec:
             raise SpecError(f"{label}: override {shown}: {exc}") from None
 
 
+_SECTIONS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(StudySpec) if _SECTION in f.metadata)
+"""The spec's TOML sections, in file order: the :class:`StudySpec` fields marked as sections."""
+_FIELD_TYPES = typing.get_type_hints(StudySpec)
+_SECTION_CLASSES: dict[str, type[Any]] = {
+    f.name: _FIELD_TYPES[f.name] for f in dataclasses.fields(StudySpec) if f.metadata.get(_SECTION)
+}
+"""Section -> its dataclass, for the sections whose keys are exactly that dataclass's fields."""
 OVERRIDES: dict[str, tuple[str, str]] = {
-    "n_trials": ("study", "n_trials"),
-    "timeout": ("study", "timeout"),
-    "opponents": ("benchmark", "opponents"),
-    "opponent_weights": ("benchmark", "opponent_weights"),
-    "mode": ("benchmark", "mode"),
-    "games_per_trial": ("benchmark", "games_per_trial"),
-    "round_size": ("benchmark", "round_size"),
-    "board_size": ("benchmark", "board_size"),
-    "seed": ("benchmark", "seed"),
-    "max_turns": ("benchmark", "max_turns"),
-    "base_config": ("benchmark", "base_config"),
-    "sampler_name": ("sampler", "name"),
-    "sampler_seed": ("sampler", "seed"),
-    "use_llm": ("sampler", "use_llm"),
-    "llm_models": ("sampler", "llm_models"),
-    "llm_api_base": ("sampler", "llm_api_base"),
-    "llm_timeout": ("sampler", "llm_timeout"),
-    "use_neural_net": ("sampler", "use_neural_net"),
-    "fallback_share": ("sampler", "fallback_share"),
-    "min_distance": ("sampler", "min_distance"),
-    "crossover_share": ("sampler", "crossover_share"),
-    "pruner_name": ("pruner", "name"),
-    "p_threshold": ("pruner", "p_threshold"),
-    "n_jobs": ("parallel", "n_jobs"),
-    "backend": ("parallel", "backend"),
-    "dask_scheduler": ("parallel", "dask_scheduler"),
-    "storage_url": ("storage", "url"),
-    "heartbeat_interval": ("storage", "heartbeat_interval"),
-    "grace_period": ("storage", "grace_period"),
-    "max_retry": ("storage", "max_retry"),
-    "checkpoint_interval": ("checkpoint", "interval"),
-    "validation_top": ("validation", "top"),
-    "validation_games": ("validation", "games"),
-    "validation_seed": ("validation", "seed"),
-    "validation_alpha": ("validation", "alpha"),
+    key.metadata[_OPTION] or key.name: (section, key.name)
+    for section, cls in _SECTION_CLASSES.items()
+    for key in dataclasses.fields(cls)
+    if _OPTION in key.metadata
 }
 """Override option -> (section, key) it replaces in :meth:`StudySpec.with_overrides`."""
 
@@ -337,7 +329,7 @@ def find_spec(name: str, *, cwd: Path | None = None) -> Path:
         return shipped / f"{name}.toml"
     found = sorted(set(_spec_names(base / "studies")) | set(shipped_spec_names()))
     raise SpecError(
-        f"unknown study {name!r}{_did_you_mean(name, found)}: no studies/{name}.toml in "
+        f"unknown study {name!r}{did_you_mean(name, found)}: no studies/{name}.toml in "
         f"{base} nor among the shipped specs (found: {', '.join(found) or 'none'})"
     )
 
@@ -424,34 +416,20 @@ def _build_spec(data: Mapping[str, Any], path: Path) -> StudySpec:
     )
 
 
-_SECTIONS = (
-    "study",
-    "benchmark",
-    "sampler",
-    "pruner",
-    "parallel",
-    "storage",
-    "checkpoint",
-    "validation",
-    "search_space",
-    "snake",
-)
-
-
 def _check_top_level(data: Mapping[str, Any]) -> None:
     for key, value in data.items():
         if key not in _SECTIONS:
             if not isinstance(value, Mapping):
                 _fail(f"{key!r}:", f"key outside a section{_home_hint(key)}")
-            _fail(f"[{key}]:", f"unknown section{_did_you_mean(key, _SECTIONS, section=True)}")
+            _fail(f"[{key}]:", f"unknown section{did_you_mean(key, _SECTIONS, section=True)}")
         if not isinstance(value, Mapping):
-            _fail(f"[{key}]:", f"must be a section (a table), got {_describe(value)}")
+            _fail(f"[{key}]:", f"must be a section (a table), got {describe(value)}")
 
 
 def _home_hint(key: str) -> str:
     """`` (put it under [study])`` for a key written above the first section header."""
     for section, cls in _SECTION_CLASSES.items():
-        if key in {field.name for field in dataclasses.fields(cls)}:
+        if key in {known.name for known in dataclasses.fields(cls)}:
             return f" (put it under [{section}])"
     return " (keys belong in sections such as [study])"
 
@@ -459,154 +437,36 @@ def _home_hint(key: str) -> str:
 def _check_unknown_keys(section: str, table: Mapping[str, Any], known: Mapping[str, Any]) -> None:
     for key in table:
         if key not in known:
-            _fail(f"[{section}] {key!r}:", f"unknown key{_did_you_mean(key, list(known))}")
+            _fail(f"[{section}] {key!r}:", f"unknown key{did_you_mean(key, list(known))}")
 
 
-def _read_values(section: str, table: Mapping[str, Any], readers: Mapping[str, _Reader]) -> dict[str, Any]:
+def _read_values(section: str, table: Mapping[str, Any], readers: Mapping[str, Reader]) -> dict[str, Any]:
     """Each present key through its reader; errors say ``[section] key: what``."""
     _check_unknown_keys(section, table, readers)
     values: dict[str, Any] = {}
     for key, value in table.items():
         try:
             values[key] = readers[key](value)
-        except _BadValue as exc:
+        except BadValue as exc:
             _fail(f"[{section}] {key}:", str(exc))
     return values
 
 
-def _read_plain_section(section: str, data: Mapping[str, Any], cls: type[Any], readers: Mapping[str, _Reader]) -> Any:
+def _read_plain_section(section: str, data: Mapping[str, Any], cls: type[Any], readers: Mapping[str, Reader]) -> Any:
     """A section whose keys are exactly its dataclass fields, each read on its own."""
     return cls(**_read_values(section, data.get(section, {}), readers))
 
 
-# --------------------------------------------------------------------------- value readers
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return short_repr(value)
-
-
-def _as_number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _BadValue(f"expected a number, got {_describe(value)}")
-    if not math.isfinite(value):
-        raise _BadValue(f"expected a finite number, got {_describe(value)}")
-    return value
-
-
-def _as_integer(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _BadValue(f"expected an integer, got {_describe(value)}")
-    if isinstance(value, float) and not value.is_integer():
-        raise _BadValue(f"expected an integer, got {_describe(value)}")
-    return int(value)
-
-
-def _integer(minimum: int = 0, maximum: int | None = None) -> _Reader:
-    def read(value: Any) -> int:
-        number = _as_integer(value)
-        if number < minimum:
-            raise _BadValue(f"must be at least {minimum}, got {number}")
-        if maximum is not None and number > maximum:
-            raise _BadValue(f"must be at most {maximum}, got {number}")
-        return number
-
-    return read
-
-
-def _real(minimum: float = 0.0, maximum: float | None = None, *, open_low: bool = False) -> _Reader:
-    """A float from ``minimum`` (excluded when ``open_low``) up to ``maximum``."""
-
-    def read(value: Any) -> float:
-        number = float(_as_number(value))
-        if number < minimum or (open_low and number == minimum):
-            bound = "above" if open_low else "at least"
-            raise _BadValue(f"must be {bound} {minimum}, got {_describe(value)}")
-        if maximum is not None and number > maximum:
-            raise _BadValue(f"must be at most {maximum}, got {_describe(value)}")
-        return number
-
-    return read
-
-
-def _n_jobs(value: Any) -> int | str:
-    """``"auto"`` or a number of slots (at least 1)."""
-    if value == N_JOBS_AUTO:
-        return value
-    if isinstance(value, str):
-        raise _BadValue(f'expected "auto" or a number of slots, got {_describe(value)}')
-    return _integer(1)(value)
-
-
-def _fraction_open() -> _Reader:
-    """A float strictly between 0 and 1 (a p-value threshold)."""
-
-    def read(value: Any) -> float:
-        number = float(_as_number(value))
-        if not 0.0 < number < 1.0:
-            raise _BadValue(f"must be between 0 and 1 (exclusive), got {_describe(value)}")
-        return number
-
-    return read
-
-
-def _boolean(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise _BadValue(f"expected true or false, got {_describe(value)}")
-    return value
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise _BadValue(f"expected a string, got {_describe(value)}")
-    return value
-
-
-def _choice(options: tuple[str, ...]) -> _Reader:
-    def read(value: Any) -> str:
-        text = _text(value)
-        if text not in options:
-            raise _BadValue(
-                f"unknown value {short_repr(text)}{_did_you_mean(text, options)} (choose one of {', '.join(options)})"
-            )
-        return text
-
-    return read
-
-
-def _list_of(item: _Reader, *, non_empty: bool = True) -> _Reader:
-    def read(value: Any) -> tuple[Any, ...]:
-        if not isinstance(value, list | tuple):
-            raise _BadValue(f"expected a list, got {_describe(value)}")
-        if non_empty and not value:
-            raise _BadValue("must not be empty")
-        return tuple(item(element) for element in value)
-
-    return read
-
-
-def _url(value: Any) -> str:
-    text = _text(value)
-    if text and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", text):
-        raise _BadValue(
-            f"{short_repr(text)} is not a database URL (like sqlite:///file.db or "
-            'postgresql://user@host/db; "" means storage/<name>.db)'
-        )
-    return text
-
-
 # --------------------------------------------------------------------------- [study]
 
-_STUDY_READERS: dict[str, _Reader] = {
-    "name": _text,
-    "description": _text,
-    "direction": _choice(DIRECTIONS),
-    "directions": _list_of(_choice(DIRECTIONS)),
-    "objectives": _list_of(_choice(OBJECTIVES)),
-    "n_trials": _integer(1),
-    "timeout": _real(0.0),
+_STUDY_READERS: dict[str, Reader] = {
+    "name": string,
+    "description": string,
+    "direction": choice(DIRECTIONS),
+    "directions": list_of(choice(DIRECTIONS)),
+    "objectives": list_of(choice(OBJECTIVES)),
+    "n_trials": integer(1),
+    "timeout": real(0.0),
 }
 
 
@@ -629,19 +489,6 @@ def _read_study(table: Mapping[str, Any]) -> StudySection:
 # --------------------------------------------------------------------------- [benchmark]
 
 
-def _board_size(value: Any) -> tuple[int, int]:
-    if isinstance(value, list | tuple):
-        if len(value) != 2:
-            raise _BadValue(f"expected a size or [width, height], got {_describe(value)}")
-        width, height = (_as_integer(side) for side in value)
-    else:
-        width = height = _as_integer(value)
-    for side in (width, height):
-        if not BOARD_MIN <= side <= BOARD_MAX:
-            raise _BadValue(f"sides must be {BOARD_MIN}..{BOARD_MAX}, got {side}")
-    return (width, height)
-
-
 def _resolved(reference: str, base_dir: Path) -> str:
     """A config reference with its path made absolute against ``base_dir``."""
     prefix = next((p for p in ("config:", "gbc:") if reference.startswith(p)), "")
@@ -649,9 +496,9 @@ def _resolved(reference: str, base_dir: Path) -> str:
     return prefix + str(path if path.is_absolute() else base_dir / path)
 
 
-def _opponents_reader(base_dir: Path) -> _Reader:
+def _opponents_reader(base_dir: Path) -> Reader:
     def read(value: Any) -> tuple[str, ...]:
-        names = _list_of(_text)(value)
+        names = list_of(string)(value)
         return tuple(_checked_opponent(name, base_dir) for name in names)
 
     return read
@@ -672,13 +519,13 @@ def _checked_opponent(name: str, base_dir: Path) -> str:
         try:
             check_opponent(name)
         except UnknownOpponentError as exc:
-            raise _BadValue(str(exc)) from None
+            raise BadValue(str(exc)) from None
         return name
     if not is_config_reference(name):
         choices = opponent_names()
         if name not in choices:
-            raise _BadValue(
-                f"unknown opponent {short_repr(name)}{_did_you_mean(name, choices)} "
+            raise BadValue(
+                f"unknown opponent {short_repr(name)}{did_you_mean(name, choices)} "
                 f"(choose one of {', '.join(choices)}, or a config file *.yaml)"
             )
         return name
@@ -687,24 +534,8 @@ def _checked_opponent(name: str, base_dir: Path) -> str:
         check_opponent(resolved, base_dir=base_dir)
     except UnknownOpponentError as exc:
         # Name the opponent as written; the config error already names the resolved file.
-        raise _BadValue(f"opponent {short_repr(name)}: {exc.__cause__ or exc}") from None
+        raise BadValue(f"opponent {short_repr(name)}: {exc.__cause__ or exc}") from None
     return resolved
-
-
-def _opponent_weights(value: Any) -> tuple[float, ...] | dict[str, float]:
-    """``[2, 1]`` (one per opponent, in order) or ``{ baseline = 2, greedy-food = 1 }`` (by name as written)."""
-    if isinstance(value, Mapping):
-        return {str(name): _positive_weight(weight) for name, weight in value.items()}
-    if not isinstance(value, list | tuple) or not value:
-        raise _BadValue(f"expected a list like [2, 1] or a table like {{ baseline = 2 }}, got {_describe(value)}")
-    return tuple(_positive_weight(weight) for weight in value)
-
-
-def _positive_weight(value: Any) -> float:
-    weight = _as_number(value)
-    if weight <= 0:
-        raise _BadValue(f"weights must be positive, got {value!r}")
-    return float(weight)
 
 
 def _weights_in_order(weights: tuple[float, ...] | dict[str, float], opponents: Any) -> tuple[float, ...]:
@@ -723,33 +554,33 @@ def _weights_in_order(weights: tuple[float, ...] | dict[str, float], opponents: 
     return weights
 
 
-def _base_config_reader(base_dir: Path) -> _Reader:
+def _base_config_reader(base_dir: Path) -> Reader:
     def read(value: Any) -> Path | None:
-        text = _text(value)
+        text = string(value)
         if text == "default":
             return None
         if not text:
-            raise _BadValue('expected "default" or the path of a YAML config')
+            raise BadValue('expected "default" or the path of a YAML config')
         path = Path(_resolved(text, base_dir))
         try:
             load_config(path)
         except ConfigError as exc:
-            raise _BadValue(str(exc)) from None
+            raise BadValue(str(exc)) from None
         return path
 
     return read
 
 
 def _read_benchmark(table: Mapping[str, Any], base_dir: Path) -> BenchmarkSpec:
-    readers: dict[str, _Reader] = {
+    readers: dict[str, Reader] = {
         "opponents": _opponents_reader(base_dir),
-        "opponent_weights": _opponent_weights,
-        "mode": _choice(MODES),
-        "games_per_trial": _integer(1),
-        "round_size": _integer(1),
-        "board_size": _board_size,
-        "seed": _integer(0, MAX_SEED),
-        "max_turns": _integer(1),
+        "opponent_weights": opponent_weights,
+        "mode": choice(MODES),
+        "games_per_trial": integer(1),
+        "round_size": integer(1),
+        "board_size": board_size,
+        "seed": integer(0, MAX_SEED),
+        "max_turns": integer(1),
         "base_config": _base_config_reader(base_dir),
     }
     values = _read_values("benchmark", table, readers)
@@ -773,53 +604,43 @@ def _read_benchmark(table: Mapping[str, Any], base_dir: Path) -> BenchmarkSpec:
 
 # --------------------------------------------------------------------------- small sections
 
-_SAMPLER_READERS: dict[str, _Reader] = {
-    "name": _choice(SAMPLERS),
-    "seed": _integer(0, MAX_SEED),
-    "n_startup_trials": _integer(0),
-    "use_llm": _boolean,
-    "llm_models": _list_of(_text, non_empty=False),
-    "llm_api_base": _text,
-    "llm_timeout": _real(0.0, open_low=True),
-    "use_neural_net": _boolean,
-    "fallback_share": _real(0.0, 1.0),
-    "min_distance": _real(0.0),
-    "crossover_share": _real(0.0, 1.0),
-    "crossover_kind": _choice(("blend", "uniform")),
+_SAMPLER_READERS: dict[str, Reader] = {
+    "name": choice(SAMPLERS),
+    "seed": integer(0, MAX_SEED),
+    "n_startup_trials": integer(0),
+    "use_llm": boolean,
+    "llm_models": list_of(string, non_empty=False),
+    "llm_api_base": string,
+    "llm_timeout": real(0.0, open_low=True),
+    "use_neural_net": boolean,
+    "fallback_share": real(0.0, 1.0),
+    "min_distance": real(0.0),
+    "crossover_share": real(0.0, 1.0),
+    "crossover_kind": choice(("blend", "uniform")),
 }
-_PRUNER_READERS: dict[str, _Reader] = {
-    "name": _choice(PRUNERS),
-    "p_threshold": _fraction_open(),
-    "n_startup_steps": _integer(0),
-    "n_startup_trials": _integer(0),
+_PRUNER_READERS: dict[str, Reader] = {
+    "name": choice(PRUNERS),
+    "p_threshold": fraction_open(),
+    "n_startup_steps": integer(0),
+    "n_startup_trials": integer(0),
 }
-_PARALLEL_READERS: dict[str, _Reader] = {
-    "n_jobs": _n_jobs,
-    "backend": _choice(BACKENDS),
-    "dask_scheduler": _text,
+_PARALLEL_READERS: dict[str, Reader] = {
+    "n_jobs": slots,
+    "backend": choice(BACKENDS),
+    "dask_scheduler": string,
 }
-_STORAGE_READERS: dict[str, _Reader] = {
-    "url": _url,
-    "heartbeat_interval": _integer(1),
-    "grace_period": _integer(1),
-    "max_retry": _integer(0),
+_STORAGE_READERS: dict[str, Reader] = {
+    "url": database_url,
+    "heartbeat_interval": integer(1),
+    "grace_period": integer(1),
+    "max_retry": integer(0),
 }
-_CHECKPOINT_READERS: dict[str, _Reader] = {"interval": _integer(0)}
-_VALIDATION_READERS: dict[str, _Reader] = {
-    "top": _integer(1),
-    "games": _integer(1),
-    "seed": _integer(0, MAX_SEED),
-    "alpha": _fraction_open(),
-}
-_SECTION_CLASSES: dict[str, type[Any]] = {
-    "study": StudySection,
-    "benchmark": BenchmarkSpec,
-    "sampler": SamplerSpec,
-    "pruner": PrunerSpec,
-    "parallel": ParallelSpec,
-    "storage": StorageSpec,
-    "checkpoint": CheckpointSpec,
-    "validation": ValidationSpec,
+_CHECKPOINT_READERS: dict[str, Reader] = {"interval": integer(0)}
+_VALIDATION_READERS: dict[str, Reader] = {
+    "top": integer(1),
+    "games": integer(1),
+    "seed": integer(0, MAX_SEED),
+    "alpha": fraction_open(),
 }
 
 
@@ -911,15 +732,15 @@ def _read_param(name: str, entry: Any) -> ParamSpec:
     where = f"[search_space] {name!r}:"
     allowed = PARAMS_BY_NAME.get(name)
     if allowed is None:
-        _fail(where, f"unknown parameter{_did_you_mean(name, list(PARAMS_BY_NAME))}")
+        _fail(where, f"unknown parameter{did_you_mean(name, list(PARAMS_BY_NAME))}")
     if not isinstance(entry, Mapping):
-        _fail(where, f"expected a table like {{ low = 1, high = 10 }} or {{}}, got {_describe(entry)}")
+        _fail(where, f"expected a table like {{ low = 1, high = 10 }} or {{}}, got {describe(entry)}")
     for key in entry:
         if key not in _PARAM_KEYS:
-            _fail(where, f"unknown key {key!r}{_did_you_mean(key, _PARAM_KEYS)}")
+            _fail(where, f"unknown key {key!r}{did_you_mean(key, _PARAM_KEYS)}")
     try:
         return _param_from_entry(allowed, entry)
-    except _BadValue as exc:
+    except BadValue as exc:
         _fail(where, str(exc))
 
 
@@ -927,18 +748,18 @@ def _param_from_entry(allowed: TunableParam, entry: Mapping[str, Any]) -> ParamS
     is_int = _entry_flag(entry, "int", allowed.is_int)
     if is_int != allowed.is_int:
         kind = "an integer" if allowed.is_int else "not an integer"
-        raise _BadValue(f"int = {_describe(is_int)}, but the parameter is {kind}")
+        raise BadValue(f"int = {describe(is_int)}, but the parameter is {kind}")
     log = _entry_flag(entry, "log", allowed.log)
     low = _entry_bound(entry, "low", allowed.low, is_int)
     high = _entry_bound(entry, "high", allowed.high, is_int)
     if low < allowed.low:
-        raise _BadValue(f"low {entry['low']} is below the allowed minimum {allowed.low}")
+        raise BadValue(f"low {entry['low']} is below the allowed minimum {allowed.low}")
     if high > allowed.high:
-        raise _BadValue(f"high {entry['high']} is above the allowed maximum {allowed.high}")
+        raise BadValue(f"high {entry['high']} is above the allowed maximum {allowed.high}")
     if low >= high:
-        raise _BadValue(f"low {low:g} must be below high {high:g}")
+        raise BadValue(f"low {low:g} must be below high {high:g}")
     if log and low <= 0:
-        raise _BadValue(f"log = true needs low > 0, got low {low:g}")
+        raise BadValue(f"log = true needs low > 0, got low {low:g}")
     return ParamSpec(name=allowed.name, low=low, high=high, log=log, is_int=is_int)
 
 
@@ -946,18 +767,18 @@ def _entry_flag(entry: Mapping[str, Any], key: str, default: bool) -> bool:
     if key not in entry:
         return default
     try:
-        return _boolean(entry[key])
-    except _BadValue as exc:
-        raise _BadValue(f"{key}: {exc}") from None
+        return boolean(entry[key])
+    except BadValue as exc:
+        raise BadValue(f"{key}: {exc}") from None
 
 
 def _entry_bound(entry: Mapping[str, Any], key: str, default: float, is_int: bool) -> float:
     if key not in entry:
         return float(default)
     try:
-        return float(_as_integer(entry[key]) if is_int else _as_number(entry[key]))
-    except _BadValue as exc:
-        raise _BadValue(f"{key}: {exc}") from None
+        return float(as_integer(entry[key]) if is_int else as_number(entry[key]))
+    except BadValue as exc:
+        raise BadValue(f"{key}: {exc}") from None
 
 
 # --------------------------------------------------------------------------- [snake]
@@ -1006,7 +827,7 @@ def _read_gbc_search_space(table: Any) -> tuple[ParamSpec, ...]:
         where = f"[search_space] {name!r}:"
         key = GBC_KEY_BY_NAME.get(name)
         if key is None:
-            _fail(where, f"go-battleclank has no such config key{_did_you_mean(name, list(GBC_KEY_BY_NAME))}")
+            _fail(where, f"go-battleclank has no such config key{did_you_mean(name, list(GBC_KEY_BY_NAME))}")
         if key.kind not in (int, float):
             _fail(where, f"is a {key.kind.__name__} in go-battleclank's config; only numbers can be tuned")
         entry = written
@@ -1015,7 +836,7 @@ def _read_gbc_search_space(table: Any) -> tuple[ParamSpec, ...]:
         param = _read_free_param(name, entry)
         if param.is_int != (key.kind is int):
             kind = "an integer" if key.kind is int else "a float"
-            _fail(where, f"int = {_describe(param.is_int)}, but go-battleclank reads it as {kind}")
+            _fail(where, f"int = {describe(param.is_int)}, but go-battleclank reads it as {kind}")
         params.append(param)
     return tuple(params)
 
@@ -1050,13 +871,13 @@ def _read_free_param(name: str, entry: Any) -> ParamSpec:
         _fail(where, f"expected a table like {{ low = 0, high = 10 }}, got {entry!r}")
     for key in entry:
         if key not in _FREE_PARAM_KEYS:
-            _fail(where, f"unknown key {key!r}{_did_you_mean(key, _FREE_PARAM_KEYS)}")
+            _fail(where, f"unknown key {key!r}{did_you_mean(key, _FREE_PARAM_KEYS)}")
     missing = [key for key in ("low", "high") if key not in entry]
     if missing:
         _fail(where, f"needs {' and '.join(missing)}: a server snake's keys have no built-in range")
     try:
         return _free_param_from_entry(name, entry)
-    except _BadValue as exc:
+    except BadValue as exc:
         _fail(where, str(exc))
 
 
@@ -1066,19 +887,19 @@ def _free_param_from_entry(name: str, entry: Mapping[str, Any]) -> ParamSpec:
     low = _entry_bound(entry, "low", 0.0, is_int)
     high = _entry_bound(entry, "high", 0.0, is_int)
     if low >= high:
-        raise _BadValue(f"low {low:g} must be below high {high:g}")
+        raise BadValue(f"low {low:g} must be below high {high:g}")
     if log and low <= 0:
-        raise _BadValue(f"log = true needs low > 0, got low {low:g}")
+        raise BadValue(f"log = true needs low > 0, got low {low:g}")
     step = None
     if "step" in entry:
         step = _entry_bound(entry, "step", 0.0, is_int)
         if step <= 0:
-            raise _BadValue(f"step must be above 0, got {step:g}")
+            raise BadValue(f"step must be above 0, got {step:g}")
         if log:
-            raise _BadValue("step and log = true cannot be combined")
+            raise BadValue("step and log = true cannot be combined")
         steps = (high - low) / step
         if abs(steps - round(steps)) > 1e-9 * max(1.0, steps):
-            raise _BadValue(f"high - low ({high - low:g}) is not a multiple of step {step:g}")
+            raise BadValue(f"high - low ({high - low:g}) is not a multiple of step {step:g}")
     return ParamSpec(name=name, low=low, high=high, log=log, is_int=is_int, step=step)
 
 
@@ -1123,7 +944,7 @@ def _shown_override(option: str, value: Any) -> str:
 def _apply_override(raw: dict[str, Any], option: str, value: Any, label: str) -> None:
     if option not in OVERRIDES:
         raise SpecError(
-            f"{label}: override {option!r}: unknown option{_did_you_mean(option, list(OVERRIDES))}"
+            f"{label}: override {option!r}: unknown option{did_you_mean(option, list(OVERRIDES))}"
             f" (known: {', '.join(sorted(OVERRIDES))})"
         )
     section, key = OVERRIDES[option]
@@ -1139,8 +960,8 @@ def _apply_override(raw: dict[str, Any], option: str, value: Any, label: str) ->
 def _lower_round_size(benchmark: dict[str, Any]) -> None:
     """Keep ``round_size <= games_per_trial`` when only the games were overridden."""
     try:
-        games = _as_integer(benchmark["games_per_trial"])
-    except _BadValue:
+        games = as_integer(benchmark["games_per_trial"])
+    except BadValue:
         return  # the reader reports it, naming the option
     benchmark["round_size"] = min(benchmark["round_size"], games)
 

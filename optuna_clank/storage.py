@@ -20,6 +20,7 @@ import sqlalchemy.exc
 from optuna.trial import FrozenTrial
 from sqlalchemy.engine import URL, make_url
 
+from optuna_clank._extras import EXTRAS, is_missing, missing_extra
 from optuna_clank._optuna_private import quiet_experimental
 from optuna_clank.errors import UserError
 
@@ -324,6 +325,8 @@ def _open_failure_message(url: str, parsed: URL, exc: BaseException) -> str:
     shown = redact_url(url)
     if isinstance(exc, ImportError):
         missing = exc.__cause__ if isinstance(exc.__cause__, ImportError) else exc
+        if is_missing(missing, EXTRAS["postgres"].module):
+            return f"cannot open storage {shown}: {missing_extra('postgres', 'PostgreSQL storage')}"
         return f"cannot open storage {shown}: database driver not installed ({missing})"
     if isinstance(exc, RuntimeError) and not isinstance(exc, sqlalchemy.exc.SQLAlchemyError):
         reason = _first_line(str(exc))

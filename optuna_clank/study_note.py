@@ -11,10 +11,13 @@ The note is rebuilt from the spec and the study's user attributes each time it i
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from optuna_clank._extras import MissingExtraError, require
 
 if TYPE_CHECKING:
     import optuna
@@ -22,6 +25,7 @@ if TYPE_CHECKING:
     from optuna_clank.spec import StudySpec
     from optuna_clank.verdict import Comparison
 
+_LOG = logging.getLogger(__name__)
 _OBJECTIVE_TEXT = {
     "score": "score (win 1, draw 0.5, loss 0, averaged over games)",
     "win_rate": "win rate",
@@ -31,10 +35,17 @@ _OBJECTIVE_TEXT = {
 
 
 def write_study_note(study: optuna.Study, spec: StudySpec) -> str:
-    """Save the study's note (benchmark, sampler, validation) and return its markdown."""
-    import optuna_dashboard
+    """Save the study's note (benchmark, sampler, validation) and return its markdown.
 
+    Without the dashboard extra the note is not saved (one warning): it is read in the
+    dashboard only, and a run must not stop for it.
+    """
     note = study_note(spec, study.user_attrs)
+    try:
+        optuna_dashboard = require("dashboard", "saving the study and trial notes")
+    except MissingExtraError as exc:
+        _LOG.warning("%s; the run goes on without them", exc)
+        return note
     optuna_dashboard.save_note(study, note)
     return note
 

@@ -8,7 +8,8 @@ The objective asks a :class:`TrialStory` which games of its first round to recor
 the cost stays at one short game's history per trial), hands it every match result, and calls
 :meth:`TrialStory.tell` before the trial returns or is pruned: ``save_note`` and
 ``upload_artifact`` need the live trial. Telling the story must never cost the trial its
-value, so a failure to write it is logged and the trial goes on.
+value, so a failure to write it is logged and the trial goes on; without the dashboard extra
+(optuna-dashboard) no story is told at all.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from optuna_clank._extras import MissingExtraError, require
 from optuna_clank._optuna_private import trial_id_of
 from optuna_clank.arena.match import GameOutcome, MatchResult
 from optuna_clank.storage import DEFAULT_STORAGE_DIR
@@ -50,6 +52,8 @@ class StoryTeller:
     def __init__(self, *, base_params: Mapping[str, float], artifacts: Path | None) -> None:
         self.base_params = dict(base_params)
         self.artifacts = artifacts
+        self.tells = _dashboard_installed()
+        """Whether stories are told: optuna-dashboard (the dashboard extra) saves the notes."""
 
     @classmethod
     def for_spec(cls, spec: StudySpec, *, artifacts: Path | None = None) -> StoryTeller:
@@ -72,7 +76,7 @@ class TrialStory:
 
     def games_to_record(self, games: Sequence[int]) -> list[int]:
         """The games of this round to record: a few of the first round, none afterwards."""
-        if self._recording_asked:
+        if self._recording_asked or not self.teller.tells:
             return []
         self._recording_asked = True
         return list(games[:RECORDED_GAMES])
@@ -84,6 +88,8 @@ class TrialStory:
         self, trial: optuna.Trial, params: Mapping[str, Any], outcomes: Sequence[GameOutcome], *, planned: int
     ) -> None:
         """Save the trial's note and upload its replay and picture (logged, never raised, on failure)."""
+        if not self.teller.tells:
+            return
         try:
             self._tell(trial, params, outcomes, planned=planned)
         except Exception as exc:  # the story is a report; the trial's value matters more
@@ -138,6 +144,16 @@ class TrialStory:
                 artifact_store=store, file_path=str(picture_path), study_or_trial=trial, mimetype="image/svg+xml"
             )
         return names
+
+
+def _dashboard_installed() -> bool:
+    """Whether optuna-dashboard can be imported; when not, said at INFO (the study note warns)."""
+    try:
+        require("dashboard", "saving the study and trial notes")
+    except MissingExtraError as exc:
+        _LOG.info("%s; trials run without notes", exc)
+        return False
+    return True
 
 
 def featured_game(outcomes: Sequence[GameOutcome], frames: Mapping[int, Any]) -> GameOutcome | None:

@@ -23,6 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from optuna_clank._extras import EXTRAS, is_missing, missing_extra
+
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
@@ -561,13 +563,19 @@ class LLMAdvisor:
         return self._models
 
     def environment_problems(self) -> list[str]:
-        """Missing provider settings per model (names of env vars, never their values)."""
+        """Missing provider settings per model (names of env vars, never their values).
+
+        Raises :class:`~optuna_clank._extras.MissingExtraError` when litellm (the llm extra) is
+        not installed: that is no setting to warn about and run without, but a missing install.
+        """
         if self._mock_response is not None:
             return []
         try:
             litellm = _import_litellm()
-        except ImportError:
-            return ["litellm is not installed"]
+        except ImportError as exc:
+            if is_missing(exc, "litellm"):
+                raise missing_extra("llm", "the LLM sampler", otherwise="pass --no-llm") from None
+            return [f"litellm cannot be imported ({type(exc).__name__}: {exc})"]
         return [p for model in self._models for p in self._model_problems(litellm, model)]
 
     def _model_problems(self, litellm: Any, model: str) -> list[str]:
@@ -608,7 +616,8 @@ class LLMAdvisor:
             litellm = _import_litellm()
         except ImportError as exc:
             failures = tuple(f"{m}: {type(exc).__name__}" for m in self._models)
-            _LOG.warning("LLM advice skipped: litellm cannot be imported")
+            hint = f" ({EXTRAS['llm'].install})" if is_missing(exc, "litellm") else f": {exc}"
+            _LOG.warning("LLM advice skipped: litellm cannot be imported%s", hint)
             return Advice((), "", (), 0, failures)
         with ThreadPoolExecutor(max_workers=len(self._models)) as pool:
             results = list(pool.map(lambda m: self._ask_one(litellm, m, messages, params), self._models))

@@ -1,0 +1,79 @@
+"""The registry of samplers, pruners and pool backends: one table for the spec, the CLI and the run."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import optuna
+import pytest
+
+from optuna_clank.cli import build_parser
+from optuna_clank.registry import BACKENDS, PRUNERS, SAMPLERS
+from optuna_clank.spec import SpecError, load_spec
+
+REPO_STUDIES = Path(__file__).resolve().parent.parent / "studies"
+
+
+def _optimize_options() -> dict[str, argparse.Action]:
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return {option: action for action in commands.choices["optimize"]._actions for option in action.option_strings}
+
+
+@pytest.mark.parametrize(("option", "table"), [("--sampler", SAMPLERS), ("--pruner", PRUNERS), ("--backend", BACKENDS)])
+def test_cli_choices_and_help_come_from_the_registry(option: str, table: dict[str, object]) -> None:
+    action = _optimize_options()[option]
+    assert list(action.choices) == list(table)
+    assert all(f"{name} ({entry.help})" in action.help for name, entry in table.items())
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "table"),
+    [("sampler", "name", SAMPLERS), ("pruner", "name", PRUNERS), ("parallel", "backend", BACKENDS)],
+)
+def test_spec_accepts_exactly_the_registry_names(section: str, key: str, table: dict[str, object]) -> None:
+    spec = load_spec(REPO_STUDIES / "v2.toml")
+    option = {"sampler": "sampler_name", "pruner": "pruner_name", "parallel": "backend"}[section]
+    for name in table:
+        assert getattr(getattr(spec.with_overrides(**{option: name}), section), key) == name
+    with pytest.raises(SpecError) as error:
+        spec.with_overrides(**{option: "no-such"})
+    assert f"(choose one of {', '.join(table)})" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("tpe", optuna.samplers.TPESampler),
+        ("random", optuna.samplers.RandomSampler),
+        ("cmaes", optuna.samplers.CmaEsSampler),
+        ("gp", optuna.samplers.GPSampler),
+    ],
+)
+def test_each_sampler_factory_builds_its_sampler(name: str, kind: type) -> None:
+    spec = load_spec(REPO_STUDIES / "v2.toml").with_overrides(sampler_name=name, sampler_seed=3)
+    assert type(SAMPLERS[name].build(spec)) is kind
+
+
+def test_the_clank_factory_builds_the_clank_sampler_over_the_search_space() -> None:
+    from optuna_clank.sampler import ClankSampler
+
+    spec = load_spec(REPO_STUDIES / "v2.toml").with_overrides(use_llm=False)
+    sampler = SAMPLERS["clank"].build(spec)
+    assert isinstance(sampler, ClankSampler)
+    study = optuna.create_study(sampler=sampler, directions=list(spec.study.directions))
+    trial = study.ask(spec.distributions())
+    assert set(trial.params) == {param.name for param in spec.search_space}
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("wilcoxon", optuna.pruners.WilcoxonPruner),
+        ("median", optuna.pruners.MedianPruner),
+        ("none", optuna.pruners.NopPruner),
+    ],
+)
+def test_each_pruner_factory_builds_its_pruner(name: str, kind: type) -> None:
+    spec = load_spec(REPO_STUDIES / "v2.toml").with_overrides(pruner_name=name)
+    assert type(PRUNERS[name].build(spec)) is kind
