@@ -25,7 +25,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from optuna_clank._optuna_private import quiet_experimental
 from optuna_clank.errors import UserError
-from optuna_clank.objective import death_cause_summary
+from optuna_clank.registry import PRUNERS, SAMPLERS
 from optuna_clank.storage import HeartbeatSettings, open_storage, redact_url, resolve_storage_url
 
 if TYPE_CHECKING:
@@ -121,40 +121,11 @@ def queue_again(study: optuna.Study, trial_number: int, *, max_retry: int) -> in
 
 
 def make_sampler(spec: StudySpec) -> optuna.samplers.BaseSampler:
-    """The sampler a spec asks for, over the spec's search space."""
-    options = spec.sampler
-    seed = options.seed
-    name = options.name
-    if name == "clank":
-        from optuna_clank.sampler import ClankSampler
-
-        return ClankSampler(
-            search_space=spec.distributions(),
-            llm_models=options.llm_models if options.use_llm else (),
-            llm_api_base=options.llm_api_base or None,
-            llm_timeout=options.llm_timeout,
-            use_neural_net=options.use_neural_net,
-            n_startup_trials=options.n_startup_trials,
-            fallback_share=options.fallback_share,
-            min_distance=options.min_distance,
-            crossover_share=options.crossover_share,
-            crossover_kind=options.crossover_kind,
-            task=task_description(spec),
-            context=death_cause_summary,
-            base_params=base_params(spec),
-            seed=seed,
-        )
-    if name == "tpe":
-        return optuna.samplers.TPESampler(
-            n_startup_trials=options.n_startup_trials, multivariate=True, constant_liar=True, seed=seed
-        )
-    if name == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
-    if name == "cmaes":
-        return optuna.samplers.CmaEsSampler(n_startup_trials=options.n_startup_trials, seed=seed)
-    if name == "gp":
-        return optuna.samplers.GPSampler(n_startup_trials=options.n_startup_trials, seed=seed)
-    raise UserError(f"unknown sampler {name!r}")
+    """The sampler a spec asks for, over the spec's search space (see :data:`optuna_clank.registry.SAMPLERS`)."""
+    entry = SAMPLERS.get(spec.sampler.name)
+    if entry is None or entry.build is None:
+        raise UserError(f"unknown sampler {spec.sampler.name!r}")
+    return entry.build(spec)
 
 
 def base_params(spec: StudySpec) -> dict[str, float]:
@@ -195,13 +166,10 @@ def make_pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
     if len(spec.study.directions) > 1:
         _LOG.info(MULTI_OBJECTIVE_PRUNING)
         return optuna.pruners.NopPruner()
-    if options.name == "none":
-        return optuna.pruners.NopPruner()
-    if options.name == "wilcoxon":
-        return optuna.pruners.WilcoxonPruner(p_threshold=options.p_threshold, n_startup_steps=options.n_startup_steps)
-    if options.name == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=options.n_startup_trials)
-    raise UserError(f"unknown pruner {options.name!r}")
+    entry = PRUNERS.get(options.name)
+    if entry is None or entry.build is None:
+        raise UserError(f"unknown pruner {options.name!r}")
+    return entry.build(spec)
 
 
 def task_description(spec: StudySpec) -> str:
