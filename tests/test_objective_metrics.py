@@ -172,7 +172,7 @@ def test_a_pruned_trial_reports_only_its_first_round_then_its_mean(tmp_path: Pat
     spec = _spec(tmp_path, "pruned", round_size=2)
     round_size = spec.benchmark.round_size
     study = _study(tmp_path, spec, pruner=optuna.pruners.ThresholdPruner(lower=1.5))  # every score is below 1.5
-    study.optimize(ArenaObjective(spec), n_trials=2)
+    study.optimize(ArenaObjective(spec), n_trials=3)
 
     firsts = set()
     for trial in study.trials:
