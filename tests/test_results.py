@@ -204,13 +204,13 @@ def test_records_of_other_games_are_left_out_and_alone_they_leave_the_raw_best(s
 
 
 def test_status_reports_the_validated_best_and_the_raw_best(sqlite_url: str) -> None:
-    """Status shape: reads ``status``'s return value."""
+    """Reads ``status --json``'s object (``status(study).to_json()``)."""
     gain = _turn(BASE_RESULTS, 40, "L", "W")
     study = _study(sqlite_url, _trial(0.60, space=3.0), _trial(0.70, space=5.0), _trial(0.65))
     _validate(study, {0: gain, 1: BASE_RESULTS})
     study.set_user_attr(f"{VALIDATION_PREFIX}2", _record(gain, seed=98))
 
-    report = status(study)
+    report = status(study).to_json()
     assert report["best_kind"] == "trial"
     assert report["best"]["number"] == 0
     assert report["best"]["paired"]["difference"] == 0.2 and report["best"]["paired"]["better"] is True
@@ -225,7 +225,7 @@ def test_status_reports_the_validated_best_and_the_raw_best(sqlite_url: str) -> 
 
 
 def test_status_counts_states_and_the_finishing_rate(sqlite_url: str) -> None:
-    """Status shape: reads ``status``'s return value."""
+    """Reads ``status --json``'s object (``status(study).to_json()``)."""
     t0 = datetime(2026, 1, 5, 10, 0)
     study = _study(
         sqlite_url,
@@ -237,7 +237,7 @@ def test_status_counts_states_and_the_finishing_rate(sqlite_url: str) -> None:
         _trial(None, state=TrialState.RUNNING),
         _trial(None, state=TrialState.WAITING),
     )
-    report = status(study, last=3)
+    report = status(study, last=3).to_json()
     assert report["study"] == "results" and report["directions"] == ["maximize"]
     assert report["trials"] == {
         "complete": 2,
@@ -259,7 +259,7 @@ def test_status_counts_states_and_the_finishing_rate(sqlite_url: str) -> None:
 
 
 def test_the_pareto_front_is_the_non_dominated_complete_trials(sqlite_url: str) -> None:
-    """Status shape (the last assertion): reads ``status``'s return value."""
+    """The last assertion reads ``status --json``'s object."""
     values = [[0.6, 80.0], [0.7, 90.0], [0.5, 70.0], [0.6, 85.0], [0.7, 95.0], [0.45, 75.0], [0.6, 80.0]]
     study = _study(
         sqlite_url,
@@ -276,7 +276,7 @@ def test_the_pareto_front_is_the_non_dominated_complete_trials(sqlite_url: str) 
     assert [t.number for t in pareto_front(study)] == front
     # Validation takes the front's best first objective first, ties to the earlier trial.
     assert [t.number for t in trials_to_validate(study, 3)] == [1, 0, 6]
-    assert [t["number"] for t in status(study)["pareto_front"]] == front
+    assert [t["number"] for t in status(study).to_json()["pareto_front"]] == front
 
 
 # --------------------------------------------------------------------------- exports
