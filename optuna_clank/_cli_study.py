@@ -11,6 +11,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from optuna_clank._argtypes import n_jobs, positive_int
+from optuna_clank.attributes import (
+    GAMES_PLAYED_KEY,
+    MEAN_SCORE_KEY,
+    OPPONENTS_KEY,
+    PROPOSAL_SOURCE_KEY,
+    SLOT_KEY,
+    VALIDATED_BASE_KEY,
+    WIN_RATE_CI_KEY,
+)
 from optuna_clank.errors import UserError
 
 if TYPE_CHECKING:
@@ -341,7 +350,7 @@ def _open(spec: StudySpec, *, create: bool = False) -> tuple[optuna.Study, str]:
 
 
 def _run_optimize(args: argparse.Namespace) -> int:
-    from optuna_clank.control import RunControl
+    from optuna_clank.control import CLEAN_STOPS, RunControl
     from optuna_clank.pool import PoolPlan, run_pool
     from optuna_clank.runner import count_trials, start_from_base
     from optuna_clank.storage import describe_storage
@@ -444,7 +453,7 @@ def _run_optimize(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     for slot in report.slots:
-        if slot.errors or (slot.stopped and slot.stopped not in ("target reached", "stop requested", "timeout")):
+        if slot.errors or (slot.stopped and slot.stopped not in CLEAN_STOPS):
             print(f"  slot {slot.slot} ({slot.device}): {slot.stopped}; {len(slot.errors)} error(s)", file=sys.stderr)
     _print_best(study)
     if control.abort_requested():
@@ -580,7 +589,7 @@ def _best_short(best: Any) -> str:
     if best.kind == "trial":
         d = best.comparison.difference
         return f"#{best.trial.number} {100 * d.mean:+.1f} pts [{100 * d.low:+.1f}, {100 * d.high:+.1f}] vs base"
-    ci = best.trial.user_attrs.get("win_rate_ci")
+    ci = best.trial.user_attrs.get(WIN_RATE_CI_KEY)
     interval = f" win [{100 * ci[0]:.0f}-{100 * ci[1]:.0f}%]" if ci else ""
     return f"#{best.trial.number} {best.trial.values[0]:.3f}{interval}"
 
@@ -740,7 +749,7 @@ def _run_status(args: argparse.Namespace) -> int:
     _print_front(report, spec)
     if best is not None and best.kind == "raw":
         print("              (run 'validate' to re-play the top trials and the base config on fresh games)")
-    base = report["validated_base"]
+    base = report[VALIDATED_BASE_KEY]
     if base and (best is None or best.kind != "base"):
         low, high = base["ci"]
         print(
@@ -761,18 +770,18 @@ def _run_status(args: argparse.Namespace) -> int:
         for t in report["last_trials"]:
             label, value = "value", f"{t['values'][0]:.3f}" if t["values"] else "-"
             if t["state"] == "pruned":  # its mean over the games it played, never one game's score
-                label, value = "mean ", f"{t['mean_score']:.3f}" if t["mean_score"] is not None else "?"
-            games = t["games_played"] if t["games_played"] is not None else "-"
+                label, value = "mean ", f"{t[MEAN_SCORE_KEY]:.3f}" if t[MEAN_SCORE_KEY] is not None else "?"
+            games = t[GAMES_PLAYED_KEY] if t[GAMES_PLAYED_KEY] is not None else "-"
             print(
                 f"    #{t['number']:<5} {t['state']:<9} {label} {value:>6}  games {games!s:>4}  "
-                f"source {t['proposal_source'] or '-':<13} slot {t['slot'] if t['slot'] is not None else '-'}"
+                f"source {t[PROPOSAL_SOURCE_KEY] or '-':<13} slot {t[SLOT_KEY] if t[SLOT_KEY] is not None else '-'}"
             )
     return 0
 
 
 def _print_opponents(attrs: dict[str, Any], *, indent: str) -> None:
     """A tournament's per-opponent win rates with their Wilson intervals."""
-    from optuna_clank.tournament import OPPONENTS_KEY, describe_opponents
+    from optuna_clank.tournament import describe_opponents
 
     for line in describe_opponents(attrs.get(OPPONENTS_KEY) or []):
         print(f"{indent}vs {line}")

@@ -18,6 +18,7 @@ from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.trial import FrozenTrial, TrialState
 
 from optuna_clank._optuna_private import quiet_experimental
+from optuna_clank.attributes import NOT_RUN_KEY, PROPOSAL_SOURCE_KEY, SPEC_ATTR, ProposalSource
 from optuna_clank.errors import UserError
 from optuna_clank.objective import death_cause_summary
 from optuna_clank.storage import HeartbeatSettings, open_storage, redact_url, resolve_storage_url
@@ -28,8 +29,6 @@ if TYPE_CHECKING:
 _LOG = logging.getLogger("optuna_clank")
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
-SPEC_ATTR = "optuna_clank:spec"
-"""Study user attribute holding the spec's path and search space, for export and status."""
 
 
 def storage_url_of(spec: StudySpec, *, root: Path | None = None) -> str:
@@ -167,7 +166,7 @@ def start_from_base(study: optuna.Study, spec: StudySpec) -> bool:
     """
     if spec.sampler.name == "clank" or study.get_trials(deepcopy=False):
         return False
-    study.enqueue_trial(base_params(spec), user_attrs={"proposal_source": "base"})
+    study.enqueue_trial(base_params(spec), user_attrs={PROPOSAL_SOURCE_KEY: ProposalSource.BASE.value})
     return True
 
 
@@ -232,7 +231,7 @@ def count_trials(study: optuna.Study) -> TrialCounts:
     """Fresh counts from the storage (other processes' trials included)."""
     trials = study.get_trials(deepcopy=False)
     states = Counter(t.state for t in trials)
-    skipped = sum(1 for t in trials if t.state == TrialState.FAIL and "not_run" in t.user_attrs)
+    skipped = sum(1 for t in trials if t.state == TrialState.FAIL and NOT_RUN_KEY in t.user_attrs)
     return TrialCounts(
         complete=states[TrialState.COMPLETE],
         pruned=states[TrialState.PRUNED],

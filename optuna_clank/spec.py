@@ -24,6 +24,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from optuna_clank.arena.bounds import BOARD_MAX, BOARD_MIN
 from optuna_clank.arena.config import ConfigError, load_config
 from optuna_clank.arena.params import PARAMS_BY_NAME, TUNABLE_PARAMS, TunableParam
 from optuna_clank.errors import UserError
@@ -65,7 +66,6 @@ SAMPLERS = ("clank", "tpe", "random", "cmaes", "gp")
 PRUNERS = ("wilcoxon", "median", "none")
 BACKENDS = ("loky", "threading", "dask")
 N_JOBS_AUTO = "auto"
-BOARD_MIN, BOARD_MAX = 7, 25
 MAX_SEED = 2**63 - 1
 _Reader = Callable[[Any], Any]
 """Turns one TOML value into its typed form or raises :class:`_BadValue` saying why."""
