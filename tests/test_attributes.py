@@ -63,8 +63,8 @@ SAME_WORD_ELSEWHERE = {
     ("spec.py", "llm_models"): "the spec's [sampler] llm_models field",
     ("arena/match.py", "mean_score"): "a field of play_match's summary (the arena's own output)",
     ("arena/match.py", "death_causes"): "a field of play_match's summary (the arena's own output)",
-    ("_format.py", "death_causes"): "reads play_match's summary, not a trial",
-    ("_format.py", "torch_threads"): "reads the probe's summary, not a trial",
+    ("_format.py", "death_causes"): "a field of play's summary, not of a trial",
+    ("_format.py", "torch_threads"): "a field of play's summary, not of a trial",
     ("control.py", "aborted"): "StopReason.ABORTED, a slot's stop reason",
     ("warm_start.py", "warm_start"): "the warm_start function's name in __all__",
 }

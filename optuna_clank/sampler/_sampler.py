@@ -139,8 +139,8 @@ class ClankSampler(BaseSampler):
     Numeric (float and int) parameters go through the clank path; any other parameter, the
     startup trials and a ``fallback_share`` of the later trials are left to ``fallback``
     (multivariate TPE by default). Each trial records where its proposal came from in user
-    attributes (see :data:`PROVENANCE_KEYS`), so any study gets them without help from the
-    objective. Multi-objective studies are ranked by their first objective.
+    attributes (see :data:`optuna_clank.attributes.PROVENANCE_KEYS`), so any study gets them
+    without help from the objective. Multi-objective studies are ranked by their first objective.
 
     The LLM is optional: without ``llm_models`` (or without the keys they need) the sampler
     runs on the network and TPE alone; LLM failures are counted, never raised.
