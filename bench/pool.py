@@ -23,6 +23,8 @@ from pathlib import Path
 
 import optuna
 
+from optuna_clank.attributes import GAMES_PLAYED_KEY
+
 SPEC = """
 [study]
 name = "bench-pool"
@@ -71,7 +73,7 @@ def measure(jobs: int, trials: int, games: int) -> dict:
         seconds = time.perf_counter() - started
         study = optuna.load_study(study_name="bench-pool", storage=url)
         done = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
-        played = sum(t.user_attrs["games_played"] for t in done)
+        played = sum(t.user_attrs[GAMES_PLAYED_KEY] for t in done)
         busy = sum(t.user_attrs["seconds"] for t in done)
         first_start = min(t.datetime_start for t in done)
         span = (max(t.datetime_complete for t in done) - first_start).total_seconds()

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import optuna
 
+from optuna_clank.attributes import GAMES_PLAYED_KEY
+
 SPEC = """
 [study]
 name = "bench-pruning"
@@ -85,7 +87,7 @@ def run(pruner: str, trials: int, games: int, validation_games: int) -> dict:
         )["records"]
         study = optuna.load_study(study_name="bench-pruning", storage=url)
         finished = study.get_trials(states=(optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED))
-        played = sum(t.user_attrs["games_played"] for t in finished)
+        played = sum(t.user_attrs[GAMES_PLAYED_KEY] for t in finished)
         seconds = sum(t.user_attrs["seconds"] for t in finished)
         pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in finished)
     ((label, record),) = [(label, r) for label, r in records.items() if label != "base config"]

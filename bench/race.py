@@ -40,6 +40,7 @@ from optuna.samplers import BaseSampler
 from optuna_clank.arena.config import Config, default_config, flatten, load_config, with_values
 from optuna_clank.arena.match import play_match
 from optuna_clank.arena.params import TUNABLE_PARAMS
+from optuna_clank.attributes import PROPOSAL_SOURCE_KEY, ProposalSource
 from optuna_clank.stats import wilson_interval
 from optuna_clank.threads import configure_torch_threads
 
@@ -170,7 +171,9 @@ def race_run(
         "held_out_ci": list(held_out.win_rate_ci),
         "held_out_score": held_out.mean_score,
         "tuning_seconds": round(tuning_seconds, 1),
-        "crossover_trials": sum(1 for t in study.trials if t.user_attrs.get("proposal_source") == "crossover"),
+        "crossover_trials": sum(
+            1 for t in study.trials if t.user_attrs.get(PROPOSAL_SOURCE_KEY) == ProposalSource.CROSSOVER
+        ),
     }
 
 

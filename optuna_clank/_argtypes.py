@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from optuna_clank.arena.bounds import BOARD_MAX, BOARD_MIN, within_bounds
+
 
 def positive_int(text: str) -> int:
     """An integer >= 1."""
@@ -39,6 +41,6 @@ def board_size(text: str) -> tuple[int, int]:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"expected N or WxH, got {text!r}") from exc
     width, height = (parts[0], parts[0]) if len(parts) == 1 else (parts[0], parts[1])
-    if len(parts) > 2 or not (7 <= width <= 25 and 7 <= height <= 25):
-        raise argparse.ArgumentTypeError(f"board sides must be within 7..25, got {text!r}")
+    if len(parts) > 2 or not within_bounds(width, height):
+        raise argparse.ArgumentTypeError(f"board sides must be within {BOARD_MIN}..{BOARD_MAX}, got {text!r}")
     return width, height

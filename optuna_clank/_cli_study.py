@@ -321,7 +321,7 @@ def _open(spec: StudySpec, *, create: bool = False) -> tuple[optuna.Study, str]:
 
 def _run_optimize(args: argparse.Namespace) -> int:
     from optuna_clank import _format
-    from optuna_clank.runner import run_study
+    from optuna_clank.runner import RunEnding, run_study
     from optuna_clank.storage import describe_storage
 
     overrides = _overrides(args)
@@ -347,7 +347,7 @@ def _run_optimize(args: argparse.Namespace) -> int:
         verbose=args.verbose,
         say=_say,
     )
-    if run.ended == "already done":
+    if run.ended == RunEnding.ALREADY_DONE:
         print(
             f"study {spec.name} ({describe_storage(run.storage_url)}) already has {run.before.finished} finished "
             f"trials (target {run.spec.study.n_trials}); raise --n-trials to run more"
@@ -356,7 +356,7 @@ def _run_optimize(args: argparse.Namespace) -> int:
     for line in _format.run_lines(run):
         print(line, file=sys.stderr)
     _print_best(run.study)
-    return 130 if run.ended == "aborted" else 0
+    return 130 if run.ended == RunEnding.ABORTED else 0
 
 
 def _say(line: str) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from optuna_clank.control import CLEAN_STOPS
+
 if TYPE_CHECKING:
     from optuna_clank.results import StudyStatus
     from optuna_clank.runner import StudyRun
@@ -146,6 +148,6 @@ def run_lines(run: StudyRun) -> list[str]:
         f"at {run.ran / hours if hours > 0 else 0:.0f}/hour"
     ]
     for slot in run.slots:
-        if slot.errors or (slot.stopped and slot.stopped not in ("target reached", "stop requested", "timeout")):
+        if slot.errors or (slot.stopped and slot.stopped not in CLEAN_STOPS):
             lines.append(f"  slot {slot.slot} ({slot.device}): {slot.stopped}; {len(slot.errors)} error(s)")
     return lines

@@ -12,10 +12,10 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from optuna_clank.arena.bounds import BOARD_MAX, BOARD_MIN
 from optuna_clank.userfiles import short_repr
 
 N_JOBS_AUTO = "auto"
-BOARD_MIN, BOARD_MAX = 7, 25
 
 Reader = Callable[[Any], Any]
 """Turns one TOML value into its typed form or raises :class:`BadValue` saying why."""

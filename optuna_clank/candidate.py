@@ -28,10 +28,6 @@ if TYPE_CHECKING:
     from optuna_clank.arena.match import GameOutcome
     from optuna_clank.spec import StudySpec
 
-SNAKE_ERROR_KEY = "snake_error"
-SNAKE_STDERR_KEY = "snake_stderr"
-"""Trial user attributes of a snake server that failed: what happened, and the tail of its stderr."""
-
 
 @dataclass
 class SeatedCandidate:

@@ -18,6 +18,7 @@ import signal
 import sys
 import tempfile
 import time
+from enum import StrEnum
 from pathlib import Path
 from types import FrameType
 
@@ -25,6 +26,25 @@ _STOP = "stop"
 _ABORT = "abort"
 PRESS_WINDOW = 1.0
 """Seconds within which further SIGINT/SIGTERM signals count as the same press."""
+
+
+class StopReason(StrEnum):
+    """Why a slot stopped (``SlotReport.stopped``), when it is one of the fixed reasons.
+
+    A ``StrEnum``, so a reason read back from a slot's JSON report (a plain string) compares
+    equal to its member. Stops for trouble that needs a number carry a message of their own
+    instead (``"5 failed trials in a row"``, ``"worker exited with status 2"``).
+    """
+
+    TARGET_REACHED = "target reached"
+    STOP_REQUESTED = "stop requested"
+    TIMEOUT = "timeout"
+    ABORTED = "aborted"
+    NO_REPORT = "no report"
+
+
+CLEAN_STOPS = (StopReason.TARGET_REACHED, StopReason.STOP_REQUESTED, StopReason.TIMEOUT)
+"""Stops that are no trouble: ``optimize`` reports a slot only when it stopped otherwise (or had errors)."""
 
 
 class RunControl:

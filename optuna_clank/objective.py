@@ -30,29 +30,26 @@ import optuna
 
 from optuna_clank.arena.config import Config, default_config, load_config
 from optuna_clank.arena.match import GameOutcome, MatchResult, play_match
-from optuna_clank.candidate import (
+from optuna_clank.attributes import (
+    ABORTED_KEY,
+    DEATH_CAUSES_KEY,
+    GAMES_PLAYED_KEY,
+    MEAN_SCORE_KEY,
+    NOT_RUN_KEY,
+    OPPONENTS_KEY,
     SNAKE_ERROR_KEY,
+    SNAKE_PID_KEY,
     SNAKE_STDERR_KEY,
-    SeatedCandidate,
-    fault_attrs,
-    seat_candidate,
-    snake_base_of,
+    WIN_RATE_CI_KEY,
 )
+from optuna_clank.candidate import SeatedCandidate, fault_attrs, seat_candidate, snake_base_of
 from optuna_clank.snake_server import SnakeServerFailure
 from optuna_clank.stats import game_phase, mean_interval, wilson_interval
-from optuna_clank.tournament import OPPONENTS_KEY, Tournament, is_tournament
+from optuna_clank.tournament import Tournament, is_tournament
 from optuna_clank.trial_story import StoryTeller, TrialStory
 
 if TYPE_CHECKING:
     from optuna_clank.spec import StudySpec
-
-GAMES_PLAYED_KEY = "games_played"
-MEAN_SCORE_KEY = "mean_score"
-"""User attribute: the mean score (win 1, draw 0.5, loss 0) over the games the trial played."""
-WIN_RATE_CI_KEY = "win_rate_ci"
-DEATH_CAUSES_KEY = "death_causes"
-ABORTED_KEY = "aborted"
-"""User attribute of a trial stopped mid-games by the user (it is queued again)."""
 
 
 class TrialAborted(Exception):
@@ -131,7 +128,7 @@ class ArenaObjective:
         for key, value in self.attrs.items():
             trial.set_user_attr(key, value)  # first, so that even a skipped trial says whose it was
         if self.claim is not None and not self.claim(trial):
-            trial.set_user_attr("not_run", "another worker already holds the study's last trials")
+            trial.set_user_attr(NOT_RUN_KEY, "another worker already holds the study's last trials")
             raise SurplusTrial(f"trial {trial.number} is beyond the study's target")
         params = suggest_params(trial, self.spec)
         started = time.perf_counter()
@@ -141,7 +138,7 @@ class ArenaObjective:
         try:
             with seat_candidate(snake, params, base=self.snake_base, label=f"trial-{trial.number}") as seated:
                 if seated.server is not None and seated.server.process is not None:
-                    trial.set_user_attr("snake_pid", seated.server.process.pid)
+                    trial.set_user_attr(SNAKE_PID_KEY, seated.server.process.pid)
                 self._play_rounds(trial, seated, outcomes, started=started, story=story, params=params)
         except SnakeServerFailure as exc:
             _record(trial, outcomes, time.perf_counter() - started)

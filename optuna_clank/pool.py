@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from optuna_clank._extras import require
-from optuna_clank.control import RunControl
+from optuna_clank.control import RunControl, StopReason
 from optuna_clank.devices import Slot, slot_for, visible_cuda_devices
 from optuna_clank.worker import PLAN_ENV_VAR, SlotPlan, SlotReport, prepare_process, run_slot
 
@@ -175,4 +175,4 @@ def _read_report(plan: SlotPlan, pid: int) -> SlotReport:
     try:
         return SlotReport(**json.loads(path.read_text()))
     except (OSError, ValueError, TypeError):
-        return SlotReport(slot=plan.slot, device=plan.device, stopped="no report")
+        return SlotReport(slot=plan.slot, device=plan.device, stopped=StopReason.NO_REPORT)

@@ -23,15 +23,23 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from optuna_clank.arena.config import Config, default_config, dump_config, load_config, with_values
+from optuna_clank.attributes import (
+    CHANGED_PARAMS_KEY,
+    DEVICE_KEY,
+    GAMES_PLAYED_KEY,
+    MEAN_SCORE_KEY,
+    OPPONENTS_KEY,
+    PROPOSAL_SOURCE_KEY,
+    SLOT_KEY,
+    SPEC_ATTR,
+    VALIDATED_BASE_KEY,
+    VALIDATION_PREFIX,
+    WIN_RATE_CI_KEY,
+)
 from optuna_clank.errors import UserError
 from optuna_clank.pareto import pareto_front
 from optuna_clank.runner import TrialCounts, count_trials
-from optuna_clank.tournament import OPPONENTS_KEY
 from optuna_clank.verdict import RESULTS_KEY, Comparison, Verdict, judge
-
-VALIDATION_PREFIX = "validated:"
-BASE_KEY = "validated_base"
-"""Study user attribute: the base config's result on the validation games."""
 
 
 @dataclass(frozen=True)
@@ -74,9 +82,9 @@ class Best:
             )
         trial = self.trial
         assert trial is not None
-        ci = trial.user_attrs.get("win_rate_ci")
+        ci = trial.user_attrs.get(WIN_RATE_CI_KEY)
         interval = f", win rate CI [{100 * ci[0]:.1f}%, {100 * ci[1]:.1f}%]" if ci else ""
-        games = trial.user_attrs.get("games_played", "?")
+        games = trial.user_attrs.get(GAMES_PLAYED_KEY, "?")
         return f"trial {trial.number}: value {_value_text(trial)} over {games} games{interval} (not validated)"
 
 
@@ -118,7 +126,7 @@ def best_raw(study: optuna.Study) -> FrozenTrial | None:
 
 def verdict_of(study: optuna.Study) -> Verdict | None:
     """The paired verdict of the study's validation records against its base record."""
-    return judge(study.user_attrs.get(BASE_KEY), validations(study))
+    return judge(study.user_attrs.get(VALIDATED_BASE_KEY), validations(study))
 
 
 def best_trial(study: optuna.Study) -> Best | None:
@@ -139,7 +147,7 @@ def base_for_export(base: str | Path | None, study: optuna.Study) -> Config:
     """The config tuned values are merged onto: ``--base`` file, else the spec's, else default."""
     if base:
         return load_config(base)
-    spec_base = (study.user_attrs.get("optuna_clank:spec") or {}).get("base_config")
+    spec_base = (study.user_attrs.get(SPEC_ATTR) or {}).get("base_config")
     return load_config(spec_base) if spec_base else default_config()
 
 
@@ -225,14 +233,14 @@ class TrialSummary:
             number=trial.number,
             state=trial.state.name.lower(),
             values=tuple(trial.values) if trial.values is not None else None,
-            games_played=attrs.get("games_played"),
-            mean_score=attrs.get("mean_score"),
-            win_rate_ci=attrs.get("win_rate_ci"),
+            games_played=attrs.get(GAMES_PLAYED_KEY),
+            mean_score=attrs.get(MEAN_SCORE_KEY),
+            win_rate_ci=attrs.get(WIN_RATE_CI_KEY),
             opponents=attrs.get(OPPONENTS_KEY),
-            proposal_source=attrs.get("proposal_source"),
-            changed_params=attrs.get("changed_params"),
-            slot=attrs.get("slot"),
-            device=attrs.get("device"),
+            proposal_source=attrs.get(PROPOSAL_SOURCE_KEY),
+            changed_params=attrs.get(CHANGED_PARAMS_KEY),
+            slot=attrs.get(SLOT_KEY),
+            device=attrs.get(DEVICE_KEY),
             validated=_shown_record(validated),
         )
 
@@ -241,14 +249,14 @@ class TrialSummary:
             "number": self.number,
             "state": self.state,
             "values": list(self.values) if self.values is not None else None,
-            "games_played": self.games_played,
-            "mean_score": self.mean_score,
-            "win_rate_ci": self.win_rate_ci,
+            GAMES_PLAYED_KEY: self.games_played,
+            MEAN_SCORE_KEY: self.mean_score,
+            WIN_RATE_CI_KEY: self.win_rate_ci,
             OPPONENTS_KEY: self.opponents,
-            "proposal_source": self.proposal_source,
-            "changed_params": self.changed_params,
-            "slot": self.slot,
-            "device": self.device,
+            PROPOSAL_SOURCE_KEY: self.proposal_source,
+            CHANGED_PARAMS_KEY: self.changed_params,
+            SLOT_KEY: self.slot,
+            DEVICE_KEY: self.device,
             "validated": self.validated,
         }
 
@@ -294,7 +302,7 @@ class StudyStatus:
             "best_kind": self.best_kind,
             "best_raw": self.best_raw.to_json() if self.best_raw else None,
             "validated_trials": list(self.validated_trials),
-            "validated_base": self.validated_base,
+            VALIDATED_BASE_KEY: self.validated_base,
             "validation_records_ignored": self.validation_records_ignored,
             "trials_per_hour": self.trials_per_hour,
             "last_trials": [t.to_json() for t in self.last_trials],
@@ -324,7 +332,7 @@ def status(study: optuna.Study, *, last: int = 10) -> StudyStatus:
         best=best,
         best_raw=TrialSummary.of(raw, validated.get(raw.number)) if raw else None,
         validated_trials=tuple(sorted(validated)),
-        validated_base=_shown_record(study.user_attrs.get(BASE_KEY)),
+        validated_base=_shown_record(study.user_attrs.get(VALIDATED_BASE_KEY)),
         validation_records_ignored=best.verdict.ignored if best and best.verdict else 0,
         trials_per_hour=round(rate, 1) if rate else None,
         last_trials=tuple(TrialSummary.of(t) for t in recent),

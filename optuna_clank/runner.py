@@ -16,6 +16,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,8 @@ from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.trial import FrozenTrial, TrialState
 
 from optuna_clank._optuna_private import quiet_experimental
+from optuna_clank.attributes import NOT_RUN_KEY, PROPOSAL_SOURCE_KEY, SPEC_ATTR, WIN_RATE_CI_KEY, ProposalSource
+from optuna_clank.control import StopReason
 from optuna_clank.errors import UserError
 from optuna_clank.registry import PRUNERS, SAMPLERS
 from optuna_clank.storage import HeartbeatSettings, open_storage, redact_url, resolve_storage_url
@@ -40,8 +43,6 @@ if TYPE_CHECKING:
 _LOG = logging.getLogger("optuna_clank")
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
-SPEC_ATTR = "optuna_clank:spec"
-"""Study user attribute holding the spec's path and search space, for export and status."""
 
 
 def storage_url_of(spec: StudySpec, *, root: Path | None = None) -> str:
@@ -150,7 +151,7 @@ def start_from_base(study: optuna.Study, spec: StudySpec) -> bool:
     """
     if spec.sampler.name == "clank" or study.get_trials(deepcopy=False):
         return False
-    study.enqueue_trial(base_params(spec), user_attrs={"proposal_source": "base"})
+    study.enqueue_trial(base_params(spec), user_attrs={PROPOSAL_SOURCE_KEY: ProposalSource.BASE.value})
     return True
 
 
@@ -212,7 +213,7 @@ def count_trials(study: optuna.Study) -> TrialCounts:
     """Fresh counts from the storage (other processes' trials included)."""
     trials = study.get_trials(deepcopy=False)
     states = Counter(t.state for t in trials)
-    skipped = sum(1 for t in trials if t.state == TrialState.FAIL and "not_run" in t.user_attrs)
+    skipped = sum(1 for t in trials if t.state == TrialState.FAIL and NOT_RUN_KEY in t.user_attrs)
     return TrialCounts(
         complete=states[TrialState.COMPLETE],
         pruned=states[TrialState.PRUNED],
@@ -231,9 +232,24 @@ def trials_ahead(study: optuna.Study, number: int) -> int:
 
 # --------------------------------------------------------------------------- a whole run
 
-ENDINGS = ("already done", "target reached", "timeout", "stopped", "aborted", "slots stopped")
-"""How :func:`run_study` can end: nothing to do; the target; the timeout; Ctrl-C once (or
-``request_stop``); Ctrl-C twice (running trials failed and queued again); every slot gave up."""
+
+class RunEnding(StrEnum):
+    """How :func:`run_study` can end: nothing to do; the target; the timeout; Ctrl-C once (or
+    ``request_stop``); Ctrl-C twice (running trials failed and queued again); every slot gave up.
+
+    A ``StrEnum``: ``run.ended == "target reached"`` holds, and the words match the slots'
+    :class:`~optuna_clank.control.StopReason` where the two mean the same.
+    """
+
+    ALREADY_DONE = "already done"
+    TARGET_REACHED = StopReason.TARGET_REACHED.value
+    TIMEOUT = StopReason.TIMEOUT.value
+    STOPPED = "stopped"
+    ABORTED = StopReason.ABORTED.value
+    SLOTS_STOPPED = "slots stopped"
+
+
+ENDINGS = tuple(RunEnding)
 
 PROGRESS = ("bar", "log", "none")
 """What :func:`run_study` shows while trials run: a tqdm bar, a log line per finished trial, nothing."""
@@ -248,7 +264,7 @@ class StudyRun:
     storage_url: str
     before: TrialCounts
     after: TrialCounts
-    ended: str  # one of ENDINGS
+    ended: RunEnding
     seconds: float  # of the pool; 0 when there was nothing to do
     slots: tuple[SlotReport, ...] = ()
 
@@ -327,7 +343,7 @@ def run_study(
             _apply_warm_start(study, spec, warm_source, warm_start_trials, say)
     before = count_trials(study)
     if before.finished >= target:
-        return StudyRun(study, spec, url, before, before, "already done", 0.0)
+        return StudyRun(study, spec, url, before, before, RunEnding.ALREADY_DONE, 0.0)
     where = describe_storage(url)
     n_slots = _slots(spec.parallel.n_jobs, say)
     opponents = ", ".join(_short(o) for o in spec.benchmark.opponents)
@@ -493,16 +509,16 @@ def _take_interrupts(control: RunControl) -> Callable[[], None]:
     return restore
 
 
-def _ending(control: RunControl, after: TrialCounts, target: int, deadline: float | None) -> str:
+def _ending(control: RunControl, after: TrialCounts, target: int, deadline: float | None) -> RunEnding:
     if control.abort_requested():
-        return "aborted"
+        return RunEnding.ABORTED
     if control.stop_requested():
-        return "stopped"
+        return RunEnding.STOPPED
     if after.finished >= target:
-        return "target reached"
+        return RunEnding.TARGET_REACHED
     if deadline is not None and time.time() >= deadline:
-        return "timeout"
-    return "slots stopped"
+        return RunEnding.TIMEOUT
+    return RunEnding.SLOTS_STOPPED
 
 
 class _Monitor:
@@ -597,6 +613,6 @@ def _best_short(best: Best | None) -> str:
         d = best.comparison.difference
         return f"#{best.trial.number} {100 * d.mean:+.1f} pts [{100 * d.low:+.1f}, {100 * d.high:+.1f}] vs base"
     assert best.trial is not None
-    ci = best.trial.user_attrs.get("win_rate_ci")
+    ci = best.trial.user_attrs.get(WIN_RATE_CI_KEY)
     interval = f" win [{100 * ci[0]:.0f}-{100 * ci[1]:.0f}%]" if ci else ""
     return f"#{best.trial.number} {best.trial.values[0]:.3f}{interval}"

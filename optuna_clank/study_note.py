@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from optuna_clank._extras import MissingExtraError, require
+from optuna_clank.attributes import VALIDATED_BASE_KEY, VALIDATION_PREFIX
 
 if TYPE_CHECKING:
     import optuna
@@ -130,8 +131,6 @@ def validation_markdown(study_attrs: Mapping[str, Any]) -> list[str]:
     ``export`` use). Older records without per-game results fall back to a win-rate difference
     from the two Wilson intervals (Newcombe's method, unpaired and therefore conservative).
     """
-    from optuna_clank.results import VALIDATION_PREFIX
-    from optuna_clank.validate import BASE_KEY
     from optuna_clank.verdict import judge
 
     trials = {
@@ -139,7 +138,7 @@ def validation_markdown(study_attrs: Mapping[str, Any]) -> list[str]:
         for key, value in study_attrs.items()
         if key.startswith(VALIDATION_PREFIX) and key[len(VALIDATION_PREFIX) :].isdigit() and isinstance(value, dict)
     }
-    base = study_attrs.get(BASE_KEY)
+    base = study_attrs.get(VALIDATED_BASE_KEY)
     if not trials:
         return [
             "Not validated yet. The best value above comes from the study's own games and is flattered by luck; "

@@ -18,15 +18,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from optuna_clank.attributes import WIN_RATE_CI_KEY
 from optuna_clank.stats import wilson_interval
 
 if TYPE_CHECKING:  # the arena pulls in torch; status and results read tournaments without it
     from optuna_clank.arena.match import GameOutcome, MatchResult
     from optuna_clank.arena.players import Player
     from optuna_clank.spec import BenchmarkSpec
-
-OPPONENTS_KEY = "by_opponent"
-"""User attribute (and validation record field) of a tournament: one entry per opponent."""
 
 Metric = Callable[[Sequence["GameOutcome"], int], float]
 
@@ -146,7 +144,7 @@ class Tournament:
                     "draws": n - wins - losses,
                     "losses": losses,
                     "win_rate": round(wins / n, 4) if n else None,
-                    "win_rate_ci": [round(low, 4), round(high, 4)],
+                    WIN_RATE_CI_KEY: [round(low, 4), round(high, 4)],
                     "score": round(sum(o.score for o in group) / n, 4) if n else None,
                 }
             )
@@ -168,7 +166,7 @@ def describe_opponents(rows: Sequence[dict[str, Any]]) -> list[str]:
         if not row["games"]:
             lines.append(f"{short}: no games yet (weight {row['weight']:g})")
             continue
-        low, high = row["win_rate_ci"]
+        low, high = row[WIN_RATE_CI_KEY]
         lines.append(
             f"{short}: win rate {100 * row['win_rate']:.1f}% [{100 * low:.1f}%, {100 * high:.1f}%] "
             f"over {row['games']} games, score {row['score']:.3f}, weight {row['weight']:g}"

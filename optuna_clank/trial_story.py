@@ -25,6 +25,14 @@ from typing import TYPE_CHECKING, Any
 from optuna_clank._extras import MissingExtraError, require
 from optuna_clank._optuna_private import trial_id_of
 from optuna_clank.arena.match import GameOutcome, MatchResult
+from optuna_clank.attributes import (
+    BASE_TRIAL_KEY,
+    LLM_MODELS_KEY,
+    LLM_RATIONALE_KEY,
+    NN_PATTERNS_KEY,
+    PROPOSAL_SOURCE_KEY,
+    REJECTED_PROPOSALS_KEY,
+)
 from optuna_clank.storage import DEFAULT_STORAGE_DIR
 
 if TYPE_CHECKING:
@@ -187,22 +195,22 @@ def trial_note(
     files: Sequence[str] = (),
 ) -> str:
     """The trial's note as markdown (see the module docstring for what it tells)."""
-    source = attrs.get("proposal_source") or "sampler"
+    source = attrs.get(PROPOSAL_SOURCE_KEY) or "sampler"
     lines = [f"## Trial {number}: proposed by {source}", "", _result_line(outcomes, planned)]
     origin = []
-    if attrs.get("base_trial") is not None:
-        origin.append(f"built from trial {attrs['base_trial']}")
-    if attrs.get("llm_models"):
-        origin.append(f"LLM: {', '.join(attrs['llm_models'])}")
-    if attrs.get("rejected_proposals"):
-        origin.append(f"{attrs['rejected_proposals']} proposal(s) rejected as too close to earlier trials")
+    if attrs.get(BASE_TRIAL_KEY) is not None:
+        origin.append(f"built from trial {attrs[BASE_TRIAL_KEY]}")
+    if attrs.get(LLM_MODELS_KEY):
+        origin.append(f"LLM: {', '.join(attrs[LLM_MODELS_KEY])}")
+    if attrs.get(REJECTED_PROPOSALS_KEY):
+        origin.append(f"{attrs[REJECTED_PROPOSALS_KEY]} proposal(s) rejected as too close to earlier trials")
     if origin:
         lines += ["", f"Proposal: {'; '.join(origin)}."]
     lines += ["", "### Changed parameters (vs the base config)", "", *_changes_table(params, base_params)]
-    if attrs.get("llm_rationale"):
-        lines += ["", "### LLM rationale", "", *(f"> {line}" for line in str(attrs["llm_rationale"]).splitlines())]
-    if attrs.get("nn_patterns"):
-        lines += ["", "### Winning patterns the sampler used", "", "```", str(attrs["nn_patterns"]), "```"]
+    if attrs.get(LLM_RATIONALE_KEY):
+        lines += ["", "### LLM rationale", "", *(f"> {line}" for line in str(attrs[LLM_RATIONALE_KEY]).splitlines())]
+    if attrs.get(NN_PATTERNS_KEY):
+        lines += ["", "### Winning patterns the sampler used", "", "```", str(attrs[NN_PATTERNS_KEY]), "```"]
     lines += ["", "### Deaths of the tuned snake", "", *_deaths_table(outcomes)]
     if featured is not None:
         lines += ["", "### Replay", "", _featured_line(featured, files)]

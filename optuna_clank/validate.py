@@ -16,11 +16,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from optuna_clank.arena.match import GameOutcome, MatchResult, play_match
+from optuna_clank.attributes import OPPONENTS_KEY, VALIDATED_BASE_KEY, VALIDATION_PREFIX
 from optuna_clank.candidate import seat_candidate, snake_base_of
 from optuna_clank.errors import UserError
-from optuna_clank.results import BASE_KEY, VALIDATION_PREFIX, top_trials
+from optuna_clank.results import top_trials
 from optuna_clank.stats import mean_interval
-from optuna_clank.tournament import OPPONENTS_KEY, Tournament, is_tournament
+from optuna_clank.tournament import Tournament, is_tournament
 from optuna_clank.verdict import GAME_KEYS, RESULTS_KEY, encode_results, scores_of
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from optuna_clank.snake import SnakeSpec
     from optuna_clank.spec import StudySpec
 
-__all__ = ["BASE_KEY", "stored_base_record", "validate_study", "validation_seed"]
+__all__ = ["stored_base_record", "validate_study", "validation_seed"]
 
 
 def validation_seed(spec: StudySpec, seed: int | None = None) -> int:
@@ -78,7 +79,7 @@ def validate_study(
     if include_base:
         result = _play(snake, {}, base, spec, games, seed=chosen_seed, device=device, on_game_end=on_game_end)
         record = _record(result, games_of, spec, snake)
-        study.set_user_attr(BASE_KEY, record)
+        study.set_user_attr(VALIDATED_BASE_KEY, record)
         records["base config"] = record
     else:
         records["base config"] = stored_base
@@ -100,7 +101,7 @@ def stored_base_record(
 ) -> dict[str, Any]:
     """The stored base-config record of exactly these validation games and snake, or a :class:`UserError`."""
     chosen_seed = validation_seed(spec, seed)
-    record = study.user_attrs.get(BASE_KEY)
+    record = study.user_attrs.get(VALIDATED_BASE_KEY)
     played_by = (snake or spec.snake).describe()
     same_snake = bool(record) and record.get("snake", spec.snake.describe()) == played_by
     if not (same_snake and _is_record_of(record, _games_of(spec, games, chosen_seed))):

@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 import optuna
 from optuna.trial import TrialState
 
+from optuna_clank.attributes import PROPOSAL_SOURCE_KEY, WARM_START_KEY, WARM_START_TRIAL_KEY, ProposalSource
 from optuna_clank.errors import UserError
 from optuna_clank.results import top_trials, validations, verdict_of
 from optuna_clank.runner import base_params
-from optuna_clank.sampler import PROPOSAL_SOURCE_KEY, SOURCE_WARM_START, WARM_START_KEY, WARM_START_TRIAL_KEY
 from optuna_clank.storage import describe_storage, open_storage, redact_url, resolve_storage_url
 
 if TYPE_CHECKING:
@@ -160,5 +160,6 @@ def _mapped(trial: FrozenTrial, spec: StudySpec, notes: list[str]) -> dict[str, 
 def _enqueue(study: optuna.Study, seeds: list[dict[str, Any]]) -> None:
     for seed in seeds:
         study.enqueue_trial(
-            seed["params"], user_attrs={PROPOSAL_SOURCE_KEY: SOURCE_WARM_START, WARM_START_TRIAL_KEY: seed["trial"]}
+            seed["params"],
+            user_attrs={PROPOSAL_SOURCE_KEY: ProposalSource.WARM_START.value, WARM_START_TRIAL_KEY: seed["trial"]},
         )

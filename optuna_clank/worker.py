@@ -25,7 +25,8 @@ from typing import Any
 import optuna
 
 from optuna_clank._optuna_private import quiet_experimental
-from optuna_clank.control import RunControl
+from optuna_clank.attributes import DEVICE_KEY, HOST_KEY, SLOT_KEY, TORCH_THREADS_KEY, WORKER_PID_KEY
+from optuna_clank.control import RunControl, StopReason
 
 _LOG = logging.getLogger("optuna_clank.worker")
 _MAX_CONSECUTIVE_ERRORS = 5
@@ -68,7 +69,7 @@ class SlotReport:
     pruned: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
-    stopped: str = ""
+    stopped: str = ""  # a StopReason, or a message for a stop that needs one
 
     def save(self, control_dir: str) -> None:
         path = Path(control_dir) / f"slot-{self.slot}-{os.getpid()}.json"
@@ -104,11 +105,11 @@ def run_slot(plan: SlotPlan) -> SlotReport:
         spec,
         device=plan.device,
         attrs={
-            "slot": plan.slot,
-            "device": plan.device,
-            "worker_pid": os.getpid(),
-            "host": os.uname().nodename,
-            "torch_threads": _torch_threads_now(),
+            SLOT_KEY: plan.slot,
+            DEVICE_KEY: plan.device,
+            WORKER_PID_KEY: os.getpid(),
+            HOST_KEY: os.uname().nodename,
+            TORCH_THREADS_KEY: _torch_threads_now(),
         },
         should_abort=control.abort_requested,
         claim=lambda trial: trials_ahead(study, trial.number) < plan.target,
@@ -117,14 +118,14 @@ def run_slot(plan: SlotPlan) -> SlotReport:
     errors_in_a_row = 0
     while True:
         if control.stop_requested():
-            report.stopped = "stop requested"
+            report.stopped = StopReason.STOP_REQUESTED
             break
         if plan.deadline is not None and time.time() >= plan.deadline:
-            report.stopped = "timeout"
+            report.stopped = StopReason.TIMEOUT
             break
         counts = count_trials(study)
         if counts.finished >= plan.target:
-            report.stopped = "target reached"
+            report.stopped = StopReason.TARGET_REACHED
             break
         if counts.waiting == 0 and counts.finished + counts.running >= plan.target:
             # Every remaining trial is running somewhere; one may die and return as a retry.
@@ -145,7 +146,7 @@ def run_slot(plan: SlotPlan) -> SlotReport:
                 exc.trial_number,
                 f"queued again as trial {retry}" if retry is not None else "retried too often, not queued again",
             )
-            report.stopped = "aborted"
+            report.stopped = StopReason.ABORTED
             break
         except Exception as exc:  # a failing trial must not take the slot down
             errors_in_a_row += 1
@@ -169,7 +170,7 @@ def _torch_threads_now() -> int:
 def _tally(study: optuna.Study, report: SlotReport) -> None:
     """Count this process's last trial by its final state."""
     trials = study.get_trials(deepcopy=False)
-    mine = [t for t in trials if t.user_attrs.get("worker_pid") == os.getpid() and t.state.is_finished()]
+    mine = [t for t in trials if t.user_attrs.get(WORKER_PID_KEY) == os.getpid() and t.state.is_finished()]
     states = [t.state for t in mine]
     report.trials = len(mine)
     report.complete = states.count(optuna.trial.TrialState.COMPLETE)

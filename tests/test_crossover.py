@@ -9,8 +9,9 @@ import numpy as np
 import optuna
 import pytest
 
+from optuna_clank.attributes import CROSSOVER_PARENTS_KEY, PROPOSAL_SOURCE_KEY, ProposalSource
 from optuna_clank.runner import make_sampler
-from optuna_clank.sampler import CROSSOVER_PARENTS_KEY, PROPOSAL_SOURCE_KEY, SOURCE_CROSSOVER, ClankSampler
+from optuna_clank.sampler import ClankSampler
 from optuna_clank.sampler._codec import ParamCodec
 from optuna_clank.sampler._crossover import breed
 from optuna_clank.spec import SpecError, load_spec
@@ -67,7 +68,7 @@ def test_crossover_trials_record_two_earlier_parents_and_keep_their_distance(sto
     study = optuna.create_study(direction="maximize", sampler=sampler, storage=storage)
     study.optimize(_objective, n_trials=12)
     trials = study.get_trials(deepcopy=False)
-    children = [t for t in trials if t.user_attrs.get(PROPOSAL_SOURCE_KEY) == SOURCE_CROSSOVER]
+    children = [t for t in trials if t.user_attrs.get(PROPOSAL_SOURCE_KEY) == ProposalSource.CROSSOVER]
     assert len(children) >= 4  # every trial after the startup tries crossover first
     codec = ParamCodec(_SPACE)
     for child in children:
@@ -87,7 +88,7 @@ def test_no_crossover_trial_when_the_share_is_zero(sqlite_url: str) -> None:
     sampler = ClankSampler(search_space=_SPACE, use_neural_net=False, n_startup_trials=4, seed=5)
     study = optuna.create_study(direction="maximize", sampler=sampler, storage=open_storage(sqlite_url, heartbeat=None))
     study.optimize(_objective, n_trials=10)
-    assert not any(t.user_attrs.get(PROPOSAL_SOURCE_KEY) == SOURCE_CROSSOVER for t in study.trials)
+    assert not any(t.user_attrs.get(PROPOSAL_SOURCE_KEY) == ProposalSource.CROSSOVER for t in study.trials)
     assert not any(CROSSOVER_PARENTS_KEY in t.user_attrs for t in study.trials)
 
 

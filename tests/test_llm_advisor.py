@@ -21,13 +21,13 @@ from optuna_clank.sampler._llm import (
     Advice,
     Change,
     LLMAdvisor,
-    ParamInfo,
     ParsedAnswer,
     PromptContext,
     _combine,
     build_messages,
     parse_answer,
 )
+from optuna_clank.sampler._param_info import ParamInfo
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -12,7 +12,8 @@ from _study import write_spec
 from optuna.trial import TrialState
 
 from optuna_clank._optuna_private import pruned_trial_score
-from optuna_clank.objective import MEAN_SCORE_KEY, ArenaObjective
+from optuna_clank.attributes import MEAN_SCORE_KEY
+from optuna_clank.objective import ArenaObjective
 from optuna_clank.results import status
 from optuna_clank.sampler._codec import ParamCodec
 from optuna_clank.sampler._memory import read_history

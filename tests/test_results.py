@@ -20,11 +20,10 @@ from optuna.distributions import FloatDistribution, IntDistribution
 from optuna.trial import FrozenTrial, TrialState
 
 from optuna_clank.arena.config import default_config, dump_config, flatten, load_config
+from optuna_clank.attributes import VALIDATED_BASE_KEY, VALIDATION_PREFIX
 from optuna_clank.errors import UserError
 from optuna_clank.pareto import pareto_front
 from optuna_clank.results import (
-    BASE_KEY,
-    VALIDATION_PREFIX,
     best_raw,
     best_trial,
     checkpoint_path,
@@ -119,7 +118,7 @@ BASE_RESULTS = ("W" * 45 + "L" * 55) * 2
 def _validate(study: optuna.Study, records: dict[int, str], *, base: str = BASE_RESULTS, seed: int = 99) -> None:
     for number, results in records.items():
         study.set_user_attr(f"{VALIDATION_PREFIX}{number}", _record(results, seed=seed))
-    study.set_user_attr(BASE_KEY, _record(base, seed=seed))
+    study.set_user_attr(VALIDATED_BASE_KEY, _record(base, seed=seed))
 
 
 # --------------------------------------------------------------------------- raw best
@@ -198,7 +197,7 @@ def test_records_of_other_games_are_left_out_and_alone_they_leave_the_raw_best(s
 
     only_other = _study(sqlite_url.replace("study.db", "other.db"), _trial(0.60), _trial(0.70))
     only_other.set_user_attr(f"{VALIDATION_PREFIX}0", _record(gain, seed=98))
-    only_other.set_user_attr(BASE_KEY, _record(BASE_RESULTS))
+    only_other.set_user_attr(VALIDATED_BASE_KEY, _record(BASE_RESULTS))
     fallback = best_trial(only_other)
     assert fallback is not None and fallback.kind == "raw" and fallback.trial.number == 1  # type: ignore[union-attr]
 

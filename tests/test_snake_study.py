@@ -23,7 +23,7 @@ from optuna.trial import TrialState
 
 from optuna_clank.arena.config import default_config, with_values
 from optuna_clank.arena.match import play_match
-from optuna_clank.candidate import SNAKE_ERROR_KEY, SNAKE_STDERR_KEY
+from optuna_clank.attributes import SNAKE_ERROR_KEY, SNAKE_STDERR_KEY
 from optuna_clank.storage import StorageError
 from tests._study import cli_env, load, wait_for
 

@@ -14,9 +14,10 @@ from _study import load, run_cli, write_spec
 
 from optuna_clank.arena.match import play_match
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
+from optuna_clank.attributes import OPPONENTS_KEY
 from optuna_clank.objective import ArenaObjective, mean_score
 from optuna_clank.spec import SpecError, load_spec
-from optuna_clank.tournament import OPPONENTS_KEY, Tournament, is_tournament
+from optuna_clank.tournament import Tournament, is_tournament
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

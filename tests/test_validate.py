@@ -22,8 +22,9 @@ from optuna.distributions import FloatDistribution, IntDistribution
 from optuna_clank.arena.config import default_config, flatten, load_config, with_values
 from optuna_clank.arena.match import GameOutcome, play_match
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
+from optuna_clank.attributes import VALIDATED_BASE_KEY, VALIDATION_PREFIX
 from optuna_clank.errors import UserError
-from optuna_clank.results import BASE_KEY, VALIDATION_PREFIX, best_trial, export_best
+from optuna_clank.results import best_trial, export_best
 from optuna_clank.spec import StudySpec, load_spec
 from optuna_clank.validate import stored_base_record, validate_study, validation_seed
 
@@ -97,10 +98,10 @@ def test_the_top_trials_and_the_base_play_the_same_fresh_games_and_are_stored(tm
 
     assert set(records) == {"trial 0", "trial 1", "base config"}  # trial 2 is not in the top 2
     stored = load("val", url).user_attrs  # read back from the file
-    assert set(stored) == {BASE_KEY, f"{VALIDATION_PREFIX}0", f"{VALIDATION_PREFIX}1"}
+    assert set(stored) == {VALIDATED_BASE_KEY, f"{VALIDATION_PREFIX}0", f"{VALIDATION_PREFIX}1"}
     assert stored[f"{VALIDATION_PREFIX}0"] == records["trial 0"]
     assert stored[f"{VALIDATION_PREFIX}1"] == records["trial 1"]
-    assert stored[BASE_KEY] == records["base config"]
+    assert stored[VALIDATED_BASE_KEY] == records["base config"]
 
     for label, params in (("trial 0", AS_BASE), ("trial 1", ODD), ("base config", {})):
         record = dict(records[label])
@@ -129,7 +130,7 @@ def test_when_nothing_beats_the_base_the_base_is_the_best_and_is_exported(tmp_pa
     assert out.read_text().splitlines()[1] == (
         "# holds the base config: no validated trial beats it (closest: trial 0, +0.0 points [+0.0, +0.0] over the "
         "base on 8 games (95.0% interval; p 1.000, 1 trial(s) compared at level 0.05)); base "
-        + _record_text(study.user_attrs[BASE_KEY])
+        + _record_text(study.user_attrs[VALIDATED_BASE_KEY])
     )
     assert load_config(out) == default_config()  # the base config, not trial 1's higher value
 
@@ -148,7 +149,7 @@ def test_a_stored_base_is_reused_only_for_the_same_games(tmp_path: Path) -> None
     first = validate_study(study, spec, top=1, games=GAMES, seed=SEED)
 
     again = validate_study(study, spec, top=2, games=GAMES, seed=SEED, include_base=False)
-    assert again["base config"] == first["base config"] == study.user_attrs[BASE_KEY]
+    assert again["base config"] == first["base config"] == study.user_attrs[VALIDATED_BASE_KEY]
     assert set(again) == {"trial 0", "trial 1", "base config"}
     best = best_trial(study)
     assert best is not None and best.verdict is not None

@@ -14,7 +14,8 @@ import pytest
 from _study import load, run_cli, write_spec
 
 from optuna_clank.arena.config import flatten, load_config
-from optuna_clank.results import BASE_KEY, VALIDATION_PREFIX, best_trial, export_best, status
+from optuna_clank.attributes import VALIDATED_BASE_KEY, VALIDATION_PREFIX
+from optuna_clank.results import best_trial, export_best, status
 from optuna_clank.stats import paired_bootstrap
 from optuna_clank.verdict import judge
 
@@ -121,7 +122,7 @@ def _study_with(storage_url: str, tmp_path: Path, records: dict[int, dict], base
         )
     for number, record in records.items():
         study.set_user_attr(f"{VALIDATION_PREFIX}{number}", record)
-    study.set_user_attr(BASE_KEY, base)
+    study.set_user_attr(VALIDATED_BASE_KEY, base)
     return study
 
 
@@ -197,4 +198,7 @@ def test_when_only_the_base_was_validated_export_writes_the_base(tmp_path: Path,
     assert reused.returncode == 0, reused.stderr
     study = load("alone", storage_url)
     (trial,) = study.trials
-    assert study.user_attrs[f"{VALIDATION_PREFIX}{trial.number}"]["results"] == study.user_attrs[BASE_KEY]["results"]
+    assert (
+        study.user_attrs[f"{VALIDATION_PREFIX}{trial.number}"]["results"]
+        == study.user_attrs[VALIDATED_BASE_KEY]["results"]
+    )

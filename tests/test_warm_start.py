@@ -9,8 +9,8 @@ import pytest
 from optuna.distributions import FloatDistribution
 from optuna.trial import create_trial
 
+from optuna_clank.attributes import PROPOSAL_SOURCE_KEY, WARM_START_KEY, WARM_START_TRIAL_KEY, ProposalSource
 from optuna_clank.runner import base_params, open_study, start_from_base
-from optuna_clank.sampler import PROPOSAL_SOURCE_KEY, SOURCE_WARM_START, WARM_START_KEY, WARM_START_TRIAL_KEY
 from optuna_clank.spec import load_spec
 from optuna_clank.storage import open_storage
 from optuna_clank.warm_start import PICKED_RAW, PICKED_VALIDATED, warm_start
@@ -67,7 +67,7 @@ def test_validated_trials_come_first_and_the_sampler_replays_them(storage_url: s
     assert seed["traps.critical"] == base_params(spec)["traps.critical"]
     assert any("traps.critical not in the source" in n for n in record["notes"])
     study.optimize(_objective_for(spec_path), n_trials=3)
-    replays = [t for t in study.trials if t.user_attrs.get(PROPOSAL_SOURCE_KEY) == SOURCE_WARM_START]
+    replays = [t for t in study.trials if t.user_attrs.get(PROPOSAL_SOURCE_KEY) == ProposalSource.WARM_START]
     assert [t.user_attrs[WARM_START_TRIAL_KEY] for t in replays] == [1]
     assert replays[0].params == pytest.approx(seed)
     assert study.trials[0].user_attrs[PROPOSAL_SOURCE_KEY] == "base"  # the base config still comes first
@@ -133,7 +133,11 @@ def test_other_samplers_get_the_seeds_enqueued_after_the_base(sqlite_url: str, t
     assert start_from_base(study, spec)
     record = warm_start(study, spec, source="source", source_url=sqlite_url, count=2).record
     waiting = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,))
-    assert [t.user_attrs.get(PROPOSAL_SOURCE_KEY) for t in waiting] == ["base", SOURCE_WARM_START, SOURCE_WARM_START]
+    assert [t.user_attrs.get(PROPOSAL_SOURCE_KEY) for t in waiting] == [
+        "base",
+        ProposalSource.WARM_START,
+        ProposalSource.WARM_START,
+    ]
     assert [t.user_attrs.get(WARM_START_TRIAL_KEY) for t in waiting[1:]] == [s["trial"] for s in record["seeds"]]
     assert not warm_start(study, spec, source="source", source_url=sqlite_url).seeded_now
     assert len(study.get_trials(deepcopy=False)) == 3  # nothing enqueued twice

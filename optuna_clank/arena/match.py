@@ -20,6 +20,7 @@ from typing import Any, Literal, NamedTuple
 import torch
 
 from optuna_clank.arena.api import api_frame
+from optuna_clank.arena.bounds import BOARD_MAX, BOARD_MIN, within_bounds
 from optuna_clank.arena.config import Config
 from optuna_clank.arena.counter_rng import game_key
 from optuna_clank.arena.engine import FoodSettings, forfeit, retire, step
@@ -212,8 +213,8 @@ def play_match(
         on_game_end: called with each outcome as soon as its game finishes.
     """
     width, height = (board_size, board_size) if isinstance(board_size, int) else board_size
-    if not (7 <= width <= 25 and 7 <= height <= 25):
-        raise ValueError(f"board size must be within 7..25, got {width}x{height}")
+    if not within_bounds(width, height):
+        raise ValueError(f"board size must be within {BOARD_MIN}..{BOARD_MAX}, got {width}x{height}")
     if max_turns < 1:
         raise ValueError("max_turns must be at least 1")
     if batch_size < 1:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from optuna.distributions import FloatDistribution, IntDistribution
 
-from optuna_clank.sampler._llm import ParamInfo
+from optuna_clank.sampler._param_info import ParamInfo
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

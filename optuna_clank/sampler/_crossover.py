@@ -16,10 +16,7 @@ import numpy as np
 if TYPE_CHECKING:
     from optuna_clank.sampler._memory import History
 
-__all__ = ["CROSSOVER_KINDS", "CROSSOVER_PARENTS_KEY", "breed", "pick_parents"]
-
-CROSSOVER_PARENTS_KEY = "crossover_parents"
-"""User attribute of a crossover trial: the numbers of its two parents."""
+__all__ = ["CROSSOVER_KINDS", "breed", "pick_parents"]
 
 CROSSOVER_KINDS = ("blend", "uniform")
 

@@ -28,11 +28,12 @@ from optuna_clank._extras import EXTRAS, is_missing, missing_extra
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from optuna_clank.sampler._param_info import ParamInfo
+
 __all__ = [
     "Advice",
     "Change",
     "LLMAdvisor",
-    "ParamInfo",
     "ParsedAnswer",
     "PromptContext",
     "build_messages",
@@ -63,19 +64,6 @@ _ANSWER_FORMAT = (
 )
 
 _IMPORT_LOCK = threading.Lock()
-
-
-@dataclass(frozen=True)
-class ParamInfo:
-    """One tunable parameter as the LLM sees it."""
-
-    name: str
-    low: float
-    high: float
-    log: bool
-    is_int: bool
-    best: float | None
-    base: float
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,14 @@ import numpy as np
 from optuna.study import StudyDirection
 from optuna.trial import TrialState
 
+from optuna_clank.attributes import (
+    BASE_TRIAL_KEY,
+    CHANGED_PARAMS_KEY,
+    PROPOSAL_KEY,
+    PROPOSAL_SOURCE_KEY,
+    ProposalSource,
+)
+
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
@@ -29,55 +37,11 @@ if TYPE_CHECKING:
     from optuna_clank.sampler._codec import ParamCodec
 
 __all__ = [
-    "BASE_TRIAL_KEY",
-    "CHANGED_PARAMS_KEY",
-    "LLM_MODELS_KEY",
-    "LLM_RATIONALE_KEY",
-    "NN_PATTERNS_KEY",
-    "PROPOSAL_KEY",
-    "PROPOSAL_SOURCE_KEY",
-    "PROVENANCE_KEYS",
-    "REJECTED_PROPOSALS_KEY",
     "History",
     "changed_names",
     "nearest_distance",
     "read_history",
 ]
-
-PROPOSAL_SOURCE_KEY = "proposal_source"
-"""User attribute: which proposer made the trial: "tpe", "base", "local", "patterns", "llm" or "patterns+llm"."""
-
-CHANGED_PARAMS_KEY = "changed_params"
-"""User attribute: names of the parameters that differ from the base (tpe: from the best)."""
-
-BASE_TRIAL_KEY = "base_trial"
-"""User attribute: number of the trial the proposal started from, or None."""
-
-LLM_RATIONALE_KEY = "llm_rationale"
-"""User attribute: the LLM's rationale for its changes ("" if none)."""
-
-LLM_MODELS_KEY = "llm_models"
-"""User attribute: the models whose answers were used."""
-
-NN_PATTERNS_KEY = "nn_patterns"
-"""User attribute: the winning-pattern text sent to the LLM ("" if none)."""
-
-REJECTED_PROPOSALS_KEY = "rejected_proposals"
-"""User attribute: proposals rejected as repeats before this one was accepted."""
-
-PROVENANCE_KEYS = (
-    PROPOSAL_SOURCE_KEY,
-    CHANGED_PARAMS_KEY,
-    BASE_TRIAL_KEY,
-    LLM_RATIONALE_KEY,
-    LLM_MODELS_KEY,
-    NN_PATTERNS_KEY,
-    REJECTED_PROPOSALS_KEY,
-)
-
-PROPOSAL_KEY = "clank:proposal"
-"""System attribute: the parameters a running trial is about to get, visible to other workers
-before the objective has suggested them (like TPE's constant-liar attribute)."""
 
 CHANGE_TOLERANCE = 0.01
 """A parameter counts as changed when it moved more than this share of its (log) range."""
@@ -180,7 +144,7 @@ class History:
         """
         scale, unit = self._gain_unit()
         stats: dict[str, _ChangeStats] = defaultdict(_ChangeStats)
-        recent = [t for t in self.finished if _source(t) not in (None, "tpe")]
+        recent = [t for t in self.finished if _source(t) not in (None, ProposalSource.TPE)]
         for rank, trial in enumerate(recent[-_CHANGE_WINDOW:]):
             base = self.by_number.get(_base_number(trial))
             score, base_score = self.score(trial), None if base is None else self.score(base)

@@ -23,24 +23,28 @@ from optuna.samplers import BaseSampler, TPESampler
 from optuna.search_space import IntersectionSearchSpace
 
 from optuna_clank._optuna_private import storage_of, trial_id_of
-from optuna_clank.sampler._codec import ParamCodec, is_numeric
-from optuna_clank.sampler._crossover import CROSSOVER_KINDS, CROSSOVER_PARENTS_KEY, breed, pick_parents
-from optuna_clank.sampler._llm import Advice, LLMAdvisor, PromptContext, llm_environment_problems
-from optuna_clank.sampler._memory import (
+from optuna_clank.attributes import (
     BASE_TRIAL_KEY,
     CHANGED_PARAMS_KEY,
+    CROSSOVER_PARENTS_KEY,
+    LLM_FAILURES_KEY,
+    LLM_LAST_ERROR_KEY,
     LLM_MODELS_KEY,
     LLM_RATIONALE_KEY,
     NN_PATTERNS_KEY,
     PROPOSAL_KEY,
     PROPOSAL_SOURCE_KEY,
     REJECTED_PROPOSALS_KEY,
-    changed_names,
-    nearest_distance,
-    read_history,
+    WARM_START_TRIAL_KEY,
+    WIN_RATE_CI_KEY,
+    ProposalSource,
 )
+from optuna_clank.sampler._codec import ParamCodec, is_numeric
+from optuna_clank.sampler._crossover import CROSSOVER_KINDS, breed, pick_parents
+from optuna_clank.sampler._llm import Advice, LLMAdvisor, PromptContext, llm_environment_problems
+from optuna_clank.sampler._memory import changed_names, nearest_distance, read_history
 from optuna_clank.sampler._patterns import PatternModel
-from optuna_clank.sampler._warm import WARM_START_TRIAL_KEY, pending_seeds
+from optuna_clank.sampler._warm import pending_seeds
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -52,31 +56,9 @@ if TYPE_CHECKING:
     from optuna_clank.sampler._llm import Change
     from optuna_clank.sampler._memory import History
 
-__all__ = [
-    "SOURCE_BASE",
-    "SOURCE_CROSSOVER",
-    "SOURCE_LLM",
-    "SOURCE_LOCAL",
-    "SOURCE_PATTERNS",
-    "SOURCE_PATTERNS_LLM",
-    "SOURCE_TPE",
-    "SOURCE_WARM_START",
-    "ClankSampler",
-]
+__all__ = ["ClankSampler"]
 
 _LOG = logging.getLogger("optuna_clank.sampler")
-
-SOURCE_TPE = "tpe"
-SOURCE_BASE = "base"
-SOURCE_LOCAL = "local"
-SOURCE_PATTERNS = "patterns"
-SOURCE_LLM = "llm"
-SOURCE_PATTERNS_LLM = "patterns+llm"
-SOURCE_CROSSOVER = "crossover"
-SOURCE_WARM_START = "warm-start"
-
-WIN_RATE_CI_KEY = "win_rate_ci"
-"""User attribute the runner sets on a trial: [low, high] interval of its win rate."""
 
 _MIN_NET_TRIALS = 5
 """Completed trials the pattern network needs (its minimum number of winners)."""
@@ -111,10 +93,6 @@ search around the incumbent instead.
 """
 _PATTERN_TOP_K = 10
 _MAX_PATTERNS = 6
-LLM_FAILURES_KEY = "llm_failures"
-"""User attribute: failed LLM requests (retries included) while proposing this trial."""
-LLM_LAST_ERROR_KEY = "llm_last_error"
-"""User attribute: the error class of the last failed LLM request (e.g. ``InternalServerError``)."""
 _RECENT_TRIALS = 10
 """Finished trials handed to the ``context`` callable (e.g. for the death-cause summary)."""
 
@@ -137,7 +115,7 @@ class _Draft:
 class _Proposal:
     """One accepted proposal and its provenance (``changed`` None: known after the trial)."""
 
-    source: str
+    source: ProposalSource
     params: dict[str, Any]
     base_trial: int | None
     changed: list[str] | None
@@ -161,8 +139,8 @@ class ClankSampler(BaseSampler):
     Numeric (float and int) parameters go through the clank path; any other parameter, the
     startup trials and a ``fallback_share`` of the later trials are left to ``fallback``
     (multivariate TPE by default). Each trial records where its proposal came from in user
-    attributes (see :data:`PROVENANCE_KEYS`), so any study gets them without help from the
-    objective. Multi-objective studies are ranked by their first objective.
+    attributes (see :data:`optuna_clank.attributes.PROVENANCE_KEYS`), so any study gets them
+    without help from the objective. Multi-objective studies are ranked by their first objective.
 
     The LLM is optional: without ``llm_models`` (or without the keys they need) the sampler
     runs on the network and TPE alone; LLM failures are counted, never raised.
@@ -342,7 +320,7 @@ class ClankSampler(BaseSampler):
             return {}
         if not numeric:
             params = self._fallback.sample_relative(study, trial, search_space)
-            self._publish(study, trial, _Proposal(SOURCE_TPE, {}, None, None), 0, codec=None, best_params=None)
+            self._publish(study, trial, _Proposal(ProposalSource.TPE, {}, None, None), 0, codec=None, best_params=None)
             return params
         codec = self._codec_for(numeric)
         history = read_history(study, codec)
@@ -407,7 +385,7 @@ class ClankSampler(BaseSampler):
     def _base_tried(self, history: History) -> bool:
         """Whether some trial (any state, any worker) already ran or runs the base config."""
         assert self._base_params is not None
-        return any(t.user_attrs.get(PROPOSAL_SOURCE_KEY) == SOURCE_BASE for t in history.trials)
+        return any(t.user_attrs.get(PROPOSAL_SOURCE_KEY) == ProposalSource.BASE for t in history.trials)
 
     def _propose_base(self, study: Study, trial: FrozenTrial, codec: ParamCodec) -> _Proposal | None:
         """The study's base config itself, first: everything else is measured against it."""
@@ -415,7 +393,7 @@ class ClankSampler(BaseSampler):
         params = codec.decode(codec.encode({name: self._base_params[name] for name in codec.names}))
         if not self._claim(study, trial, codec, params):
             return None
-        return _Proposal(SOURCE_BASE, params, None, [])
+        return _Proposal(ProposalSource.BASE, params, None, [])
 
     def _propose_warm_start(
         self, study: Study, trial: FrozenTrial, codec: ParamCodec, history: History
@@ -434,7 +412,11 @@ class ClankSampler(BaseSampler):
                 best = history.best
                 changed = changed_names(codec, params, best.params if best else None)
                 return _Proposal(
-                    SOURCE_WARM_START, params, None, changed, extra_attrs=((WARM_START_TRIAL_KEY, source_trial),)
+                    ProposalSource.WARM_START,
+                    params,
+                    None,
+                    changed,
+                    extra_attrs=((WARM_START_TRIAL_KEY, source_trial),),
                 )
         return None
 
@@ -474,7 +456,7 @@ class ClankSampler(BaseSampler):
             if self._claim(study, trial, codec, params):
                 changed = changed_names(codec, params, a.params)
                 extra = ((CROSSOVER_PARENTS_KEY, [a.number, b.number]),)
-                return _Proposal(SOURCE_CROSSOVER, params, a.number, changed, extra_attrs=extra), rejected
+                return _Proposal(ProposalSource.CROSSOVER, params, a.number, changed, extra_attrs=extra), rejected
             rejected += 1
             self._count_rejection()
         return None, rejected
@@ -496,7 +478,7 @@ class ClankSampler(BaseSampler):
             params = codec.decode(vector)
             if self._claim(study, trial, codec, params):
                 changed = changed_names(codec, params, centre_params)
-                return _Proposal(SOURCE_LOCAL, params, centre_trial, changed), rejected
+                return _Proposal(ProposalSource.LOCAL, params, centre_trial, changed), rejected
             rejected += 1
             self._count_rejection()
         return None, rejected
@@ -512,7 +494,7 @@ class ClankSampler(BaseSampler):
         base config has no completed trial).
         """
         assert self._base_params is not None
-        base_trials = [t for t in history.trials if t.user_attrs.get(PROPOSAL_SOURCE_KEY) == SOURCE_BASE]
+        base_trials = [t for t in history.trials if t.user_attrs.get(PROPOSAL_SOURCE_KEY) == ProposalSource.BASE]
         base_scores = [s for s in (history.score(t) for t in base_trials) if s is not None]
         best = history.best
         best_score = None if best is None else history.score(best)
@@ -556,7 +538,7 @@ class ClankSampler(BaseSampler):
         if len(numeric) < len(codec):
             # Startup (or a fallback without relative sampling): the parameters come from
             # sample_independent later, and what changed is known only after the trial.
-            return params, _Proposal(SOURCE_TPE, numeric, None, None), 0
+            return params, _Proposal(ProposalSource.TPE, numeric, None, None), 0
         rejected = 0
         if not self._claim(study, trial, codec, numeric):
             rejected = 1
@@ -568,7 +550,7 @@ class ClankSampler(BaseSampler):
             self._publish_point(study, trial, numeric)
         best = history.best
         changed = changed_names(codec, numeric, best.params if best else None)
-        return params, _Proposal(SOURCE_TPE, numeric, None, changed), rejected
+        return params, _Proposal(ProposalSource.TPE, numeric, None, changed), rejected
 
     # ------------------------------------------------------------------ clank proposals
 
@@ -634,10 +616,10 @@ class ClankSampler(BaseSampler):
             params[change.param] = codec.snap(change.param, change.target)
         if draft.use_net:
             base_trial = _nearest_top_trial(history, vector, self._top_quantile)
-            source = SOURCE_PATTERNS_LLM if draft.changes else SOURCE_PATTERNS
+            source = ProposalSource.PATTERNS_LLM if draft.changes else ProposalSource.PATTERNS
         else:
             base_trial = draft.base_trial
-            source = SOURCE_LLM
+            source = ProposalSource.LLM
         base = history.by_number.get(base_trial) if base_trial is not None else None
         return _Proposal(
             source,
@@ -790,7 +772,7 @@ class ClankSampler(BaseSampler):
     ) -> None:
         """Write the provenance attributes; remember what after_trial has to complete."""
         attrs: dict[str, Any] = {
-            PROPOSAL_SOURCE_KEY: proposal.source,
+            PROPOSAL_SOURCE_KEY: proposal.source.value,
             CHANGED_PARAMS_KEY: list(proposal.changed or []),
             BASE_TRIAL_KEY: proposal.base_trial,
             LLM_RATIONALE_KEY: proposal.rationale,
@@ -808,7 +790,7 @@ class ClankSampler(BaseSampler):
 
     def _pending_for_unsampled(self, study: Study, trial: FrozenTrial) -> _Pending:
         """Provenance for a trial that never reached sample_relative: all from the fallback."""
-        self._publish(study, trial, _Proposal(SOURCE_TPE, {}, None, []), 0, codec=None, best_params=None)
+        self._publish(study, trial, _Proposal(ProposalSource.TPE, {}, None, []), 0, codec=None, best_params=None)
         numeric = {name: d for name, d in trial.distributions.items() if is_numeric(d)}
         if not numeric:
             return _Pending(None, None)

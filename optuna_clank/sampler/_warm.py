@@ -13,22 +13,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from optuna_clank.attributes import WARM_START_KEY, WARM_START_TRIAL_KEY
+
 if TYPE_CHECKING:
     from optuna.study import Study
 
     from optuna_clank.sampler._memory import History
 
-__all__ = ["WARM_START_KEY", "WARM_START_TRIAL_KEY", "pending_seeds", "seeds_of"]
-
-WARM_START_KEY = "warm_start"
-"""Study user attribute: where the seeds came from and the seeds themselves.
-
-``{"source_study": ..., "source_storage": <masked URL>, "picked_by": ..., "seeds": [{"trial": n,
-"params": {...}}, ...], "notes": [...]}``.
-"""
-
-WARM_START_TRIAL_KEY = "warm_start_trial"
-"""Trial user attribute: the source study's trial number this trial re-plays."""
+__all__ = ["pending_seeds", "seeds_of"]
 
 
 def seeds_of(study: Study) -> list[tuple[int, dict[str, Any]]]:
