@@ -1,4 +1,4 @@
-"""Developer sessions: ``nox -s tests``, ``nox -s e2e``, ``nox -s lint``, ``nox -s bench``.
+"""Developer sessions: ``nox -s tests``, ``nox -s e2e``, ``nox -s lint``, ``nox -s typecheck``, ``nox -s bench``.
 
 Sessions run in the current environment (the one the README's set-up command made), so the
 test command needs no second copy of torch and works offline.
@@ -11,7 +11,7 @@ import importlib.util
 import nox
 
 nox.options.default_venv_backend = "none"
-nox.options.sessions = ["lint", "tests"]
+nox.options.sessions = ["lint", "typecheck", "tests"]
 
 
 @nox.session(python=False)
@@ -40,6 +40,12 @@ def lint(session: nox.Session) -> None:
     """ruff, as configured in pyproject.toml."""
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=False)
+def typecheck(session: nox.Session) -> None:
+    """mypy over the package, as configured in pyproject.toml."""
+    session.run("mypy")
 
 
 @nox.session(python=False)

@@ -298,7 +298,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         "backend",
         "dask_scheduler",
     )
-    chosen = {name: getattr(args, name, None) for name in names if getattr(args, name, None) is not None}
+    chosen: dict[str, Any] = {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
     if "llm_models" in chosen:
         chosen["llm_models"] = list(chosen["llm_models"])
         chosen.setdefault("use_llm", True)
@@ -458,9 +458,9 @@ def _run_validate(args: argparse.Namespace) -> int:
             print(line)
     _print_objectives(records, spec)
     if verdict:
-        for comparison in verdict.comparisons:
-            mark = "better" if comparison.better else "not shown better"
-            print(f"  trial {comparison.trial}: {comparison.describe()}: {mark}")
+        for compared in verdict.comparisons:
+            mark = "better" if compared.better else "not shown better"
+            print(f"  trial {compared.trial}: {compared.describe()}: {mark}")
     _print_best(study)
     return 0
 

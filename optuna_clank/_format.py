@@ -74,7 +74,8 @@ def match_summary(summary: Mapping[str, Any], *, title: str) -> str:
 
 def opponent_lines(attrs: Mapping[str, Any], *, indent: str) -> list[str]:
     """A tournament's per-opponent win rates with their Wilson intervals (none for one opponent)."""
-    from optuna_clank.tournament import OPPONENTS_KEY, describe_opponents
+    from optuna_clank.attributes import OPPONENTS_KEY
+    from optuna_clank.tournament import describe_opponents
 
     return [f"{indent}vs {line}" for line in describe_opponents(attrs.get(OPPONENTS_KEY) or [])]
 

@@ -90,7 +90,7 @@ def probe(
     requests: Sequence[Mapping[str, Any]],
     *,
     jobs: int = 1,
-    on_variant: Callable[[], None] | None = None,
+    on_variant: Callable[[], object] | None = None,
 ) -> tuple[list[KeyResult], Moves]:
     """Each key at its low and high bound against the base config's moves; ``jobs`` variants at once."""
     variants: list[dict[str, Any]] = [{}]

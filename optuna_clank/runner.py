@@ -78,7 +78,7 @@ def _open_study(spec: StudySpec, url: str, heartbeat: HeartbeatSettings, *, crea
         storage=storage,
         sampler=sampler,
         pruner=pruner,
-        directions=directions,
+        directions=[optuna.study.StudyDirection[d.upper()] for d in directions],
         load_if_exists=True,
     )
     stored = [d.name.lower() for d in study.directions]

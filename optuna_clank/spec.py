@@ -42,6 +42,7 @@ from optuna_clank._spec_values import (
     slots,
     string,
 )
+from optuna_clank.arena.bounds import MODES, Mode
 from optuna_clank.arena.config import ConfigError, load_config
 from optuna_clank.arena.params import PARAMS_BY_NAME, TUNABLE_PARAMS, TunableParam
 from optuna_clank.errors import UserError
@@ -79,7 +80,6 @@ __all__ = [
 
 DIRECTIONS = ("maximize", "minimize")
 OBJECTIVES = ("score", "win_rate", "survival", "avg_turns")
-MODES = ("duel", "free-for-all")
 MAX_SEED = 2**63 - 1
 _STUDY_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 _DEFAULT_ROUND_SIZE = 10
@@ -162,7 +162,7 @@ class BenchmarkSpec:
     opponents: tuple[str, ...] = field(default=("baseline",), metadata=_CLI)
     opponent_weights: tuple[float, ...] = field(default=(), metadata=_CLI)
     """Weights of a tournament's opponents (duel, several opponents); empty: equal weights."""
-    mode: str = field(default="duel", metadata=_CLI)
+    mode: Mode = field(default="duel", metadata=_CLI)
     games_per_trial: int = field(default=30, metadata=_CLI)
     round_size: int = field(default=_DEFAULT_ROUND_SIZE, metadata=_CLI)
     board_size: tuple[int, int] = field(default=(11, 11), metadata=_CLI)

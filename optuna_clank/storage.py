@@ -331,7 +331,7 @@ def _open_failure_message(url: str, parsed: URL, exc: BaseException) -> str:
     if isinstance(exc, RuntimeError) and not isinstance(exc, sqlalchemy.exc.SQLAlchemyError):
         reason = _first_line(str(exc))
         return f"storage at {shown} cannot be used by optuna {optuna.__version__}: {reason}"
-    original = exc.orig if isinstance(exc, sqlalchemy.exc.DBAPIError) else exc
+    original = (exc.orig or exc) if isinstance(exc, sqlalchemy.exc.DBAPIError) else exc
     backend = parsed.get_backend_name()
     if backend == "postgresql":
         message = _postgres_failure(shown, original)

@@ -153,7 +153,7 @@ def validation_markdown(study_attrs: Mapping[str, Any]) -> list[str]:
         lines.append(f"| base config | {_games(base)} | {_rate(base)} | {_score(base)} | |")
     verdict = judge(base if isinstance(base, dict) else None, trials)
     paired = {c.trial: c for c in verdict.comparisons} if verdict else {}
-    ranked = sorted(trials.items(), key=lambda item: -float(item[1].get("score", item[1].get("win_rate", 0.0))))
+    ranked = sorted(trials.items(), key=lambda item: -float(item[1].get("score", item[1].get("win_rate")) or 0.0))
     for number, record in ranked:
         comparison = paired.get(number)
         difference = _paired_text(comparison) if comparison else _difference(record, base)

@@ -77,7 +77,7 @@ class Tournament:
         board_size: tuple[int, int],
         max_turns: int,
         record: Iterable[int] = (),
-        on_game_end: Callable[[GameOutcome], None] | None = None,
+        on_game_end: Callable[[GameOutcome], object] | None = None,
     ) -> MatchResult:
         """Play the given steps; outcomes and histories are numbered by step, not by game."""
         from optuna_clank.arena.match import MatchResult, play_match
@@ -151,7 +151,9 @@ class Tournament:
         return rows
 
 
-def _renumbered(offset: int, on_game_end: Callable[[GameOutcome], None] | None) -> Callable[[GameOutcome], None] | None:
+def _renumbered(
+    offset: int, on_game_end: Callable[[GameOutcome], object] | None
+) -> Callable[[GameOutcome], object] | None:
     if on_game_end is None:
         return None
     return lambda outcome: on_game_end(outcome._replace(game=offset + outcome.game))

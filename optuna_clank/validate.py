@@ -53,7 +53,7 @@ def validate_study(
     seed: int | None = None,
     device: str = "cpu",
     include_base: bool = True,
-    on_game_end: Callable[[GameOutcome], None] | None = None,
+    on_game_end: Callable[[GameOutcome], object] | None = None,
     snake: SnakeSpec | None = None,
     snake_base: Mapping[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
@@ -76,13 +76,11 @@ def validate_study(
         record = _record(result, games_of, spec, snake)
         study.set_user_attr(f"{VALIDATION_PREFIX}{trial.number}", record)
         records[f"trial {trial.number}"] = record
-    if include_base:
+    if stored_base is None:
         result = _play(snake, {}, base, spec, games, seed=chosen_seed, device=device, on_game_end=on_game_end)
-        record = _record(result, games_of, spec, snake)
-        study.set_user_attr(VALIDATED_BASE_KEY, record)
-        records["base config"] = record
-    else:
-        records["base config"] = stored_base
+        stored_base = _record(result, games_of, spec, snake)
+        study.set_user_attr(VALIDATED_BASE_KEY, stored_base)
+    records["base config"] = stored_base
     return records
 
 
@@ -103,8 +101,8 @@ def stored_base_record(
     chosen_seed = validation_seed(spec, seed)
     record = study.user_attrs.get(VALIDATED_BASE_KEY)
     played_by = (snake or spec.snake).describe()
-    same_snake = bool(record) and record.get("snake", spec.snake.describe()) == played_by
-    if not (same_snake and _is_record_of(record, _games_of(spec, games, chosen_seed))):
+    same_snake = isinstance(record, dict) and record.get("snake", spec.snake.describe()) == played_by
+    if not (isinstance(record, dict) and same_snake and _is_record_of(record, _games_of(spec, games, chosen_seed))):
         raise UserError(
             f"no stored base-config record on these {games} games (seed {chosen_seed}); "
             "run validate without --no-base so the base plays the same games"
@@ -129,7 +127,9 @@ def _games_of(spec: StudySpec, games: int, seed: int) -> dict[str, Any]:
 
 def _is_record_of(record: dict[str, Any] | None, games_of: dict[str, Any]) -> bool:
     """Whether ``record`` holds per-game results of exactly these games."""
-    return bool(record) and scores_of(record) is not None and all(record.get(k) == v for k, v in games_of.items())
+    if not record:
+        return False
+    return scores_of(record) is not None and all(record.get(k) == v for k, v in games_of.items())
 
 
 def _play(
@@ -142,7 +142,7 @@ def _play(
     *,
     seed: int,
     device: str,
-    on_game_end: Callable[[GameOutcome], None] | None,
+    on_game_end: Callable[[GameOutcome], object] | None,
 ) -> MatchResult:
     bench = spec.benchmark
     with seat_candidate(snake, values, base=base, label="validation") as seated:

@@ -20,7 +20,7 @@ from typing import Any, Literal, NamedTuple
 import torch
 
 from optuna_clank.arena.api import api_frame
-from optuna_clank.arena.bounds import BOARD_MAX, BOARD_MIN, within_bounds
+from optuna_clank.arena.bounds import BOARD_MAX, BOARD_MIN, Mode, within_bounds
 from optuna_clank.arena.config import Config
 from optuna_clank.arena.counter_rng import game_key
 from optuna_clank.arena.engine import FoodSettings, forfeit, retire, step
@@ -34,7 +34,6 @@ from optuna_clank.arena.standard import MOVES
 from optuna_clank.arena.state import CAUSES, NO_KILLER, BatchState
 from optuna_clank.stats import game_phase, wilson_interval
 
-Mode = Literal["duel", "free-for-all"]
 CANDIDATE = 0
 """Player index of the candidate in every match."""
 
@@ -51,11 +50,15 @@ class SnakeResult(NamedTuple):
     faults: Faults = Faults()  # answers a server failed to give (always none for built-in snakes)
 
 
+Result = Literal["win", "loss", "draw"]
+"""A finished game, for the candidate."""
+
+
 class GameOutcome(NamedTuple):
     """One finished game from the candidate's point of view."""
 
     game: int
-    result: Literal["win", "loss", "draw"]
+    result: Result
     turns: int
     candidate_seat: int
     opponents: tuple[str, ...]
@@ -192,7 +195,7 @@ def play_match(
     batch_size: int = 1024,
     food: FoodSettings | None = None,
     record: Iterable[int] = (),
-    on_game_end: Callable[[GameOutcome], None] | None = None,
+    on_game_end: Callable[[GameOutcome], object] | None = None,
 ) -> MatchResult:
     """Play ``games`` games of ``candidate`` against ``opponents`` and gather the outcomes.
 
@@ -357,7 +360,7 @@ class _BatchRunner:
         self,
         deals: Sequence[_Deal],
         batch_size: int,
-        on_game_end: Callable[[GameOutcome], None] | None,
+        on_game_end: Callable[[GameOutcome], object] | None,
     ) -> list[GameOutcome]:
         pending = list(deals)
         by_game = {d.game: d for d in deals}
@@ -481,6 +484,7 @@ class _BatchRunner:
             )
             n_alive = sum(alive)
             capped = n_alive > 1 and alive[candidate_seat]
+            result: Result
             if len(seat_players) == 1:
                 result = "draw"
             elif alive[candidate_seat] and n_alive == 1:

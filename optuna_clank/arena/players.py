@@ -39,7 +39,7 @@ class Faults(NamedTuple):
     def total(self) -> int:
         return self.timeouts + self.errors + self.invalid + self.disconnects
 
-    def __add__(self, other: object) -> Faults:  # type: ignore[override]
+    def __add__(self, other: object) -> Faults:
         if not isinstance(other, Faults):
             return NotImplemented
         return Faults(*(a + b for a, b in zip(self, other, strict=True)))

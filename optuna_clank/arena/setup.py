@@ -136,8 +136,8 @@ def _start_food(grid: Grid, heads: torch.Tensor, draws: torch.Tensor) -> list[to
     table = torch.full((grid.n_cells, 4), -1, dtype=torch.int64, device=device)
     corners, cardinals = _fixed_squares(side)
     for square in corners + cardinals:
-        options = [grid.cell(x, y) for x, y in _food_options(side, square)]
-        table[grid.cell(*square), : len(options)] = torch.tensor(options, dtype=torch.int64, device=device)
+        cells = [grid.cell(x, y) for x, y in _food_options(side, square)]
+        table[grid.cell(*square), : len(cells)] = torch.tensor(cells, dtype=torch.int64, device=device)
     placed: list[torch.Tensor] = []
     for snake in range(heads.shape[1]):
         options = table[heads[:, snake]]  # [G, 4]

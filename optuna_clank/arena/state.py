@@ -172,16 +172,16 @@ def state_from_boards(
             segments[1].extend([s] * len(cells))
             segments[2].extend(range(len(cells)))
             segments[3].extend(cells)
-            cause = CAUSES.index(snake.get("eliminated_cause", ""))
+            cause_index = CAUSES.index(snake.get("eliminated_cause", ""))
             for column, value in zip(
                 scalars,
                 (
                     len(cells),
                     int(snake["health"]),
-                    cause,
+                    cause_index,
                     seat_of.get(snake.get("eliminated_by", ""), NO_KILLER),
                     int(snake.get("eliminated_on_turn", 0)),
-                    cause == ALIVE,
+                    cause_index == ALIVE,
                 ),
                 strict=True,
             ):

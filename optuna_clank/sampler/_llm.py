@@ -362,7 +362,8 @@ def _parse_changes(entries: list[Any], params: Mapping[str, ParamInfo]) -> tuple
     for index, entry in enumerate(entries):
         change, reason = _parse_change(entry, params)
         if change is not None and change.param in seen:
-            change, reason = None, f"duplicate of an earlier change to {change.param!r}"
+            reason = f"duplicate of an earlier change to {change.param!r}"
+            change = None
         if change is None:
             dropped.append(f"changes[{index}]: {reason}")
             continue

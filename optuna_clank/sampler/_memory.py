@@ -183,7 +183,7 @@ class History:
         text += f"; best {_fmt(self.sign * best_score)} at trial #{best_trial.number}, {since} finished trials ago"
         return text, since >= _STAGNATION_TRIALS
 
-    def _front_trend(self, scored: list[tuple[FrozenTrial, float | None]]) -> tuple[str, bool]:
+    def _front_trend(self, scored: list[tuple[FrozenTrial, float]]) -> tuple[str, bool]:
         """Multi-objective trend: how many recent trials reached the front; stagnating when none lately."""
         recent = scored[-_TREND_WINDOW:]
         on_front = sum(1 for _, s in recent if s == 0.0)

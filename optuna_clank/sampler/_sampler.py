@@ -614,6 +614,7 @@ class ClankSampler(BaseSampler):
             params = codec.decode(vector)
         for change in draft.changes:
             params[change.param] = codec.snap(change.param, change.target)
+        base_trial: int | None
         if draft.use_net:
             base_trial = _nearest_top_trial(history, vector, self._top_quantile)
             source = ProposalSource.PATTERNS_LLM if draft.changes else ProposalSource.PATTERNS
