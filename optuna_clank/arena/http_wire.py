@@ -145,7 +145,11 @@ class ConnectionPool:
 
     async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
         """``(status, body)`` of one request; :class:`HttpError` (or ``ConnectError``) if it fails."""
-        message = b"%s %s%s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
+        return await self._request(self.message(method, path, body))
+
+    def message(self, method: str, path: str, body: bytes) -> bytes:
+        """The bytes of one request to this server."""
+        return b"%s %s%s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
             method.encode(),
             self._prefix,
             path.encode(),
@@ -153,7 +157,50 @@ class ConnectionPool:
             len(body),
             body,
         )
-        connection, reused = await self._acquire()
+
+    def send(self, message: bytes) -> asyncio.Future[tuple[int, bytes]]:
+        """The future ``(status, body)`` of one request (:meth:`message`); cancelling it drops its connection.
+
+        On an idle connection the request goes out at once and no task runs for it (what a
+        batch of requests sent together costs per request is then a future and a callback);
+        otherwise a task opens a connection, as :meth:`request` does.
+        """
+        connection = self._take_idle()
+        if connection is None:
+            return asyncio.ensure_future(self._request(message))
+        result: asyncio.Future[tuple[int, bytes]] = asyncio.get_running_loop().create_future()
+        waiter = connection.send(message, reused=True)
+        waiter.add_done_callback(lambda _: self._settle(connection, message, waiter, result))
+        result.add_done_callback(lambda _: result.cancelled() and self._discard(connection))
+        return result
+
+    def _settle(
+        self,
+        connection: _Connection,
+        message: bytes,
+        waiter: asyncio.Future[tuple[int, bool, bytes]],
+        result: asyncio.Future[tuple[int, bytes]],
+    ) -> None:
+        if waiter.cancelled():
+            return
+        exc = waiter.exception()  # retrieved even when unused, or asyncio logs it as lost
+        if result.done():
+            return  # cancelled: the connection is gone already
+        if exc is None:
+            status, keep_alive, body = waiter.result()
+            self._release(connection, keep_alive)
+            result.set_result((status, body))
+            return
+        self._discard(connection)
+        if not isinstance(exc, _StaleConnectionError):
+            result.set_exception(exc)
+            return
+        retry = asyncio.ensure_future(self._request(message, fresh=True))
+        result.add_done_callback(lambda _: result.cancelled() and retry.cancel())
+        retry.add_done_callback(lambda _: _copy_outcome(retry, result))
+
+    async def _request(self, message: bytes, *, fresh: bool = False) -> tuple[int, bytes]:
+        connection, reused = await self._acquire(fresh=fresh)
         try:
             return await self._exchange(connection, message, reused)
         except _StaleConnectionError:
@@ -166,18 +213,27 @@ class ConnectionPool:
         except BaseException:  # cancelled (timed out) or broken: never reuse it
             self._discard(connection)
             raise
+        self._release(connection, keep_alive)
+        return status, body
+
+    def _release(self, connection: _Connection, keep_alive: bool) -> None:
         if keep_alive and connection.usable():
             self._idle.append(connection)
         else:
             self._discard(connection)
-        return status, body
 
-    async def _acquire(self, *, fresh: bool = False) -> tuple[_Connection, bool]:
-        while self._idle and not fresh:
+    def _take_idle(self) -> _Connection | None:
+        while self._idle:
             connection = self._idle.pop()
             if connection.usable():
-                return connection, True
+                return connection
             self._discard(connection)
+        return None
+
+    async def _acquire(self, *, fresh: bool = False) -> tuple[_Connection, bool]:
+        connection = None if fresh else self._take_idle()
+        if connection is not None:
+            return connection, True
         loop = asyncio.get_running_loop()
         try:
             _, connection = await loop.create_connection(_Connection, self.host, self.port, ssl=self._ssl)
@@ -195,6 +251,19 @@ class ConnectionPool:
         for connection in list(self._open):
             self._discard(connection)
         self._idle.clear()
+
+
+def _copy_outcome(source: asyncio.Future[tuple[int, bytes]], target: asyncio.Future[tuple[int, bytes]]) -> None:
+    if source.cancelled():
+        target.cancel()
+        return
+    exc = source.exception()  # retrieved even when unused, or asyncio logs it as lost
+    if target.done():
+        return
+    if exc is not None:
+        target.set_exception(exc)
+    else:
+        target.set_result(source.result())
 
 
 def _parse_reply(buffer: bytearray, eof: bool) -> Reply | None:
