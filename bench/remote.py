@@ -209,6 +209,10 @@ def run(snake: str, url: str, concurrency: int, games: int, seed: int) -> dict[s
         "snake_ms_per_move": round(1000 * snake_s / max(moves, 1), 4),
         "http_ms_per_move": round(1000 * http_s / max(moves, 1), 4),
         "server_batches": after["batches"] - before["batches"],
+        # of the HTTP path: the server's batches outside the snake (requests -> tensors -> moves)
+        "batching_ms_per_move": round(
+            1000 * (after["batch_seconds"] - before["batch_seconds"] - snake_s) / max(moves, 1), 4
+        ),
         "http_share": round(http_s / wall, 3),
         "cpu_s": {
             "client": round(client_cpu, 3),

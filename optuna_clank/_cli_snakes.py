@@ -29,7 +29,9 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
             "Serve a built-in snake as a Battlesnake server (API version 1: GET /, POST /start, "
             "/move, /end), e.g. to deploy a tuned config or to play it with the official CLI. "
             "Concurrent /move requests are answered in batches. Malformed requests get HTTP 400 "
-            "with the reason. Prints the URL once listening; SIGINT or SIGTERM stops it."
+            "with the reason. Prints the URL once listening; SIGINT or SIGTERM stops it. Runs on uvloop's "
+            "event loop where uvloop is installed (it is a dependency except on Windows), else on asyncio's; "
+            "the startup line says which."
         ),
     )
     serve.add_argument(
@@ -93,6 +95,7 @@ def _port(text: str) -> int:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
+    from optuna_clank.arena.http_client import EVENT_LOOP, new_event_loop
     from optuna_clank.arena.move_oracle import is_server, resolve_snake
     from optuna_clank.arena.server import serve
     from optuna_clank.devices import check_device
@@ -106,9 +109,10 @@ def _run_serve(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
 
     def ready(url: str) -> None:
-        print(f"serving {player.name} at {url}  (Ctrl-C stops)", flush=True)
+        print(f"serving {player.name} at {url}  ({EVENT_LOOP} event loop; Ctrl-C stops)", flush=True)
 
-    asyncio.run(serve(player, host=args.host, port=args.port, device=device, on_ready=ready))
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        runner.run(serve(player, host=args.host, port=args.port, device=device, on_ready=ready))
     print("stopped", file=sys.stderr)
     return 0
 

@@ -178,6 +178,30 @@ def test_a_server_closing_an_idle_keep_alive_connection_costs_no_fault() -> None
     asyncio.run(main())
 
 
+def test_a_batch_on_idle_connections_closed_by_the_server_is_retried_on_fresh_ones() -> None:
+    """``move_batch`` sends on idle connections directly; each closed one is retried once, costing no fault."""
+    answered: set[asyncio.StreamWriter] = set()
+
+    async def once_per_connection(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        if writer in answered:
+            return False
+        answered.add(writer)
+        writer.write(_framed(MOVE))
+        await writer.drain()
+        return True
+
+    async def main() -> None:
+        raw = RawServer(once_per_connection)
+        async with raw as url, SnakeClient(url, timeout_ms=2000, max_connections=4) as client:
+            body = orjson.dumps(BODY)
+            first = await client.move_batch([body, body], 2000)
+            second = await client.move_batch([body, body], 2000)
+        assert [(a.move, a.fault) for a in first + second] == [("left", "")] * 4
+        assert (raw.connections, raw.requests) == (4, 6)
+
+    asyncio.run(main())
+
+
 def test_garbage_and_error_statuses_are_faults() -> None:
     async def main() -> None:
         for raw_reply, fault in (

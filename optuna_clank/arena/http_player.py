@@ -145,7 +145,7 @@ class HttpSnake(Player):
             [self._game_bytes[g] for g in games],
             latencies=[self._latency.get(k, "0") for k in keys],
         )
-        answers: list[MoveAnswer] = self._run(_all([client.move_encoded(b, self.timeout_ms) for b in bodies]))
+        answers: list[MoveAnswer] = self._run(client.move_batch(bodies, self.timeout_ms))
         moves = []
         for key, answer in zip(keys, answers, strict=True):
             self._latency[key] = str(answer.latency_ms)

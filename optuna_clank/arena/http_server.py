@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import cast
 
 import orjson
 
@@ -92,8 +93,7 @@ class HttpProtocol(asyncio.Protocol):
         return self._waiting is not None or (transport is not None and transport.get_write_buffer_size() > 0)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        self._transport = cast(asyncio.Transport, transport)  # uvloop's transports are not asyncio classes
         self._connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
