@@ -20,7 +20,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, TypeGuard
 
 import orjson
 import torch
@@ -334,7 +334,7 @@ def check_request(body: object) -> None:
         raise RequestError("'you' is missing or is not one of the board's snakes")
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return type(value) is int  # not bool, which is an int subclass
 
 

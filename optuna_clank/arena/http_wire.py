@@ -171,7 +171,12 @@ class ConnectionPool:
         result: asyncio.Future[tuple[int, bytes]] = asyncio.get_running_loop().create_future()
         waiter = connection.send(message, reused=True)
         waiter.add_done_callback(lambda _: self._settle(connection, message, waiter, result))
-        result.add_done_callback(lambda _: result.cancelled() and self._discard(connection))
+
+        def discard_if_cancelled(_: object) -> None:
+            if result.cancelled():
+                self._discard(connection)
+
+        result.add_done_callback(discard_if_cancelled)
         return result
 
     def _settle(
