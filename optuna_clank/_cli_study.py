@@ -280,24 +280,11 @@ def _spec_from(args: argparse.Namespace) -> StudySpec:
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    names = (
-        "n_trials",
-        "timeout",
-        "n_jobs",
-        "games_per_trial",
-        "seed",
-        "opponents",
-        "opponent_weights",
-        "checkpoint_interval",
-        "use_llm",
-        "llm_models",
-        "llm_api_base",
-        "use_neural_net",
-        "sampler_name",
-        "pruner_name",
-        "backend",
-        "dask_scheduler",
-    )
+    """The spec keys this command's options override: every option whose name is one of
+    :data:`optuna_clank.spec.OVERRIDES` (``--storage`` is applied on its own)."""
+    from optuna_clank.spec import OVERRIDES
+
+    names = [name for name in OVERRIDES if name != "storage_url"]
     chosen: dict[str, Any] = {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
     if "llm_models" in chosen:
         chosen["llm_models"] = list(chosen["llm_models"])

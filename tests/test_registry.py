@@ -77,3 +77,30 @@ def test_the_clank_factory_builds_the_clank_sampler_over_the_search_space() -> N
 def test_each_pruner_factory_builds_its_pruner(name: str, kind: type) -> None:
     spec = load_spec(REPO_STUDIES / "v2.toml").with_overrides(pruner_name=name)
     assert type(PRUNERS[name].build(spec)) is kind
+
+
+def test_optimize_options_override_the_spec_keys_of_the_same_name() -> None:
+    """`_overrides` reads the option names from spec.OVERRIDES: each option given lands on its spec key."""
+    from optuna_clank._cli_study import _overrides
+    from optuna_clank.spec import OVERRIDES
+
+    argv = ["optimize", "--study", "v2", "--n-trials", "7", "--games", "12", "--sampler", "tpe", "--pruner", "none"]
+    args = build_parser().parse_args([*argv, "--llm-model", "openai/gpt-x", "--checkpoint-interval", "3"])
+    overrides = _overrides(args)
+    assert overrides == {
+        "n_trials": 7,
+        "games_per_trial": 12,
+        "sampler_name": "tpe",
+        "pruner_name": "none",
+        "llm_models": ["openai/gpt-x"],
+        "use_llm": True,
+        "checkpoint_interval": 3,
+    }
+    spec = load_spec(REPO_STUDIES / "v2.toml").with_overrides(**overrides)
+    assert (spec.study.n_trials, spec.benchmark.games_per_trial, spec.sampler.name, spec.pruner.name) == (
+        7,
+        12,
+        "tpe",
+        "none",
+    )
+    assert set(overrides) <= set(OVERRIDES)
