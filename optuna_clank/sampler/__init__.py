@@ -6,8 +6,9 @@ sampler loads optuna and torch, and litellm is imported only when a sampler actu
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from optuna_clank._lazy import lazy_names
 
 if TYPE_CHECKING:
     from optuna_clank.sampler._llm import llm_environment_problems
@@ -22,14 +23,4 @@ _HOMES = {
 __all__ = ["ClankSampler", "llm_environment_problems"]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_HOMES))
+__getattr__, __dir__ = lazy_names(globals(), _HOMES)

@@ -5,8 +5,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from optuna_clank._lazy import lazy_names
 
 if TYPE_CHECKING:
     from optuna_clank.arena.snakes.gbc.player import GbcSnake
@@ -14,13 +15,4 @@ if TYPE_CHECKING:
 __all__ = ["GbcSnake"]
 
 
-def __getattr__(name: str) -> Any:
-    if name != "GbcSnake":
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = importlib.import_module("optuna_clank.arena.snakes.gbc.player").GbcSnake
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(globals(), {"GbcSnake": "optuna_clank.arena.snakes.gbc.player"})
