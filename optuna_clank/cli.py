@@ -127,15 +127,19 @@ def _add_params(commands: argparse._SubParsersAction) -> None:
 def _run_play(args: argparse.Namespace) -> int:
     from optuna_clank import _format
     from optuna_clank.arena.config import load_config
+    from optuna_clank.arena.opponents import resolve_opponent
+
+    # the user's files first: a mistake in them is reported before torch loads
+    config = load_config(args.config) if args.config else None
+    opponent_names = args.opponent or ["baseline"]
+    opponent_factories = [resolve_opponent(name) for name in opponent_names]
+
     from optuna_clank.arena.match import play_match
-    from optuna_clank.arena.opponents import make_opponent
     from optuna_clank.devices import check_device
     from optuna_clank.threads import configure_torch_threads
 
     threads = configure_torch_threads()
-    config = load_config(args.config) if args.config else None
-    opponent_names = args.opponent or ["baseline"]
-    opponents = [make_opponent(name) for name in opponent_names]
+    opponents = [make() for make in opponent_factories]
     device = check_device(args.device)
     if args.history and not args.record:
         args.record = list(range(min(args.games, 1)))

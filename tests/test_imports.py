@@ -5,18 +5,19 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
 HEAVY = ("torch", "optuna", "litellm")
 
 
-def _imported_modules(args: list[str]) -> set[str]:
+def _imported_modules(args: list[str], *, returncode: int = 0) -> set[str]:
     """The modules a fresh interpreter imports to run ``python -X importtime <args>``."""
     done = subprocess.run(
         [sys.executable, "-X", "importtime", *args], capture_output=True, text=True, timeout=120, check=False
     )
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.returncode == returncode, done.stderr[-2000:]
     lines = [line for line in done.stderr.splitlines() if line.startswith("import time:")]
     assert lines, "no -X importtime lines on stderr"
     return {line.rsplit("|", 1)[1].strip() for line in lines}
@@ -67,3 +68,27 @@ def test_lazy_package_names_resolve_and_list() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "OK"
+
+
+def test_checking_opponents_and_play_mistakes_leave_torch_unloaded(tmp_path: Path) -> None:
+    """A mistake in ``play``'s files or names is reported before torch loads (fast, and in a spec too)."""
+    (tmp_path / "bad.yaml").write_text("weights:\n  spaec: 3\n")
+    (tmp_path / "good.yaml").write_text("weights:\n  space: 3\n")
+    (tmp_path / "bot.yaml").write_text("weights:\n  space: 7.5\n")
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from optuna_clank.arena.opponents import check_opponent, resolve_opponent
+        for name in ("baseline", "gbc", "heuristic", "url:http://127.0.0.1:9", {str(tmp_path / "good.yaml")!r},
+                     "gbc:" + {str(tmp_path / "bot.yaml")!r}):
+            check_opponent(name)
+            assert callable(resolve_opponent(name))
+        print(sorted(m for m in sys.modules if m.split(".")[0] == "torch")[:3])
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", f"checking opponents loaded {done.stdout.strip()}"
+    for args in (["play", "--config", str(tmp_path / "bad.yaml")], ["play", "--opponent", "baselin"]):
+        modules = _imported_modules(["-m", "optuna_clank", *args], returncode=2)
+        assert "optuna_clank.arena.config" in modules and "torch" not in modules, args

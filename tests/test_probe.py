@@ -73,6 +73,7 @@ def test_probe_refuses_snakes_it_cannot_vary_in_one_line(tmp_path: Path, snake: 
     assert len(run.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow  # a server per variant: nox -s e2e; the in-process probe tests are the fast ones
 def test_probe_of_a_server_snake_starts_a_server_per_variant_and_agrees_with_in_process(tmp_path: Path) -> None:
     serve = [sys.executable, "-m", "optuna_clank", "serve", "--port", "{port}", "--config", "{config}"]
     spec = tmp_path / "served.toml"

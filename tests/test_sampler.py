@@ -473,6 +473,7 @@ PINNED = {
 """Six of the eight parameters, all far from the optimum, so these trials never become best."""
 
 
+@pytest.mark.slow  # an end-to-end run (two CLI processes): nox -s e2e; test_threads_share_one_sampler is the fast one
 def test_two_processes_never_repeat_each_other(tmp_path: Path) -> None:
     path = tmp_path / "shared.db"
     min_distance = 0.1

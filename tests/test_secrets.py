@@ -71,6 +71,7 @@ def test_a_password_with_an_at_sign_is_parsed_and_masked() -> None:
     assert "ss" not in redact_url(url).replace("postgresql", "")
 
 
+@pytest.mark.slow  # a study with worker processes: nox -s e2e; the masking itself is tested fast below
 @pytest.mark.timeout(600)  # five CLI processes and two workers: minutes on a machine that other jobs share
 def test_the_password_never_shows(tmp_path: Path, password_url: tuple[str, str]) -> None:
     url, token = password_url

@@ -12,29 +12,64 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import yaml
 
-from optuna_clank.arena.config import ConfigError, load_config
-from optuna_clank.arena.http_player import HttpSnake
-from optuna_clank.arena.players import Player
-from optuna_clank.arena.snakes.baseline import BaselineSnake
-from optuna_clank.arena.snakes.gbc import GbcSnake
-from optuna_clank.arena.snakes.gbc.schema import load_gbc_yaml
-from optuna_clank.arena.snakes.heuristic import HeuristicSnake
-from optuna_clank.arena.snakes.simple import GreedyFoodSnake, RandomSafeSnake
+from optuna_clank.arena.config import Config, ConfigError, load_config
+from optuna_clank.arena.snakes.gbc.schema import GbcConfig, load_gbc_yaml
 from optuna_clank.errors import UserError
 from optuna_clank.userfiles import UserFileError, read_text, short_repr
 
+if TYPE_CHECKING:
+    from optuna_clank.arena.players import Player
+
+
+def _baseline() -> Player:
+    from optuna_clank.arena.snakes.baseline import BaselineSnake
+
+    return BaselineSnake()
+
+
+def _random_safe() -> Player:
+    from optuna_clank.arena.snakes.simple import RandomSafeSnake
+
+    return RandomSafeSnake()
+
+
+def _greedy_food() -> Player:
+    from optuna_clank.arena.snakes.simple import GreedyFoodSnake
+
+    return GreedyFoodSnake()
+
+
+def _heuristic(config: Config | None = None, name: str = "heuristic") -> Player:
+    from optuna_clank.arena.snakes.heuristic import HeuristicSnake
+
+    return HeuristicSnake(config, name=name)
+
+
+def _gbc(config: GbcConfig | None = None, name: str = "gbc") -> Player:
+    from optuna_clank.arena.snakes.gbc import GbcSnake
+
+    return GbcSnake(config, name=name)
+
+
+def _server(url: str, name: str) -> Player:
+    from optuna_clank.arena.http_player import HttpSnake
+
+    return HttpSnake(url, name=name)
+
+
 BUILTIN_OPPONENTS: dict[str, Callable[[], Player]] = {
-    "baseline": BaselineSnake,
-    "random-safe": RandomSafeSnake,
-    "greedy-food": GreedyFoodSnake,
-    "heuristic": HeuristicSnake,
-    "gbc": GbcSnake,
+    "baseline": _baseline,
+    "random-safe": _random_safe,
+    "greedy-food": _greedy_food,
+    "heuristic": _heuristic,
+    "gbc": _gbc,
 }
-"""Built-in opponents by their stable name."""
+"""Built-in opponents by their stable name (each factory imports its snake, and torch, when called)."""
 
 GBC_PREFIX = "gbc:"
 """Prefix of an opponent that plays go-battleclank with the YAML config after it."""
@@ -60,23 +95,34 @@ def is_config_reference(name: str) -> bool:
 
 
 def check_opponent(name: str, *, base_dir: Path | None = None) -> None:
-    """Raise :class:`UnknownOpponentError` (with the choices) unless ``name`` resolves."""
-    make_opponent(name, base_dir=base_dir)
+    """Raise :class:`UnknownOpponentError` (with the choices) unless ``name`` resolves.
+
+    Config files are read and checked, but no player is built: checking stays free of torch, so a
+    mistake in a spec or on the command line is reported before the heavy imports.
+    """
+    resolve_opponent(name, base_dir=base_dir)
 
 
 def make_opponent(name: str, *, base_dir: Path | None = None) -> Player:
     """The player behind an opponent name (config paths are relative to ``base_dir``)."""
+    return resolve_opponent(name, base_dir=base_dir)()
+
+
+def resolve_opponent(name: str, *, base_dir: Path | None = None) -> Callable[[], Player]:
+    """A checked opponent name as a factory of its player (config files already read)."""
     if name in BUILTIN_OPPONENTS:
-        return BUILTIN_OPPONENTS[name]()
+        return BUILTIN_OPPONENTS[name]
     if is_server_reference(name):
         url = name.removeprefix("url:")
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise UnknownOpponentError(f"opponent {name!r}: not an http(s) URL")
-        return HttpSnake(url, name=parts.netloc)
+        return lambda: _server(url, parts.netloc)
     if name.startswith(GBC_PREFIX):
         path = Path(name.removeprefix(GBC_PREFIX))
-        return _gbc_opponent(base_dir / path if base_dir is not None and not path.is_absolute() else path, name)
+        path = base_dir / path if base_dir is not None and not path.is_absolute() else path
+        gbc_config = _read_gbc_config(path, name)
+        return lambda: _gbc(gbc_config, name=f"gbc-{path.stem}")
     if is_config_reference(name):
         path = Path(name.removeprefix("config:"))
         if base_dir is not None and not path.is_absolute():
@@ -85,19 +131,18 @@ def make_opponent(name: str, *, base_dir: Path | None = None) -> Player:
             config = load_config(path)
         except ConfigError as exc:
             raise UnknownOpponentError(f"opponent {short_repr(name)}: {exc}") from exc
-        return HeuristicSnake(config, name=path.stem)
+        return lambda: _heuristic(config, name=path.stem)
     raise UnknownOpponentError(
         f"unknown opponent {short_repr(name)}; choose one of {', '.join(opponent_names())}, "
         "a config file (*.yaml) or a server URL (url:http://...)"
     )
 
 
-def _gbc_opponent(path: Path, name: str) -> GbcSnake:
-    """go-battleclank with the YAML at ``path``, read the way the bot reads it (missing keys are 0)."""
+def _read_gbc_config(path: Path, name: str) -> GbcConfig:
+    """go-battleclank's YAML at ``path``, read the way the bot reads it (missing keys are 0)."""
     try:
-        config = load_gbc_yaml(read_text(path, what="config file"))  # yaml.v2's scalars; empty: all zeros
+        return load_gbc_yaml(read_text(path, what="config file"))  # yaml.v2's scalars; empty: all zeros
     except UserFileError as exc:
         raise UnknownOpponentError(f"opponent {short_repr(name)}: {exc}") from exc
     except yaml.YAMLError as exc:
         raise UnknownOpponentError(f"opponent {name!r}: {path} is not valid YAML") from exc
-    return GbcSnake(config, name=f"gbc-{path.stem}")
