@@ -38,9 +38,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
@@ -52,6 +52,7 @@ from optuna_clank.arena.move_oracle import resolve_snake
 from optuna_clank.arena.players import Faults, Player, Seats
 
 ROOT = Path(__file__).resolve().parents[1]
+_T = TypeVar("_T")
 OLD_LOOP_GAMES_PER_S = 2.8
 """The old pipeline: real (Go) snakes through the official CLI, one game at a time per process."""
 
@@ -66,10 +67,23 @@ class _Timed(Player):
         self.cpu_seconds = 0.0
 
     def choose(self, view: TurnView, seats: Seats) -> torch.Tensor:
+        return self._timed(lambda: self.player.choose(view, seats))
+
+    # a server's requests go out first and its answers are read last (the arena overlaps them with other work):
+    # both halves count as the player's time, the overlapped work in between does not
+    @property
+    def answers_later(self) -> bool:
+        return self.player.answers_later
+
+    def choose_later(self, view: TurnView, seats: Seats) -> Callable[[], torch.Tensor]:
+        read = self._timed(lambda: self.player.choose_later(view, seats))
+        return lambda: self._timed(read)
+
+    def _timed(self, call: Callable[[], _T]) -> _T:
         cpu = time.thread_time()
         started = time.perf_counter()
         try:
-            return self.player.choose(view, seats)
+            return call()
         finally:
             self.seconds += time.perf_counter() - started
             self.cpu_seconds += time.thread_time() - cpu

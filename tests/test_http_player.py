@@ -5,18 +5,26 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+import torch
 from _servers import FakeSnake, served
 from _study import run_cli
 
 from optuna_clank.arena.api import game_object
 from optuna_clank.arena.config import default_config, dump_config, load_config, with_values
+from optuna_clank.arena.features import TurnView
+from optuna_clank.arena.http_client import LoopRunner, SnakeClient
 from optuna_clank.arena.http_player import HttpSnake, SnakeUnreachableError
 from optuna_clank.arena.match import GameOutcome, play_match
 from optuna_clank.arena.move_oracle import answer_moves
 from optuna_clank.arena.opponents import make_opponent
+from optuna_clank.arena.players import Player, Seats
+from optuna_clank.arena.snakes.baseline import BaselineSnake
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
 
 OK = (200, b"{}")
@@ -167,3 +175,85 @@ def test_servers_can_be_asked_from_inside_a_running_event_loop() -> None:
     with FakeSnake(lambda path, _: (200, b'{"move": "left"}') if path == "/move" else OK) as fake:
         assert asyncio.run(ask_inside(fake.url)) == ["left", "left"]
         assert answer_moves(fake.url, [position], timeout_ms=PATIENT_MS) == ["left"]
+
+
+def _slow_move(delay_s: float) -> Callable[[str, dict[str, Any]], tuple[int, bytes]]:
+    def handler(path: str, _: dict[str, Any]) -> tuple[int, bytes]:
+        if path == "/move":
+            time.sleep(delay_s)
+            return 200, b'{"move": "left"}'
+        return OK
+
+    return handler
+
+
+def test_moves_sent_now_and_read_later_keep_their_deadline_from_the_sending() -> None:
+    """The arena works between sending and reading: an answer that came in time is no fault, a late one is."""
+    body = json.dumps({"game": {"id": "g", "timeout": 400}, "turn": 0}).encode()
+    loop = LoopRunner()
+    try:
+        with FakeSnake(_slow_move(0.1)) as fake:
+            client = SnakeClient(fake.url, timeout_ms=400, max_connections=2)
+            loop.run(client.__aenter__())
+            flight = loop.run(client.send_moves([body] * 5))  # two now (the free slots), three when read
+            assert (flight.held, len(flight.unsent)) == (2, 3)
+            blocked = loop.run(client.send_moves([body]))  # no free slot: sent when read, nothing waits
+            assert (blocked.held, len(blocked.unsent)) == (0, 1)
+            time.sleep(0.6)  # busy past the deadline; the answers came after 0.1 s
+            answers = loop.run(client.collect_moves(flight, 400))
+            assert [(a.move, a.fault) for a in answers] == [("left", "")] * 5
+            assert [(a.move, a.fault) for a in loop.run(client.collect_moves(blocked, 400))] == [("left", "")]
+            loop.run(client.close())
+        with FakeSnake(_slow_move(3.0)) as fake:
+            client = SnakeClient(fake.url, timeout_ms=300)
+            loop.run(client.__aenter__())
+            loop.run(client.move_batch([body], 300))  # opens the connection: later sends go out at once
+            flight = loop.run(client.send_moves([body, body]))
+            time.sleep(0.1)
+            started = time.monotonic()
+            answers = loop.run(client.collect_moves(flight, 300))
+            waited = time.monotonic() - started
+            assert [(a.move, a.fault, a.latency_ms) for a in answers] == [(None, "timeout", 300)] * 2
+            assert waited < 2.0, f"read waited {waited:.2f} s for answers 3 s away: the timeout must end the wait"
+            loop.run(client.close())
+    finally:
+        loop.close()
+
+
+class _Recording(Player):
+    """A player that notes when it chooses."""
+
+    def __init__(self, name: str, log: list[str]) -> None:
+        self.name, self.log = name, log
+        self.inner = BaselineSnake()
+
+    def choose(self, view: TurnView, seats: Seats) -> torch.Tensor:
+        self.log.append(f"{self.name} chose")
+        return self.inner.choose(view, seats)
+
+
+class _RecordingServer(_Recording):
+    """A player that answers later, as a server does: notes when it is asked and when its answer is read."""
+
+    def choose_later(self, view: TurnView, seats: Seats) -> Callable[[], torch.Tensor]:
+        self.log.append(f"{self.name} asked")
+        moves = self.inner.choose(view, seats)
+
+        def read() -> torch.Tensor:
+            self.log.append(f"{self.name} read")
+            return moves
+
+        return read
+
+
+def test_the_arena_asks_servers_first_and_reads_them_last_without_changing_results() -> None:
+    log: list[str] = []
+    server = _RecordingServer("server", log)
+    local = _Recording("local", log)
+    assert server.answers_later and not local.answers_later and not BaselineSnake().answers_later
+    result = play_match(BaselineSnake(), [local, server], games=4, seed=3, batch_size=4, max_turns=30)
+    turns = [log[i : i + 3] for i in range(0, len(log), 3)]
+    assert turns and all(turn == ["server asked", "local chose", "server read"] for turn in turns), log[:9]
+    plain = play_match(BaselineSnake(), ["baseline", "baseline"], games=4, seed=3, batch_size=4, max_turns=30)
+    assert [o.result for o in result.outcomes] == [o.result for o in plain.outcomes]
+    assert [o.turns for o in result.outcomes] == [o.turns for o in plain.outcomes]

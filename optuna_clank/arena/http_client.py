@@ -51,6 +51,20 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     return asyncio.new_event_loop()
 
 
+_DRAIN_S = 0.002
+"""How long collecting always looks for answers, even past the deadline (they may have come in time)."""
+
+
+class MovesInFlight(NamedTuple):
+    """``/move`` requests sent by :meth:`SnakeClient.send_moves` and not yet collected."""
+
+    replies: list[asyncio.Future[tuple[int, bytes]]]
+    finished: list[float]  # when each reply was read (the send time until then)
+    started: float
+    held: int  # connection slots taken (one per sent request)
+    unsent: Sequence[bytes]  # bodies beyond the free slots: sent when collected
+
+
 class SnakeServerError(RuntimeError):
     """A server that cannot be used at all (``GET /`` failed)."""
 
@@ -156,22 +170,52 @@ class SnakeClient:
             chunk = bodies[first : first + self.max_connections]
             for _ in chunk:
                 await self._slots.acquire()
-            try:
-                answers += await self._move_together(chunk, timeout_ms)
-            finally:
-                for _ in chunk:
-                    self._slots.release()
+            answers += await self.collect_moves(self._send(chunk, held=len(chunk)), timeout_ms)
         return answers
 
-    async def _move_together(self, bodies: Sequence[bytes], timeout_ms: int) -> list[MoveAnswer]:
+    async def send_moves(self, bodies: Sequence[bytes]) -> MovesInFlight:
+        """Send ``bodies`` now and return without waiting: collect the answers with :meth:`collect_moves`.
+
+        The caller works meanwhile (the arena plays other seats and games while the server
+        thinks). Only free connection slots are taken, never waited for (another batch in flight
+        may hold them): bodies beyond them are sent when collected.
+        """
+        assert self._slots is not None
+        held = 0
+        while held < len(bodies) and not self._slots.locked():
+            await self._slots.acquire()  # free: returns at once
+            held += 1
+        return self._send(bodies, held=held)
+
+    async def collect_moves(self, flight: MovesInFlight, timeout_ms: int) -> list[MoveAnswer]:
+        """The answers to a :meth:`send_moves`, in order; the timeout counts from when they were sent."""
+        assert self._slots is not None
+        try:
+            answers = await self._collect(flight, timeout_ms)
+        finally:
+            for _ in range(flight.held):
+                self._slots.release()
+        if flight.unsent:
+            answers += await self.move_batch(flight.unsent, timeout_ms)
+        return answers
+
+    def _send(self, bodies: Sequence[bytes], *, held: int) -> MovesInFlight:
         pool = self.pool
         started = time.perf_counter()
-        finished = [started] * len(bodies)
-        replies = [pool.send(pool.message("POST", "/move", body)) for body in bodies]
+        sent = bodies[:held]
+        finished = [started] * len(sent)
+        replies = [pool.send(pool.message("POST", "/move", body)) for body in sent]
         for i, reply in enumerate(replies):
             reply.add_done_callback(partial(_stamp, finished, i))
+        return MovesInFlight(replies, finished, started, held, bodies[held:])
+
+    async def _collect(self, flight: MovesInFlight, timeout_ms: int) -> list[MoveAnswer]:
+        replies, finished, started = flight.replies, flight.finished, flight.started
+        # answers that came while the caller was busy are in the socket buffers: a short look at them is not "late"
+        remaining = max(started + timeout_ms / 1000 - time.perf_counter(), _DRAIN_S)
         try:
-            await asyncio.wait(replies, timeout=timeout_ms / 1000)
+            if replies:
+                await asyncio.wait(replies, timeout=remaining)
         finally:
             late = [reply for reply in replies if not reply.done()]
             for reply in late:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 import orjson
@@ -132,9 +132,18 @@ class HttpSnake(Player):
             self.down = True
 
     def choose(self, view: TurnView, seats: Seats) -> torch.Tensor:
+        return self.choose_later(view, seats)()
+
+    def choose_later(self, view: TurnView, seats: Seats) -> Callable[[], torch.Tensor]:
+        """Send this turn's ``/move`` requests now; the answers are read when the result is called.
+
+        The timeout counts from the sending. A ``latency`` reported back to the snake is measured
+        to when its answer was read, which may be a little after it arrived.
+        """
         if self.down:
             self._count_forfeits(view, seats)
-            return torch.full((len(seats),), FORFEIT, dtype=torch.int64)
+            forfeits = torch.full((len(seats),), FORFEIT, dtype=torch.int64)
+            return lambda: forfeits
         client = self._connect()
         games = view.state.game_ids[seats.games].tolist()
         keys = list(zip(games, seats.seats.tolist(), strict=True))
@@ -145,7 +154,10 @@ class HttpSnake(Player):
             [self._game_bytes[g] for g in games],
             latencies=[self._latency.get(k, "0") for k in keys],
         )
-        answers: list[MoveAnswer] = self._run(client.move_batch(bodies, self.timeout_ms))
+        flight = self._run(client.send_moves(bodies))
+        return lambda: self._moves(keys, self._run(client.collect_moves(flight, self.timeout_ms)))
+
+    def _moves(self, keys: list[tuple[int, int]], answers: list[MoveAnswer]) -> torch.Tensor:
         moves = []
         for key, answer in zip(keys, answers, strict=True):
             self._latency[key] = str(answer.latency_ms)

@@ -420,10 +420,18 @@ class _BatchRunner:
         return held
 
     def _moves(self, state: BatchState) -> torch.Tensor:
+        """Every player's moves for its seats.
+
+        Players that answer later (snake servers) are asked first and read last: the server
+        thinks while the arena computes the other players' moves, instead of after them.
+        """
         view = TurnView(state)
+        held = self._seats_by_player(state, only_alive=True)
+        held.sort(key=lambda item: not self.players[item[0]].answers_later)
+        answers = [(seats, self.players[index].choose_later(view, seats)) for index, seats in held]
         moves = torch.full((state.n_games, state.n_seats), -1, dtype=torch.int64, device=state.head.device)
-        for index, seats in self._seats_by_player(state, only_alive=True):
-            moves[seats.games, seats.seats] = self.players[index].choose(view, seats).to(moves.device)
+        for seats, answer in answers:
+            moves[seats.games, seats.seats] = answer().to(moves.device)
         return moves
 
     def _ids_for(self, state: BatchState, seats: Seats) -> list[list[str]]:

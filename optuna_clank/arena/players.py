@@ -10,7 +10,7 @@ over the network. The engine never needs to know which kind it is talking to.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -65,6 +65,15 @@ class Player(ABC):
     def choose(self, view: TurnView, seats: Seats) -> torch.Tensor:
         """Move indices (int64 [len(seats)], 0..3 = up/down/left/right, ``NO_MOVE`` or ``FORFEIT``)."""
 
+    def choose_later(self, view: TurnView, seats: Seats) -> Callable[[], torch.Tensor]:
+        """Start choosing; calling the result gives what :meth:`choose` would.
+
+        A snake behind a server sends its requests here and reads the answers when called, so
+        the arena plays other seats and games while the server thinks. The default chooses at once.
+        """
+        moves = self.choose(view, seats)
+        return lambda: moves
+
     def prepare(self, *, food: FoodSettings) -> None:
         """Called once before a match with its rules settings (a server is told them). No-op here."""
         del food
@@ -81,6 +90,11 @@ class Player(ABC):
     def end_games(self, view: TurnView, seats: Seats, snake_ids: Sequence[Sequence[str]]) -> None:
         """Called once when games end, with their final boards. No-op here."""
         del view, seats, snake_ids
+
+    @property
+    def answers_later(self) -> bool:
+        """Whether :meth:`choose_later` returns before the moves are known (the arena then overlaps work)."""
+        return type(self).choose_later is not Player.choose_later
 
     def close(self) -> None:  # noqa: B027 - optional hook, deliberately empty
         """Release what the player holds (connections, threads). No-op here."""
