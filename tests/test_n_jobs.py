@@ -37,6 +37,7 @@ def test_the_cli_takes_auto_or_a_number() -> None:
         parser.parse_args(["optimize", "--study", "v2", "--n-jobs", "0"])
 
 
+@pytest.mark.slow  # a run with a worker process per core: nox -s e2e; the choice itself is tested fast above
 def test_an_auto_run_says_what_it_chose(tmp_path: Path) -> None:
     spec = write_spec(tmp_path, "auto", n_trials=1, games=2, sampler="random")
     spec.write_text(spec.read_text().replace("n_jobs = 1", 'n_jobs = "auto"'))
