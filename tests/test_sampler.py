@@ -30,7 +30,7 @@ from optuna.trial import TrialState
 
 from optuna_clank.attributes import PROVENANCE_KEYS
 from optuna_clank.pareto import pareto_ranks
-from optuna_clank.sampler import ClankSampler
+from optuna_clank.sampler import ClankSampler, LLMAdvisor
 from optuna_clank.sampler._codec import ParamCodec
 from optuna_clank.sampler._memory import read_history
 
@@ -290,12 +290,19 @@ def test_info_log_once_without_llm_and_litellm_stays_unimported(tmp_path: Path) 
 # --------------------------------------------------------------------------- LLM
 
 
+def test_an_advisor_or_model_names_not_both() -> None:
+    advisor = LLMAdvisor(models=["openai/gpt-test"], mock_response="{}")
+    with pytest.raises(ValueError, match="not both"):
+        ClankSampler(search_space=SPACE, llm_models=["openai/gpt-test"], llm_advisor=advisor)
+    with pytest.raises(ValueError, match="not both"):
+        ClankSampler(search_space=SPACE, llm_api_base="http://127.0.0.1:9/v1", llm_advisor=advisor)
+
+
 def test_llm_mock_answer_is_applied_on_pattern_candidates(tmp_path: Path) -> None:
     mock = answer([{"param": "traps.ratio", "value": 0.9}], "Raise the trap ratio.")
     sampler = ClankSampler(
         search_space=SPACE,
-        llm_models=["openai/gpt-test"],
-        _llm_mock_response=mock,
+        llm_advisor=LLMAdvisor(models=["openai/gpt-test"], mock_response=mock),
         n_startup_trials=6,
         fallback_share=0.0,
         seed=3,
@@ -431,7 +438,7 @@ import numpy as np
 import optuna
 sys.path.insert(0, {tests!r})
 from test_sampler import SPACE, objective
-from optuna_clank.sampler import ClankSampler
+from optuna_clank.sampler import ClankSampler, LLMAdvisor
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 worker = int(sys.argv[1])
@@ -441,8 +448,7 @@ storage = optuna.storages.RDBStorage(
 sampler = ClankSampler(
     search_space=SPACE,
     use_neural_net=False,
-    llm_models=["openai/pinned"],
-    _llm_mock_response={mock!r},
+    llm_advisor=LLMAdvisor(models=["openai/pinned"], mock_response={mock!r}),
     n_startup_trials=4,
     fallback_share=0.0,
     min_distance={min_distance!r},

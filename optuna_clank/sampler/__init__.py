@@ -11,16 +11,17 @@ from typing import TYPE_CHECKING
 from optuna_clank._lazy import lazy_names
 
 if TYPE_CHECKING:
-    from optuna_clank.sampler._llm import llm_environment_problems
+    from optuna_clank.sampler._llm import LLMAdvisor, llm_environment_problems
     from optuna_clank.sampler._sampler import ClankSampler
 
 # public name -> the module that defines it (attribute keys live in optuna_clank.attributes)
 _HOMES = {
     "ClankSampler": "optuna_clank.sampler._sampler",
+    "LLMAdvisor": "optuna_clank.sampler._llm",
     "llm_environment_problems": "optuna_clank.sampler._llm",
 }
 
-__all__ = ["ClankSampler", "llm_environment_problems"]
+__all__ = ["ClankSampler", "LLMAdvisor", "llm_environment_problems"]
 
 
 __getattr__, __dir__ = lazy_names(globals(), _HOMES)

@@ -188,6 +188,9 @@ class ClankSampler(BaseSampler):
             prompt (the runner reports death causes).
         fallback: The sampler for startup, fallback and non-numeric parameters.
         seed: Seed for this sampler's generator, its network and the default fallback.
+        llm_advisor: An :class:`~optuna_clank.sampler.LLMAdvisor` to ask instead of one built
+            from ``llm_models``: for litellm settings of your own (temperature, retries), or
+            litellm's ``mock_response`` in your tests. Its environment is not checked.
     """
 
     def __init__(
@@ -210,10 +213,12 @@ class ClankSampler(BaseSampler):
         fallback: BaseSampler | None = None,
         base_params: Mapping[str, Any] | None = None,
         seed: int | None = None,
-        _llm_mock_response: str | None = None,  # tests only: litellm's mock answer instead of a model's
+        llm_advisor: LLMAdvisor | None = None,
     ) -> None:
         if isinstance(llm_models, str):
             raise TypeError("llm_models must be a sequence of model names, not one string")
+        if llm_advisor is not None and (llm_models or llm_api_base is not None):
+            raise ValueError("give llm_models (and llm_api_base) or an llm_advisor, not both")
         _check_range("fallback_share", fallback_share, 0.0, 1.0)
         _check_range("crossover_share", crossover_share, 0.0, 1.0)
         if crossover_kind not in CROSSOVER_KINDS:
@@ -230,7 +235,6 @@ class ClankSampler(BaseSampler):
         self._llm_models = tuple(llm_models)
         self._llm_api_base = llm_api_base
         self._llm_timeout = float(llm_timeout)
-        self._llm_mock_response = _llm_mock_response
         self._use_neural_net = use_neural_net
         self._n_startup_trials = n_startup_trials
         self._fallback_share = float(fallback_share)
@@ -262,9 +266,9 @@ class ClankSampler(BaseSampler):
         self._n_llm_calls = 0
         self._n_llm_failures = 0
         self._llm_setup_lock = threading.Lock()
-        self._llm_ready = not self._llm_models
-        self._advisor: LLMAdvisor | None = None
-        if not self._llm_models:
+        self._llm_ready = not self._llm_models or llm_advisor is not None
+        self._advisor: LLMAdvisor | None = llm_advisor
+        if not self._llm_models and llm_advisor is None:
             _LOG.info(
                 "ClankSampler runs without an LLM (no llm_models given): proposals come "
                 "from %s and the fallback sampler",
@@ -663,12 +667,8 @@ class ClankSampler(BaseSampler):
 
     def _make_advisor(self) -> LLMAdvisor | None:
         """An advisor for the models whose environment is set up; one WARNING for the rest."""
-        kwargs: dict[str, Any] = {
-            "api_base": self._llm_api_base,
-            "timeout": self._llm_timeout,
-            "mock_response": self._llm_mock_response,
-        }
-        if self._llm_api_base is not None or self._llm_mock_response is not None:
+        kwargs: dict[str, Any] = {"api_base": self._llm_api_base, "timeout": self._llm_timeout}
+        if self._llm_api_base is not None:
             return LLMAdvisor(models=self._llm_models, **kwargs)
         found = llm_environment_problems(self._llm_models)
         usable = [model for model in self._llm_models if not found[model]]
