@@ -4,7 +4,9 @@
 with the CLI), ``POST /start`` when its games begin, one ``POST /move`` per seat per turn — all
 seats of the batch concurrently, on keep-alive connections — and ``POST /end`` with the final
 board. Request bodies are :func:`optuna_clank.arena.api.move_requests`, CLI-exact (``/move`` bodies
-come already encoded from :func:`~optuna_clank.arena.api.encoded_move_requests`).
+come already encoded from :func:`~optuna_clank.arena.api.encoded_move_requests`). A turn's
+``/move`` requests go out before the arena computes the other players' moves and their answers
+are read after (:meth:`HttpSnake.choose_later`), so the server thinks while the arena works.
 
 Faults, as the CLI treats them: a late (``timeout_ms``, default 500), failed (non-200, broken
 connection) or invalid answer makes the snake repeat its previous move (``up`` on the first

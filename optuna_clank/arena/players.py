@@ -4,7 +4,8 @@ A player answers, once per turn, for *all* the seats it holds across the batch a
 (``Seats``: parallel tensors of batch rows and seat numbers), returning one move index per
 seat. Tensor snakes compute the answer in a few vectorised ops; a player that is not a tensor
 function (a snake behind the Battlesnake HTTP API) converts the rows it needs to JSON and asks
-over the network. The engine never needs to know which kind it is talking to.
+over the network, sending its requests when asked (:meth:`Player.choose_later`) and reading the
+answers when the arena needs them. The engine never needs to know which kind it is talking to.
 """
 
 from __future__ import annotations
