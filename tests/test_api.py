@@ -145,6 +145,8 @@ def _broken(change: str) -> object:
         board["snakes"][1]["id"] = board["snakes"][0]["id"]
     elif change == "stranger you":
         request["you"] = {"id": "nobody"}
+    elif change == "list as you id":  # not hashable: once a TypeError (a 500 from serve), now a reason
+        request["you"] = {"id": [board["snakes"][0]["id"]]}
     elif change == "no snakes":
         board["snakes"] = []
     return request
@@ -162,6 +164,7 @@ def _broken(change: str) -> object:
         "string health",
         "duplicate id",
         "stranger you",
+        "list as you id",
         "no snakes",
     ],
 )

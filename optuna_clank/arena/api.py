@@ -20,7 +20,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import Any, TypeGuard
+from typing import Any, NamedTuple, TypeGuard
 
 import orjson
 import torch
@@ -298,12 +298,37 @@ class RequestBatch:
     snake_ids: list[list[str]]
 
 
+class MoveRequest(NamedTuple):
+    """A checked ``/move`` request read into grid cells (:func:`read_request`): what a batch is built from.
+
+    Cells are flat indices of the padded grid (``(y + 1) * (width + 2) + x + 1``).
+    """
+
+    width: int
+    height: int
+    turn: int
+    key: int  # the game's random key, from game.id (:func:`game_key`)
+    ids: list[str]  # snake ids, in board order
+    you: int  # the seat (index in ``ids``) of ``you``
+    bodies: list[list[int]]  # each snake's cells, head first
+    healths: list[int]
+    food: list[int]  # food cells, in board order
+
+
 def check_request(body: object) -> None:
     """Raise :class:`RequestError` unless ``body`` is a usable ``/move`` request.
 
     Checked: the board (size 1..25, food and bodies on it), each live snake (unique string id,
     integer health, non-empty body) and ``you`` (one of the board's snakes). ``game`` and
     ``hazards`` are not needed to choose a move, so only their type is checked.
+    """
+    read_request(body)
+
+
+def read_request(body: object) -> MoveRequest:
+    """Check ``body`` as :func:`check_request` does and read it into grid cells, in one pass over its points.
+
+    A server reads each request as it arrives, so its batch only packs what is already read.
     """
     if not isinstance(body, dict):
         raise RequestError("the request is not a JSON object")
@@ -318,30 +343,37 @@ def check_request(body: object) -> None:
     width, height = board.get("width"), board.get("height")
     if not (_is_int(width) and _is_int(height) and 1 <= width <= MAX_BOARD_SIDE and 1 <= height <= MAX_BOARD_SIDE):
         raise RequestError(f"board width and height must be integers within 1..{MAX_BOARD_SIDE}")
-    for key in ("food", "hazards"):
-        _check_points(board.get(key, []), width, height, f"board.{key}")
+    stride = width + 2
+    food = _cells(board.get("food", []), width, height, stride, "board.food")
+    _cells(board.get("hazards", []), width, height, stride, "board.hazards")
     snakes = board.get("snakes")
     if not isinstance(snakes, list) or not 1 <= len(snakes) <= MAX_SNAKES:
         raise RequestError(f"'board.snakes' must be a list of 1..{MAX_SNAKES} snakes")
-    ids = set()
+    ids: list[str] = []
+    bodies: list[list[int]] = []
+    healths: list[int] = []
     for snake in snakes:
-        _check_snake(snake, width, height)
+        bodies.append(_snake_cells(snake, width, height, stride))
         if snake["id"] in ids:
             raise RequestError(f"snake id {snake['id']!r} appears twice")
-        ids.add(snake["id"])
+        ids.append(snake["id"])
+        healths.append(snake["health"])
     you = body.get("you")
-    if not isinstance(you, dict) or you.get("id") not in ids:
+    you_id = you.get("id") if isinstance(you, dict) else None
+    if not isinstance(you_id, str) or you_id not in ids:
         raise RequestError("'you' is missing or is not one of the board's snakes")
+    return MoveRequest(width, height, turn, game_key(body), ids, ids.index(you_id), bodies, healths, food)
 
 
 def _is_int(value: object) -> TypeGuard[int]:
     return type(value) is int  # not bool, which is an int subclass
 
 
-def _check_points(points: object, width: int, height: int, where: str) -> None:
-    """Every point on the board; one tight loop, as a request holds a hundred points or so."""
+def _cells(points: object, width: int, height: int, stride: int, where: str) -> list[int]:
+    """The grid cell of every point, each checked to be on the board (one tight loop: a request holds ~100)."""
     if not isinstance(points, list):
         raise RequestError(f"'{where}' is not a list")
+    cells = []
     for point in points:
         if type(point) is not dict:
             raise RequestError(f'a point in \'{where}\' is not {{"x": int, "y": int}}')
@@ -350,9 +382,11 @@ def _check_points(points: object, width: int, height: int, where: str) -> None:
             raise RequestError(f'a point in \'{where}\' is not {{"x": int, "y": int}}')
         if not (0 <= x < width and 0 <= y < height):
             raise RequestError(f"a point in '{where}' is off the {width}x{height} board")
+        cells.append((y + 1) * stride + x + 1)
+    return cells
 
 
-def _check_snake(snake: object, width: int, height: int) -> None:
+def _snake_cells(snake: object, width: int, height: int, stride: int) -> list[int]:
     if not isinstance(snake, dict) or not isinstance(snake.get("id"), str):
         raise RequestError("a snake of 'board.snakes' has no string 'id'")
     if not _is_int(snake.get("health")):
@@ -360,7 +394,7 @@ def _check_snake(snake: object, width: int, height: int) -> None:
     body = snake.get("body")
     if not isinstance(body, list) or not body or len(body) > width * height + 2:
         raise RequestError(f"snake {snake['id']!r} needs a non-empty 'body' that fits the board")
-    _check_points(body, width, height, f"body of snake {snake['id']!r}")
+    return _cells(body, width, height, stride, f"body of snake {snake['id']!r}")
 
 
 def game_key(request: Mapping[str, Any]) -> int:
@@ -371,25 +405,28 @@ def game_key(request: Mapping[str, Any]) -> int:
 
 
 def batch_requests(
-    requests: Sequence[Mapping[str, Any]], *, device: str | torch.device = "cpu", checked: bool = False
+    requests: Sequence[Mapping[str, Any] | MoveRequest], *, device: str | torch.device = "cpu"
 ) -> list[RequestBatch]:
-    """Pack valid requests into batches; raises :class:`RequestError` on the first invalid one.
+    """Pack requests into batches; raises :class:`RequestError` on the first invalid one.
 
-    ``checked=True`` skips validation (the caller ran :func:`check_request` on each already).
+    Request bodies are checked and read here (:func:`read_request`); :class:`MoveRequest` s are
+    packed as they are.
     """
-    groups: dict[tuple[int, int, int], list[int]] = {}
+    reads: list[MoveRequest] = []
     for index, request in enumerate(requests):
-        if not checked:
-            try:
-                check_request(request)
-            except RequestError as exc:
-                raise RequestError(f"request {index}: {exc}") from exc
-        board = request["board"]
-        groups.setdefault((board["width"], board["height"], len(board["snakes"])), []).append(index)
+        if isinstance(request, MoveRequest):
+            reads.append(request)
+            continue
+        try:
+            reads.append(read_request(request))
+        except RequestError as exc:
+            raise RequestError(f"request {index}: {exc}") from exc
+    groups: dict[tuple[int, int, int], list[int]] = {}
+    for index, read in enumerate(reads):
+        groups.setdefault((read.width, read.height, len(read.ids)), []).append(index)
     batches = []
     for (width, height, n_seats), indices in groups.items():
-        group = [requests[i] for i in indices]
-        state, you_seats, ids = request_state(group, width, height, n_seats, device=device)
+        state, you_seats, ids = request_state([reads[i] for i in indices], width, height, n_seats, device=device)
         games = torch.arange(len(indices), dtype=torch.int64, device=state.head.device)
         seats = Seats(games=games, seats=torch.tensor(you_seats, dtype=torch.int64, device=games.device))
         batches.append(RequestBatch(indices=indices, view=TurnView(state), seats=seats, snake_ids=ids))
@@ -397,18 +434,24 @@ def batch_requests(
 
 
 def request_state(
-    requests: Sequence[Mapping[str, Any]], width: int, height: int, n_seats: int, *, device: str | torch.device = "cpu"
+    requests: Sequence[Mapping[str, Any] | MoveRequest],
+    width: int,
+    height: int,
+    n_seats: int,
+    *,
+    device: str | torch.device = "cpu",
 ) -> tuple[BatchState, list[int], list[list[str]]]:
-    """Checked requests of one board size and snake count as a batch: state, ``you`` seats, snake ids.
+    """Requests of one board size and snake count as a batch: state, ``you`` seats, snake ids.
 
     The state is the one :func:`~optuna_clank.arena.state.state_from_boards` builds from the
     requests' boards (game ids ``0..n-1``, keys from :func:`game_key`, every seat player 0),
-    built in one pass with flat indices: a served snake pays for this on every batch.
+    packed with flat indices from requests already read into cells (bodies are read first).
     """
+    reads = [r if isinstance(r, MoveRequest) else read_request(r) for r in requests]
     grid = grid_for(width, height, device)
-    stride, n_cells = grid.stride, grid.n_cells
+    n_cells = grid.n_cells
     ring_size = 1 << (width * height + 3 - 1).bit_length()
-    n_games = len(requests)
+    n_games = len(reads)
     ring_at: list[int] = []  # flat ring index of each segment
     ring_cells: list[int] = []
     occ_at: list[int] = []  # flat occ index of each segment after the head
@@ -417,30 +460,26 @@ def request_state(
     killers: list[int] = []
     food_at: list[int] = []
     food_order: list[int] = []
-    turns, keys, you_seats, ids = [], [], [], []
-    for b, request in enumerate(requests):
-        board = request["board"]
-        snakes = board["snakes"]
-        row_ids = [snake["id"] for snake in snakes]
-        for s, snake in enumerate(snakes):
-            cells = [(p["y"] + 1) * stride + p["x"] + 1 for p in snake["body"]]
+    for b, read in enumerate(reads):
+        if (read.width, read.height, len(read.ids)) != (width, height, n_seats):
+            raise ValueError(f"request {b} is not a {width}x{height} board with {n_seats} snakes")
+        for s, cells in enumerate(read.bodies):
             slot = b * n_seats + s
             ring_at.extend(range(slot * ring_size, slot * ring_size + len(cells)))
             ring_cells.extend(cells)
             occ_base = slot * n_cells
             occ_at.extend([occ_base + c for c in cells[1:]])
             lengths.append(len(cells))
-            healths.append(snake["health"])
+        healths.extend(read.healths)
         # state_from_boards reads a missing ``eliminated_by`` as "": a snake whose id is "" is the killer
-        killers.extend([row_ids.index("") if "" in row_ids else NO_KILLER] * n_seats)
+        killers.extend([read.ids.index("") if "" in read.ids else NO_KILLER] * n_seats)
         food_base = b * n_cells
-        for order, p in enumerate(board.get("food", []), start=1):
-            food_at.append(food_base + (p["y"] + 1) * stride + p["x"] + 1)
-            food_order.append(order)
-        turns.append(request["turn"])
-        keys.append(game_key(request))
-        ids.append(row_ids)
-        you_seats.append(row_ids.index(request["you"]["id"]))
+        food_at.extend([food_base + c for c in read.food])
+        food_order.extend(range(1, len(read.food) + 1))
+    turns = [read.turn for read in reads]
+    keys = [read.key for read in reads]
+    you_seats = [read.you for read in reads]
+    ids = [read.ids for read in reads]
     ring = torch.zeros(n_games, n_seats, ring_size, dtype=torch.int16)
     ring.view(-1)[torch.tensor(ring_at, dtype=torch.int64)] = torch.tensor(ring_cells, dtype=torch.int16)
     occ = torch.zeros(n_games, n_seats, n_cells, dtype=torch.int8)

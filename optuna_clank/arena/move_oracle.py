@@ -33,7 +33,7 @@ from typing import Any
 
 import torch
 
-from optuna_clank.arena.api import RequestError, batch_requests, check_request
+from optuna_clank.arena.api import MoveRequest, RequestError, batch_requests, read_request
 from optuna_clank.arena.config import Config, ConfigError, load_config
 from optuna_clank.arena.http_client import LoopRunner, SnakeClient
 from optuna_clank.arena.opponents import is_server_reference, make_opponent
@@ -101,32 +101,32 @@ def answer_moves(
 
 def answer_builtin(
     player: Player,
-    requests: Sequence[Mapping[str, Any]],
+    requests: Sequence[Mapping[str, Any] | MoveRequest],
     *,
     device: str | torch.device = "cpu",
-    checked: bool = False,
 ) -> list[str | None]:
     """A batched player's moves for ``requests`` (``None`` for invalid requests).
 
-    ``checked=True`` skips validation: the caller ran :func:`api.check_request` on each already.
+    Request bodies are checked and read here; :class:`~optuna_clank.arena.api.MoveRequest` s
+    (what a server read as each request arrived) are used as they are.
     """
     answers: list[str | None] = [None] * len(requests)
-    valid = list(range(len(requests))) if checked else [i for i, r in enumerate(requests) if _is_valid(r)]
+    reads = [request if isinstance(request, MoveRequest) else _read_or_none(request) for request in requests]
+    valid = [(i, read) for i, read in enumerate(reads) if read is not None]
     for start in range(0, len(valid), CHUNK):
         chunk = valid[start : start + CHUNK]
-        for batch in batch_requests([requests[i] for i in chunk], device=device, checked=True):
+        for batch in batch_requests([read for _, read in chunk], device=device):
             moves = player.choose(batch.view, batch.seats).tolist()
             for local, move in zip(batch.indices, moves, strict=True):
-                answers[chunk[local]] = MOVES[move] if 0 <= move < len(MOVES) else None
+                answers[chunk[local][0]] = MOVES[move] if 0 <= move < len(MOVES) else None
     return answers
 
 
-def _is_valid(request: Mapping[str, Any]) -> bool:
+def _read_or_none(request: Mapping[str, Any]) -> MoveRequest | None:
     try:
-        check_request(request)
+        return read_request(request)
     except RequestError:
-        return False
-    return True
+        return None
 
 
 def ask_server(

@@ -21,13 +21,12 @@ import asyncio
 import signal
 import time
 from collections.abc import Callable
-from typing import Any
 
 import orjson
 import torch
 
 from optuna_clank import __version__
-from optuna_clank.arena.api import API_VERSION, RequestError, check_request
+from optuna_clank.arena.api import API_VERSION, MoveRequest, RequestError, read_request
 from optuna_clank.arena.features import TurnView
 from optuna_clank.arena.grid import MOVES
 from optuna_clank.arena.http_server import HttpServer, Reply, error_reply, json_reply
@@ -51,16 +50,16 @@ class MicroBatcher:
         self.answered = 0
         self.batch_seconds = 0.0  # answering batches: request -> tensor conversion and the snake
         self._timed = _TimedPlayer(player)
-        self._pending: list[tuple[dict[str, Any], asyncio.Future[str | None]]] = []
+        self._pending: list[tuple[MoveRequest, asyncio.Future[str | None]]] = []
         self._draining = False
         self._task: asyncio.Task[None] | None = None  # kept so the running drain is not collected
 
-    async def answer(self, request: dict[str, Any]) -> str | None:
-        """The move for one checked request, computed together with its neighbours in time."""
+    async def answer(self, request: MoveRequest) -> str | None:
+        """The move for one read request, computed together with its neighbours in time."""
         return await self.submit(request)
 
-    def submit(self, request: dict[str, Any]) -> asyncio.Future[str | None]:
-        """The future move for one checked request (what :meth:`answer` awaits)."""
+    def submit(self, request: MoveRequest) -> asyncio.Future[str | None]:
+        """The future move for one read request (what :meth:`answer` awaits)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[str | None] = loop.create_future()
         self._pending.append((request, future))
@@ -89,7 +88,7 @@ class MicroBatcher:
         finally:
             self._draining = False
 
-    def _answer_one_by_one(self, batch: list[tuple[dict[str, Any], asyncio.Future[str | None]]]) -> None:
+    def _answer_one_by_one(self, batch: list[tuple[MoveRequest, asyncio.Future[str | None]]]) -> None:
         for request, future in batch:
             try:
                 (move,) = self._compute([request])
@@ -110,10 +109,10 @@ class MicroBatcher:
             if len(self._pending) == waiting or len(self._pending) >= self.max_batch:
                 return
 
-    def _compute(self, requests: list[dict[str, Any]]) -> list[str | None]:
+    def _compute(self, requests: list[MoveRequest]) -> list[str | None]:
         started = time.perf_counter()
         try:
-            return answer_builtin(self._timed, requests, device=self.device, checked=True)
+            return answer_builtin(self._timed, requests, device=self.device)
         finally:
             self.batch_seconds += time.perf_counter() - started
 
@@ -200,11 +199,11 @@ class SnakeApp:
         except ValueError as exc:
             return error_reply(400, f"the body is not JSON: {exc}")
         try:
-            check_request(request)
+            read = read_request(request)  # checked and read into cells now, while the batch gathers
         except RequestError as exc:
             return error_reply(400, str(exc))
         reply: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
-        self.batcher.submit(request).add_done_callback(lambda move: reply.set_result(_move_reply(move)))
+        self.batcher.submit(read).add_done_callback(lambda move: reply.set_result(_move_reply(move)))
         return reply
 
 
