@@ -9,7 +9,8 @@ Two directions, both public because every snake-facing command stands on them:
 * **requests -> batch.** :func:`batch_requests` validates request bodies and packs them into
   :class:`RequestBatch` es (one per board size and snake count): a :class:`TurnView` plus the
   ``you`` seat of each request, so a batched built-in snake answers recorded or live requests in
-  one call. :func:`check_request` validates one body and says what is wrong with it.
+  one call. :func:`check_request` validates one body and says what is wrong with it;
+  :func:`read_request` does the same and keeps what it read (grid cells), which is all a batch needs.
 
 Request bodies carry no random key, so a game's key is derived from ``game.id`` (CRC-32): the
 same game id gives the same dice to a random snake, whichever batch it lands in.
