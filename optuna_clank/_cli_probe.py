@@ -114,10 +114,11 @@ def _positions(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def _run_probe(args: argparse.Namespace) -> int:
-    from optuna_clank.probe import probe, probe_keys_of, search_space_toml
     from optuna_clank.snake_target import resolve_target
 
-    target = resolve_target(args.snake, args.config, timeout_ms=args.timeout_ms)
+    target = resolve_target(args.snake, args.config, timeout_ms=args.timeout_ms)  # a bad name fails before torch
+    from optuna_clank.probe import probe, probe_keys_of, search_space_toml
+
     if not target.can_vary:
         raise UserError(
             f"{target.label}: probe needs a snake whose config it can change: the built-in heuristic or gbc snake, "
@@ -176,11 +177,14 @@ def _print_probe(label: str, results: list[Any], n_positions: int, unanswered: i
 
 
 def _run_fidelity(args: argparse.Namespace) -> int:
-    from optuna_clank.probe import agreement
-    from optuna_clank.snake_target import resolve_target
+    from optuna_clank.snake_target import check_target_name, resolve_target
 
+    check_target_name(args.snake, args.config)  # a bad name fails before torch loads
+    check_target_name(args.against, args.against_config)
     first = resolve_target(args.snake, args.config, timeout_ms=args.timeout_ms)
     second = resolve_target(args.against, args.against_config, timeout_ms=args.timeout_ms)
+    from optuna_clank.probe import agreement
+
     requests = _positions(args)
     moves_a = first.answer(requests)
     moves_b = second.answer(requests)

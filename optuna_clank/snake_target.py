@@ -186,15 +186,27 @@ class StartedServerTarget(SnakeTarget):
 
 def resolve_target(text: str, config: str | Path | None = None, *, timeout_ms: int = 500) -> SnakeTarget:
     """The snake behind a ``--snake`` argument (and its ``--config``), see the module docstring."""
-    from optuna_clank.arena.move_oracle import is_server
+    from optuna_clank.arena.opponents import is_server_reference
 
     if text.endswith(".toml"):
         return _spec_target(Path(text), config)
-    if is_server(text):
+    if is_server_reference(text):
         if config is not None:
             raise UserError(f"{text}: a running server reads its own config; --config does not apply")
         return RunningServerTarget(text, timeout_ms=timeout_ms)
+    check_target_name(text, config)
     return BuiltinTarget(text, config)
+
+
+def check_target_name(text: str, config: str | Path | None = None) -> None:
+    """Raise the :class:`UserError` that :func:`resolve_target` would for an unknown snake name, without loading snakes.
+
+    A mistake in a name is then reported before torch loads (before anything is built for the other snake).
+    """
+    from optuna_clank.arena.opponents import check_opponent, is_server_reference
+
+    if config is None and not text.endswith(".toml") and not is_server_reference(text):
+        check_opponent(text)
 
 
 def _spec_target(path: Path, config: str | Path | None) -> SnakeTarget:

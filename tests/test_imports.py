@@ -89,6 +89,11 @@ def test_checking_opponents_and_play_mistakes_leave_torch_unloaded(tmp_path: Pat
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]", f"checking opponents loaded {done.stdout.strip()}"
-    for args in (["play", "--config", str(tmp_path / "bad.yaml")], ["play", "--opponent", "baselin"]):
+    for args in (
+        ["play", "--config", str(tmp_path / "bad.yaml")],
+        ["play", "--opponent", "baselin"],
+        ["probe", "--snake", "baselin"],
+        ["fidelity", "--snake", "baseline", "--against", "baselin"],
+    ):
         modules = _imported_modules(["-m", "optuna_clank", *args], returncode=2)
         assert "optuna_clank.arena.config" in modules and "torch" not in modules, args
