@@ -16,6 +16,7 @@ from typing import Any
 
 import optuna
 import pytest
+from _records import GAME_SCORE, validation_record
 from optuna.distributions import FloatDistribution, IntDistribution
 from optuna.trial import FrozenTrial, TrialState
 
@@ -39,7 +40,6 @@ DISTRIBUTIONS: dict[str, Any] = {
     "weights.space": FloatDistribution(0.1, 1000.0, log=True),
     "late_game.turn_threshold": IntDistribution(50, 300),
 }
-_SCORE = {"W": 1.0, "D": 0.5, "L": 0.0}
 
 
 def _trial(
@@ -75,29 +75,6 @@ def _study(url: str, *trials: FrozenTrial, directions: tuple[str, ...] = ("maxim
     return study
 
 
-def _record(results: str, *, seed: int = 99) -> dict[str, Any]:
-    """A validation record as ``validate`` stores it, for per-game results ``W``/``D``/``L``."""
-    games = len(results)
-    wins = results.count("W")
-    return {
-        "win_rate": wins / games,
-        "ci": [0.0, 1.0],
-        "score": sum(_SCORE[c] for c in results) / games,
-        "score_ci": [0.0, 1.0],
-        "wins": wins,
-        "draws": results.count("D"),
-        "seed": seed,
-        "games": games,
-        "opponents": ["baseline"],
-        "board_size": [7, 7],
-        "mode": "duel",
-        "max_turns": 200,
-        "snake": "built-in heuristic",
-        "alpha": 0.05,
-        "results": results,
-    }
-
-
 def _turn(results: str, count: int, old: str, new: str) -> str:
     """``results`` with its first ``count`` games that were ``old`` turned to ``new``."""
     out, left = [], count
@@ -117,8 +94,8 @@ BASE_RESULTS = ("W" * 45 + "L" * 55) * 2
 
 def _validate(study: optuna.Study, records: dict[int, str], *, base: str = BASE_RESULTS, seed: int = 99) -> None:
     for number, results in records.items():
-        study.set_user_attr(f"{VALIDATION_PREFIX}{number}", _record(results, seed=seed))
-    study.set_user_attr(VALIDATED_BASE_KEY, _record(base, seed=seed))
+        study.set_user_attr(f"{VALIDATION_PREFIX}{number}", validation_record(results, seed=seed))
+    study.set_user_attr(VALIDATED_BASE_KEY, validation_record(base, seed=seed))
 
 
 # --------------------------------------------------------------------------- raw best
@@ -165,11 +142,11 @@ def test_a_validated_winner_is_the_best_even_when_another_trial_has_the_higher_v
     best = best_trial(study)
     assert best is not None and best.kind == "trial" and best.trial is not None and best.trial.number == 0
     assert best_raw(study).number == 1  # type: ignore[union-attr]
-    assert best.validated == _record(gain)
+    assert best.validated == validation_record(gain)
     assert best.verdict is not None and best.verdict.ignored == 0
     by_trial = {c.trial: c for c in best.verdict.comparisons}
     expected_mean = {
-        n: sum(_SCORE[a] - _SCORE[b] for a, b in zip(r, BASE_RESULTS, strict=True)) / 200
+        n: sum(GAME_SCORE[a] - GAME_SCORE[b] for a, b in zip(r, BASE_RESULTS, strict=True)) / 200
         for n, r in ((0, gain), (1, even))
     }
     assert expected_mean == {0: 0.2, 1: 0.0}
@@ -190,14 +167,14 @@ def test_records_of_other_games_are_left_out_and_alone_they_leave_the_raw_best(s
     gain = _turn(BASE_RESULTS, 40, "L", "W")
     study = _study(sqlite_url, _trial(0.60), _trial(0.70))
     _validate(study, {0: BASE_RESULTS})
-    study.set_user_attr(f"{VALIDATION_PREFIX}1", _record(gain, seed=98))  # another validation round's games
+    study.set_user_attr(f"{VALIDATION_PREFIX}1", validation_record(gain, seed=98))  # another validation round's games
     best = best_trial(study)
     assert best is not None and best.kind == "base" and best.verdict is not None
     assert best.verdict.ignored == 1 and [c.trial for c in best.verdict.comparisons] == [0]
 
     only_other = _study(sqlite_url.replace("study.db", "other.db"), _trial(0.60), _trial(0.70))
-    only_other.set_user_attr(f"{VALIDATION_PREFIX}0", _record(gain, seed=98))
-    only_other.set_user_attr(VALIDATED_BASE_KEY, _record(BASE_RESULTS))
+    only_other.set_user_attr(f"{VALIDATION_PREFIX}0", validation_record(gain, seed=98))
+    only_other.set_user_attr(VALIDATED_BASE_KEY, validation_record(BASE_RESULTS))
     fallback = best_trial(only_other)
     assert fallback is not None and fallback.kind == "raw" and fallback.trial.number == 1  # type: ignore[union-attr]
 
@@ -207,17 +184,17 @@ def test_status_reports_the_validated_best_and_the_raw_best(sqlite_url: str) -> 
     gain = _turn(BASE_RESULTS, 40, "L", "W")
     study = _study(sqlite_url, _trial(0.60, space=3.0), _trial(0.70, space=5.0), _trial(0.65))
     _validate(study, {0: gain, 1: BASE_RESULTS})
-    study.set_user_attr(f"{VALIDATION_PREFIX}2", _record(gain, seed=98))
+    study.set_user_attr(f"{VALIDATION_PREFIX}2", validation_record(gain, seed=98))
 
     report = status(study).to_json()
     assert report["best_kind"] == "trial"
     assert report["best"]["number"] == 0
     assert report["best"]["paired"]["difference"] == 0.2 and report["best"]["paired"]["better"] is True
-    assert report["best"]["validated"] == {k: v for k, v in _record(gain).items() if k != "results"}
+    assert report["best"]["validated"] == {k: v for k, v in validation_record(gain).items() if k != "results"}
     assert report["best_raw"]["number"] == 1 and report["best_raw"]["values"] == [0.70]
     assert report["validated_trials"] == [0, 1, 2]
     assert report["validation_records_ignored"] == 1
-    assert report["validated_base"] == {k: v for k, v in _record(BASE_RESULTS).items() if k != "results"}
+    assert report["validated_base"] == {k: v for k, v in validation_record(BASE_RESULTS).items() if k != "results"}
 
 
 # --------------------------------------------------------------------------- status counts

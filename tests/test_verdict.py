@@ -11,6 +11,7 @@ from pathlib import Path
 
 import optuna
 import pytest
+from _records import GAME_SCORE, validation_record
 from _study import load, run_cli, write_spec
 
 from optuna_clank.arena.config import flatten, load_config
@@ -20,35 +21,12 @@ from optuna_clank.stats import paired_bootstrap
 from optuna_clank.verdict import judge
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
-_SCORE = {"W": 1.0, "D": 0.5, "L": 0.0}
 
 
 def _results(rate: float, games: int, seed: int) -> str:
     """Per-game letters with about ``rate`` wins (the rest losses), reproducible."""
     rng = random.Random(seed)
     return "".join("W" if rng.random() < rate else "L" for _ in range(games))
-
-
-def _record(results: str, *, seed: int = 99, alpha: float = 0.05) -> dict:
-    games = len(results)
-    wins, draws = results.count("W"), results.count("D")
-    score = sum(_SCORE[c] for c in results) / games
-    return {
-        "win_rate": wins / games,
-        "ci": [0.0, 1.0],
-        "score": score,
-        "score_ci": [0.0, 1.0],
-        "wins": wins,
-        "draws": draws,
-        "seed": seed,
-        "games": games,
-        "opponents": ["baseline"],
-        "board_size": [7, 7],
-        "mode": "duel",
-        "max_turns": 200,
-        "alpha": alpha,
-        "results": results,
-    }
 
 
 def _flip(results: str, share: float, seed: int, to: str) -> str:
@@ -61,7 +39,7 @@ def _flip(results: str, share: float, seed: int, to: str) -> str:
 
 
 def test_identical_play_is_never_better() -> None:
-    scores = [_SCORE[c] for c in _results(0.6, 500, 1)]
+    scores = [GAME_SCORE[c] for c in _results(0.6, 500, 1)]
     difference = paired_bootstrap(scores, scores)
     assert (difference.mean, difference.low, difference.high, difference.p_value) == (0.0, 0.0, 0.0, 1.0)
     assert not difference.better
@@ -70,7 +48,7 @@ def test_identical_play_is_never_better() -> None:
 def test_a_real_paired_gain_is_found_and_its_interval_holds_the_mean() -> None:
     base = _results(0.55, 1000, 2)
     better = _flip(base, 0.12, 3, "W")
-    difference = paired_bootstrap([_SCORE[c] for c in better], [_SCORE[c] for c in base], seed=5)
+    difference = paired_bootstrap([GAME_SCORE[c] for c in better], [GAME_SCORE[c] for c in base], seed=5)
     observed = (better.count("W") - base.count("W")) / 1000
     assert difference.mean == pytest.approx(observed)
     assert 0 < difference.low < difference.mean < difference.high
@@ -84,8 +62,8 @@ def test_unequal_lengths_are_refused() -> None:
 
 
 def test_bonferroni_widens_the_interval_with_more_trials_compared() -> None:
-    base = _record(_results(0.5, 400, 4))
-    trial = _record(_flip(base["results"], 0.06, 5, "W"))
+    base = validation_record(_results(0.5, 400, 4))
+    trial = validation_record(_flip(base["results"], 0.06, 5, "W"))
     alone = judge(base, {1: trial})
     crowd = judge(base, {1: trial, 2: base, 3: base, 4: base, 5: base})
     assert alone is not None and crowd is not None
@@ -97,9 +75,9 @@ def test_bonferroni_widens_the_interval_with_more_trials_compared() -> None:
 
 
 def test_records_of_other_games_are_never_compared() -> None:
-    base = _record(_results(0.587, 1000, 6))
-    lucky_short = _record("W" * 10)  # 100% over 10 games: other games, other count
-    other_seed = _record(_flip(base["results"], 0.3, 7, "W"), seed=98)
+    base = validation_record(_results(0.587, 1000, 6))
+    lucky_short = validation_record("W" * 10)  # 100% over 10 games: other games, other count
+    other_seed = validation_record(_flip(base["results"], 0.3, 7, "W"), seed=98)
     verdict = judge(base, {3: lucky_short, 4: other_seed})
     assert verdict is None
     old_style = dict(base)
@@ -127,10 +105,10 @@ def _study_with(storage_url: str, tmp_path: Path, records: dict[int, dict], base
 
 
 def test_a_worse_trial_is_never_exported_over_the_base(tmp_path: Path, storage_url: str) -> None:
-    base = _record(_results(0.587, 1000, 8))
-    worse = _record(_flip(base["results"], 0.3, 9, "L"))  # about 40%
-    aa = _record(_flip(base["results"], 0.04, 10, "W"))  # a hair above the base by luck of a few games
-    aa = _record(_flip(aa["results"], 0.04, 11, "L"))
+    base = validation_record(_results(0.587, 1000, 8))
+    worse = validation_record(_flip(base["results"], 0.3, 9, "L"))  # about 40%
+    aa = validation_record(_flip(base["results"], 0.04, 10, "W"))  # a hair above the base by luck of a few games
+    aa = validation_record(_flip(aa["results"], 0.04, 11, "L"))
     study = _study_with(storage_url, tmp_path, {0: worse, 1: aa}, base)
     best = best_trial(study)
     assert best is not None and best.kind == "base" and best.trial is None
@@ -149,9 +127,9 @@ def test_a_worse_trial_is_never_exported_over_the_base(tmp_path: Path, storage_u
 
 
 def test_a_better_trial_is_crowned_with_its_paired_difference(tmp_path: Path, storage_url: str) -> None:
-    base = _record(_results(0.55, 1000, 12))
-    better = _record(_flip(base["results"], 0.15, 13, "W"))
-    noise = _record(_flip(base["results"], 0.02, 14, "W"))
+    base = validation_record(_results(0.55, 1000, 12))
+    better = validation_record(_flip(base["results"], 0.15, 13, "W"))
+    noise = validation_record(_flip(base["results"], 0.02, 14, "W"))
     study = _study_with(storage_url, tmp_path, {2: better, 5: noise}, base)
     best = best_trial(study)
     assert best is not None and best.kind == "trial" and best.trial is not None and best.trial.number == 2
