@@ -157,20 +157,26 @@ def test_a_server_dying_mid_reply_is_an_error_and_the_next_request_reconnects() 
     asyncio.run(main())
 
 
-def test_a_server_closing_an_idle_keep_alive_connection_costs_no_fault() -> None:
-    """Each connection gets one answer, then is closed unanswered: the request is retried on a fresh one."""
+def _once_per_connection() -> Reply:
+    """Answers the first request of each connection, then hangs up on the next without a byte of reply."""
     answered: set[asyncio.StreamWriter] = set()
 
-    async def once_per_connection(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+    async def reply(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
         if writer in answered:
-            return False  # hang up on the request without a byte of reply
+            return False
         answered.add(writer)
         writer.write(_framed(MOVE))
         await writer.drain()
         return True
 
+    return reply
+
+
+def test_a_server_closing_an_idle_keep_alive_connection_costs_no_fault() -> None:
+    """Each connection gets one answer, then is closed unanswered: the request is retried on a fresh one."""
+
     async def main() -> None:
-        raw = RawServer(once_per_connection)
+        raw = RawServer(_once_per_connection())
         async with raw as url:
             assert await _moves(url, 3) == [("left", "")] * 3
         assert (raw.connections, raw.requests) == (3, 5)
@@ -180,18 +186,9 @@ def test_a_server_closing_an_idle_keep_alive_connection_costs_no_fault() -> None
 
 def test_a_batch_on_idle_connections_closed_by_the_server_is_retried_on_fresh_ones() -> None:
     """``move_batch`` sends on idle connections directly; each closed one is retried once, costing no fault."""
-    answered: set[asyncio.StreamWriter] = set()
-
-    async def once_per_connection(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
-        if writer in answered:
-            return False
-        answered.add(writer)
-        writer.write(_framed(MOVE))
-        await writer.drain()
-        return True
 
     async def main() -> None:
-        raw = RawServer(once_per_connection)
+        raw = RawServer(_once_per_connection())
         async with raw as url, SnakeClient(url, timeout_ms=2000, max_connections=4) as client:
             body = orjson.dumps(BODY)
             first = await client.move_batch([body, body], 2000)
