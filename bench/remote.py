@@ -6,12 +6,21 @@ own process, driven by :class:`~optuna_clank.arena.http_player.HttpSnake`). The 
 HTTP run is split into
 
 * ``snake``: the snake's own compute (``choose``), measured inside the server (``GET /stats``);
-* ``arena``: the engine and the opponent, i.e. the in-process run minus its snake time;
+* ``arena``: the engine and the opponent, measured in-process: the wall time of an in-process
+  run minus its snake time, where the snake analyses each board itself (``TurnView``), as a
+  served snake must;
 * ``http``: everything else — request bodies, JSON, HTTP both ways, validation, turning
   requests back into tensors, and waiting on the other process.
 
 ``http_share`` is ``http / wall``: the share of wall time that serving adds beyond what the
 snake and the arena spend themselves (the target is at most 25% at 64 concurrent games).
+
+Why the snake analyses the board itself for ``arena``: in plain in-process play the snake and
+the opponent share one analysis of each board (free cells, space, food distances), so the
+opponent's share of it is free there. A served snake analyses the board in its own process, and
+the arena's opponent must do it again: that is the arena's own work (any external snake makes it
+so), not HTTP's. ``in_process_games_per_s`` is plain in-process play, analysis shared, and
+``vs_in_process`` the served games/s as a share of it: the plain comparison, with nothing split.
 The same split in CPU seconds of both processes (``cpu_s``, ``http_cpu_share``) does not
 count time spent waiting for a core, which dominates wall time on a busy machine.
 
@@ -58,16 +67,21 @@ OLD_LOOP_GAMES_PER_S = 2.8
 
 
 class _Timed(Player):
-    """A player whose ``choose`` time is added up."""
+    """A player whose ``choose`` time is added up.
 
-    def __init__(self, player: Player) -> None:
+    With ``own_view`` it analyses each board itself (a fresh :class:`TurnView`), as a snake in
+    another process does, instead of sharing the arena's analysis.
+    """
+
+    def __init__(self, player: Player, *, own_view: bool = False) -> None:
         self.player = player
         self.name = player.name
+        self.own_view = own_view
         self.seconds = 0.0
         self.cpu_seconds = 0.0
 
     def choose(self, view: TurnView, seats: Seats) -> torch.Tensor:
-        return self._timed(lambda: self.player.choose(view, seats))
+        return self.choose_later(view, seats)()
 
     # a server's requests go out first and its answers are read last (the arena overlaps them with other work):
     # both halves count as the player's time, the overlapped work in between does not
@@ -76,6 +90,8 @@ class _Timed(Player):
         return self.player.answers_later
 
     def choose_later(self, view: TurnView, seats: Seats) -> Callable[[], torch.Tensor]:
+        if self.own_view:
+            view = TurnView(view.state)
         read = self._timed(lambda: self.player.choose_later(view, seats))
         return lambda: self._timed(read)
 
@@ -191,9 +207,12 @@ def _stats(url: str) -> dict[str, float]:
 
 def run(snake: str, url: str, concurrency: int, games: int, seed: int) -> dict[str, Any]:
     options = {"games": games, "seed": seed, "batch_size": concurrency}
-    local = _Timed(resolve_snake(snake))
+    started = time.perf_counter()
+    in_process = play_match(resolve_snake(snake), "baseline", **options)
+    shared_wall = time.perf_counter() - started
+    local = _Timed(resolve_snake(snake), own_view=True)  # the arena's own work, as beside a served snake
     started, cpu = time.perf_counter(), time.process_time()
-    in_process = play_match(local, "baseline", **options)
+    separate = play_match(local, "baseline", **options)
     local_wall, local_cpu = time.perf_counter() - started, time.process_time() - cpu
     before = _stats(url)
     started, cpu = time.perf_counter(), time.process_time()
@@ -212,9 +231,10 @@ def run(snake: str, url: str, concurrency: int, games: int, seed: int) -> dict[s
         "snake": snake,
         "concurrent_games": min(concurrency, games),
         "games": games,
-        "same_results": remote.outcomes == in_process.outcomes,
-        "in_process_games_per_s": round(games / local_wall, 2),
+        "same_results": remote.outcomes == in_process.outcomes == separate.outcomes,
+        "in_process_games_per_s": round(games / shared_wall, 2),
         "http_games_per_s": round(games / wall, 2),
+        "vs_in_process": round(shared_wall / wall, 3),
         "wall_s": round(wall, 3),
         "moves": moves,
         "snake_s": round(snake_s, 3),
