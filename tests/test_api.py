@@ -7,7 +7,6 @@ import json
 
 import orjson
 import pytest
-import torch
 
 from optuna_clank.arena.api import (
     RequestError,
@@ -17,47 +16,14 @@ from optuna_clank.arena.api import (
     game_object,
     move_requests,
 )
-from optuna_clank.arena.engine import FoodSettings, step
 from optuna_clank.arena.features import TurnView
-from optuna_clank.arena.grid import grid_for
 from optuna_clank.arena.move_oracle import answer_moves
 from optuna_clank.arena.players import Seats
-from optuna_clank.arena.setup import start_games
 from optuna_clank.arena.snakes.baseline import BaselineSnake
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
 from optuna_clank.arena.standard import MOVES
 from optuna_clank.arena.state import BatchState, board_from_state
-
-
-def _live_seats(state: BatchState) -> Seats:
-    rows = torch.nonzero(state.alive & state.running.unsqueeze(1))
-    return Seats(games=rows[:, 0], seats=rows[:, 1])
-
-
-def _positions(n_games: int = 12, turns: int = 40, n_snakes: int = 2) -> list[tuple[BatchState, Seats]]:
-    """States of real games (baseline vs baseline) every few turns, with their live seats."""
-    ids = [f"s{i}" for i in range(n_snakes)]
-    state = start_games(
-        grid_for(11, 11),
-        [ids] * n_games,
-        game_ids=list(range(n_games)),
-        keys=list(range(7, 7 + n_games)),
-        seat_players=[[0] * n_snakes] * n_games,
-    )
-    snake = BaselineSnake()
-    taken = []
-    for turn in range(turns):
-        seats = _live_seats(state)
-        if len(seats) == 0:
-            break
-        if turn % 5 == 0:
-            taken.append((state.select(torch.arange(state.n_games)), seats))
-        moves = torch.full((state.n_games, n_snakes), -1, dtype=torch.int64)
-        moves[seats.games, seats.seats] = snake.choose(TurnView(state), seats)
-        over = step(state, moves, FoodSettings())
-        state.running &= ~over
-        state.alive &= state.running.unsqueeze(1)
-    return taken
+from tests._games import game_positions
 
 
 def _requests(state: BatchState, seats: Seats, ids: list[str]) -> list[dict]:
@@ -66,7 +32,7 @@ def _requests(state: BatchState, seats: Seats, ids: list[str]) -> list[dict]:
 
 
 def test_requests_carry_the_official_cli_fields() -> None:
-    state, seats = _positions(n_games=2, turns=6)[1]
+    state, seats = game_positions(n_games=2, turns=6)[1]
     request = _requests(state, seats, ["a", "b"])[0]
     assert set(request) == {"game", "turn", "board", "you"}
     game = request["game"]
@@ -87,7 +53,7 @@ def test_requests_carry_the_official_cli_fields() -> None:
 def test_round_trip_keeps_boards_and_moves() -> None:
     """rows -> requests -> rows: the same board of every game, and the same move of every snake."""
     checked = 0
-    for state, seats in _positions():
+    for state, seats in game_positions():
         ids = ["a", "b"]
         requests = _requests(state, seats, ids)
         (batch,) = batch_requests(requests)
@@ -110,8 +76,8 @@ def test_round_trip_keeps_boards_and_moves() -> None:
 
 
 def test_mixed_board_sizes_and_snake_counts_are_answered_in_order() -> None:
-    duel_state, duel_seats = _positions(n_games=3, turns=11)[2]
-    ffa_state, ffa_seats = _positions(n_games=3, turns=11, n_snakes=4)[2]
+    duel_state, duel_seats = game_positions(n_games=3, turns=11)[2]
+    ffa_state, ffa_seats = game_positions(n_games=3, turns=11, n_snakes=4)[2]
     duel = _requests(duel_state, duel_seats, ["a", "b"])
     ffa = _requests(ffa_state, ffa_seats, ["a", "b", "c", "d"])
     mixed = [r for pair in zip(duel, ffa, strict=False) for r in pair]
@@ -120,7 +86,7 @@ def test_mixed_board_sizes_and_snake_counts_are_answered_in_order() -> None:
 
 
 def _valid() -> dict:
-    state, seats = _positions(n_games=1, turns=6)[1]
+    state, seats = game_positions(n_games=1, turns=6)[1]
     return _requests(state, seats, ["a", "b"])[0]
 
 
@@ -185,7 +151,7 @@ def test_valid_request_passes_the_check() -> None:
 @pytest.mark.parametrize("n_snakes", [2, 4])
 def test_encoded_requests_are_the_json_of_the_request_bodies(n_snakes: int) -> None:
     ids = [f"snake-{i}" for i in range(n_snakes)]
-    for state, seats in _positions(n_games=6, turns=60, n_snakes=n_snakes):
+    for state, seats in game_positions(n_games=6, turns=60, n_snakes=n_snakes):
         games = [game_object(f"game-{g}", timeout_ms=321) for g in seats.games.tolist()]
         latencies = [str(7 * i) for i in range(len(seats))]
         bodies = move_requests(state, seats, [ids] * len(seats), games, latencies=latencies)

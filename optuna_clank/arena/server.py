@@ -26,10 +26,11 @@ import orjson
 import torch
 
 from optuna_clank import __version__
-from optuna_clank.arena.api import API_VERSION, MoveRequest, RequestError, read_request
+from optuna_clank.arena.api import API_VERSION, MoveRequest, RequestError
 from optuna_clank.arena.features import TurnView
 from optuna_clank.arena.grid import MOVES
 from optuna_clank.arena.http_server import HttpServer, Reply, error_reply, json_reply
+from optuna_clank.arena.move_body import read_move_body
 from optuna_clank.arena.move_oracle import answer_builtin
 from optuna_clank.arena.players import Player, Seats
 from optuna_clank.errors import UserError
@@ -195,11 +196,7 @@ class SnakeApp:
 
     def _move(self, body: bytes) -> Reply | asyncio.Future[Reply]:
         try:
-            request = orjson.loads(body)
-        except ValueError as exc:
-            return error_reply(400, f"the body is not JSON: {exc}")
-        try:
-            read = read_request(request)  # checked and read into cells now, while the batch gathers
+            read = read_move_body(body)  # checked and read into cells now, while the batch gathers
         except RequestError as exc:
             return error_reply(400, str(exc))
         reply: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
