@@ -76,15 +76,18 @@ class FakeSnake:
     """A threaded loopback HTTP server answering with ``handler``; records the paths it saw.
 
     A handler returning ``None`` holds the request until :meth:`stop` (a snake that hangs).
+    It speaks HTTP/1.0 (a connection per request) unless ``keep_alive``.
     """
 
-    def __init__(self, handler: Handler) -> None:
+    def __init__(self, handler: Handler, *, keep_alive: bool = False) -> None:
         self.handler = handler
         self.paths: list[str] = []
         self.release = threading.Event()
         fake = self
 
         class _Requests(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
             def log_message(self, *args: object) -> None:
                 del args
 

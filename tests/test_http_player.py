@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -215,6 +216,42 @@ def test_moves_sent_now_and_read_later_keep_their_deadline_from_the_sending() ->
             waited = time.monotonic() - started
             assert [(a.move, a.fault, a.latency_ms) for a in answers] == [(None, "timeout", 300)] * 2
             assert waited < 2.0, f"read waited {waited:.2f} s for answers 3 s away: the timeout must end the wait"
+            loop.run(client.close())
+    finally:
+        loop.close()
+
+
+def test_each_move_goes_out_as_it_is_built_and_a_body_that_fails_leaves_nothing_in_flight() -> None:
+    """The server reads the first body while the next is built; a failed build gives its slots back."""
+    loop = LoopRunner()
+    seen = threading.Event()
+
+    def handler(path: str, body: dict[str, Any]) -> tuple[int, bytes]:
+        if path == "/move" and body.get("turn") == 1:
+            seen.set()
+        return 200, b'{"move": "down"}'
+
+    def bodies(then: Callable[[], bool]) -> Iterator[bytes]:
+        yield json.dumps({"turn": 1}).encode()
+        assert then(), "the second body was asked for before the first had reached the server"
+        yield json.dumps({"turn": 2}).encode()
+
+    def broken() -> Iterator[bytes]:
+        yield json.dumps({"turn": 3}).encode()
+        raise ValueError("seat 1 of batch row 0 is not a live snake")
+
+    try:
+        with FakeSnake(handler, keep_alive=True) as fake:  # idle connections: a body goes out when sent
+            client = SnakeClient(fake.url, timeout_ms=PATIENT_MS, max_connections=2)
+            loop.run(client.__aenter__())
+            loop.run(client.move_batch([b"{}", b"{}"], PATIENT_MS))  # opens both connections
+            flight = loop.run(client.send_moves(bodies(lambda: seen.wait(timeout=30))))
+            assert [a.move for a in loop.run(client.collect_moves(flight, PATIENT_MS))] == ["down", "down"]
+            with pytest.raises(ValueError, match="not a live snake"):
+                loop.run(client.send_moves(broken()))
+            flight = loop.run(client.send_moves(bodies(lambda: True)))
+            assert (flight.held, len(flight.unsent)) == (2, 0)  # both slots free again
+            assert [a.move for a in loop.run(client.collect_moves(flight, PATIENT_MS))] == ["down", "down"]
             loop.run(client.close())
     finally:
         loop.close()

@@ -19,7 +19,7 @@ same game id gives the same dice to a random snake, whichever batch it lands in.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, NamedTuple, TypeGuard
 
@@ -177,12 +177,23 @@ def encoded_move_requests(
     encoded once per game row and spliced into every body that shows it (with the asking seat's
     own ``latency``), and ``games`` are the ``game`` objects encoded once per game.
     """
+    return list(iter_encoded_move_requests(state, seats, snake_ids, games, latencies=latencies))
+
+
+def iter_encoded_move_requests(
+    state: BatchState,
+    seats: Seats,
+    snake_ids: Sequence[Sequence[str]],
+    games: Sequence[bytes],
+    *,
+    latencies: Sequence[str] | None = None,
+) -> Iterator[bytes]:
+    """:func:`encoded_move_requests` one body at a time: a sender can send each while it builds the next."""
     rows = seats.games.tolist()
     seat_list = seats.seats.tolist()
     boards = _boards(state, rows)
     board_head = b'"board":{"height":%d,"width":%d,"food":' % (state.grid.height, state.grid.width)
     encoded_rows: dict[tuple[int, int], tuple[bytes, list[bytes | None]]] = {}
-    requests = []
     for i, (row, seat) in enumerate(zip(rows, seat_list, strict=True)):
         turn, food, bodies, healths, alive = boards[row]
         ids = snake_ids[i]
@@ -195,11 +206,10 @@ def encoded_move_requests(
             raise ValueError(f"seat {seat} of batch row {row} is not a live snake")
         you = _with_id(ids[seat], orjson.dumps(latencies[i] if latencies is not None else "0"), tail)
         shown = [you if s == seat else _with_id(ids[s], b'"0"', t) for s, t in enumerate(snakes) if t is not None]
-        requests.append(
+        yield (
             b'{"game":%s,"turn":%d,%s%s,"hazards":[],"snakes":[%s]},"you":%s}'
             % (games[i], turn, board_head, food_bytes, b",".join(shown), you)
         )
-    return requests
 
 
 def _with_id(snake_id: str, latency: bytes, tail: bytes) -> bytes:

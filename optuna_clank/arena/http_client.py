@@ -21,7 +21,7 @@ import asyncio
 import importlib.util
 import threading
 import time
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any, Literal, NamedTuple, TypeVar
 
@@ -170,22 +170,36 @@ class SnakeClient:
             chunk = bodies[first : first + self.max_connections]
             for _ in chunk:
                 await self._slots.acquire()
-            answers += await self.collect_moves(self._send(chunk, held=len(chunk)), timeout_ms)
+            answers += await self.collect_moves(self._send(chunk), timeout_ms)
         return answers
 
-    async def send_moves(self, bodies: Sequence[bytes]) -> MovesInFlight:
+    async def send_moves(self, bodies: Iterable[bytes]) -> MovesInFlight:
         """Send ``bodies`` now and return without waiting: collect the answers with :meth:`collect_moves`.
 
         The caller works meanwhile (the arena plays other seats and games while the server
-        thinks). Only free connection slots are taken, never waited for (another batch in flight
-        may hold them): bodies beyond them are sent when collected.
+        thinks). Each body goes out as soon as ``bodies`` yields it, so a server starts reading
+        the first while the next are built. Only free connection slots are taken, never waited
+        for (another batch in flight may hold them): bodies beyond them are sent when collected.
         """
-        assert self._slots is not None
-        held = 0
-        while held < len(bodies) and not self._slots.locked():
-            await self._slots.acquire()  # free: returns at once
-            held += 1
-        return self._send(bodies, held=held)
+        slots, pool = self._slots, self.pool
+        assert slots is not None
+        started = time.perf_counter()
+        replies: list[asyncio.Future[tuple[int, bytes]]] = []
+        unsent: list[bytes] = []
+        try:
+            for body in bodies:
+                if unsent or slots.locked():
+                    unsent.append(body)
+                    continue
+                await slots.acquire()  # free: returns at once
+                replies.append(pool.send(pool.message("POST", "/move", body)))
+        except BaseException:  # a body that cannot be built: nothing of this batch stays in flight
+            for reply in replies:
+                reply.cancel()
+            for _ in replies:
+                slots.release()
+            raise
+        return self._in_flight(replies, started, unsent)
 
     async def collect_moves(self, flight: MovesInFlight, timeout_ms: int) -> list[MoveAnswer]:
         """The answers to a :meth:`send_moves`, in order; the timeout counts from when they were sent."""
@@ -199,15 +213,20 @@ class SnakeClient:
             answers += await self.move_batch(flight.unsent, timeout_ms)
         return answers
 
-    def _send(self, bodies: Sequence[bytes], *, held: int) -> MovesInFlight:
+    def _send(self, bodies: Sequence[bytes]) -> MovesInFlight:
+        """Send ``bodies``, one connection slot each already held."""
         pool = self.pool
         started = time.perf_counter()
-        sent = bodies[:held]
-        finished = [started] * len(sent)
-        replies = [pool.send(pool.message("POST", "/move", body)) for body in sent]
+        return self._in_flight([pool.send(pool.message("POST", "/move", body)) for body in bodies], started, [])
+
+    @staticmethod
+    def _in_flight(
+        replies: list[asyncio.Future[tuple[int, bytes]]], started: float, unsent: Sequence[bytes]
+    ) -> MovesInFlight:
+        finished = [started] * len(replies)
         for i, reply in enumerate(replies):
             reply.add_done_callback(partial(_stamp, finished, i))
-        return MovesInFlight(replies, finished, started, held, bodies[held:])
+        return MovesInFlight(replies, finished, started, len(replies), unsent)
 
     async def _collect(self, flight: MovesInFlight, timeout_ms: int) -> list[MoveAnswer]:
         replies, finished, started = flight.replies, flight.finished, flight.started

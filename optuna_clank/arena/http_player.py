@@ -4,7 +4,7 @@
 with the CLI), ``POST /start`` when its games begin, one ``POST /move`` per seat per turn — all
 seats of the batch concurrently, on keep-alive connections — and ``POST /end`` with the final
 board. Request bodies are :func:`optuna_clank.arena.api.move_requests`, CLI-exact (``/move`` bodies
-come already encoded from :func:`~optuna_clank.arena.api.encoded_move_requests`). A turn's
+come already encoded from :func:`~optuna_clank.arena.api.iter_encoded_move_requests`). A turn's
 ``/move`` requests go out before the arena computes the other players' moves and their answers
 are read after (:meth:`HttpSnake.choose_later`), so the server thinks while the arena works.
 
@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 import orjson
 import torch
 
-from optuna_clank.arena.api import api_frame, api_snake, encoded_move_requests, game_object, move_requests
+from optuna_clank.arena.api import api_frame, api_snake, game_object, iter_encoded_move_requests, move_requests
 from optuna_clank.arena.engine import FoodSettings
 from optuna_clank.arena.features import TurnView
 from optuna_clank.arena.http_client import Fault, LoopRunner, MoveAnswer, SnakeClient, SnakeServerError
@@ -149,7 +149,7 @@ class HttpSnake(Player):
         client = self._connect()
         games = view.state.game_ids[seats.games].tolist()
         keys = list(zip(games, seats.seats.tolist(), strict=True))
-        bodies = encoded_move_requests(
+        bodies = iter_encoded_move_requests(  # each sent as it is built
             view.state,
             seats,
             [self._games[g][1] for g in games],
