@@ -56,3 +56,4 @@ def bench(session: nox.Session) -> None:
     session.run("python", "bench/pool.py", *(["--quick"] if quick else []))
     session.run("python", "bench/pruning.py", *(["--quick"] if quick else []))
     session.run("python", "bench/race.py", *(["--quick"] if quick else []))
+    session.run("python", "bench/remote.py", *(["--concurrency", "8", "--games", "16"] if quick else []))
