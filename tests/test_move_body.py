@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -15,13 +16,15 @@ from optuna_clank.arena.move_body import _DECODER, _read_typed, read_move_body
 from tests._games import game_positions
 
 
-def _bodies(n_snakes: int) -> list[bytes]:
+@functools.cache
+def _bodies(n_snakes: int) -> tuple[bytes, ...]:
+    """``/move`` bodies of real games (played once per snake count)."""
     ids = [f"snake-{i}" for i in range(n_snakes)]
     bodies = []
     for state, seats in game_positions(n_games=4, turns=60, n_snakes=n_snakes):
         games = [orjson.dumps(game_object(f"game-{g}")) for g in seats.games.tolist()]
         bodies += encoded_move_requests(state, seats, [ids] * len(seats), games)
-    return bodies
+    return tuple(bodies)
 
 
 def _general(body: bytes) -> MoveRequest:
