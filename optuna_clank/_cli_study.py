@@ -90,7 +90,8 @@ def _add_optimize(commands: argparse._SubParsersAction, name: str) -> None:
         dest="opponents",
         metavar="NAME",
         help="opponent instead of the spec's (repeat for a tournament: every opponent plays the same games): "
-        "a built-in name, a config FILE.yaml, gbc:FILE.yaml or url:http://HOST:PORT",
+        "a built-in name, a config FILE.yaml, gbc:FILE.yaml, url:http://HOST:PORT, or cmd:COMMAND (a snake "
+        "server started with PORT set to a free port)",
     )
     parser.add_argument(
         "--opponent-weight",

@@ -510,11 +510,18 @@ def _checked_opponent(name: str, base_dir: Path) -> str:
     from optuna_clank.arena.opponents import (
         UnknownOpponentError,
         check_opponent,
+        is_command_reference,
         is_config_reference,
         is_server_reference,
         opponent_names,
+        stable_command_name,
     )
 
+    if is_command_reference(name):  # its program is found now (paths from the spec's folder), started with the games
+        try:
+            return stable_command_name(name, base_dir=base_dir)
+        except UnknownOpponentError as exc:
+            raise BadValue(str(exc)) from None
     if is_server_reference(name):  # a running server: its URL is checked here, the server when games start
         try:
             check_opponent(name)
@@ -526,7 +533,8 @@ def _checked_opponent(name: str, base_dir: Path) -> str:
         if name not in choices:
             raise BadValue(
                 f"unknown opponent {short_repr(name)}{did_you_mean(name, choices)} "
-                f"(choose one of {', '.join(choices)}, or a config file *.yaml)"
+                f"(choose one of {', '.join(choices)}, a config file *.yaml, gbc:FILE.yaml, "
+                "a server URL url:http://... or a server command cmd:./my-bot)"
             )
         return name
     resolved = _resolved(name, base_dir)

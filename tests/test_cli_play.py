@@ -96,6 +96,8 @@ def test_bad_config_files_are_refused_naming_the_key(tmp_path: Path, content: st
     ("args", "expected"),
     [
         (["--opponent", "baselin"], "unknown opponent 'baselin'"),
+        (["--opponent", "cmd:./no-such-bot"], "no-such-bot is not an executable file"),
+        (["--opponent", "cmd:sh -c 'echo no config here >&2; exit 3'"], "exited with status 3"),
         (["--device", "cuda:7"], "no CUDA device is visible"),
         (["--device", "tpu"], "unknown device"),
         (["--config", "missing.yaml"], "cannot read config file"),

@@ -296,6 +296,10 @@ ERROR_CASES: dict[str, tuple[str, list[str]]] = {
         with_sections("[benchmark]\nopponents = ['rivals/nope.yaml']"),
         ["[benchmark] opponents", "nope.yaml", "cannot read config file"],
     ),
+    "missing_opponent_command": (
+        with_sections("[benchmark]\nopponents = ['cmd:./bots/nope --port {port}']"),
+        ["[benchmark] opponents", "bots/nope is not an executable file"],
+    ),
     "empty_opponents": (
         with_sections("[benchmark]\nopponents = []"),
         ["[benchmark] opponents", "must not be empty"],
@@ -343,6 +347,19 @@ def test_invalid_opponent_config_becomes_one_line(tmp_path: Path) -> None:
     assert "[benchmark] opponents" in message
     assert "not valid YAML" in message
     assert "\n" not in message
+
+
+def test_a_command_opponent_is_found_from_the_spec_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bot = tmp_path / "specs" / "bots" / "my bot"
+    bot.parent.mkdir(parents=True)
+    bot.write_text("#!/bin/sh\n")
+    bot.chmod(0o755)
+    opponents = "[benchmark]\nopponents = ['cmd:\"./bots/my bot\" -p {port}']"
+    spec_path = write_spec(tmp_path / "specs", with_sections(opponents))
+    monkeypatch.chdir(tmp_path)  # not the spec's folder
+    spec = load_spec(spec_path)
+    assert spec.benchmark.opponents == (f"cmd:'{bot}' -p '{{port}}'",)  # absolute: means the same from anywhere
+    assert load_spec(spec_path).benchmark.opponents == spec.benchmark.opponents
 
 
 def test_unreadable_file_is_a_spec_error(tmp_path: Path) -> None:

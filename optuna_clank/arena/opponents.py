@@ -5,11 +5,17 @@
 (``my.yaml`` or ``config:my.yaml``) plays the heuristic snake with that config, and
 ``gbc:my.yaml`` plays go-battleclank with a YAML of the bot's own (read as the bot reads it).
 A URL (``url:http://127.0.0.1:8000`` or bare ``http://...``/``https://...``) seats the
-Battlesnake server there (:class:`HttpSnake`).
+Battlesnake server there (:class:`HttpSnake`), and ``cmd:COMMAND`` (e.g. ``cmd:./go-battleclank``)
+the server that command starts: with ``PORT`` (and ``{port}`` in the command) set to a free
+loopback port, in the folder of its program (given as a path) or the current one, once per
+process (:mod:`optuna_clank.arena.command_opponents`).
 """
 
 from __future__ import annotations
 
+import os
+import shlex
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -62,6 +68,17 @@ def _server(url: str, name: str) -> Player:
     return HttpSnake(url, name=name)
 
 
+def _started_server(name: str, command: tuple[str, ...], folder: Path) -> Player:
+    from optuna_clank.arena.command_opponents import command_server_url
+    from optuna_clank.snake_server import SnakeServerFailure, SnakeStartError
+
+    try:
+        url = command_server_url(command, folder)
+    except SnakeServerFailure as exc:
+        raise SnakeStartError(f"opponent {short_repr(name)}: {exc}", exc.stderr_tail) from None
+    return _server(url, Path(command[0]).name)
+
+
 BUILTIN_OPPONENTS: dict[str, Callable[[], Player]] = {
     "baseline": _baseline,
     "random-safe": _random_safe,
@@ -73,6 +90,9 @@ BUILTIN_OPPONENTS: dict[str, Callable[[], Player]] = {
 
 GBC_PREFIX = "gbc:"
 """Prefix of an opponent that plays go-battleclank with the YAML config after it."""
+
+COMMAND_PREFIX = "cmd:"
+"""Prefix of an opponent that is the snake server the command after it starts."""
 
 
 class UnknownOpponentError(UserError, ValueError):
@@ -87,6 +107,47 @@ def opponent_names() -> list[str]:
 def is_server_reference(name: str) -> bool:
     """Whether ``name`` is the URL of a Battlesnake server (``url:...`` or ``http(s)://...``)."""
     return name.startswith(("url:", "http://", "https://"))
+
+
+def is_command_reference(name: str) -> bool:
+    """Whether ``name`` is a command that starts a snake server (``cmd:...``)."""
+    return name.startswith(COMMAND_PREFIX)
+
+
+def command_of(name: str, *, base_dir: Path | None = None) -> tuple[tuple[str, ...], Path]:
+    """The command of a ``cmd:`` opponent, its program resolved, and the folder it runs in.
+
+    A program given as a path (``./bot``, ``bots/bot``) is taken relative to ``base_dir`` (the
+    spec's folder) and runs in its own folder; a bare name is looked up on ``PATH`` and runs in
+    the current folder. :class:`UnknownOpponentError` if the command is empty or unparsable, or
+    the program is missing or not executable.
+    """
+    text = name.removeprefix(COMMAND_PREFIX)
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        raise UnknownOpponentError(f"opponent {short_repr(name)}: cannot split the command: {exc}") from None
+    if not words:
+        raise UnknownOpponentError(f"opponent {short_repr(name)}: no command after {COMMAND_PREFIX!r}")
+    program = words[0]
+    if "/" in program:
+        path = Path(program).expanduser()
+        if not path.is_absolute():
+            path = (base_dir or Path.cwd()) / path
+        if not path.is_file() or not os.access(path, os.X_OK):
+            raise UnknownOpponentError(f"opponent {short_repr(name)}: {path} is not an executable file")
+        program_path = path.absolute()  # not resolved: a venv's python is a symlink that must stay one
+        return (str(program_path), *words[1:]), program_path.parent
+    found = shutil.which(program)
+    if found is None:
+        raise UnknownOpponentError(f"opponent {short_repr(name)}: {program!r} is not a program on PATH")
+    return (found, *words[1:]), Path.cwd()
+
+
+def stable_command_name(name: str, *, base_dir: Path | None = None) -> str:
+    """``name`` with its program as an absolute path, so that it means the same from any folder."""
+    command, _ = command_of(name, base_dir=base_dir)
+    return COMMAND_PREFIX + shlex.join(command)
 
 
 def is_config_reference(name: str) -> bool:
@@ -118,6 +179,9 @@ def resolve_opponent(name: str, *, base_dir: Path | None = None) -> Callable[[],
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise UnknownOpponentError(f"opponent {name!r}: not an http(s) URL")
         return lambda: _server(url, parts.netloc)
+    if is_command_reference(name):
+        command, folder = command_of(name, base_dir=base_dir)
+        return lambda: _started_server(name, command, folder)
     if name.startswith(GBC_PREFIX):
         path = Path(name.removeprefix(GBC_PREFIX))
         path = base_dir / path if base_dir is not None and not path.is_absolute() else path
@@ -134,7 +198,7 @@ def resolve_opponent(name: str, *, base_dir: Path | None = None) -> Callable[[],
         return lambda: _heuristic(config, name=path.stem)
     raise UnknownOpponentError(
         f"unknown opponent {short_repr(name)}; choose one of {', '.join(opponent_names())}, "
-        "a config file (*.yaml) or a server URL (url:http://...)"
+        "a config file (*.yaml), a server URL (url:http://...) or a server command (cmd:./my-bot)"
     )
 
 
