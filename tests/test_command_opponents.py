@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -103,6 +104,22 @@ def test_a_command_opponent_that_died_is_started_again(tmp_path: Path) -> None:
         time.sleep(0.05)
     assert not _answers(url), "the snake did not die after its move"
     assert _answers(command_server_url(command, folder))
+
+
+def test_a_command_opponent_outlives_the_thread_that_first_needed_it(tmp_path: Path) -> None:
+    """A trial's thread may end while other threads still play against the shared server."""
+    script = tmp_path / "one_move_snake.py"
+    script.write_text(_ONE_MOVE_SNAKE)
+    command, folder = command_of(f"cmd:{shlex.quote(sys.executable)} {script}")
+    urls: list[str] = []
+    thread = threading.Thread(target=lambda: urls.append(command_server_url(command, folder)))
+    thread.start()
+    thread.join()
+    deadline = time.monotonic() + 1.0
+    while time.monotonic() < deadline:
+        assert _answers(urls[0]), "the server stopped when the thread that started it ended"
+        time.sleep(0.1)
+    assert command_server_url(command, folder) == urls[0]
 
 
 def test_command_opponents_are_checked_before_anything_starts(tmp_path: Path) -> None:

@@ -6,18 +6,25 @@ own process group on a free loopback port (``PORT``, and ``{port}`` in the comma
 stopped when the process exits. A server found dead when the next games start is started again,
 so one crash costs only the games it was playing (counted as its disconnects, as with any server
 opponent).
+
+Servers are started from one long-lived thread of their own. A server is told to stop when the
+thread that started it ends (so that a killed process leaves none behind), and the worker thread
+that first needs an opponent may end long before the other threads finish their games.
 """
 
 from __future__ import annotations
 
 import atexit
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from optuna_clank.snake import SnakeSpec
 from optuna_clank.snake_server import SnakeServer
 
 _LOCK = threading.Lock()
+_STARTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="opponent-servers")
+"""The thread every opponent server is started from: it lives as long as the process."""
 _RUNNING: dict[tuple[tuple[str, ...], Path], SnakeServer] = {}  # (command, folder) -> its server
 
 
@@ -37,7 +44,7 @@ def command_server_url(command: tuple[str, ...], folder: Path) -> str:
         spec = SnakeSpec(command=command, env=(("PORT", "{port}"),), url="http://127.0.0.1:{port}", cwd=folder)
         server = SnakeServer(spec, {}, base={}, label="opponent")
         try:
-            server.start()
+            _STARTER.submit(server.start).result()
         except BaseException:
             server.stop()
             raise
