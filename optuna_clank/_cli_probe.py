@@ -113,17 +113,23 @@ def _positions(args: argparse.Namespace) -> list[dict[str, Any]]:
     return recorded_positions(count, seed=args.seed, board_size=args.board_size, opponents=opponents)
 
 
-def _run_probe(args: argparse.Namespace) -> int:
-    from optuna_clank.snake_target import resolve_target
+def _fixed_snake_error(label: str) -> UserError:
+    return UserError(
+        f"{label}: probe needs a snake whose config it can change: the built-in heuristic or gbc snake, "
+        "or a spec whose [snake] starts a server with {config}"
+    )
 
+
+def _run_probe(args: argparse.Namespace) -> int:
+    from optuna_clank.snake_target import cannot_vary, resolve_target
+
+    if cannot_vary(args.snake, args.config):  # said before a snake (and torch) loads
+        raise _fixed_snake_error(args.snake)
     target = resolve_target(args.snake, args.config, timeout_ms=args.timeout_ms)  # a bad name fails before torch
     from optuna_clank.probe import probe, probe_keys_of, search_space_toml
 
     if not target.can_vary:
-        raise UserError(
-            f"{target.label}: probe needs a snake whose config it can change: the built-in heuristic or gbc snake, "
-            "or a spec whose [snake] starts a server with {config}"
-        )
+        raise _fixed_snake_error(target.label)
     keys = probe_keys_of(target, args.keys)
     if not keys:
         raise UserError(f"{target.label}: no numeric config key to probe (name some with --keys)")

@@ -209,6 +209,17 @@ def check_target_name(text: str, config: str | Path | None = None) -> None:
         check_opponent(text)
 
 
+FIXED_BUILTINS = frozenset({"baseline", "random-safe", "greedy-food"})
+"""Built-in snakes without a config: they answer as they are, so nothing about them can be varied."""
+
+
+def cannot_vary(text: str, config: str | Path | None = None) -> bool:
+    """Whether ``--snake text`` names a snake whose config no probe can change, known from the name alone."""
+    from optuna_clank.arena.opponents import is_server_reference
+
+    return config is None and (text in FIXED_BUILTINS or is_server_reference(text))
+
+
 def _spec_target(path: Path, config: str | Path | None) -> SnakeTarget:
     from optuna_clank.objective import base_config_of
     from optuna_clank.spec import load_spec

@@ -80,7 +80,7 @@ def test_checking_opponents_and_play_mistakes_leave_torch_unloaded(tmp_path: Pat
         import sys
         from optuna_clank.arena.opponents import check_opponent, resolve_opponent
         for name in ("baseline", "gbc", "heuristic", "url:http://127.0.0.1:9", {str(tmp_path / "good.yaml")!r},
-                     "gbc:" + {str(tmp_path / "bot.yaml")!r}):
+                     "gbc:" + {str(tmp_path / "bot.yaml")!r}, "cmd:" + sys.executable + " -m optuna_clank serve"):
             check_opponent(name)
             assert callable(resolve_opponent(name))
         print(sorted(m for m in sys.modules if m.split(".")[0] == "torch")[:3])
@@ -93,6 +93,8 @@ def test_checking_opponents_and_play_mistakes_leave_torch_unloaded(tmp_path: Pat
         ["play", "--config", str(tmp_path / "bad.yaml")],
         ["play", "--opponent", "baselin"],
         ["probe", "--snake", "baselin"],
+        ["probe", "--snake", "baseline"],  # a snake without a config: nothing to vary
+        ["probe", "--snake", "http://127.0.0.1:9"],
         ["fidelity", "--snake", "baseline", "--against", "baselin"],
     ):
         modules = _imported_modules(["-m", "optuna_clank", *args], returncode=2)
