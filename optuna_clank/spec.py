@@ -508,6 +508,7 @@ def _checked_opponent(name: str, base_dir: Path) -> str:
     """The opponent's stable string (config paths absolute), or why it is unusable."""
     # Imported here: the opponents pull in the arena (torch); reading a spec stays light.
     from optuna_clank.arena.opponents import (
+        OTHER_FORMS,
         UnknownOpponentError,
         check_opponent,
         is_command_reference,
@@ -533,8 +534,7 @@ def _checked_opponent(name: str, base_dir: Path) -> str:
         if name not in choices:
             raise BadValue(
                 f"unknown opponent {short_repr(name)}{did_you_mean(name, choices)} "
-                f"(choose one of {', '.join(choices)}, a config file *.yaml, gbc:FILE.yaml, "
-                "a server URL url:http://... or a server command cmd:./my-bot)"
+                f"(choose one of {', '.join(choices)}, {OTHER_FORMS})"
             )
         return name
     resolved = _resolved(name, base_dir)

@@ -411,7 +411,11 @@ def _snake_cells(snake: object, width: int, height: int, stride: int) -> list[in
 def game_key(request: Mapping[str, Any]) -> int:
     """The 32-bit random key of a request's game: CRC-32 of ``game.id`` (0 without one)."""
     game = request.get("game")
-    game_id = game.get("id") if isinstance(game, dict) else None
+    return game_id_key(game.get("id") if isinstance(game, dict) else None)
+
+
+def game_id_key(game_id: object) -> int:
+    """:func:`game_key` from the ``game.id`` value itself (``None``: no id)."""
     return zlib.crc32(str(game_id).encode()) if game_id is not None else 0
 
 

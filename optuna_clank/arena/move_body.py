@@ -14,13 +14,19 @@ same :class:`~optuna_clank.arena.api.MoveRequest`.
 
 from __future__ import annotations
 
-import zlib
 from typing import Annotated
 
 import msgspec
 import orjson
 
-from optuna_clank.arena.api import MAX_BOARD_SIDE, MAX_SNAKES, MoveRequest, RequestError, read_request
+from optuna_clank.arena.api import (
+    MAX_BOARD_SIDE,
+    MAX_SNAKES,
+    MoveRequest,
+    RequestError,
+    game_id_key,
+    read_request,
+)
 
 # orjson reads integers beyond [-2**63, 2**64 - 1] as floats, which the general path rejects: the typed
 # path must not accept them (it takes int64, and leaves the rare larger ints to the general path)
@@ -109,8 +115,7 @@ def _read_typed(request: _Request) -> MoveRequest | None:
         healths.append(snake.health)
     if request.you.id not in ids:
         return None
-    game_id = request.game.id
-    key = zlib.crc32(game_id.encode()) if game_id is not None else 0
+    key = game_id_key(request.game.id)
     return MoveRequest(width, height, request.turn, key, ids, ids.index(request.you.id), bodies, healths, food)
 
 

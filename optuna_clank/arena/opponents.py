@@ -94,6 +94,9 @@ GBC_PREFIX = "gbc:"
 COMMAND_PREFIX = "cmd:"
 """Prefix of an opponent that is the snake server the command after it starts."""
 
+OTHER_FORMS = "a config file (*.yaml), gbc:FILE.yaml, a server URL (url:http://...) or a server command (cmd:./my-bot)"
+"""The opponents that are not built-in names, for error messages."""
+
 
 class UnknownOpponentError(UserError, ValueError):
     """An opponent name that is neither built in nor a readable config file."""
@@ -197,8 +200,7 @@ def resolve_opponent(name: str, *, base_dir: Path | None = None) -> Callable[[],
             raise UnknownOpponentError(f"opponent {short_repr(name)}: {exc}") from exc
         return lambda: _heuristic(config, name=path.stem)
     raise UnknownOpponentError(
-        f"unknown opponent {short_repr(name)}; choose one of {', '.join(opponent_names())}, "
-        "a config file (*.yaml), a server URL (url:http://...) or a server command (cmd:./my-bot)"
+        f"unknown opponent {short_repr(name)}; choose one of {', '.join(opponent_names())}, {OTHER_FORMS}"
     )
 
 
