@@ -120,11 +120,11 @@ def _list(args: argparse.Namespace) -> int:
         print(f"no trial of study {study.study_name} has a replay in {folder}")
         return 0
     here = Path.cwd()
-    print(f"trials with a replay ({len(found)}), in {_relative(folder, here)}:")
+    print(f"trials of study {study.study_name} with a replay ({len(found)}):")
     for entry in found:
         value = f"{entry.value:.3f}" if entry.value is not None else "-"
-        missing = "" if entry.present else "  (not in this folder)"
-        print(f"  trial {entry.trial:<5} {entry.state:<9} value {value:>6}  {entry.replay.name}{missing}")
+        missing = "" if entry.present else "  (missing here: recorded by a worker on another machine?)"
+        print(f"  trial {entry.trial:<5} {entry.state:<9} value {value:>6}  {_relative(entry.replay, here)}{missing}")
     print(f"show one: python -m optuna_clank replay {which} --trial N [-o game.svg]")
     return 0
 

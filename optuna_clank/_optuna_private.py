@@ -13,10 +13,6 @@ Private attributes, read through the wrappers below:
   ``tests/test_trial_story.py`` reads a finished trial's dashboard note with them.
 - ``optuna.samplers._tpe.sampler._get_pruned_trial_score`` (:func:`pruned_trial_score`): tests
   only; ``tests/test_objective.py`` checks that TPE ranks our pruned trials by their mean.
-- ``optuna.artifacts._upload.ARTIFACTS_ATTR_PREFIX`` (:func:`link_artifact`): ``upload_artifact``
-  names every artifact by a fresh UUID; ``artifacts.py`` stores a trial's replay and picture under
-  readable names (``trial-12-game-3-replay.json``) and links them to the trial the same way
-  ``upload_artifact`` does, so optuna-dashboard and ``get_all_artifact_meta`` find them as usual.
 
 Experimental APIs (they warn with :class:`~optuna.exceptions.ExperimentalWarning`; the call
 sites silence it with :func:`quiet_experimental`, the warning only adds noise for our users):
@@ -37,7 +33,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import optuna
-    from optuna.artifacts import ArtifactMeta
     from optuna.storages import BaseStorage
     from optuna.trial import FrozenTrial
 
@@ -62,16 +57,6 @@ def pruned_trial_score(trial: FrozenTrial, study: optuna.Study) -> tuple[float, 
     from optuna.samplers._tpe.sampler import _get_pruned_trial_score
 
     return _get_pruned_trial_score(trial, study)
-
-
-def link_artifact(storage: BaseStorage, trial_id: int, meta: ArtifactMeta) -> None:
-    """Attach an artifact already in the store to a trial, as ``optuna.artifacts.upload_artifact`` does."""
-    import json
-    from dataclasses import asdict
-
-    from optuna.artifacts._upload import ARTIFACTS_ATTR_PREFIX
-
-    storage.set_trial_system_attr(trial_id, ARTIFACTS_ATTR_PREFIX + meta.artifact_id, json.dumps(asdict(meta)))
 
 
 @contextmanager

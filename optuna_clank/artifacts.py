@@ -1,24 +1,25 @@
-"""Trial artifacts under readable names: ``storage/<study>/artifacts/trial-12-game-3-replay.json``.
+"""Trial artifacts under readable names: ``storage/<study>/replays/trial-12-game-3-replay.json``.
 
-Optuna's ``upload_artifact`` names every file by a fresh UUID, without an extension, so a folder of
-replays and pictures cannot be told apart without Optuna's API. Here the artifact's id *is* a readable
-file name with its extension: the file lies in the artifact folder under that name, the trial note
-names it, ``replay --study NAME --trial N`` finds it, and optuna-dashboard (which asks the folder for
-the artifact's id) serves it as before. A name already taken in the folder (the same study name on a
-second storage) gets ``-2``, ``-3``, ... before its extension, so no file is ever overwritten.
+Optuna's ``upload_artifact`` stores every file under a fresh UUID, without an extension (and
+optuna-dashboard serves artifacts by such ids only), so ``storage/<study>/artifacts`` cannot be read
+without Optuna's API. Each trial's replay and picture are therefore also kept under readable names with
+their extensions in ``storage/<study>/replays`` (a hard link to the same file where the file system
+allows, so nothing is stored twice). The trial note names that file, ``replay --study NAME --trial N``
+finds it, and the dashboard serves the artifact as before. A name already taken (the same study name on
+a second storage) gets ``-2``, ``-3``, ... before its extension, so no file is ever overwritten.
 
-Studies written before this stored UUID-named artifacts; :func:`trial_replay` finds those too,
-through the artifact's record on the trial.
+Studies written before this have only the UUID files; :func:`trial_replay` finds those through the
+artifact's record on the trial.
 """
 
 from __future__ import annotations
 
-import mimetypes
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from optuna_clank._optuna_private import link_artifact, storage_of, trial_id_of
+from optuna_clank._optuna_private import storage_of
 from optuna_clank.errors import UserError
 
 if TYPE_CHECKING:
@@ -26,12 +27,20 @@ if TYPE_CHECKING:
     from optuna.artifacts import ArtifactMeta
     from optuna.trial import FrozenTrial
 
-__all__ = ["TrialReplay", "replay_name", "save_trial_artifact", "trial_replay", "trial_replays"]
+__all__ = ["READABLE_DIR", "TrialReplay", "readable_dir", "replay_name", "save_trial_artifact", "trial_replay"]
 
 REPLAY_SUFFIX = "-replay.json"
 """How a trial's replay artifact's name ends (its picture ends in ``.svg``)."""
 
+READABLE_DIR = "replays"
+"""The folder beside ``artifacts`` that holds the readable names."""
+
 _MAX_TRIES = 1000
+
+
+def readable_dir(artifacts: Path) -> Path:
+    """``storage/<study>/replays`` for ``storage/<study>/artifacts``."""
+    return artifacts.parent / READABLE_DIR
 
 
 def replay_name(trial_number: int, game: int) -> str:
@@ -39,24 +48,47 @@ def replay_name(trial_number: int, game: int) -> str:
     return f"trial-{trial_number}-game-{game}{REPLAY_SUFFIX}"
 
 
-def save_trial_artifact(folder: Path, trial: optuna.Trial, name: str, text: str, *, mimetype: str = "") -> str:
-    """Write ``text`` as ``folder/name`` (made unique) and attach it to the live trial; returns the file's name."""
-    from optuna.artifacts import ArtifactMeta
+def save_trial_artifact(
+    artifacts: Path, trial: optuna.Trial, name: str, text: str, *, mimetype: str | None = None
+) -> Path:
+    """Write ``text`` as ``replays/<name>`` (made unique) and upload it as the trial's artifact; returns that file."""
+    from optuna.artifacts import FileSystemArtifactStore, upload_artifact
 
+    readable = _write_new(readable_dir(artifacts), name, text)
+    artifacts.mkdir(parents=True, exist_ok=True)
+    artifact_id = upload_artifact(
+        artifact_store=FileSystemArtifactStore(artifacts),
+        file_path=str(readable),
+        study_or_trial=trial,
+        mimetype=mimetype,
+    )
+    _share(readable, artifacts / artifact_id)
+    return readable
+
+
+def _write_new(folder: Path, name: str, text: str) -> Path:
+    """``folder/name``, or ``name`` with ``-2``, ``-3``, ... where that is taken: never overwrites a file."""
     folder.mkdir(parents=True, exist_ok=True)
     stem, suffix = _split(name)
     for attempt in range(1, _MAX_TRIES + 1):
-        chosen = name if attempt == 1 else f"{stem}-{attempt}{suffix}"
+        path = folder / (name if attempt == 1 else f"{stem}-{attempt}{suffix}")
         try:
-            with (folder / chosen).open("x", encoding="utf-8") as stream:  # never overwrite another's artifact
+            with path.open("x", encoding="utf-8") as stream:
                 stream.write(text)
         except FileExistsError:
             continue
-        guessed = mimetypes.guess_type(chosen)[0]
-        meta = ArtifactMeta(chosen, chosen, mimetype or guessed or "application/octet-stream", None)
-        link_artifact(trial.storage, trial_id_of(trial), meta)
-        return chosen
+        return path
     raise OSError(f"no free name for {name} in {folder}")
+
+
+def _share(readable: Path, stored: Path) -> None:
+    """Make the artifact store's copy a hard link to the readable file (one file on disk), where possible."""
+    temporary = stored.with_name(f".{stored.name}.link")
+    try:
+        os.link(readable, temporary)
+        temporary.replace(stored)
+    except OSError:  # no hard links here: the store keeps its own copy
+        temporary.unlink(missing_ok=True)
 
 
 def _split(name: str) -> tuple[str, str]:
@@ -124,9 +156,15 @@ def _replay_of(study: optuna.Study, trial: FrozenTrial, folder: Path) -> TrialRe
         trial=trial.number,
         state=trial.state.name.lower(),
         value=value,
-        replay=folder / replays[0].artifact_id,
-        picture=folder / pictures[0].artifact_id if pictures else None,
+        replay=_file_of(replays[0], folder),
+        picture=_file_of(pictures[0], folder) if pictures else None,
     )
+
+
+def _file_of(meta: ArtifactMeta, artifacts: Path) -> Path:
+    """The readable file where it exists, else the artifact store's (older studies have only that)."""
+    readable = readable_dir(artifacts) / meta.filename
+    return readable if readable.is_file() else artifacts / meta.artifact_id
 
 
 def _metas(study: optuna.Study, trial: FrozenTrial) -> list[ArtifactMeta]:

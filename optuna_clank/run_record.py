@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from optuna_clank.attributes import RUNS_KEY
+from optuna_clank.attributes import HOST_KEY, RUNS_KEY
 
 if TYPE_CHECKING:
     import optuna
@@ -75,7 +75,7 @@ def begin_run(
     bench = spec.benchmark
     record: dict[str, Any] = {
         "role": role,
-        "host": socket.gethostname(),
+        HOST_KEY: socket.gethostname(),
         "started": _now(),
         "slots": slots,
         "slots_why": slots_why,
@@ -134,7 +134,7 @@ def run_summary(run: Mapping[str, Any]) -> list[str]:
     if run.get("ended"):
         ended = f"; ended: {run['ended']} after {run.get('trials', 0)} trial(s)"
     return [
-        f"{run.get('started', '?')} on {run.get('host', '?')}: {slots}{ended}",
+        f"{run.get('started', '?')} on {run.get(HOST_KEY, '?')}: {slots}{ended}",
         f"sampler {run.get('sampler')}{net}; LLM {run.get('llm')}; pruner {run.get('pruner')}",
         f"snake {run.get('snake')} vs {', '.join(run.get('opponents') or [])} ({run.get('mode')}), "
         f"{run.get('games_per_trial')} games per trial",
@@ -155,7 +155,7 @@ def run_markdown(study_attrs: Mapping[str, Any]) -> list[str]:
     runs = study_attrs.get(RUNS_KEY) or []
     workers = [r for r in runs if isinstance(r, Mapping) and r.get("role") == "worker"]
     if workers:
-        hosts = sorted({str(r.get("host")) for r in workers})
+        hosts = sorted({str(r.get(HOST_KEY)) for r in workers})
         lines.append(f"- **Workers**: {len(workers)} worker run(s) joined, from {', '.join(hosts)}.")
     return lines
 

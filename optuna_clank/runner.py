@@ -589,8 +589,8 @@ class _Monitor:
         elif self.log_lines and counts.finished != self.last_logged:  # one plain line per finished trial
             elapsed = _duration(time.time() - self.started_at)
             self._say(
-                f"study {self.spec.name}: {counts.finished}/{self.target} finished, {counts.running} running, "
-                f"best {text} ({elapsed})"
+                f"study {self.spec.name}: {counts.finished}/{self.target} finished, best {text} "
+                f"({counts.running} running, {elapsed})"
             )
             self.last_logged = counts.finished
         if self.interval and counts.finished // self.interval > self.last_checkpoint and best is not None:

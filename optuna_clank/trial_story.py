@@ -113,8 +113,7 @@ class TrialStory:
         files: list[str] = []
         if shown is not None and self.teller.artifacts is not None:
             try:
-                folder = _shown_folder(self.teller.artifacts)
-                files = [f"{folder}/{name}" for name in self._upload(trial, shown, self.frames[shown.game])]
+                files = self._upload(trial, shown, self.frames[shown.game])
             except OSError as exc:  # e.g. an artifact folder that cannot be written: the note still helps
                 _LOG.warning("trial %d: replay not saved under %s: %s", trial.number, self.teller.artifacts, exc)
         note = trial_note(
@@ -131,7 +130,7 @@ class TrialStory:
         optuna_dashboard.save_note(trial, note)
 
     def _upload(self, trial: optuna.Trial, outcome: GameOutcome, frames: list[dict[str, Any]]) -> list[str]:
-        """The replay and the key-moment picture, stored under readable names (see :mod:`optuna_clank.artifacts`)."""
+        """The replay and the key-moment picture as artifacts, also under readable names (:mod:`.artifacts`)."""
         from optuna_clank.artifacts import replay_name, save_trial_artifact
         from optuna_clank.board_svg import board_svg
         from optuna_clank.replay import key_moment, snake_ids
@@ -144,15 +143,16 @@ class TrialStory:
         replay = save_trial_artifact(folder, trial, replay_name(trial.number, outcome.game), json.dumps(frames))
         picture = board_svg(moment, ids=snake_ids(frames), caption=caption)
         name = f"trial-{trial.number}-game-{outcome.game}-turn-{moment['turn']}.svg"
-        return [replay, save_trial_artifact(folder, trial, name, picture, mimetype="image/svg+xml")]
+        shown = save_trial_artifact(folder, trial, name, picture, mimetype="image/svg+xml")
+        return [_shown_path(replay), _shown_path(shown)]
 
 
-def _shown_folder(folder: Path) -> str:
-    """The artifact folder as the note names it: relative to where the run started, when it lies below."""
+def _shown_path(path: Path) -> str:
+    """A file as the note names it: relative to where the run started, when it lies below."""
     try:
-        return str(folder.relative_to(Path.cwd()))
+        return str(path.relative_to(Path.cwd()))
     except ValueError:
-        return str(folder)
+        return str(path)
 
 
 def _dashboard_installed() -> bool:
