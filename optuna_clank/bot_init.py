@@ -102,7 +102,7 @@ def init_bot(
 
 
 def _checked_bot(bot: Path) -> Path:
-    path = bot.expanduser().absolute()
+    path = _absolute(bot)
     if not path.exists():
         raise UserError(f"--bot {bot}: no such file (build the bot first, e.g. go build -o go-battleclank .)")
     if not path.is_file():
@@ -116,7 +116,7 @@ def _checked_config(config: Path) -> Path:
     from optuna_clank.snake import SnakeConfigError, gbc_base_config
     from optuna_clank.userfiles import UserFileError, load_yaml
 
-    path = config.expanduser().absolute()
+    path = _absolute(config)
     if not path.is_file():
         raise UserError(f"--config {config}: no such file")
     try:
@@ -138,6 +138,11 @@ def _checked_config(config: Path) -> Path:
             "the bot would read every key as 0; name the bot's config.yaml"
         )
     return path
+
+
+def _absolute(path: Path) -> Path:
+    """The path made absolute and normal (no ``..``), symbolic links kept: the file where the user put it."""
+    return Path(os.path.abspath(path.expanduser()))
 
 
 def _dotted_keys(data: Mapping[str, Any], prefix: str = "") -> list[str]:
