@@ -108,7 +108,10 @@ def status_text(report: StudyStatus, spec: StudySpec, *, storage: str) -> str:
         )
     raw = report.best_raw
     if raw and raw.values and best and (best.trial is None or raw.number != best.trial.number):
-        lines.append(f"  best raw    trial {raw.number}: value {raw.values[0]:.3f} (study games only)")
+        from optuna_clank.attributes import ProposalSource
+
+        mark = " (the base config)" if raw.proposal_source == ProposalSource.BASE else ""
+        lines.append(f"  best raw    trial {raw.number}{mark}: value {raw.values[0]:.3f} (study games only)")
     rate = report.trials_per_hour
     lines.append(f"  speed       {rate:.1f} trials/hour" if rate else "  speed       -")
     if report.last_run is not None:  # what ran, which may differ from what the spec asks for

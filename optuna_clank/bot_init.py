@@ -142,7 +142,7 @@ def _checked_config(config: Path) -> Path:
 
 def _absolute(path: Path) -> Path:
     """The path made absolute and normal (no ``..``), symbolic links kept: the file where the user put it."""
-    return Path(os.path.abspath(path.expanduser()))
+    return Path(os.path.abspath(path.expanduser()))  # noqa: PTH100 (resolve() would follow links)
 
 
 def _dotted_keys(data: Mapping[str, Any], prefix: str = "") -> list[str]:

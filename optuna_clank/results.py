@@ -35,6 +35,7 @@ from optuna_clank.attributes import (
     VALIDATED_BASE_KEY,
     VALIDATION_PREFIX,
     WIN_RATE_CI_KEY,
+    ProposalSource,
 )
 from optuna_clank.errors import UserError
 from optuna_clank.pareto import pareto_front
@@ -86,7 +87,15 @@ class Best:
         ci = trial.user_attrs.get(WIN_RATE_CI_KEY)
         interval = f", win rate CI [{100 * ci[0]:.1f}%, {100 * ci[1]:.1f}%]" if ci else ""
         games = trial.user_attrs.get(GAMES_PLAYED_KEY, "?")
-        return f"trial {trial.number}: value {_value_text(trial)} over {games} games{interval} (not validated)"
+        return (
+            f"trial {trial.number}{_base_mark(trial)}: value {_value_text(trial)} over {games} games{interval} "
+            "(not validated)"
+        )
+
+
+def _base_mark(trial: FrozenTrial) -> str:
+    """`` (the base config)`` for the trial that plays the base config (the first trial of a study)."""
+    return " (the base config)" if trial.user_attrs.get(PROPOSAL_SOURCE_KEY) == ProposalSource.BASE else ""
 
 
 def _record_text(record: dict[str, Any]) -> str:

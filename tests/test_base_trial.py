@@ -97,7 +97,7 @@ def test_the_base_trial_plays_the_yamls_values_exactly_an_out_of_range_one_too(t
 
 
 def test_export_of_the_base_trial_writes_the_yamls_values(tmp_path: Path) -> None:
-    run, config, _ = _gbc_study(tmp_path, n_trials=1)  # the base trial is the only, so the best, trial
+    run, _, _ = _gbc_study(tmp_path, n_trials=1)  # the base trial is the only, so the best, trial
     out = tmp_path / "tuned.yaml"
     _, best = export_server_config(run.spec, run.study, out)
     assert best.trial is not None and best.trial.number == 0
