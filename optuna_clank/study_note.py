@@ -63,12 +63,14 @@ def study_note(spec: StudySpec, study_attrs: Mapping[str, Any]) -> str:
     lines += ["### What ran", "", *run_markdown(study_attrs), ""]
     run = last_run(study_attrs)
     llm = str(run["llm"]) if run and run.get("llm") else None
-    lines += ["### Benchmark", "", *_benchmark_lines(spec), "", "### Sampler", "", *_sampler_lines(spec, llm=llm)]
+    bench = _benchmark_lines(spec, run_games=run.get("games_per_trial") if run else None)
+    lines += ["### Benchmark", "", *bench, "", "### Sampler", "", *_sampler_lines(spec, llm=llm)]
     lines += ["", "### Validation", "", *validation_markdown(study_attrs)]
     return "\n".join(lines) + "\n"
 
 
-def _benchmark_lines(spec: StudySpec) -> list[str]:
+def _benchmark_lines(spec: StudySpec, *, run_games: Any = None) -> list[str]:
+    """The spec's benchmark; ``run_games``: the games per trial the last run played, said where it differs."""
     bench = spec.benchmark
     width, height = bench.board_size
     goals = ", ".join(
@@ -93,7 +95,10 @@ def _benchmark_lines(spec: StudySpec) -> list[str]:
         + ").",
         f"- **Board**: {width}x{height}, turn cap {bench.max_turns} (a capped game is a draw).",
         f"- **Games per trial**: {bench.games_per_trial}, in rounds of {bench.round_size}, each trial in its own "
-        "shuffled order.",
+        "shuffled order"
+        + (
+            f" (the last run played {run_games}: see above)." if run_games not in (None, bench.games_per_trial) else "."
+        ),
         f"- **Seeds**: every trial plays the same games (seed {bench.seed}): game *i* has the same start, seats and "
         "food for every config, and seats rotate between games. Validation replays the top trials on fresh games "
         "under another seed.",
