@@ -173,3 +173,17 @@ def test_moves_takes_a_snake_file_and_a_bad_one_is_one_line(tmp_path: Path) -> N
     (tmp_path / "broken.toml").write_text('[snake]\nurl = "http://127.0.0.1:{port}"\n')
     line = one_error_line(run_with_stdin(["moves", "--snake", "broken.toml"], requests, cwd=tmp_path))
     assert "broken.toml: [snake] command: missing" in line
+
+
+def test_probe_and_fidelity_take_a_snake_only_file(tmp_path: Path) -> None:
+    _, seen = _snake_file(tmp_path, base='base_config = "base.yaml"')
+    (tmp_path / "base.yaml").write_text("weights:\n  space: 3.0\n")
+    probed = run_cli(["probe", "--snake", "bot.toml", "--positions", "10", "--json"], cwd=tmp_path)
+    assert probed.returncode == 0, probed.stderr
+    report = json.loads(probed.stdout)
+    assert report["snake"].startswith("server ") and "{port}" not in report["snake"]
+    assert report["dead"] == ["weights.space"]  # the base's numeric keys; the stub answers "up" whatever they are
+    assert {0.0, 3.0, 6.0} <= {c["weights"]["space"] for c in _seen(seen)}  # the base and both bounds reached it
+    same = run_cli(["fidelity", "--snake", "bot.toml", "--against", "bot.toml", "--positions", "10"], cwd=tmp_path)
+    assert same.returncode == 0, same.stderr
+    assert re.search(r"^  all\s+100\.0%", same.stdout, re.MULTILINE), same.stdout
