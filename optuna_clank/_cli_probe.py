@@ -116,7 +116,7 @@ def _positions(args: argparse.Namespace) -> list[dict[str, Any]]:
 def _fixed_snake_error(label: str) -> UserError:
     return UserError(
         f"{label}: probe needs a snake whose config it can change: the built-in heuristic or gbc snake, "
-        "or a spec whose [snake] starts a server with {config}"
+        "or a snake file (FILE.toml) whose [snake] starts a server with {config}"
     )
 
 
