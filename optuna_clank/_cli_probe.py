@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,8 @@ from optuna_clank.errors import UserError
 
 _SNAKE_HELP = (
     "a built-in snake (heuristic, gbc, baseline, ...; or a config YAML), a running server (http://HOST:PORT or "
-    "url:http://...), or a study spec (FILE.toml) whose [snake] is started per config variant"
+    "url:http://...), or a snake file FILE.toml (a [snake] section, or a study spec's) whose server is started "
+    "per config variant"
 )
 
 
@@ -116,7 +116,7 @@ def _positions(args: argparse.Namespace) -> list[dict[str, Any]]:
 def _fixed_snake_error(label: str) -> UserError:
     return UserError(
         f"{label}: probe needs a snake whose config it can change: the built-in heuristic or gbc snake, "
-        "or a spec whose [snake] starts a server with {config}"
+        "or a snake file (FILE.toml) whose [snake] starts a server with {config}"
     )
 
 
@@ -134,11 +134,9 @@ def _run_probe(args: argparse.Namespace) -> int:
     if not keys:
         raise UserError(f"{target.label}: no numeric config key to probe (name some with --keys)")
     requests = _positions(args)
-    from tqdm import tqdm
+    from optuna_clank.progress import progress_bar
 
-    with tqdm(
-        total=1 + 2 * len(keys), unit="variant", file=sys.stderr, disable=args.json, dynamic_ncols=True, leave=False
-    ) as bar:
+    with progress_bar(total=1 + 2 * len(keys), unit="variant", label="probe", enabled=not args.json) as bar:
         results, base_moves = probe(target, keys, requests, jobs=args.jobs, on_variant=lambda: bar.update(1))
     block = search_space_toml(results, any_key=target.free_keys)
     unanswered = sum(move is None for move in base_moves)

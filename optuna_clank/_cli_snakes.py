@@ -70,10 +70,13 @@ def _add_moves(commands: argparse._SubParsersAction) -> None:
         "--snake",
         required=True,
         metavar="NAME_OR_URL",
-        help="heuristic, baseline, random-safe, greedy-food, a config YAML, or a server URL "
-        "(http://HOST:PORT or url:http://...)",
+        help="heuristic, gbc, baseline, random-safe, greedy-food, a config YAML, a server URL "
+        "(http://HOST:PORT or url:http://...), or a snake file FILE.toml whose server is started once (with "
+        "--config, else its base_config)",
     )
-    moves.add_argument("--config", type=Path, help="config YAML for the heuristic snake")
+    moves.add_argument(
+        "--config", type=Path, help="config YAML for the heuristic or gbc snake, or a snake file's server"
+    )
     moves.add_argument(
         "--timeout-ms", type=positive_int, default=500, help="server answer deadline per request (default: 500)"
     )
@@ -122,9 +125,14 @@ def _run_moves(args: argparse.Namespace) -> int:
     from optuna_clank.arena.move_oracle import answer_moves, is_server, resolve_snake
     from optuna_clank.devices import check_device
 
-    snake: Any = args.snake if is_server(args.snake) else resolve_snake(args.snake, args.config)
+    target = None
+    if args.snake.endswith(".toml"):  # a snake file: its server is started (with --config, or its base_config)
+        from optuna_clank.snake_target import resolve_target
+
+        target = resolve_target(args.snake, args.config, timeout_ms=args.timeout_ms)
+    snake: Any = args.snake if is_server(args.snake) or target else resolve_snake(args.snake, args.config)
     if is_server(args.snake) and args.config is not None:
-        raise UserError("--config applies to built-in snakes; a server reads its own config")
+        raise UserError("--config applies to built-in snakes and snake files; a running server reads its own config")
     device = check_device(args.device)
     line_numbers: list[int] = []
     requests: list[Any] = []
@@ -141,13 +149,16 @@ def _run_moves(args: argparse.Namespace) -> int:
             request = None
         requests.append(request)
     valid = [i for i, number in enumerate(line_numbers) if number not in errors]
-    answers = answer_moves(
-        snake,
-        [requests[i] for i in valid],
-        timeout_ms=args.timeout_ms,
-        concurrency=args.concurrency,
-        device=device,
-    )
+    if target is not None:
+        answers = target.answer([requests[i] for i in valid])
+    else:
+        answers = answer_moves(
+            snake,
+            [requests[i] for i in valid],
+            timeout_ms=args.timeout_ms,
+            concurrency=args.concurrency,
+            device=device,
+        )
     moves: list[str | None] = [None] * len(line_numbers)
     for i, move in zip(valid, answers, strict=True):
         moves[i] = move

@@ -132,7 +132,9 @@ def _add_optimize(commands: argparse._SubParsersAction, name: str) -> None:
     parser.add_argument(
         "--quiet",
         action="store_true",
-        help="no progress bar" if name == "optimize" else "no progress log lines (errors still show)",
+        help="no progress (a bar on a terminal, else a line per finished trial)"
+        if name == "optimize"
+        else "no progress log lines (errors still show)",
     )
     parser.add_argument("--verbose", action="store_true", help="log every trial")
     if name == "optimize":
@@ -200,8 +202,10 @@ def _add_validate(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--snake",
         metavar="SPEC|NAME",
-        help="re-play on another snake than the study tuned: a spec FILE.toml whose [snake] (and base config) "
-        "is e.g. the real bot's server, started per config; or a built-in name (default: the study's [snake])",
+        help="re-play on another snake than the study tuned: a snake file FILE.toml (a [snake] section, e.g. the "
+        "one 'init' writes for the real bot, started per config; a study spec's [snake] works too) or a built-in "
+        "name (default: the study's [snake]). Each config is the trial's parameters on the file's base_config, "
+        "else on the study's base config; the file's [search_space], if any, is not used",
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(handler=_run_validate)
@@ -330,7 +334,7 @@ def _run_optimize(args: argparse.Namespace) -> int:
         warm_start_from=getattr(args, "warm_start_from", None),
         warm_start_storage=getattr(args, "warm_start_storage", None),
         warm_start_trials=getattr(args, "warm_start_trials", None),
-        progress="none" if args.quiet else "log" if headless else "bar",
+        progress="none" if args.quiet else "bar" if not headless and sys.stderr.isatty() else "log",
         dashboard=(args.dashboard_host, args.dashboard_port) if args.dashboard else None,
         verbose=args.verbose,
         say=_say,
@@ -391,21 +395,29 @@ def _run_validate(args: argparse.Namespace) -> int:
     device = check_device(args.device)
     top = args.top or spec.validation.top
     games = args.games or spec.validation.games
+    from optuna_clank.base_trial import is_base_params
+    from optuna_clank.candidate import base_values
     from optuna_clank.validate import trials_to_validate
 
-    candidates = len(trials_to_validate(study, top))
+    base = base_values(spec)
+    candidates = len(trials_to_validate(study, top, base=base))
+    the_base = [t.number for t in trials_to_validate(study, top) if is_base_params(t.params, base)]
     if candidates == 0:
+        if the_base:
+            raise UserError(
+                f"study {spec.name!r} has no completed trial to validate but the base config's (trial "
+                f"{the_base[0]}): nothing to compare with the base yet"
+            )
         raise UserError(f"study {spec.name!r} has no completed trial to validate")
-    snake, snake_base = _validation_snake(args.snake, spec)
+    snake, snake_base, values_line = _validation_snake(args.snake, spec)
     if args.no_base:  # refuses before any game is played
         stored_base_record(study, spec, games=games, seed=args.seed, snake=snake)
-    from tqdm import tqdm
-
+    from optuna_clank.progress import progress_bar
     from optuna_clank.tournament import is_tournament
 
     per_config = games * (len(spec.benchmark.opponents) if is_tournament(spec.benchmark) else 1)
     total = per_config * (candidates + (0 if args.no_base else 1))
-    with tqdm(total=total, unit="game", file=sys.stderr, disable=args.json, dynamic_ncols=True, leave=False) as bar:
+    with progress_bar(total=total, unit="game", label="validate", enabled=not args.json) as bar:
         records = validate_study(
             study,
             spec,
@@ -430,12 +442,16 @@ def _run_validate(args: argparse.Namespace) -> int:
         shown = {label: {k: v for k, v in r.items() if k != RESULTS_KEY} for label, r in records.items()}
         for label, comparison in paired.items():
             shown[label]["paired"] = comparison
-        print(json.dumps({"records": shown, "best_kind": best.kind if best else None}))
+        print(json.dumps({"records": shown, "best_kind": best.kind if best else None, "base_trials": the_base}))
         return 0
     seed = next(iter(records.values()))["seed"]
     print(f"validation of study {spec.name} on {games:,} fresh games (seed {seed}), the same games for every config:")
     if snake != spec.snake:
         print(f"  played by {snake.describe()}; the study was tuned on {spec.snake.describe()}")
+    if values_line:
+        print(values_line)
+    for number in the_base:
+        print(f"  trial {number} has the base config's parameters: it is the base config, not re-played as a trial")
     for label, record in records.items():
         low, high = record["ci"]
         print(
@@ -453,32 +469,49 @@ def _run_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _validation_snake(text: str | None, spec: StudySpec) -> tuple[Any, Any]:
-    """The snake ``validate --snake`` names, with the base config its values are written into."""
+def _validation_snake(text: str | None, spec: StudySpec) -> tuple[Any, Any, str]:
+    """The snake ``validate --snake`` names, the base config its values are written into, and a line saying so.
+
+    A ``.toml`` file (a snake file, or a study spec) gives its ``[snake]`` only: the configs played are the
+    validated trials' parameters on its base config, or on the study's when it names none; its own search
+    space never changes them.
+    """
     from optuna_clank.candidate import snake_base_of
     from optuna_clank.snake import TUNABLE_BUILTINS, SnakeSpec
-    from optuna_clank.spec import load_spec
 
     if text is None:
-        return spec.snake, snake_base_of(spec)
+        return spec.snake, snake_base_of(spec), ""
     if text.endswith(".toml"):
-        other = load_spec(Path(text))
-        return other.snake, snake_base_of(other)
+        from optuna_clank.snake_file import load_snake_file
+
+        other = load_snake_file(Path(text))
+        unused = f"; {Path(text).name}'s [search_space] is not used" if other.search_space else ""
+        if other.has_base_config:
+            own = other.snake.base_config or (other.spec.benchmark.base_config if other.spec else None)
+            return other.snake, other.base, f"  each config: the trial's parameters set on {own}{unused}"
+        where = f"the study's base config ({_study_base_text(spec)})"
+        return other.snake, snake_base_of(spec), f"  each config: the trial's parameters set on {where}{unused}"
     if text == spec.snake.builtin:
-        return spec.snake, snake_base_of(spec)
+        return spec.snake, snake_base_of(spec), ""
     if text == "gbc":  # a go-battleclank server's own YAML, read as the bot reads it; else the bot's defaults
         from optuna_clank.snake import gbc_base_config
 
         base = spec.snake.base_config if spec.snake.is_server else None
-        return SnakeSpec(builtin=text, base_config=base), gbc_base_config(base)
+        return SnakeSpec(builtin=text, base_config=base), gbc_base_config(base), ""
     if text in TUNABLE_BUILTINS:
         from optuna_clank.arena.config import default_config
 
-        return SnakeSpec(builtin=text), default_config() if spec.snake.reads_own_yaml else snake_base_of(spec)
+        return SnakeSpec(builtin=text), default_config() if spec.snake.reads_own_yaml else snake_base_of(spec), ""
     raise UserError(
-        f"--snake {text!r}: name a spec FILE.toml whose [snake] starts the server with each config, "
+        f"--snake {text!r}: name a snake file FILE.toml whose [snake] starts the server with each config, "
         f"or a built-in snake ({', '.join(TUNABLE_BUILTINS)}); a running server cannot take the trials' configs"
     )
+
+
+def _study_base_text(spec: StudySpec) -> str:
+    if spec.snake.reads_own_yaml:
+        return str(spec.snake.base_config) if spec.snake.base_config else "the bot's defaults"
+    return str(spec.benchmark.base_config) if spec.benchmark.base_config else "the built-in default config"
 
 
 def _run_status(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from optuna_clank.control import CLEAN_STOPS
+from optuna_clank.stats import PHASE_TURNS
 
 if TYPE_CHECKING:
     from optuna_clank.results import StudyStatus
@@ -26,7 +27,7 @@ def interval(low: float, high: float) -> str:
 
 
 def death_table(causes: Mapping[str, Mapping[str, int]], *, indent: str = "  ") -> list[str]:
-    """Rows of a cause x phase table (early < 50 turns, mid < 150, late)."""
+    """Rows of a cause x phase table (see :data:`optuna_clank.stats.PHASE_TURNS`)."""
     if not causes:
         return [f"{indent}(no deaths)"]
     width = max(len(cause) for cause in causes)
@@ -62,7 +63,7 @@ def match_summary(summary: Mapping[str, Any], *, title: str) -> str:
         f"  mean score  {summary['mean_score']:.3f}  (win 1, draw 0.5, loss 0)",
         f"  mean turns  {summary['avg_turns']:.1f}"
         + (f"  ({summary['capped_games']} games hit the turn cap)" if summary["capped_games"] else ""),
-        "  deaths of the candidate:",
+        f"  deaths of the candidate by phase ({PHASE_TURNS}):",
         *death_table(summary["death_causes"], indent="    "),
         *_fault_lines(summary),
         f"  speed       {summary['games_per_second']:.1f} games/s, "
@@ -107,9 +108,17 @@ def status_text(report: StudyStatus, spec: StudySpec, *, storage: str) -> str:
         )
     raw = report.best_raw
     if raw and raw.values and best and (best.trial is None or raw.number != best.trial.number):
-        lines.append(f"  best raw    trial {raw.number}: value {raw.values[0]:.3f} (study games only)")
+        from optuna_clank.attributes import ProposalSource
+
+        mark = " (the base config)" if raw.proposal_source == ProposalSource.BASE else ""
+        lines.append(f"  best raw    trial {raw.number}{mark}: value {raw.values[0]:.3f} (study games only)")
     rate = report.trials_per_hour
     lines.append(f"  speed       {rate:.1f} trials/hour" if rate else "  speed       -")
+    if report.last_run is not None:  # what ran, which may differ from what the spec asks for
+        from optuna_clank.run_record import run_summary
+
+        first, *rest = run_summary(report.last_run)
+        lines += [f"  last run    {first}", *(f"              {line}" for line in rest)]
     if report.last_trials:
         lines.append("  last trials:")
     for t in report.last_trials:

@@ -35,6 +35,7 @@ __all__ = [
     "PROPOSAL_SOURCE_KEY",
     "PROVENANCE_KEYS",
     "REJECTED_PROPOSALS_KEY",
+    "RUNS_KEY",
     "SLOT_KEY",
     "SNAKE_ERROR_KEY",
     "SNAKE_PID_KEY",
@@ -153,6 +154,11 @@ WARM_START_KEY = "warm_start"
 ``{"source_study": ..., "source_storage": <masked URL>, "picked_by": ..., "seeds": [{"trial": n,
 "params": {...}}, ...], "notes": [...]}``.
 """
+
+RUNS_KEY = "runs"
+"""What each ``optimize`` (and ``worker``) run of the study did, newest last: a list of dicts (slots used,
+sampler, LLM on or off and why, snake, opponents, games per trial, when, how it ended), read by the
+study note and ``status``; see :mod:`optuna_clank.run_record`."""
 
 VALIDATION_PREFIX = "validated:"
 """``validated:<trial number>``: that trial's result on the validation games."""

@@ -127,10 +127,12 @@ def export_server_config(
     if spec.snake.builtin == "gbc":
         from optuna_clank.arena.snakes.gbc.schema import gbc_yaml_mapping, read_gbc_config
 
-        played = with_dotted_values(gbc_base_config(base or spec.snake.base_config), params)
+        base_config = gbc_base_config(base or spec.snake.base_config)
+        played = with_dotted_values(base_config, _changed(params, base_config))
         config: dict[str, Any] = gbc_yaml_mapping(read_gbc_config(played))
     else:
-        config = with_dotted_values(load_base_config(base or spec.snake.base_config), params)
+        base_config = load_base_config(base or spec.snake.base_config)
+        config = with_dotted_values(base_config, _changed(params, base_config))
     text = f"# optuna-clank: study {spec.name}, {best.describe()}\n" + yaml.safe_dump(config, sort_keys=False)
     if path is not None:
         try:
@@ -142,3 +144,14 @@ def export_server_config(
         except OSError as exc:
             raise UserError(f"cannot write {path}: {exc.strerror or exc}") from exc
     return text, best
+
+
+def _changed(params: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters that differ from ``base``: where a trial holds the base's own value, the base's value
+    (as written in its YAML) is kept, not a float's round trip of it."""
+    from optuna_clank.base_trial import unchanged_names
+
+    known = {name: dotted_value(base, name) for name in params}
+    numbers = {n: v for n, v in known.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+    same = unchanged_names(params, numbers)
+    return {name: value for name, value in params.items() if name not in same}

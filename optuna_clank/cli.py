@@ -56,8 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"optuna-clank {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    from optuna_clank import _cli_probe, _cli_replay, _cli_snakes, _cli_study
+    from optuna_clank import _cli_init, _cli_probe, _cli_replay, _cli_snakes, _cli_study
 
+    _cli_init.add_command(commands)
     _add_play(commands)
     _add_params(commands)
     _cli_study.add_commands(commands)
@@ -144,7 +145,7 @@ def _run_play(args: argparse.Namespace) -> int:
     device = check_device(args.device)
     if args.history and not args.record:
         args.record = list(range(min(args.games, 1)))
-    bar = _progress(total=args.games, unit="game", enabled=not args.json)
+    bar = _progress(total=args.games, unit="game", enabled=not args.json, label="play")
     result = play_match(
         config,
         opponents,
@@ -218,14 +219,7 @@ def _write_json(path: Path, data: Any) -> None:
         raise UserError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
-def _progress(*, total: int, unit: str, enabled: bool) -> Any:
-    from tqdm import tqdm
+def _progress(*, total: int, unit: str, enabled: bool, label: str) -> Any:
+    from optuna_clank.progress import progress_bar
 
-    return tqdm(
-        total=total,
-        unit=unit,
-        disable=not enabled,
-        file=sys.stderr,
-        dynamic_ncols=True,
-        leave=False,
-    )
+    return progress_bar(total=total, unit=unit, label=label, enabled=enabled)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import optuna
@@ -42,6 +42,7 @@ from optuna_clank.attributes import (
     SNAKE_STDERR_KEY,
     WIN_RATE_CI_KEY,
 )
+from optuna_clank.base_trial import base_ranges, suggest_ranges
 from optuna_clank.candidate import SeatedCandidate, fault_attrs, seat_candidate, snake_base_of
 from optuna_clank.snake_server import SnakeServerFailure
 from optuna_clank.stats import game_phase, mean_interval, wilson_interval
@@ -49,7 +50,7 @@ from optuna_clank.tournament import Tournament, is_tournament
 from optuna_clank.trial_story import StoryTeller, TrialStory
 
 if TYPE_CHECKING:
-    from optuna_clank.spec import StudySpec
+    from optuna_clank.spec import ParamSpec, StudySpec
 
 
 class TrialAborted(Exception):
@@ -72,10 +73,17 @@ def base_config_of(spec: StudySpec) -> Config:
     return load_config(spec.benchmark.base_config) if spec.benchmark.base_config else default_config()
 
 
-def suggest_params(trial: optuna.Trial, spec: StudySpec) -> dict[str, Any]:
-    """Ask the sampler for every parameter of the spec's search space."""
+def suggest_params(
+    trial: optuna.Trial, spec: StudySpec, widened: Mapping[str, ParamSpec] | None = None
+) -> dict[str, Any]:
+    """Ask the sampler for every parameter of the spec's search space.
+
+    ``widened``: the base trial's ranges for base values outside the spec's (see
+    :mod:`optuna_clank.base_trial`); used only where this trial plays exactly such a base value.
+    """
+    ranges = suggest_ranges(trial, spec, widened or {})
     params: dict[str, Any] = {}
-    for param in spec.search_space:
+    for param in (ranges.get(p.name, p) for p in spec.search_space):
         if param.is_int:
             low, high, step = int(param.low), int(param.high), int(param.step or 1)
             params[param.name] = trial.suggest_int(param.name, low, high, log=param.log, step=step)
@@ -116,6 +124,7 @@ class ArenaObjective:
         self.base_config = base_config_of(spec)
         self.story = story or StoryTeller.for_spec(spec)
         self.snake_base = snake_base_of(spec)
+        self.base_ranges = base_ranges(spec)  # base values outside the search space: the base trial's ranges
         self.tournament = Tournament.of(spec.benchmark) if is_tournament(spec.benchmark) else None
 
     def game_order(self, trial_number: int) -> list[int]:
@@ -130,7 +139,7 @@ class ArenaObjective:
         if self.claim is not None and not self.claim(trial):
             trial.set_user_attr(NOT_RUN_KEY, "another worker already holds the study's last trials")
             raise SurplusTrial(f"trial {trial.number} is beyond the study's target")
-        params = suggest_params(trial, self.spec)
+        params = suggest_params(trial, self.spec, self.base_ranges)
         started = time.perf_counter()
         outcomes: list[GameOutcome] = []
         snake = self.spec.snake

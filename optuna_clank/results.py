@@ -35,9 +35,11 @@ from optuna_clank.attributes import (
     VALIDATED_BASE_KEY,
     VALIDATION_PREFIX,
     WIN_RATE_CI_KEY,
+    ProposalSource,
 )
 from optuna_clank.errors import UserError
 from optuna_clank.pareto import pareto_front
+from optuna_clank.run_record import last_run
 from optuna_clank.runner import TrialCounts, count_trials
 from optuna_clank.verdict import RESULTS_KEY, Comparison, Verdict, judge
 
@@ -85,7 +87,15 @@ class Best:
         ci = trial.user_attrs.get(WIN_RATE_CI_KEY)
         interval = f", win rate CI [{100 * ci[0]:.1f}%, {100 * ci[1]:.1f}%]" if ci else ""
         games = trial.user_attrs.get(GAMES_PLAYED_KEY, "?")
-        return f"trial {trial.number}: value {_value_text(trial)} over {games} games{interval} (not validated)"
+        return (
+            f"trial {trial.number}{_base_mark(trial)}: value {_value_text(trial)} over {games} games{interval} "
+            "(not validated)"
+        )
+
+
+def _base_mark(trial: FrozenTrial) -> str:
+    """`` (the base config)`` for the trial that plays the base config (the first trial of a study)."""
+    return " (the base config)" if trial.user_attrs.get(PROPOSAL_SOURCE_KEY) == ProposalSource.BASE else ""
 
 
 def _record_text(record: dict[str, Any]) -> str:
@@ -152,8 +162,18 @@ def base_for_export(base: str | Path | None, study: optuna.Study) -> Config:
 
 
 def trial_config(trial: FrozenTrial, base: Config) -> Config:
-    """The full go-battleclank config a trial played (its params set on ``base``)."""
-    return with_values(base, trial.params)
+    """The full go-battleclank config a trial played (its params set on ``base``).
+
+    A parameter that holds the base's own value keeps the base's value as written (an older study's
+    base trial stored ``999.9999999999998`` for 1000: the base's 1000 is written).
+    """
+    from optuna_clank.arena.config import flatten
+    from optuna_clank.base_trial import unchanged_names
+
+    flat = flatten(base)
+    base_values = {name: value for name, value in flat.items() if isinstance(value, int | float)}
+    same = unchanged_names(trial.params, base_values)
+    return with_values(base, {name: value for name, value in trial.params.items() if name not in same})
 
 
 def write_config(config: Config, path: str | Path, *, header: str = "") -> Path:
@@ -277,6 +297,7 @@ class StudyStatus:
     trials_per_hour: float | None
     last_trials: tuple[TrialSummary, ...]
     pareto_front: tuple[TrialSummary, ...] | None  # multi-objective studies only
+    last_run: dict[str, Any] | None = None  # what the last optimize run did (run_record), None before one
 
     @property
     def best_kind(self) -> str | None:
@@ -307,6 +328,7 @@ class StudyStatus:
             "trials_per_hour": self.trials_per_hour,
             "last_trials": [t.to_json() for t in self.last_trials],
             "pareto_front": [t.to_json() for t in self.pareto_front] if self.pareto_front is not None else None,
+            "last_run": self.last_run,
         }
 
 
@@ -337,6 +359,7 @@ def status(study: optuna.Study, *, last: int = 10) -> StudyStatus:
         trials_per_hour=round(rate, 1) if rate else None,
         last_trials=tuple(TrialSummary.of(t) for t in recent),
         pareto_front=tuple(TrialSummary.of(t) for t in pareto_front(study)) if len(study.directions) > 1 else None,
+        last_run=last_run(study.user_attrs),
     )
 
 

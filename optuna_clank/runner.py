@@ -129,18 +129,16 @@ def make_sampler(spec: StudySpec) -> optuna.samplers.BaseSampler:
     return entry.build(spec)
 
 
-def base_params(spec: StudySpec) -> dict[str, float]:
-    """The spec's base config as values of its search space (clipped into the bounds)."""
-    from optuna_clank.candidate import base_values
+def base_params(spec: StudySpec) -> dict[str, Any]:
+    """What the base trial plays: the base config's own values (see :mod:`optuna_clank.base_trial`).
 
-    values = base_values(spec)
-    params: dict[str, float] = {}
-    for param in spec.search_space:
-        value = min(max(float(values[param.name]), param.low), param.high)
-        if param.step:  # onto the grid the distribution holds
-            value = min(param.low + round((value - param.low) / param.step) * param.step, param.high)
-        params[param.name] = round(value) if param.is_int else value
-    return params
+    Exact (no unit-cube round trip), ints as ``int``; a value outside the search range stays as it is
+    (the base trial's range is widened for it), and only a value no range can hold (at or below 0 on a
+    log scale, off a stepped grid) is clipped, with a warning when the run starts.
+    """
+    from optuna_clank.base_trial import base_trial_params
+
+    return base_trial_params(spec)
 
 
 def start_from_base(study: optuna.Study, spec: StudySpec) -> bool:
@@ -345,7 +343,7 @@ def run_study(
     if before.finished >= target:
         return StudyRun(study, spec, url, before, before, RunEnding.ALREADY_DONE, 0.0)
     where = describe_storage(url)
-    n_slots = _slots(spec.parallel.n_jobs, say)
+    n_slots, slots_why = _slots(spec.parallel.n_jobs, say)
     opponents = ", ".join(_short(o) for o in spec.benchmark.opponents)
     say(
         f"study {spec.name} on {where}: {before.finished} finished, target {target}, "
@@ -355,6 +353,23 @@ def run_study(
     )
     for line in _study_kind_lines(spec):
         say(line)
+    if not worker:
+        from optuna_clank.base_trial import base_range_notes
+
+        for line in base_range_notes(spec):  # never clipped silently
+            say(line)
+    from optuna_clank.run_record import begin_run, end_run, llm_state
+    from optuna_clank.spec import load_spec
+
+    run_index = begin_run(
+        study,
+        spec,
+        role="worker" if worker else "optimize",
+        slots=n_slots,
+        slots_why=slots_why,
+        llm=llm_state(spec, load_spec(spec.path)),
+        target=target,
+    )
     if not worker:
         from optuna_clank.study_note import write_study_note
 
@@ -411,6 +426,10 @@ def run_study(
     finally:
         restore()
     ended = _ending(control, after, target, deadline)
+    used = sum(1 for slot in report.slots if slot.trials) if report.slots else None
+    end_run(study, run_index, ended=ended.value, ran=after.finished - before.finished, seconds=seconds, slots_used=used)
+    if not worker:
+        write_study_note(study, spec)  # with how the run ended
     return StudyRun(study, spec, url, before, after, ended, seconds, tuple(report.slots))
 
 
@@ -449,15 +468,15 @@ def _apply_warm_start(
     say(f"{done.describe()}; {when}")
 
 
-def _slots(n_jobs: int | str, say: Callable[[str], None]) -> int:
-    """The number of slots; ``auto`` is resolved here and the choice is said once."""
+def _slots(n_jobs: int | str, say: Callable[[str], None]) -> tuple[int, str]:
+    """The number of slots and why; ``auto`` is resolved here and the choice is said once."""
     if n_jobs != "auto":
-        return int(n_jobs)
+        return int(n_jobs), f"n_jobs = {n_jobs}"
     from optuna_clank.devices import auto_n_jobs
 
     count, why = auto_n_jobs()
     say(f"n_jobs auto: {count} slot(s), {why}")
-    return count
+    return count, f"n_jobs auto: {why}"
 
 
 def _short(opponent: str) -> str:
@@ -546,7 +565,8 @@ class _Monitor:
         self.log_lines = log_lines
         self.started_at = time.time()
         self.first_trial_seen = False
-        self.checkpointed = ""  # the last checkpoint's line: an unchanged best is not announced again
+        # the best the last checkpoint holds (an earlier run's too): an unchanged best is not announced again
+        self.checkpointed = _checkpointed_best(spec.name, url) if self.interval else ""
         self._say = say
         self.bar = None
         if bar:
@@ -566,8 +586,12 @@ class _Monitor:
         if self.bar is not None:
             self.bar.update(max(0, counts.finished - self.bar.n))
             self.bar.set_postfix_str(f"running {counts.running}, best {text}", refresh=True)
-        elif self.log_lines and counts.finished != self.last_logged:
-            _LOG.warning("study %s: %d/%d finished, best %s", self.spec.name, counts.finished, self.target, text)
+        elif self.log_lines and counts.finished != self.last_logged:  # one plain line per finished trial
+            elapsed = _duration(time.time() - self.started_at)
+            self._say(
+                f"study {self.spec.name}: {counts.finished}/{self.target} finished, best {text} "
+                f"({counts.running} running, {elapsed})"
+            )
             self.last_logged = counts.finished
         if self.interval and counts.finished // self.interval > self.last_checkpoint and best is not None:
             self.last_checkpoint = counts.finished // self.interval
@@ -592,15 +616,35 @@ class _Monitor:
             best = export_server_config(self.spec, self.study, path)[1]
         else:
             path, best = export_best(self.study, path, storage=describe_storage(self.url))
-        line = f"checkpoint: {best.describe()} -> {path}"
-        if self.log_lines and self.bar is None:
-            _LOG.warning(line)
-        else:
-            self.say(line)
+        self.say(f"checkpoint: {best.describe()} -> {path}")
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def _checkpointed_best(study_name: str, url: str) -> str:
+    """What the study's checkpoint file (if any) says it holds: ``best.describe()`` of the last checkpoint."""
+    from optuna_clank.results import checkpoint_path
+
+    try:
+        with checkpoint_path(study_name, url).open(encoding="utf-8") as stream:
+            header = [line for line in (stream.readline() for _ in range(4)) if line.startswith("# ")]
+    except (OSError, UnicodeDecodeError):
+        return ""
+    ours = f"# optuna-clank: study {study_name}, "  # a server's or gbc's export
+    for line in header:
+        if line.startswith("# holds "):
+            return line.removeprefix("# holds ").rstrip("\n")
+        if line.startswith(ours):
+            return line.removeprefix(ours).rstrip("\n")
+    return ""
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m elapsed" if hours else f"{minutes}m{secs:02d}s elapsed"
 
 
 def _best_short(best: Best | None) -> str:

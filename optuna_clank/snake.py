@@ -102,8 +102,9 @@ class SnakeSpec:
         if not self.is_server:
             base = f" with {self.base_config}" if self.base_config is not None else ""
             return f"built-in {self.builtin}{base}"
-        if self.starts_server:
-            return f"server {' '.join(self.command)} at {self.url}"
+        if self.starts_server:  # each config's server gets its own port: no one URL to show
+            fixed = "" if _PLACEHOLDER.search(self.url) else f" at {self.url}"
+            return f"server {' '.join(self.command)}{fixed} (one process per config)"
         return f"server at {self.url}"
 
     def to_raw(self) -> dict[str, Any]:

@@ -159,11 +159,18 @@ class StartedServerTarget(SnakeTarget):
     free_keys = True
 
     def __init__(
-        self, snake: SnakeSpec, *, config: str | Path | None = None, spec_keys: Sequence[ProbeKey] = ()
+        self,
+        snake: SnakeSpec,
+        *,
+        config: str | Path | None = None,
+        spec_keys: Sequence[ProbeKey] = (),
+        base: Mapping[str, Any] | None = None,
     ) -> None:
         self.snake = snake
-        path = Path(config) if config is not None else snake.base_config
-        self.base = load_base_config(path)
+        if base is not None and config is None:
+            self.base = dict(base)
+        else:
+            self.base = load_base_config(Path(config) if config is not None else snake.base_config)
         self.label = snake.describe()
         self._spec_keys = list(spec_keys)
 
@@ -221,20 +228,19 @@ def cannot_vary(text: str, config: str | Path | None = None) -> bool:
 
 
 def _spec_target(path: Path, config: str | Path | None) -> SnakeTarget:
-    from optuna_clank.objective import base_config_of
-    from optuna_clank.spec import load_spec
+    """The snake of a snake file (only ``[snake]``) or of a study spec (its ``[search_space]`` gives the keys)."""
+    from optuna_clank.snake_file import load_snake_file
 
-    if not path.is_file():
-        raise UserError(f"{path}: no such spec file")
-    spec = load_spec(path)
-    keys = [ProbeKey(p.name, p.low, p.high, is_int=p.is_int, log=p.log, source="spec") for p in spec.search_space]
-    if spec.snake.is_server:
-        return StartedServerTarget(spec.snake, config=config, spec_keys=keys)
-    if spec.snake.builtin == "gbc":  # the bot's YAML (its defaults without one), not the heuristic's config
-        own = config if config is not None else spec.snake.base_config
+    read = load_snake_file(path)
+    snake = read.snake
+    keys = [ProbeKey(p.name, p.low, p.high, is_int=p.is_int, log=p.log, source="spec") for p in read.search_space]
+    if snake.is_server:
+        return StartedServerTarget(snake, config=config, spec_keys=keys, base=None if config else read.base)
+    if snake.builtin == "gbc":  # the bot's YAML (its defaults without one), not the heuristic's config
+        own = config if config is not None else snake.base_config
         return BuiltinTarget("gbc", own, spec_keys=keys, label=f"gbc ({path.name})")
-    chosen = config if config is not None else base_config_of(spec)
-    return BuiltinTarget(spec.snake.builtin, chosen, spec_keys=keys, label=f"{spec.snake.builtin} ({path.name})")
+    chosen: Any = config if config is not None else dict(read.base)
+    return BuiltinTarget(snake.builtin, chosen, spec_keys=keys, label=f"{snake.builtin} ({path.name})")
 
 
 def _leaves(data: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:

@@ -76,6 +76,7 @@ __all__ = [
     "find_spec",
     "load_spec",
     "shipped_spec_names",
+    "shipped_spec_path",
 ]
 
 DIRECTIONS = ("maximize", "minimize")
@@ -332,6 +333,14 @@ def find_spec(name: str, *, cwd: Path | None = None) -> Path:
         f"unknown study {name!r}{did_you_mean(name, found)}: no studies/{name}.toml in "
         f"{base} nor among the shipped specs (found: {', '.join(found) or 'none'})"
     )
+
+
+def shipped_spec_path(name: str) -> Path:
+    """The shipped spec ``name`` itself (``studies/<name>.toml`` of the current folder does not count)."""
+    shipped = _shipped_dir()
+    if shipped is None or not (shipped / f"{name}.toml").is_file():
+        raise SpecError(f"no shipped spec {name!r} (shipped: {', '.join(shipped_spec_names()) or 'none'})")
+    return shipped / f"{name}.toml"
 
 
 def shipped_spec_names() -> list[str]:

@@ -112,10 +112,20 @@ def paired_bootstrap(
     return PairedDifference(float(differences.mean()), float(low), float(high), p_value, n, confidence)
 
 
+MID_GAME_TURN = 50
+"""The first turn of the mid game (turns 0..49 are early)."""
+
+LATE_GAME_TURN = 150
+"""The first turn of the late game."""
+
+PHASE_TURNS = f"early: turns 0-{MID_GAME_TURN - 1}, mid: {MID_GAME_TURN}-{LATE_GAME_TURN - 1}, late: {LATE_GAME_TURN}+"
+"""Where the phases begin, as reports say it."""
+
+
 def game_phase(turn: int) -> str:
-    """Phase of the game a turn falls in, as the old loop bucketed deaths: early/mid/late."""
-    if turn < 50:
+    """Phase of the game a turn falls in, as the old loop bucketed deaths: early/mid/late (see :data:`PHASE_TURNS`)."""
+    if turn < MID_GAME_TURN:
         return "early"
-    if turn < 150:
+    if turn < LATE_GAME_TURN:
         return "mid"
     return "late"

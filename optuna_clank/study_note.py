@@ -6,7 +6,9 @@ by luck. So the note states the benchmark and the sampler setup, and once ``vali
 the validated comparison against the base config: the difference and its interval.
 
 The note is rebuilt from the spec and the study's user attributes each time it is written
-(every ``optimize`` and ``validate``), so it always matches what the storage holds.
+(every ``optimize`` and ``validate``), so it always matches what the storage holds; what the last
+run did (slots, LLM on or off and why, games per trial) comes from its record
+(:mod:`optuna_clank.run_record`), not from the spec, which may wish for more than a machine gives.
 """
 
 from __future__ import annotations
@@ -53,15 +55,22 @@ def write_study_note(study: optuna.Study, spec: StudySpec) -> str:
 
 def study_note(spec: StudySpec, study_attrs: Mapping[str, Any]) -> str:
     """The study note's markdown from the spec and the study's user attributes."""
+    from optuna_clank.run_record import last_run, run_markdown
+
     lines = [f"## {spec.name}", ""]
     if spec.study.description:
         lines += [spec.study.description, ""]
-    lines += ["### Benchmark", "", *_benchmark_lines(spec), "", "### Sampler", "", *_sampler_lines(spec)]
+    lines += ["### What ran", "", *run_markdown(study_attrs), ""]
+    run = last_run(study_attrs)
+    llm = str(run["llm"]) if run and run.get("llm") else None
+    bench = _benchmark_lines(spec, run_games=run.get("games_per_trial") if run else None)
+    lines += ["### Benchmark", "", *bench, "", "### Sampler", "", *_sampler_lines(spec, llm=llm)]
     lines += ["", "### Validation", "", *validation_markdown(study_attrs)]
     return "\n".join(lines) + "\n"
 
 
-def _benchmark_lines(spec: StudySpec) -> list[str]:
+def _benchmark_lines(spec: StudySpec, *, run_games: Any = None) -> list[str]:
+    """The spec's benchmark; ``run_games``: the games per trial the last run played, said where it differs."""
     bench = spec.benchmark
     width, height = bench.board_size
     goals = ", ".join(
@@ -86,7 +95,10 @@ def _benchmark_lines(spec: StudySpec) -> list[str]:
         + ").",
         f"- **Board**: {width}x{height}, turn cap {bench.max_turns} (a capped game is a draw).",
         f"- **Games per trial**: {bench.games_per_trial}, in rounds of {bench.round_size}, each trial in its own "
-        "shuffled order.",
+        "shuffled order"
+        + (
+            f" (the last run played {run_games}: see above)." if run_games not in (None, bench.games_per_trial) else "."
+        ),
         f"- **Seeds**: every trial plays the same games (seed {bench.seed}): game *i* has the same start, seats and "
         "food for every config, and seats rotate between games. Validation replays the top trials on fresh games "
         "under another seed.",
@@ -94,11 +106,13 @@ def _benchmark_lines(spec: StudySpec) -> list[str]:
     ]
 
 
-def _sampler_lines(spec: StudySpec) -> list[str]:
+def _sampler_lines(spec: StudySpec, *, llm: str | None = None) -> list[str]:
+    """The sampler setup; ``llm``: what the last run did with the LLM (``off: missing OPENAI_API_KEY``)."""
     options = spec.sampler
     lines = [f"- **Sampler**: `{options.name}`" + (f", seed {options.seed}" if options.seed is not None else "") + "."]
     if options.name == "clank":
-        llm = f"LLM {', '.join(f'`{m}`' for m in options.llm_models)}" if options.use_llm else "no LLM"
+        wished = f"LLM {', '.join(f'`{m}`' for m in options.llm_models)}" if options.use_llm else "no LLM"
+        llm = f"LLM in the last run: {llm}" if llm is not None else wished
         net = "winning-pattern autoencoder" if options.use_neural_net else "no pattern network"
         lines.append(
             f"- **Proposals**: {llm}; {net}; {options.n_startup_trials} startup trials around the base config; "

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +32,7 @@ from optuna_clank.attributes import (
     PROPOSAL_SOURCE_KEY,
     REJECTED_PROPOSALS_KEY,
 )
+from optuna_clank.stats import PHASE_TURNS
 from optuna_clank.storage import DEFAULT_STORAGE_DIR
 
 if TYPE_CHECKING:
@@ -125,33 +125,34 @@ class TrialStory:
             planned=planned,
             featured=shown,
             files=files,
+            study=trial.study.study_name,
         )
         optuna_dashboard.save_note(trial, note)
 
     def _upload(self, trial: optuna.Trial, outcome: GameOutcome, frames: list[dict[str, Any]]) -> list[str]:
-        from optuna.artifacts import FileSystemArtifactStore, upload_artifact
-
+        """The replay and the key-moment picture as artifacts, also under readable names (:mod:`.artifacts`)."""
+        from optuna_clank.artifacts import replay_name, save_trial_artifact
         from optuna_clank.board_svg import board_svg
         from optuna_clank.replay import key_moment, snake_ids
 
         assert self.teller.artifacts is not None
-        self.teller.artifacts.mkdir(parents=True, exist_ok=True)
-        store = FileSystemArtifactStore(self.teller.artifacts)
         moment = frames[key_moment(frames)]
-        stem = f"trial-{trial.number}-game-{outcome.game}"
-        names = [f"{stem}-replay.json", f"{stem}-turn-{moment['turn']}.svg"]
         caption = f"trial {trial.number}, game {outcome.game} ({outcome.result}), turn {moment['turn']}\n"
         caption += _moment_text(outcome)
-        with tempfile.TemporaryDirectory(prefix="optuna-clank-story-") as folder:
-            replay_path = Path(folder) / names[0]
-            replay_path.write_text(json.dumps(frames))
-            picture_path = Path(folder) / names[1]
-            picture_path.write_text(board_svg(moment, ids=snake_ids(frames), caption=caption))
-            upload_artifact(artifact_store=store, file_path=str(replay_path), study_or_trial=trial)
-            upload_artifact(
-                artifact_store=store, file_path=str(picture_path), study_or_trial=trial, mimetype="image/svg+xml"
-            )
-        return names
+        folder = self.teller.artifacts
+        replay = save_trial_artifact(folder, trial, replay_name(trial.number, outcome.game), json.dumps(frames))
+        picture = board_svg(moment, ids=snake_ids(frames), caption=caption)
+        name = f"trial-{trial.number}-game-{outcome.game}-turn-{moment['turn']}.svg"
+        shown = save_trial_artifact(folder, trial, name, picture, mimetype="image/svg+xml")
+        return [_shown_path(replay), _shown_path(shown)]
+
+
+def _shown_path(path: Path) -> str:
+    """A file as the note names it: relative to where the run started, when it lies below."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _dashboard_installed() -> bool:
@@ -193,8 +194,12 @@ def trial_note(
     planned: int,
     featured: GameOutcome | None = None,
     files: Sequence[str] = (),
+    study: str = "",
 ) -> str:
-    """The trial's note as markdown (see the module docstring for what it tells)."""
+    """The trial's note as markdown (see the module docstring for what it tells).
+
+    ``files``: the replay and the picture as paths a reader can open (``storage/<study>/artifacts/...``).
+    """
     source = attrs.get(PROPOSAL_SOURCE_KEY) or "sampler"
     lines = [f"## Trial {number}: proposed by {source}", "", _result_line(outcomes, planned)]
     origin = []
@@ -211,9 +216,9 @@ def trial_note(
         lines += ["", "### LLM rationale", "", *(f"> {line}" for line in str(attrs[LLM_RATIONALE_KEY]).splitlines())]
     if attrs.get(NN_PATTERNS_KEY):
         lines += ["", "### Winning patterns the sampler used", "", "```", str(attrs[NN_PATTERNS_KEY]), "```"]
-    lines += ["", "### Deaths of the tuned snake", "", *_deaths_table(outcomes)]
+    lines += ["", "### Deaths of the tuned snake", "", f"By game phase ({PHASE_TURNS}).", "", *_deaths_table(outcomes)]
     if featured is not None:
-        lines += ["", "### Replay", "", _featured_line(featured, files)]
+        lines += ["", "### Replay", "", _featured_line(featured, files, number=number, study=study)]
     return "\n".join(lines) + "\n"
 
 
@@ -281,11 +286,12 @@ def _deaths_table(outcomes: Sequence[GameOutcome]) -> list[str]:
     return rows
 
 
-def _featured_line(outcome: GameOutcome, files: Sequence[str]) -> str:
+def _featured_line(outcome: GameOutcome, files: Sequence[str], *, number: int, study: str) -> str:
     turns = f"{outcome.turns} turns"
     text = f"Game {outcome.game} ({outcome.result} vs {', '.join(outcome.opponents)}, {turns})"
     if files:
-        text += f": replay `{files[0]}` (show it with `python -m optuna_clank replay FILE`), picture `{files[1]}`."
+        command = "python -m optuna_clank replay " + (f"--study {study} --trial {number}" if study else "FILE")
+        text += f": replay `{files[0]}` (show it with `{command}`), picture `{files[1]}`."
     else:
         text += ": its replay could not be saved (see the run's log)."
     return text

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from optuna_clank.arena.match import GameOutcome, MatchResult, play_match
 from optuna_clank.attributes import OPPONENTS_KEY, VALIDATED_BASE_KEY, VALIDATION_PREFIX
-from optuna_clank.candidate import seat_candidate, snake_base_of
+from optuna_clank.base_trial import is_base_params
+from optuna_clank.candidate import base_values, seat_candidate, snake_base_of
 from optuna_clank.errors import UserError
 from optuna_clank.results import top_trials
 from optuna_clank.stats import mean_interval
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from optuna_clank.snake import SnakeSpec
     from optuna_clank.spec import StudySpec
 
-__all__ = ["stored_base_record", "validate_study", "validation_seed"]
+__all__ = ["base_like_trials", "stored_base_record", "trials_to_validate", "validate_study", "validation_seed"]
 
 
 def validation_seed(spec: StudySpec, seed: int | None = None) -> int:
@@ -71,7 +72,7 @@ def validate_study(
     games_of = _games_of(spec, games, chosen_seed)
     stored_base = None if include_base else stored_base_record(study, spec, games=games, seed=seed, snake=snake)
     records: dict[str, dict[str, Any]] = {}
-    for trial in trials_to_validate(study, top):
+    for trial in trials_to_validate(study, top, base=base_values(spec)):
         result = _play(snake, trial.params, base, spec, games, seed=chosen_seed, device=device, on_game_end=on_game_end)
         record = _record(result, games_of, spec, snake)
         study.set_user_attr(f"{VALIDATION_PREFIX}{trial.number}", record)
@@ -84,14 +85,32 @@ def validate_study(
     return records
 
 
-def trials_to_validate(study: optuna.Study, top: int) -> list[optuna.trial.FrozenTrial]:
-    """The top ``top`` trials; for a multi-objective study, its Pareto front (best first objective first)."""
-    if len(study.directions) == 1:
-        return top_trials(study, top)
-    from optuna_clank.pareto import pareto_front
+def trials_to_validate(
+    study: optuna.Study, top: int, *, base: Mapping[str, float] | None = None
+) -> list[optuna.trial.FrozenTrial]:
+    """The top ``top`` trials; for a multi-objective study, its Pareto front (best first objective first).
 
-    front = set(t.number for t in pareto_front(study))
-    return [t for t in top_trials(study, len(study.trials)) if t.number in front][:top]
+    With ``base`` (the base config's values), a trial whose parameters are the base's is left out and
+    the next one taken: it is the base config, which validate plays anyway (see :func:`base_like_trials`).
+    """
+    if len(study.directions) == 1:
+        ranked = top_trials(study, len(study.trials))
+    else:
+        from optuna_clank.pareto import pareto_front
+
+        front = set(t.number for t in pareto_front(study))
+        ranked = [t for t in top_trials(study, len(study.trials)) if t.number in front]
+    if base is not None:
+        ranked = [t for t in ranked if not is_base_params(t.params, base)]
+    return ranked[:top]
+
+
+def base_like_trials(study: optuna.Study, base: Mapping[str, float]) -> list[int]:
+    """Completed trials whose parameters are the base config's (the base trial, re-queued copies of it)."""
+    from optuna.trial import TrialState
+
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    return [t.number for t in complete if is_base_params(t.params, base)]
 
 
 def stored_base_record(

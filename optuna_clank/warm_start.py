@@ -142,9 +142,8 @@ def _mapped(trial: FrozenTrial, spec: StudySpec, notes: list[str]) -> dict[str, 
     for param in spec.search_space:
         value = trial.params.get(param.name)
         if isinstance(value, bool) or not isinstance(value, int | float):
-            params[param.name] = base[param.name]
-            notes.append(f"trial {trial.number}: {param.name} not in the source, base value {base[param.name]:g}")
-            continue
+            value = base[param.name]  # clipped below like any value: only the base trial leaves the range
+            notes.append(f"trial {trial.number}: {param.name} not in the source, base value {value:g}")
         clipped = min(max(float(value), param.low), param.high)
         if clipped != float(value):
             notes.append(f"trial {trial.number}: {param.name} {value:g} clipped to {clipped:g}")

@@ -43,6 +43,7 @@ STORED_NAMES = {
     "PROPOSAL_KEY": "clank:proposal",
     "PROPOSAL_SOURCE_KEY": "proposal_source",
     "REJECTED_PROPOSALS_KEY": "rejected_proposals",
+    "RUNS_KEY": "runs",
     "SLOT_KEY": "slot",
     "SNAKE_ERROR_KEY": "snake_error",
     "SNAKE_PID_KEY": "snake_pid",

@@ -9,6 +9,7 @@ import pytest
 from _study import run_cli
 
 from optuna_clank.arena.params import TUNABLE_PARAMS
+from optuna_clank.stats import game_phase
 
 JSON_KEYS = {
     "games",
@@ -44,6 +45,10 @@ def test_play_report_and_history(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     for text in ("win rate", "95% CI", "draws", "mean turns", "deaths of the candidate", "games/s"):
         assert text in result.stdout
+    # where the phases of the death table begin, as turns (game_phase's own boundaries)
+    assert "deaths of the candidate by phase (early: turns 0-49, mid: 50-149, late: 150+):" in result.stdout
+    assert (game_phase(49), game_phase(50), game_phase(149), game_phase(150)) == ("early", "mid", "mid", "late")
+    assert "\r" not in result.stderr  # no terminal: no progress bar
     frames = json.loads(history.read_text())
     assert set(frames) == {"0", "3"}
     assert frames["0"][0]["turn"] == 0 and frames["0"][0]["board"]["snakes"]

@@ -123,7 +123,12 @@ def test_api_shows_the_study_note_metric_names_trial_notes_and_artifacts(built: 
         assert len(names) == 2
         replay_name, picture_name = names
         assert replay_name.endswith("-replay.json") and picture_name.endswith(".svg")
-        assert f"`{replay_name}`" in body
+        # The note names the files as they lie on disk, under these readable names, and how to show the replay.
+        assert f"`storage/{STUDY}/replays/{replay_name}`" in body
+        assert f"`storage/{STUDY}/replays/{picture_name}`" in body
+        assert f"`python -m optuna_clank replay --study {STUDY} --trial {trial['number']}`" in body
+        readable = built.folder / "storage" / STUDY / "replays"
+        assert (readable / replay_name).is_file() and (readable / picture_name).is_file()
         by_name = {a["filename"]: a for a in trial["artifacts"]}
         assert by_name[picture_name]["mimetype"] == "image/svg+xml"
 

@@ -144,3 +144,93 @@ def test_every_environment_variable_the_tests_read_is_documented() -> None:
     text = README.read_text()
     assert {"OPTUNA_CLANK_RULES_CASES", "OPTUNA_CLANK_SHARED_DATA"} <= names
     assert sorted(name for name in names if name not in text) == []
+
+
+# --------------------------------------------------------------------------- the go-battleclank section, run
+
+GBC_SECTION = "### For go-battleclank users"
+TEST_SIZES = {
+    "optimize": ["--n-trials", "2", "--games", "4", "--n-jobs", "1"],
+    "validate": ["--games", "4", "--top", "1"],
+    "probe": ["--positions", "20"],
+    "fidelity": ["--positions", "40"],
+}
+"""Appended to a command (the last flag wins) so that the section runs in minutes; nothing else changes."""
+_SHELL_PART = re.compile(r"\s(?=(?:<|>|\||&&|;|#))")
+
+STUB_BINARY = '''#!{python}
+"""Stands in for the go-battleclank binary: a loopback snake server on $PORT that plays the gbc stand-in
+with the YAML named by $BATTLESNAKE_CONFIG, as the real bot reads both."""
+import os
+import sys
+
+os.execv(sys.executable, [sys.executable, "-m", "optuna_clank", "serve", "--snake", "gbc",
+                          "--config", os.environ["BATTLESNAKE_CONFIG"], "--port", os.environ["PORT"]])
+'''
+
+
+def gbc_section_commands() -> list[str]:
+    """The ``python -m optuna_clank`` lines of the go-battleclank section's shell blocks, in order."""
+    section = README.read_text().split(GBC_SECTION, 1)[1].split("\n### ", 1)[0]
+    blocks = re.findall(r"```bash\n(.*?)```", section, re.S)
+    return [line.strip() for block in blocks for line in _joined_lines(block) if line.strip().startswith(PREFIX)]
+
+
+def _sized(line: str, extra: list[str]) -> str:
+    """``line`` with ``extra`` flags after the command's own arguments (before redirections and comments)."""
+    command, *rest = _SHELL_PART.split(line, maxsplit=1)
+    return " ".join([command, *extra, *rest])
+
+
+def _bot_config(folder: Path) -> Path:
+    """The bot's own YAML where the shared data has it, else its built-in defaults written out."""
+    from _shared import SHARED_DATA
+
+    from optuna_clank.arena.snakes.gbc.schema import default_gbc_config, dump_gbc_yaml
+
+    path = folder / "config.yaml"
+    shared = SHARED_DATA / "go-battleclank-config.yaml"
+    path.write_text(shared.read_text() if shared.is_file() else dump_gbc_yaml(default_gbc_config()))
+    return path
+
+
+@pytest.mark.slow  # the section's commands in subprocesses, a server per config: nox -s e2e
+def test_the_go_battleclank_section_runs_as_written_against_a_stub_binary(tmp_path: Path) -> None:
+    import json
+    import os
+    import stat
+    import subprocess
+    import sys
+
+    from _study import cli_env
+
+    from optuna_clank.positions import recorded_positions
+
+    commands = gbc_section_commands()
+    names = [command.split()[3] for command in commands]
+    assert names[:4] == ["init", "optimize", "validate", "export"]  # the section starts from init
+    assert {"fidelity", "moves", "probe"} <= set(names)
+    bot = tmp_path / "go-battleclank"
+    bot.write_text(STUB_BINARY.format(python=sys.executable))
+    bot.chmod(bot.stat().st_mode | stat.S_IXUSR)
+    _bot_config(tmp_path)
+    requests = recorded_positions(12, seed=3)
+    (tmp_path / "requests.jsonl").write_text("".join(json.dumps(r) + "\n" for r in requests))
+    env = cli_env()
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")  # `python` is this one
+
+    out: dict[str, str] = {}
+    for command, name in zip(commands, names, strict=True):
+        line = _sized(command, TEST_SIZES.get(name, []))
+        run = subprocess.run(
+            ["bash", "-c", line], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900, check=False
+        )
+        assert run.returncode == 0, f"{line}\n{run.stdout[-2000:]}\n{run.stderr[-3000:]}"
+        out[name] = run.stdout
+
+    assert "python -m optuna_clank validate --study go-battleclank --snake snakes/go-battleclank.toml" in out["init"]
+    assert f"played by server {bot} (one process per config)" in out["validate"]
+    assert "{port}" not in out["validate"] + out["fidelity"]
+    assert (tmp_path / "tuned.yaml").is_file() and not (tmp_path / "snakes" / "go-battleclank").exists()
+    assert re.search(r"^  all\s+100\.0%", out["fidelity"], re.MULTILINE), out["fidelity"]  # the stub is the stand-in
+    assert len(out["moves"].split()) == len(requests)

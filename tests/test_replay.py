@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -144,3 +145,77 @@ def test_replay_command_prints_boards_writes_svg_and_reports_mistakes(tmp_path: 
         failed = run_cli(["replay", *args], cwd=tmp_path)
         assert failed.returncode == 2
         assert failed.stderr.count("\n") == 1 and failed.stderr.startswith("error: ") and message in failed.stderr
+
+
+# --------------------------------------------------------------------------- replays by trial
+
+
+@pytest.fixture(scope="module")
+def recorded_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny study run in-process in its own folder (its replays under storage/recorded/replays)."""
+    import os
+
+    from _study import write_spec
+
+    from optuna_clank.runner import run_study
+    from optuna_clank.spec import load_spec
+
+    folder = tmp_path_factory.mktemp("recorded")
+    spec = write_spec(folder, "recorded", n_trials=2, games=2, sampler="random", pruner="none")
+    here = Path.cwd()
+    os.chdir(folder)  # the artifact folders are the run folder's storage/<study>/, as for optimize
+    try:
+        run_study(load_spec(spec))
+    finally:
+        os.chdir(here)
+    return folder
+
+
+def test_replay_by_trial_finds_the_trials_game_under_its_readable_name(recorded_study: Path) -> None:
+    folder = recorded_study
+    listed = run_cli(["replay", "--spec", "recorded.toml", "--list"], cwd=folder)
+    assert listed.returncode == 0, listed.stderr
+    files = re.findall(r"(storage/recorded/replays/trial-(\d+)-game-\d+-replay\.json)", listed.stdout)
+    assert sorted(int(number) for _, number in files) == [0, 1]
+    for path, number in files:
+        assert (folder / path).is_file()
+        shown = run_cli(["replay", "--spec", "recorded.toml", "--trial", number, "--every", "1000"], cwd=folder)
+        assert shown.returncode == 0, shown.stderr
+        assert shown.stdout == render_text(load_replay(folder / path), every=1000)
+        by_file = run_cli(["replay", path, "--every", "1000"], cwd=folder)  # the file itself, as before
+        assert by_file.stdout == shown.stdout
+    readable = sorted(p.name for p in (folder / "storage" / "recorded" / "replays").iterdir())
+    assert [name for name in readable if name.endswith(".svg")] and all("." in name for name in readable)
+
+
+def test_the_trial_note_names_files_that_exist(recorded_study: Path) -> None:
+    import optuna
+    from optuna_dashboard._note import get_note_from_system_attrs
+
+    from optuna_clank._optuna_private import storage_of, study_id_of, trial_id_of
+    from optuna_clank.storage import open_storage
+
+    study = optuna.load_study(
+        study_name="recorded", storage=open_storage(f"sqlite:///{recorded_study / 'storage' / 'recorded.db'}")
+    )
+    attrs = storage_of(study).get_study_system_attrs(study_id_of(study))
+    for trial in study.trials:
+        note = get_note_from_system_attrs(attrs, trial_id_of(trial))["body"]
+        named = re.findall(r"`(storage/recorded/replays/[^`]+)`", note)
+        assert len(named) == 2 and all((recorded_study / name).is_file() for name in named), note
+        assert f"`python -m optuna_clank replay --study recorded --trial {trial.number}`" in note
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--trial", "7"], "has no trial 7 (its trials are 0..1)"),
+        ([], "give a replay FILE.json, or --study NAME with --trial N (or --list)"),
+        (["--trial", "0", "--list"], "give a replay FILE.json, or --study NAME with --trial N (or --list)"),
+        (["--trial", "0", "--game", "1"], "--game picks a game of a 'play --history' file"),
+    ],
+)
+def test_replay_by_trial_mistakes_are_one_line(recorded_study: Path, args: list[str], expected: str) -> None:
+    from test_bad_input import one_error_line
+
+    assert expected in one_error_line(run_cli(["replay", "--spec", "recorded.toml", *args], cwd=recorded_study))

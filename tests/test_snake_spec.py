@@ -161,6 +161,7 @@ def test_trial_values_go_into_a_copy_of_the_base_adding_missing_keys() -> None:
 
 
 def test_a_server_study_starts_from_its_own_yaml_missing_keys_read_as_zero(tmp_path: Path) -> None:
+    from optuna_clank.base_trial import base_range_notes, base_ranges
     from optuna_clank.runner import base_params
 
     (tmp_path / "bot.yaml").write_text("a:\n  b: 0.37\n  n: 7\n  far: 50\n")
@@ -172,4 +173,13 @@ def test_a_server_study_starts_from_its_own_yaml_missing_keys_read_as_zero(tmp_p
 """
     spec = load_text(tmp_path, spec_text(SERVER + 'base_config = "bot.yaml"\n', space))
 
-    assert base_params(spec) == {"a.b": 0.25, "a.n": 7, "a.far": 10.0, "a.missing": 0.0}
+    # 0.37 is off the grid of step 0.25: the nearest point; 50 lies outside [0, 10]: kept, the base
+    # trial's range is widened to hold it (never clipped silently: both are said when the run starts)
+    assert base_params(spec) == {"a.b": 0.25, "a.n": 7, "a.far": 50.0, "a.missing": 0.0}
+    ranges = base_ranges(spec)
+    assert list(ranges) == ["a.far"] and (ranges["a.far"].low, ranges["a.far"].high) == (0.0, 50.0)
+    notes = base_range_notes(spec)
+    assert len(notes) == 2
+    assert notes[0].startswith("base config: a.b = 0.37 cannot be played in [0, 1] (it is off the range's grid")
+    assert "the base trial plays 0.25; validate and export keep 0.37" in notes[0]
+    assert notes[1].startswith("base config: a.far = 50 lies outside the search range [0, 10]: the base trial plays 50")

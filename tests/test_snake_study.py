@@ -238,7 +238,7 @@ def test_validate_on_the_real_server_replays_a_stand_in_study_there(tmp_path: Pa
         tmp_path,
         "real",
         [sys.executable, "-m", "optuna_clank", "serve", "--port", "{port}", "--config", "{config}"],
-        n_trials=1,
+        n_trials=2,  # trial 0 plays the base config itself: validate compares trial 1 with the base
     )
     stand_in = tmp_path / "standin.toml"
     text = served.read_text().replace('name = "real"', 'name = "standin"')

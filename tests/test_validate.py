@@ -26,7 +26,13 @@ from optuna_clank.attributes import VALIDATED_BASE_KEY, VALIDATION_PREFIX
 from optuna_clank.errors import UserError
 from optuna_clank.results import best_trial, export_best
 from optuna_clank.spec import StudySpec, load_spec
-from optuna_clank.validate import stored_base_record, validate_study, validation_seed
+from optuna_clank.validate import (
+    base_like_trials,
+    stored_base_record,
+    trials_to_validate,
+    validate_study,
+    validation_seed,
+)
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -92,26 +98,41 @@ def _expected_record(outcomes: list[GameOutcome]) -> dict[str, Any]:
 
 def test_the_top_trials_and_the_base_play_the_same_fresh_games_and_are_stored(tmp_path: Path) -> None:
     spec = _spec(tmp_path)
-    study, url = _study(tmp_path, (AS_BASE, 0.9), (ODD, 0.8), (ODD | {"weights.space": 30.0}, 0.3))
+    study, url = _study(
+        tmp_path, (AS_BASE, 0.9), (ODD, 0.8), (ODD | {"weights.space": 30.0}, 0.3), (ODD | {"weights.food": 1.0}, 0.1)
+    )
     ended: list[GameOutcome] = []
     records = validate_study(study, spec, top=2, games=GAMES, seed=SEED, on_game_end=ended.append)
 
-    assert set(records) == {"trial 0", "trial 1", "base config"}  # trial 2 is not in the top 2
+    # trial 0 is the base config itself (the base plays anyway); trial 3 is not in the top 2 of the others
+    assert set(records) == {"trial 1", "trial 2", "base config"}
     stored = load("val", url).user_attrs  # read back from the file
-    assert set(stored) == {VALIDATED_BASE_KEY, f"{VALIDATION_PREFIX}0", f"{VALIDATION_PREFIX}1"}
-    assert stored[f"{VALIDATION_PREFIX}0"] == records["trial 0"]
+    assert set(stored) == {VALIDATED_BASE_KEY, f"{VALIDATION_PREFIX}1", f"{VALIDATION_PREFIX}2"}
     assert stored[f"{VALIDATION_PREFIX}1"] == records["trial 1"]
+    assert stored[f"{VALIDATION_PREFIX}2"] == records["trial 2"]
     assert stored[VALIDATED_BASE_KEY] == records["base config"]
 
-    for label, params in (("trial 0", AS_BASE), ("trial 1", ODD), ("base config", {})):
+    for label, params in (("trial 1", ODD), ("trial 2", ODD | {"weights.space": 30.0}), ("base config", {})):
         record = dict(records[label])
         assert isinstance(record.pop("at"), str)
         assert record == _expected_record(_replay(params)), label
     # Identical configs on the same games: the same result in every game.
-    assert records["trial 0"]["results"] == records["base config"]["results"]
+    assert _expected_record(_replay(AS_BASE))["results"] == records["base config"]["results"]
     assert records["trial 1"]["results"] != records["base config"]["results"]
     # Every config plays every game once, and each game is reported.
     assert Counter(o.game for o in ended) == {game: 3 for game in range(GAMES)}
+
+
+def test_a_trial_with_the_base_configs_parameters_is_not_replayed(tmp_path: Path) -> None:
+    """It is the base: re-playing it would compare the base with itself (+0.0 points [+0.0, +0.0])."""
+    spec = _spec(tmp_path)
+    round_trip = AS_BASE | {"weights.space": AS_BASE["weights.space"] * (1 + 2e-16)}  # an older study's base trial
+    study, _ = _study(tmp_path, (AS_BASE, 0.9), (round_trip, 0.85), (ODD, 0.8))
+    assert trials_to_validate(study, 3) and [t.number for t in trials_to_validate(study, 3)] == [0, 1, 2]
+    assert [t.number for t in trials_to_validate(study, 3, base=AS_BASE)] == [2]
+    assert base_like_trials(study, AS_BASE) == [0, 1]
+    records = validate_study(study, spec, top=3, games=GAMES, seed=SEED)
+    assert set(records) == {"trial 2", "base config"}
 
 
 def test_when_nothing_beats_the_base_the_base_is_the_best_and_is_exported(tmp_path: Path) -> None:
@@ -122,17 +143,15 @@ def test_when_nothing_beats_the_base_the_base_is_the_best_and_is_exported(tmp_pa
     best = best_trial(study)
     assert best is not None and best.kind == "base" and best.trial is None
     comparison = best.comparison
-    assert comparison is not None and comparison.trial == 0
-    difference = comparison.difference
-    assert (difference.mean, difference.low, difference.high, difference.p_value) == (0.0, 0.0, 0.0, 1.0)
+    assert comparison is not None and comparison.trial == 1  # trial 0 is the base itself: not compared
+    assert not comparison.better
     out = tmp_path / "best.yaml"
     export_best(study, out)
     assert out.read_text().splitlines()[1] == (
-        "# holds the base config: no validated trial beats it (closest: trial 0, +0.0 points [+0.0, +0.0] over the "
-        "base on 8 games (95.0% interval; p 1.000, 1 trial(s) compared at level 0.05)); base "
+        f"# holds the base config: no validated trial beats it (closest: trial 1, {comparison.describe()}); base "
         + _record_text(study.user_attrs[VALIDATED_BASE_KEY])
     )
-    assert load_config(out) == default_config()  # the base config, not trial 1's higher value
+    assert load_config(out) == default_config()  # the base config, not trial 1's values
 
 
 def _record_text(record: dict[str, Any]) -> str:
@@ -145,15 +164,15 @@ def _record_text(record: dict[str, Any]) -> str:
 
 def test_a_stored_base_is_reused_only_for_the_same_games(tmp_path: Path) -> None:
     spec = _spec(tmp_path)
-    study, _ = _study(tmp_path, (AS_BASE, 0.9), (ODD, 0.8))
+    study, _ = _study(tmp_path, (AS_BASE, 0.9), (ODD, 0.8), (ODD | {"weights.space": 30.0}, 0.3))
     first = validate_study(study, spec, top=1, games=GAMES, seed=SEED)
 
     again = validate_study(study, spec, top=2, games=GAMES, seed=SEED, include_base=False)
     assert again["base config"] == first["base config"] == study.user_attrs[VALIDATED_BASE_KEY]
-    assert set(again) == {"trial 0", "trial 1", "base config"}
+    assert set(again) == {"trial 1", "trial 2", "base config"}
     best = best_trial(study)
     assert best is not None and best.verdict is not None
-    assert sorted(c.trial for c in best.verdict.comparisons) == [0, 1] and best.verdict.ignored == 0
+    assert sorted(c.trial for c in best.verdict.comparisons) == [1, 2] and best.verdict.ignored == 0
 
     for games, seed in ((6, SEED), (GAMES, SEED + 1)):
         with pytest.raises(UserError) as refused:

@@ -14,7 +14,7 @@ import pytest
 from _records import GAME_SCORE, validation_record
 from _study import load, run_cli, write_spec
 
-from optuna_clank.arena.config import flatten, load_config
+from optuna_clank.arena.config import default_config, flatten, load_config
 from optuna_clank.attributes import VALIDATED_BASE_KEY, VALIDATION_PREFIX
 from optuna_clank.results import best_trial, export_best, status
 from optuna_clank.stats import paired_bootstrap
@@ -145,38 +145,28 @@ def test_a_better_trial_is_crowned_with_its_paired_difference(tmp_path: Path, st
 # --------------------------------------------------------------------------- end to end
 
 
-@pytest.mark.slow  # an end-to-end run (6 CLI runs per backend): nox -s e2e
-def test_when_only_the_base_was_validated_export_writes_the_base(tmp_path: Path, storage_url: str) -> None:
+@pytest.mark.slow  # an end-to-end run (4 CLI runs per backend): nox -s e2e
+def test_a_study_of_the_base_trial_alone_has_nothing_to_validate_and_exports_the_base(
+    tmp_path: Path, storage_url: str
+) -> None:
+    """Its one trial plays the base config's own values: it is the base, so validate compares nothing."""
     spec = write_spec(tmp_path, "alone", n_trials=1)
     ran = run_cli(["optimize", "--spec", str(spec), "--storage", storage_url, "--quiet"], cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr
-    without_base = run_cli(
-        ["validate", "--spec", str(spec), "--storage", storage_url, "--top", "1", "--games", "12", "--no-base"],
-        cwd=tmp_path,
-    )
-    assert without_base.returncode == 2
-    assert without_base.stderr.count("\n") == 1
-    assert "no stored base-config record on these 12 games" in without_base.stderr
-    checked = run_cli(
-        ["validate", "--spec", str(spec), "--storage", storage_url, "--top", "1", "--games", "12"], cwd=tmp_path
-    )
-    assert checked.returncode == 0, checked.stderr
-    assert "+0.0 points [+0.0, +0.0] over the base on 12 games" in checked.stdout
-    assert "not shown better" in checked.stdout
+    for extra in ([], ["--no-base"]):
+        refused = run_cli(
+            ["validate", "--spec", str(spec), "--storage", storage_url, "--top", "1", "--games", "12", *extra],
+            cwd=tmp_path,
+        )
+        assert refused.returncode == 2
+        assert refused.stderr.count("\n") == 1
+        assert "has no completed trial to validate but the base config's (trial 0)" in refused.stderr
+    study = load("alone", storage_url)
+    assert not [key for key in study.user_attrs if key.startswith(VALIDATION_PREFIX) or key == VALIDATED_BASE_KEY]
     shown = run_cli(["status", "--spec", str(spec), "--storage", storage_url], cwd=tmp_path)
-    assert "best        the base config: no validated trial beats it" in shown.stdout
+    assert "best        trial 0 (the base config): value" in shown.stdout
     out = tmp_path / "exported.yaml"
     exported = run_cli(["export", "--spec", str(spec), "--storage", storage_url, "-o", str(out)], cwd=tmp_path)
     assert exported.returncode == 0, exported.stderr
-    assert "the base config" in out.read_text().splitlines()[1]
-    reused = run_cli(
-        ["validate", "--spec", str(spec), "--storage", storage_url, "--top", "1", "--games", "12", "--no-base"],
-        cwd=tmp_path,
-    )
-    assert reused.returncode == 0, reused.stderr
-    study = load("alone", storage_url)
-    (trial,) = study.trials
-    assert (
-        study.user_attrs[f"{VALIDATION_PREFIX}{trial.number}"]["results"]
-        == study.user_attrs[VALIDATED_BASE_KEY]["results"]
-    )
+    assert "trial 0 (the base config)" in out.read_text().splitlines()[1]
+    assert load_config(out) == default_config()  # the base config's own values, written back

@@ -187,6 +187,10 @@ class ClankSampler(BaseSampler):
         context: Called with the ~10 most recently finished trials; its text goes into the
             prompt (the runner reports death causes).
         fallback: The sampler for startup, fallback and non-numeric parameters.
+        base_params: The config the study starts from, proposed first exactly as given (no unit-cube
+            round trip). A value outside the search space is proposed as it is: Optuna uses it only if
+            the objective suggests that parameter from a distribution holding it (optuna-clank's
+            objective widens the base trial's range), else it samples the parameter anew.
         seed: Seed for this sampler's generator, its network and the default fallback.
         llm_advisor: An :class:`~optuna_clank.sampler.LLMAdvisor` to ask instead of one built
             from ``llm_models``: for litellm settings of your own (temperature, retries), or
@@ -394,7 +398,8 @@ class ClankSampler(BaseSampler):
     def _propose_base(self, study: Study, trial: FrozenTrial, codec: ParamCodec) -> _Proposal | None:
         """The study's base config itself, first: everything else is measured against it."""
         assert self._base_params is not None
-        params = codec.decode(codec.encode({name: self._base_params[name] for name in codec.names}))
+        # Exactly the base values: a round trip through the unit cube would turn 1000 into 999.9999999999998.
+        params = {name: self._base_params[name] for name in codec.names}
         if not self._claim(study, trial, codec, params):
             return None
         return _Proposal(ProposalSource.BASE, params, None, [])
@@ -505,7 +510,7 @@ class ClankSampler(BaseSampler):
         if best_score is not None and base_scores and best_score > max(base_scores):
             assert best is not None and history.best_vector is not None
             return history.best_vector, dict(best.params), best.number
-        params = codec.decode(codec.encode({name: self._base_params[name] for name in codec.names}))
+        params = {name: self._base_params[name] for name in codec.names}
         completed = [t for t in base_trials if history.score(t) is not None]
         return codec.encode(params), params, completed[0].number if completed else None
 
