@@ -1,0 +1,247 @@
+"""``baseline``: go-battleclank's benchmark snake (the Rust snake of its ``baseline/`` folder), batched.
+
+Every seat of a batch scores its four moves at once, term by term as the scalar
+:mod:`~optuna_clank.arena.snakes.baseline.reference` does (and tested equal to it): collisions first
+(a fatal move totals exactly -1000), then head-to-head and pursuit summed over every enemy, reachable
+space and its trap penalty, the dead-end look-ahead, food (or the food-trap penalty), hunger, centre,
+heading and walls. The last best of up, down, left, right wins; a best total of -1000 or less answers up.
+
+Two shortcuts keep it fast, both exact:
+
+* The look-ahead (``-200`` when every next step shrinks the space ratio below 0.8 of the current one)
+  cannot fire from a free cell: each neighbour's search reaches the cell's whole region (a free
+  neighbour lies in it; a covered one counts itself plus it), so no future ratio is smaller. A
+  non-fatal move only enters a covered cell on a board no game reaches (overlapping snakes, say), so
+  the look-ahead runs for those moves alone.
+* The food-trap search (the eater's tail also blocking) differs from the turn's labelling only when
+  that tail lies in the region entered, and only matters when the region is big enough without it;
+  only such moves get a labelling of their own.
+
+The batch holds no hazards (the standard map has none), so the hazard term is the scalar reference's alone.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from optuna_clank.arena.features import TurnView
+from optuna_clank.arena.players import Player, Seats
+from optuna_clank.arena.snakes.baseline._fills import grown_fill_counts, turn_fill_counts
+from optuna_clank.arena.snakes.baseline._tables import (
+    FOOD_REACH,
+    MAX_LENGTH,
+    cell_terms,
+    food_points,
+    food_space_needed,
+    ratio_floors,
+)
+from optuna_clank.arena.snakes.baseline.weights import (
+    DEAD_END_PENALTY,
+    DEAD_END_SHRINK,
+    FATAL,
+    HUNGRY_BELOW,
+    PURSUIT_BONUS,
+    STARVING_BELOW,
+    URGENCY_RANGE,
+    ScoringWeights,
+)
+
+UP, DOWN, LEFT, RIGHT = range(4)
+NO_DIRECTION = -1
+
+WEIGHTS = ScoringWeights()
+"""The weights of every game the arena plays: the Rust snake picks them by ruleset and by whether it is
+the longest snake, and today every branch gives the defaults (``with_combat_aggression(1.0)`` included)."""
+
+
+class BaselineSnake(Player):
+    """go-battleclank's Rust benchmark snake, batched over games, on any device."""
+
+    name = "baseline"
+
+    def choose(self, view: TurnView, seats: Seats) -> torch.Tensor:
+        return best_moves(self.scores(view, seats))
+
+    def scores(self, view: TurnView, seats: Seats) -> torch.Tensor:
+        """Int64 [n, 4]: each move's ``total_score`` (up, down, left, right), as the Rust code adds it up."""
+        return move_totals(view, seats)
+
+
+def best_moves(totals: torch.Tensor) -> torch.Tensor:
+    """The last best move per row (Rust's ``max_by_key``), or up when even the best is -1000 or less."""
+    best = 3 - totals.flip(1).argmax(1)
+    return torch.where(totals.amax(1) > FATAL, best, UP)
+
+
+def move_totals(view: TurnView, seats: Seats) -> torch.Tensor:
+    """Int64 [n, 4]: ``calculate_move_score`` for each seat's four moves."""
+    state, grid = view.state, view.grid
+    games, own_seat = seats.games, seats.seats
+    device = games.device
+    rows = games.unsqueeze(1)
+    head = state.head[games, own_seat]
+    length = state.length[games, own_seat]
+    health = state.health[games, own_seat]
+    on_board = grid.on_board[view.candidates[games, own_seat]]
+    cells = torch.where(on_board, view.candidates[games, own_seat], head.unsqueeze(1))  # off-board: any safe index
+
+    all_tails = state.tail()
+    all_stacked = (state.length >= 2) & (all_tails == state.segment(state.length - 2))
+    own_tail, own_stacked = all_tails[games, own_seat], all_stacked[games, own_seat]
+    food_here = state.food[rows, cells] > 0
+
+    fatal = ~on_board | _collides(view, seats, cells, food_here, all_tails, all_stacked)
+    enemy_terms = _head_to_head_and_pursuit(view, seats, cells, length)
+
+    open_squares = turn_fill_counts(view, games, cells)
+    space = open_squares * WEIGHTS.open_space
+    lengths = length.clamp(max=MAX_LENGTH - 1)
+    trap = _trap_penalty(open_squares, ratio_floors(device)[lengths])
+    covered = ~fatal & view.blocked[rows, cells]
+    dead_end = _dead_end(view, games, cells, length, open_squares, covered)
+
+    eats = food_here & ~fatal & ~own_stacked.unsqueeze(1)
+    trapped = _food_trapped(view, games, cells, own_tail, food_space_needed(device)[lengths], open_squares, eats)
+    food_distance = view.food_manhattan(FOOD_REACH)[rows, cells]
+    hunger_band = (health < 40).long() + (health < 20).long()
+    proximity = food_points(device)[hunger_band.unsqueeze(1), food_distance]
+    food = torch.where(trapped, WEIGHTS.food_death_trap, proximity)
+    urgency = torch.where(health < STARVING_BELOW, WEIGHTS.food_when_starving, WEIGHTS.food_when_hungry)
+    hungry_near_food = (health < HUNGRY_BELOW).unsqueeze(1) & (food_distance < URGENCY_RANGE)
+    hunger = torch.where(hungry_near_food, urgency.unsqueeze(1), 0)
+
+    centre_table, near_wall_table = cell_terms(grid)
+    centre = centre_table[cells]
+    direction = _direction(view, seats)
+    moves = torch.arange(4, device=device)
+    straight = torch.where(moves == direction.unsqueeze(1), WEIGHTS.maintain_direction, 0)
+    wall = torch.where(near_wall_table[cells], WEIGHTS.near_wall_penalty, 0)
+
+    total = enemy_terms + space + trap + dead_end + food + hunger + centre + straight + wall
+    return torch.where(fatal, FATAL, total)
+
+
+def _collides(
+    view: TurnView,
+    seats: Seats,
+    cells: torch.Tensor,
+    food_here: torch.Tensor,
+    all_tails: torch.Tensor,
+    all_stacked: torch.Tensor,
+) -> torch.Tensor:
+    """Bool [n, 4]: the cell is on a body, and not a tail that moves away.
+
+    A tail moves unless it is stacked (the snake just ate); the own tail also stays when the move eats.
+    Other snakes' next meals are not guessed, as in the Rust code.
+    """
+    state = view.state
+    games, own_seat = seats.games, seats.seats
+    n, n_seats = games.shape[0], state.n_seats
+    snakes = torch.arange(n_seats, device=games.device)
+    at = cells.unsqueeze(2)
+    on_body = state.occ[games.view(n, 1, 1), snakes.view(1, 1, n_seats), at] > 0
+    on_body |= state.head[games].unsqueeze(1) == at
+    tail_stays = (all_tails[games].unsqueeze(1) != at) | all_stacked[games].unsqueeze(1)
+    own = (snakes == own_seat.unsqueeze(1)).unsqueeze(1)
+    tail_stays |= own & food_here.unsqueeze(2)
+    return (on_body & tail_stays & state.alive[games].unsqueeze(1)).any(2)
+
+
+def _head_to_head_and_pursuit(view: TurnView, seats: Seats, cells: torch.Tensor, length: torch.Tensor) -> torch.Tensor:
+    """Int64 [n, 4]: +-500 per enemy head next to the cell (by length), pursuit bonus per shorter head at 2..5."""
+    state, grid = view.state, view.grid
+    games, own_seat = seats.games, seats.seats
+    snakes = torch.arange(state.n_seats, device=games.device)
+    enemy = state.alive[games] & (snakes != own_seat.unsqueeze(1))
+    heads = state.head[games]
+    dx = grid.cell_x[cells].unsqueeze(2) - grid.cell_x[heads].unsqueeze(1)
+    dy = grid.cell_y[cells].unsqueeze(2) - grid.cell_y[heads].unsqueeze(1)
+    distance = dx.abs() + dy.abs()  # [n, 4, S]
+    longer = (length.unsqueeze(1) > state.length[games]).unsqueeze(1)
+    meeting = torch.where(longer, WEIGHTS.win_head_to_head, WEIGHTS.lose_head_to_head)
+    head_to_head = torch.where(enemy.unsqueeze(1) & (distance == 1), meeting, 0)
+    bonus = _pursuit_table(games.device)[distance.clamp(max=len(_PURSUIT) - 1)]
+    pursuit = torch.where(enemy.unsqueeze(1) & longer, bonus, 0)
+    return (head_to_head + pursuit).sum(2)
+
+
+_PURSUIT = [PURSUIT_BONUS.get(d, 0) for d in range(max(PURSUIT_BONUS) + 2)]
+
+
+def _pursuit_table(device: torch.device) -> torch.Tensor:
+    return torch.tensor(_PURSUIT, dtype=torch.int64, device=device)
+
+
+def _trap_penalty(open_squares: torch.Tensor, floors: torch.Tensor) -> torch.Tensor:
+    """Int64 [n, 4]: the penalty of the lowest space-ratio band reached (floors [n, 3] per length)."""
+    below = open_squares.unsqueeze(2) < floors.unsqueeze(1)  # [n, 4, 3]: under 0.4, 0.6, 0.8
+    moderate = torch.where(below[..., 2], WEIGHTS.trap_penalty, 0)
+    severe = torch.where(below[..., 1], WEIGHTS.severe_trap_penalty, moderate)
+    return torch.where(below[..., 0], WEIGHTS.critical_trap_penalty, severe)
+
+
+def _dead_end(
+    view: TurnView,
+    games: torch.Tensor,
+    cells: torch.Tensor,
+    length: torch.Tensor,
+    open_squares: torch.Tensor,
+    covered: torch.Tensor,
+) -> torch.Tensor:
+    """Int64 [n, 4]: -200 where every next step's space ratio falls below 0.8 of this one (covered cells only)."""
+    dead_end = torch.zeros_like(open_squares)
+    if not bool(covered.any()):
+        return dead_end
+    seat, move = torch.nonzero(covered, as_tuple=True)
+    start = cells[seat, move]
+    grid = view.grid
+    steps = start.unsqueeze(1) + grid.move_offsets
+    on_board = grid.on_board[steps]
+    futures = turn_fill_counts(view, games[seat], torch.where(on_board, steps, start.unsqueeze(1)))
+    body_length = length[seat].to(torch.float32)
+    current_ratio = open_squares[seat, move].to(torch.float32) / body_length
+    future_ratio = futures.to(torch.float32) / body_length.unsqueeze(1)
+    future_ratio = torch.where(on_board, future_ratio, torch.inf)
+    worst = torch.minimum(current_ratio, future_ratio.amin(1))
+    shrink = torch.tensor(float(DEAD_END_SHRINK), dtype=torch.float32, device=worst.device)
+    dead_end[seat, move] = torch.where(worst < current_ratio * shrink, DEAD_END_PENALTY, 0)
+    return dead_end
+
+
+def _food_trapped(
+    view: TurnView,
+    games: torch.Tensor,
+    cells: torch.Tensor,
+    own_tail: torch.Tensor,
+    needed: torch.Tensor,
+    open_squares: torch.Tensor,
+    eats: torch.Tensor,
+) -> torch.Tensor:
+    """Bool [n, 4]: eating here leaves fewer than ``needed`` [n] reachable cells with the own tail blocking.
+
+    Blocking one more cell never grows a search, so a move already short without it is trapped; and
+    a tail outside the region entered changes nothing. The other eating moves are searched again.
+    """
+    rows = games.unsqueeze(1)
+    trapped = eats & (open_squares < needed.unsqueeze(1))
+    labels = view.region_labels
+    tail_in_region = labels[rows, cells] == labels[games, own_tail].unsqueeze(1)
+    unsure = eats & ~trapped & (tail_in_region | view.blocked[rows, cells])
+    if bool(unsure.any()):
+        seat, move = torch.nonzero(unsure, as_tuple=True)
+        grown = grown_fill_counts(view, games[seat], own_tail[seat], cells[seat, move])
+        trapped[seat, move] = grown < needed[seat]
+    return trapped
+
+
+def _direction(view: TurnView, seats: Seats) -> torch.Tensor:
+    """Int64 [n]: ``snake_direction`` (neck to head, x compared first), -1 for a one-cell body or a stacked neck."""
+    state, grid = view.state, view.grid
+    games, own_seat = seats.games, seats.seats
+    head = state.head[games, own_seat]
+    neck = state.neck()[games, own_seat]
+    hx, hy, nx, ny = grid.cell_x[head], grid.cell_y[head], grid.cell_x[neck], grid.cell_y[neck]
+    vertical = torch.where(ny < hy, UP, DOWN)
+    direction = torch.where(nx < hx, RIGHT, torch.where(nx > hx, LEFT, vertical))
+    none = (state.length[games, own_seat] < 2) | (neck == head)
+    return torch.where(none, NO_DIRECTION, direction)
