@@ -1,4 +1,7 @@
-"""go-battleclank's benchmark opponent (the Rust snake in its ``baseline/`` folder): weights, scalar reference, batched player.
+"""``baseline``: go-battleclank's benchmark snake (the Rust snake of its ``baseline/`` folder).
+
+Its weights (:mod:`.weights`), a scalar reference readable against the Rust code (:mod:`.reference`)
+and the batched player the arena seats (:class:`BaselineSnake`).
 
 ``BaselineSnake`` (torch) loads on first use (PEP 562), so that the weights and the scalar reference
 can be read without torch.

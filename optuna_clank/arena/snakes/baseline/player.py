@@ -22,6 +22,8 @@ The batch holds no hazards (the standard map has none), so the hazard term is th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from optuna_clank.arena.features import TurnView
@@ -73,36 +75,60 @@ def best_moves(totals: torch.Tensor) -> torch.Tensor:
     return torch.where(totals.amax(1) > FATAL, best, UP)
 
 
+@dataclass(frozen=True)
+class _Movers:
+    """The seats to move (leading dim n), their four candidate cells and what the terms read of them."""
+
+    view: TurnView
+    games: torch.Tensor  # int64 [n]
+    seats: torch.Tensor  # int64 [n]
+    cells: torch.Tensor  # int64 [n, 4]: the cell each move enters (the head for a move off the board)
+    on_board: torch.Tensor  # bool [n, 4]
+    length: torch.Tensor  # int64 [n]
+    tails: torch.Tensor  # int64 [B, S]: every snake's last segment
+    stacked: torch.Tensor  # bool [B, S]: the last two segments share a cell (the snake just ate)
+    food_here: torch.Tensor  # bool [n, 4]
+
+    @staticmethod
+    def of(view: TurnView, seats: Seats) -> _Movers:
+        state, grid = view.state, view.grid
+        games, own = seats.games, seats.seats
+        head = state.head[games, own]
+        on_board = grid.on_board[view.candidates[games, own]]
+        cells = torch.where(on_board, view.candidates[games, own], head.unsqueeze(1))
+        tails = state.tail()
+        stacked = (state.length >= 2) & (tails == state.segment(state.length - 2))
+        food_here = state.food[games.unsqueeze(1), cells] > 0
+        return _Movers(view, games, own, cells, on_board, state.length[games, own], tails, stacked, food_here)
+
+    @property
+    def rows(self) -> torch.Tensor:
+        """Int64 [n, 1]: each seat's batch row, to index [B, P] planes at ``cells``."""
+        return self.games.unsqueeze(1)
+
+    @property
+    def own_tail(self) -> torch.Tensor:
+        return self.tails[self.games, self.seats]
+
+
 def move_totals(view: TurnView, seats: Seats) -> torch.Tensor:
     """Int64 [n, 4]: ``calculate_move_score`` for each seat's four moves."""
-    state, grid = view.state, view.grid
-    games, own_seat = seats.games, seats.seats
-    device = games.device
-    rows = games.unsqueeze(1)
-    head = state.head[games, own_seat]
-    length = state.length[games, own_seat]
-    health = state.health[games, own_seat]
-    on_board = grid.on_board[view.candidates[games, own_seat]]
-    cells = torch.where(on_board, view.candidates[games, own_seat], head.unsqueeze(1))  # off-board: any safe index
+    m = _Movers.of(view, seats)
+    device = m.games.device
+    health = view.state.health[m.games, m.seats]
 
-    all_tails = state.tail()
-    all_stacked = (state.length >= 2) & (all_tails == state.segment(state.length - 2))
-    own_tail, own_stacked = all_tails[games, own_seat], all_stacked[games, own_seat]
-    food_here = state.food[rows, cells] > 0
+    fatal = ~m.on_board | _collides(m)
+    enemy_terms = _head_to_head_and_pursuit(m)
 
-    fatal = ~on_board | _collides(view, seats, cells, food_here, all_tails, all_stacked)
-    enemy_terms = _head_to_head_and_pursuit(view, seats, cells, length)
-
-    open_squares = turn_fill_counts(view, games, cells)
+    open_squares = turn_fill_counts(view, m.games, m.cells)
     space = open_squares * WEIGHTS.open_space
-    lengths = length.clamp(max=MAX_LENGTH - 1)
+    lengths = m.length.clamp(max=MAX_LENGTH - 1)
     trap = _trap_penalty(open_squares, ratio_floors(device)[lengths])
-    covered = ~fatal & view.blocked[rows, cells]
-    dead_end = _dead_end(view, games, cells, length, open_squares, covered)
+    dead_end = _dead_end(m, open_squares, covered=~fatal & view.blocked[m.rows, m.cells])
 
-    eats = food_here & ~fatal & ~own_stacked.unsqueeze(1)
-    trapped = _food_trapped(view, games, cells, own_tail, food_space_needed(device)[lengths], open_squares, eats)
-    food_distance = view.food_manhattan(FOOD_REACH)[rows, cells]
+    eats = m.food_here & ~fatal & ~m.stacked[m.games, m.seats].unsqueeze(1)
+    trapped = _food_trapped(m, open_squares, eats, needed=food_space_needed(device)[lengths])
+    food_distance = view.food_manhattan(FOOD_REACH)[m.rows, m.cells]
     hunger_band = (health < 40).long() + (health < 20).long()
     proximity = food_points(device)[hunger_band.unsqueeze(1), food_distance]
     food = torch.where(trapped, WEIGHTS.food_death_trap, proximity)
@@ -110,57 +136,47 @@ def move_totals(view: TurnView, seats: Seats) -> torch.Tensor:
     hungry_near_food = (health < HUNGRY_BELOW).unsqueeze(1) & (food_distance < URGENCY_RANGE)
     hunger = torch.where(hungry_near_food, urgency.unsqueeze(1), 0)
 
-    centre_table, near_wall_table = cell_terms(grid)
-    centre = centre_table[cells]
-    direction = _direction(view, seats)
+    centre_table, near_wall_table = cell_terms(view.grid)
+    centre = centre_table[m.cells]
     moves = torch.arange(4, device=device)
-    straight = torch.where(moves == direction.unsqueeze(1), WEIGHTS.maintain_direction, 0)
-    wall = torch.where(near_wall_table[cells], WEIGHTS.near_wall_penalty, 0)
+    straight = torch.where(moves == _direction(m).unsqueeze(1), WEIGHTS.maintain_direction, 0)
+    wall = torch.where(near_wall_table[m.cells], WEIGHTS.near_wall_penalty, 0)
 
     total = enemy_terms + space + trap + dead_end + food + hunger + centre + straight + wall
     return torch.where(fatal, FATAL, total)
 
 
-def _collides(
-    view: TurnView,
-    seats: Seats,
-    cells: torch.Tensor,
-    food_here: torch.Tensor,
-    all_tails: torch.Tensor,
-    all_stacked: torch.Tensor,
-) -> torch.Tensor:
+def _collides(m: _Movers) -> torch.Tensor:
     """Bool [n, 4]: the cell is on a body, and not a tail that moves away.
 
     A tail moves unless it is stacked (the snake just ate); the own tail also stays when the move eats.
     Other snakes' next meals are not guessed, as in the Rust code.
     """
-    state = view.state
-    games, own_seat = seats.games, seats.seats
-    n, n_seats = games.shape[0], state.n_seats
-    snakes = torch.arange(n_seats, device=games.device)
-    at = cells.unsqueeze(2)
-    on_body = state.occ[games.view(n, 1, 1), snakes.view(1, 1, n_seats), at] > 0
-    on_body |= state.head[games].unsqueeze(1) == at
-    tail_stays = (all_tails[games].unsqueeze(1) != at) | all_stacked[games].unsqueeze(1)
-    own = (snakes == own_seat.unsqueeze(1)).unsqueeze(1)
-    tail_stays |= own & food_here.unsqueeze(2)
-    return (on_body & tail_stays & state.alive[games].unsqueeze(1)).any(2)
+    state = m.view.state
+    n, n_seats = m.games.shape[0], state.n_seats
+    snakes = torch.arange(n_seats, device=m.games.device)
+    at = m.cells.unsqueeze(2)
+    on_body = state.occ[m.games.view(n, 1, 1), snakes.view(1, 1, n_seats), at] > 0
+    on_body |= state.head[m.games].unsqueeze(1) == at
+    tail_stays = (m.tails[m.games].unsqueeze(1) != at) | m.stacked[m.games].unsqueeze(1)
+    own = (snakes == m.seats.unsqueeze(1)).unsqueeze(1)
+    tail_stays |= own & m.food_here.unsqueeze(2)
+    return (on_body & tail_stays & state.alive[m.games].unsqueeze(1)).any(2)
 
 
-def _head_to_head_and_pursuit(view: TurnView, seats: Seats, cells: torch.Tensor, length: torch.Tensor) -> torch.Tensor:
+def _head_to_head_and_pursuit(m: _Movers) -> torch.Tensor:
     """Int64 [n, 4]: +-500 per enemy head next to the cell (by length), pursuit bonus per shorter head at 2..5."""
-    state, grid = view.state, view.grid
-    games, own_seat = seats.games, seats.seats
-    snakes = torch.arange(state.n_seats, device=games.device)
-    enemy = state.alive[games] & (snakes != own_seat.unsqueeze(1))
-    heads = state.head[games]
-    dx = grid.cell_x[cells].unsqueeze(2) - grid.cell_x[heads].unsqueeze(1)
-    dy = grid.cell_y[cells].unsqueeze(2) - grid.cell_y[heads].unsqueeze(1)
+    state, grid = m.view.state, m.view.grid
+    snakes = torch.arange(state.n_seats, device=m.games.device)
+    enemy = state.alive[m.games] & (snakes != m.seats.unsqueeze(1))
+    heads = state.head[m.games]
+    dx = grid.cell_x[m.cells].unsqueeze(2) - grid.cell_x[heads].unsqueeze(1)
+    dy = grid.cell_y[m.cells].unsqueeze(2) - grid.cell_y[heads].unsqueeze(1)
     distance = dx.abs() + dy.abs()  # [n, 4, S]
-    longer = (length.unsqueeze(1) > state.length[games]).unsqueeze(1)
+    longer = (m.length.unsqueeze(1) > state.length[m.games]).unsqueeze(1)
     meeting = torch.where(longer, WEIGHTS.win_head_to_head, WEIGHTS.lose_head_to_head)
     head_to_head = torch.where(enemy.unsqueeze(1) & (distance == 1), meeting, 0)
-    bonus = _pursuit_table(games.device)[distance.clamp(max=len(_PURSUIT) - 1)]
+    bonus = _pursuit_table(m.games.device)[distance.clamp(max=len(_PURSUIT) - 1)]
     pursuit = torch.where(enemy.unsqueeze(1) & longer, bonus, 0)
     return (head_to_head + pursuit).sum(2)
 
@@ -180,25 +196,18 @@ def _trap_penalty(open_squares: torch.Tensor, floors: torch.Tensor) -> torch.Ten
     return torch.where(below[..., 0], WEIGHTS.critical_trap_penalty, severe)
 
 
-def _dead_end(
-    view: TurnView,
-    games: torch.Tensor,
-    cells: torch.Tensor,
-    length: torch.Tensor,
-    open_squares: torch.Tensor,
-    covered: torch.Tensor,
-) -> torch.Tensor:
-    """Int64 [n, 4]: -200 where every next step's space ratio falls below 0.8 of this one (covered cells only)."""
+def _dead_end(m: _Movers, open_squares: torch.Tensor, *, covered: torch.Tensor) -> torch.Tensor:
+    """Int64 [n, 4]: -200 where every next step's space ratio falls below 0.8 of this one (``covered`` moves only)."""
     dead_end = torch.zeros_like(open_squares)
     if not bool(covered.any()):
         return dead_end
     seat, move = torch.nonzero(covered, as_tuple=True)
-    start = cells[seat, move]
-    grid = view.grid
+    start = m.cells[seat, move]
+    grid = m.view.grid
     steps = start.unsqueeze(1) + grid.move_offsets
     on_board = grid.on_board[steps]
-    futures = turn_fill_counts(view, games[seat], torch.where(on_board, steps, start.unsqueeze(1)))
-    body_length = length[seat].to(torch.float32)
+    futures = turn_fill_counts(m.view, m.games[seat], torch.where(on_board, steps, start.unsqueeze(1)))
+    body_length = m.length[seat].to(torch.float32)
     current_ratio = open_squares[seat, move].to(torch.float32) / body_length
     future_ratio = futures.to(torch.float32) / body_length.unsqueeze(1)
     future_ratio = torch.where(on_board, future_ratio, torch.inf)
@@ -208,40 +217,31 @@ def _dead_end(
     return dead_end
 
 
-def _food_trapped(
-    view: TurnView,
-    games: torch.Tensor,
-    cells: torch.Tensor,
-    own_tail: torch.Tensor,
-    needed: torch.Tensor,
-    open_squares: torch.Tensor,
-    eats: torch.Tensor,
-) -> torch.Tensor:
+def _food_trapped(m: _Movers, open_squares: torch.Tensor, eats: torch.Tensor, *, needed: torch.Tensor) -> torch.Tensor:
     """Bool [n, 4]: eating here leaves fewer than ``needed`` [n] reachable cells with the own tail blocking.
 
     Blocking one more cell never grows a search, so a move already short without it is trapped; and
     a tail outside the region entered changes nothing. The other eating moves are searched again.
     """
-    rows = games.unsqueeze(1)
+    view = m.view
     trapped = eats & (open_squares < needed.unsqueeze(1))
     labels = view.region_labels
-    tail_in_region = labels[rows, cells] == labels[games, own_tail].unsqueeze(1)
-    unsure = eats & ~trapped & (tail_in_region | view.blocked[rows, cells])
+    tail_in_region = labels[m.rows, m.cells] == labels[m.games, m.own_tail].unsqueeze(1)
+    unsure = eats & ~trapped & (tail_in_region | view.blocked[m.rows, m.cells])
     if bool(unsure.any()):
         seat, move = torch.nonzero(unsure, as_tuple=True)
-        grown = grown_fill_counts(view, games[seat], own_tail[seat], cells[seat, move])
+        grown = grown_fill_counts(view, m.games[seat], m.own_tail[seat], m.cells[seat, move])
         trapped[seat, move] = grown < needed[seat]
     return trapped
 
 
-def _direction(view: TurnView, seats: Seats) -> torch.Tensor:
+def _direction(m: _Movers) -> torch.Tensor:
     """Int64 [n]: ``snake_direction`` (neck to head, x compared first), -1 for a one-cell body or a stacked neck."""
-    state, grid = view.state, view.grid
-    games, own_seat = seats.games, seats.seats
-    head = state.head[games, own_seat]
-    neck = state.neck()[games, own_seat]
+    state, grid = m.view.state, m.view.grid
+    head = state.head[m.games, m.seats]
+    neck = state.neck()[m.games, m.seats]
     hx, hy, nx, ny = grid.cell_x[head], grid.cell_y[head], grid.cell_x[neck], grid.cell_y[neck]
     vertical = torch.where(ny < hy, UP, DOWN)
     direction = torch.where(nx < hx, RIGHT, torch.where(nx > hx, LEFT, vertical))
-    none = (state.length[games, own_seat] < 2) | (neck == head)
+    none = (m.length < 2) | (neck == head)
     return torch.where(none, NO_DIRECTION, direction)

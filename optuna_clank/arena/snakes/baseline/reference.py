@@ -156,7 +156,9 @@ def score_moves(snake: Snake, board: Board, current_direction: str | None, weigh
     moves = []
     for action in ACTIONS:
         breakdown: dict[str, int] = {}
-        total = _move_score(snake, board, action, current_direction, weights, breakdown)
+        total = _move_score(
+            snake, board, action, current_direction=current_direction, weights=weights, breakdown=breakdown
+        )
         moves.append(ScoredMove(action, total, breakdown))
     return moves
 
@@ -176,6 +178,7 @@ def _move_score(
     snake: Snake,
     board: Board,
     action: str,
+    *,
     current_direction: str | None,
     weights: ScoringWeights,
     breakdown: dict[str, int],
