@@ -76,3 +76,21 @@ def grown_fill_counts(view: TurnView, rows: torch.Tensor, tails: torch.Tensor, c
         cap=search_cap(view),
     )
     return counts.squeeze(1)
+
+
+def cut_by_removing(view: TurnView, rows: torch.Tensor, cells: torch.Tensor) -> torch.Tensor:
+    """Bool [m]: blocking free ``cells`` [m] of boards ``rows`` [m] might split their region.
+
+    False when the cell's free neighbours touch each other through the eight cells around it (two
+    neighbours connect through the corner between them): the region then only loses the cell. True
+    otherwise, which may still leave the region whole (around a longer loop): those get searched.
+    """
+    stride = view.grid.stride
+    ring = torch.tensor(
+        [stride, stride + 1, 1, 1 - stride, -stride, -stride - 1, -1, stride - 1], device=cells.device
+    )  # N, NE, E, SE, S, SW, W, NW: a neighbour at every even place, the corners between them
+    free = ~view.blocked[rows.unsqueeze(1), cells.unsqueeze(1) + ring]  # [m, 8]
+    sides, corners = free[:, 0::2], free[:, 1::2]  # corner i lies between side i and side i + 1
+    joined_to_previous = sides.roll(1, dims=1) & corners.roll(1, dims=1)
+    groups = (sides & ~joined_to_previous).sum(1)
+    return groups >= 2

@@ -6,29 +6,33 @@ Every seat of a batch scores its four moves at once, term by term as the scalar
 space and its trap penalty, the dead-end look-ahead, food (or the food-trap penalty), hunger, centre,
 heading and walls. The last best of up, down, left, right wins; a best total of -1000 or less answers up.
 
-Two shortcuts keep it fast, both exact:
+Shortcuts keep it fast, each exact:
 
+* Unless some snake's moving tail lies on a body too (a board no game reaches: its tail on its own
+  body, or on another's), a move is fatal exactly when it leaves the board, enters a cell the turn's
+  labelling blocks (every body but one copy of each tail), or eats with the own moving tail there.
+  Then every non-fatal move enters a free cell, whose reachable count is its region's size.
 * The look-ahead (``-200`` when every next step shrinks the space ratio below 0.8 of the current one)
   cannot fire from a free cell: each neighbour's search reaches the cell's whole region (a free
-  neighbour lies in it; a covered one counts itself plus it), so no future ratio is smaller. A
-  non-fatal move only enters a covered cell on a board no game reaches (overlapping snakes, say), so
-  the look-ahead runs for those moves alone.
-* The food-trap search (the eater's tail also blocking) differs from the turn's labelling only when
-  that tail lies in the region entered, and only matters when the region is big enough without it;
-  only such moves get a labelling of their own.
+  neighbour lies in it; a covered one counts itself plus it), so no future ratio is smaller. It runs
+  only for moves into a covered cell, which the board above alone allows.
+* The food-trap search (the eater's own tail blocking too) gives the region's size less one when the
+  tail lies in the region entered and removing it cuts nothing (its free neighbours touch each other
+  around it); a move already short without the tail is trapped anyway. Only the rest get a labelling.
 
 The batch holds no hazards (the standard map has none), so the hazard term is the scalar reference's alone.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import torch
 
 from optuna_clank.arena.features import TurnView
 from optuna_clank.arena.players import Player, Seats
-from optuna_clank.arena.snakes.baseline._fills import grown_fill_counts, turn_fill_counts
+from optuna_clank.arena.snakes.baseline._fills import cut_by_removing, grown_fill_counts, search_cap, turn_fill_counts
 from optuna_clank.arena.snakes.baseline._tables import (
     FOOD_REACH,
     MAX_LENGTH,
@@ -83,52 +87,68 @@ class _Movers:
     games: torch.Tensor  # int64 [n]
     seats: torch.Tensor  # int64 [n]
     cells: torch.Tensor  # int64 [n, 4]: the cell each move enters (the head for a move off the board)
+    flat: torch.Tensor  # int64 [n, 4]: ``cells`` in a flattened [B, P] plane
     on_board: torch.Tensor  # bool [n, 4]
     length: torch.Tensor  # int64 [n]
     tails: torch.Tensor  # int64 [B, S]: every snake's last segment
     stacked: torch.Tensor  # bool [B, S]: the last two segments share a cell (the snake just ate)
-    food_here: torch.Tensor  # bool [n, 4]
 
     @staticmethod
     def of(view: TurnView, seats: Seats) -> _Movers:
         state, grid = view.state, view.grid
         games, own = seats.games, seats.seats
-        head = state.head[games, own]
-        on_board = grid.on_board[view.candidates[games, own]]
-        cells = torch.where(on_board, view.candidates[games, own], head.unsqueeze(1))
+        candidates = view.candidates[games, own]
+        on_board = grid.on_board[candidates]
+        cells = torch.where(on_board, candidates, state.head[games, own].unsqueeze(1))
+        flat = games.unsqueeze(1) * grid.n_cells + cells
         tails = state.tail()
         stacked = (state.length >= 2) & (tails == state.segment(state.length - 2))
-        food_here = state.food[games.unsqueeze(1), cells] > 0
-        return _Movers(view, games, own, cells, on_board, state.length[games, own], tails, stacked, food_here)
+        return _Movers(view, games, own, cells, flat, on_board, state.length[games, own], tails, stacked)
 
-    @property
-    def rows(self) -> torch.Tensor:
-        """Int64 [n, 1]: each seat's batch row, to index [B, P] planes at ``cells``."""
-        return self.games.unsqueeze(1)
+    def at_cells(self, plane: torch.Tensor) -> torch.Tensor:
+        """A [B, P] (or [B, P + 1]) plane read at each seat's four cells -> [n, 4]."""
+        if plane.shape[1] != self.view.grid.n_cells:
+            return plane.reshape(-1)[self.games.unsqueeze(1) * plane.shape[1] + self.cells]
+        return plane.reshape(-1)[self.flat]
 
     @property
     def own_tail(self) -> torch.Tensor:
         return self.tails[self.games, self.seats]
+
+    @property
+    def own_stacked(self) -> torch.Tensor:
+        return self.stacked[self.games, self.seats]
 
 
 def move_totals(view: TurnView, seats: Seats) -> torch.Tensor:
     """Int64 [n, 4]: ``calculate_move_score`` for each seat's four moves."""
     m = _Movers.of(view, seats)
     device = m.games.device
-    health = view.state.health[m.games, m.seats]
+    state = view.state
+    health = state.health[m.games, m.seats]
+    food_here = m.at_cells(state.food) > 0
+    covered_cells = m.at_cells(view.blocked)
 
-    fatal = ~m.on_board | _collides(m)
+    crossed = _moving_tail_on_a_body(view, m)
+    if crossed:
+        fatal = ~m.on_board | _collides(m, food_here)
+    else:
+        fatal = ~m.on_board | covered_cells | ((m.cells == m.own_tail.unsqueeze(1)) & food_here)
     enemy_terms = _head_to_head_and_pursuit(m)
 
-    open_squares = turn_fill_counts(view, m.games, m.cells)
+    open_squares = m.at_cells(view.space).clamp(max=search_cap(view))
+    covered = ~fatal & covered_cells if crossed else None
+    if covered is not None and bool(covered.any()):
+        seat, move = torch.nonzero(covered, as_tuple=True)
+        open_squares[seat, move] = turn_fill_counts(view, m.games[seat], m.cells[seat, move].unsqueeze(1)).squeeze(1)
     space = open_squares * WEIGHTS.open_space
     lengths = m.length.clamp(max=MAX_LENGTH - 1)
     trap = _trap_penalty(open_squares, ratio_floors(device)[lengths])
-    dead_end = _dead_end(m, open_squares, covered=~fatal & view.blocked[m.rows, m.cells])
+    dead_end = _dead_end(m, open_squares, covered) if covered is not None else torch.zeros_like(open_squares)
 
-    eats = m.food_here & ~fatal & ~m.stacked[m.games, m.seats].unsqueeze(1)
+    eats = food_here & ~fatal & ~m.own_stacked.unsqueeze(1)
     trapped = _food_trapped(m, open_squares, eats, needed=food_space_needed(device)[lengths])
-    food_distance = view.food_manhattan(FOOD_REACH)[m.rows, m.cells]
+    food_distance = _food_distance(m)
     hunger_band = (health < 40).long() + (health < 20).long()
     proximity = food_points(device)[hunger_band.unsqueeze(1), food_distance]
     food = torch.where(trapped, WEIGHTS.food_death_trap, proximity)
@@ -146,8 +166,15 @@ def move_totals(view: TurnView, seats: Seats) -> torch.Tensor:
     return torch.where(fatal, FATAL, total)
 
 
-def _collides(m: _Movers) -> torch.Tensor:
-    """Bool [n, 4]: the cell is on a body, and not a tail that moves away.
+def _moving_tail_on_a_body(view: TurnView, m: _Movers) -> bool:
+    """Whether some live snake of a moving seat's game has a moving (unstacked) tail on a cell a body covers."""
+    state = view.state
+    on_body = view.blocked.gather(1, m.tails) & ~m.stacked & state.alive
+    return bool(on_body[m.games].any())
+
+
+def _collides(m: _Movers, food_here: torch.Tensor) -> torch.Tensor:
+    """Bool [n, 4]: the cell is on a body, and not a tail that moves away (the Rust checks, snake by snake).
 
     A tail moves unless it is stacked (the snake just ate); the own tail also stays when the move eats.
     Other snakes' next meals are not guessed, as in the Rust code.
@@ -160,8 +187,26 @@ def _collides(m: _Movers) -> torch.Tensor:
     on_body |= state.head[m.games].unsqueeze(1) == at
     tail_stays = (m.tails[m.games].unsqueeze(1) != at) | m.stacked[m.games].unsqueeze(1)
     own = (snakes == m.seats.unsqueeze(1)).unsqueeze(1)
-    tail_stays |= own & m.food_here.unsqueeze(2)
+    tail_stays |= own & food_here.unsqueeze(2)
     return (on_body & tail_stays & state.alive[m.games].unsqueeze(1)).any(2)
+
+
+def _food_distance(m: _Movers) -> torch.Tensor:
+    """Int64 [n, 4]: Manhattan distance from each cell to the nearest food, ``FOOD_REACH + 1`` beyond (or none)."""
+    state, grid = m.view.state, m.view.grid
+    far = FOOD_REACH + 1
+    distance = torch.full_like(m.cells, far)
+    most = int(state.food_count.max()) if state.n_games else 0
+    if most == 0:
+        return distance
+    order, food_cells = state.food.topk(most, dim=1)  # every game's food (order 0: no food in that slot)
+    present, food_cells = order[m.games] > 0, food_cells[m.games]
+    x, y = grid.cell_x[m.cells], grid.cell_y[m.cells]
+    food_x, food_y = grid.cell_x[food_cells], grid.cell_y[food_cells]
+    for k in range(most):
+        to_food = (x - food_x[:, k : k + 1]).abs() + (y - food_y[:, k : k + 1]).abs()
+        distance = torch.where(present[:, k : k + 1], torch.minimum(distance, to_food), distance)
+    return distance
 
 
 def _head_to_head_and_pursuit(m: _Movers) -> torch.Tensor:
@@ -184,7 +229,9 @@ def _head_to_head_and_pursuit(m: _Movers) -> torch.Tensor:
 _PURSUIT = [PURSUIT_BONUS.get(d, 0) for d in range(max(PURSUIT_BONUS) + 2)]
 
 
+@functools.cache
 def _pursuit_table(device: torch.device) -> torch.Tensor:
+    """Int64: the pursuit bonus by Manhattan distance (the last entry: farther)."""
     return torch.tensor(_PURSUIT, dtype=torch.int64, device=device)
 
 
@@ -196,7 +243,7 @@ def _trap_penalty(open_squares: torch.Tensor, floors: torch.Tensor) -> torch.Ten
     return torch.where(below[..., 0], WEIGHTS.critical_trap_penalty, severe)
 
 
-def _dead_end(m: _Movers, open_squares: torch.Tensor, *, covered: torch.Tensor) -> torch.Tensor:
+def _dead_end(m: _Movers, open_squares: torch.Tensor, covered: torch.Tensor) -> torch.Tensor:
     """Int64 [n, 4]: -200 where every next step's space ratio falls below 0.8 of this one (``covered`` moves only)."""
     dead_end = torch.zeros_like(open_squares)
     if not bool(covered.any()):
@@ -220,18 +267,25 @@ def _dead_end(m: _Movers, open_squares: torch.Tensor, *, covered: torch.Tensor) 
 def _food_trapped(m: _Movers, open_squares: torch.Tensor, eats: torch.Tensor, *, needed: torch.Tensor) -> torch.Tensor:
     """Bool [n, 4]: eating here leaves fewer than ``needed`` [n] reachable cells with the own tail blocking.
 
-    Blocking one more cell never grows a search, so a move already short without it is trapped; and
-    a tail outside the region entered changes nothing. The other eating moves are searched again.
+    Blocking one more cell never grows a search: a move already short without it is trapped. A tail
+    outside the region entered changes nothing; one inside it takes one cell off, unless removing it
+    cuts the region, and only then is the region searched again.
     """
     view = m.view
     trapped = eats & (open_squares < needed.unsqueeze(1))
     labels = view.region_labels
-    tail_in_region = labels[m.rows, m.cells] == labels[m.games, m.own_tail].unsqueeze(1)
-    unsure = eats & ~trapped & (tail_in_region | view.blocked[m.rows, m.cells])
-    if bool(unsure.any()):
-        seat, move = torch.nonzero(unsure, as_tuple=True)
-        grown = grown_fill_counts(view, m.games[seat], m.own_tail[seat], m.cells[seat, move])
-        trapped[seat, move] = grown < needed[seat]
+    tail = m.own_tail.unsqueeze(1).expand_as(m.cells)
+    tail_in_region = m.at_cells(labels) == labels[m.games, m.own_tail].unsqueeze(1)
+    unsure = eats & ~trapped & (tail_in_region | m.at_cells(view.blocked))
+    if not bool(unsure.any()):
+        return trapped
+    seat, move = torch.nonzero(unsure, as_tuple=True)
+    cells, games, tails = m.cells[seat, move], m.games[seat], tail[seat, move]
+    grown = (m.at_cells(view.space)[seat, move] - 1).clamp(max=search_cap(view))  # the region less the tail
+    cut = cut_by_removing(view, games, tails) | view.blocked[games, cells]
+    if bool(cut.any()):
+        grown[cut] = grown_fill_counts(view, games[cut], tails[cut], cells[cut])
+    trapped[seat, move] = grown < needed[seat]
     return trapped
 
 
