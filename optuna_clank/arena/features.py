@@ -73,19 +73,6 @@ class TurnView:
             cache[limit] = _distance_to(self.state.food > 0, self.blocked, self.grid.stride, limit)
         return cache[limit]
 
-    def food_manhattan(self, limit: int) -> torch.Tensor:
-        """Int64 [B, P]: Manhattan distance from each cell to the nearest food, bodies ignored.
-
-        Cells farther than ``limit`` (or in a game without food) read ``limit + 1``. On an empty
-        rectangle breadth-first steps are Manhattan distances, so this is the same search as
-        :meth:`food_distance` with only the border blocking.
-        """
-        cache = self.__dict__.setdefault("_food_manhattan", {})
-        if limit not in cache:
-            walls = ~self.grid.on_board.unsqueeze(0).expand_as(self.blocked)
-            cache[limit] = _distance_to(self.state.food > 0, walls, self.grid.stride, limit)
-        return cache[limit]
-
     @cached_property
     def direction(self) -> torch.Tensor:
         """Int64 [B, S]: index of each snake's current heading, -1 when its neck is stacked."""
