@@ -37,7 +37,8 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
     serve.add_argument(
         "--snake",
         metavar="NAME",
-        help="heuristic, baseline, random-safe, greedy-food or a config YAML (default: heuristic)",
+        help="heuristic, baseline (go-battleclank's Rust benchmark snake), random-safe, greedy-food or a config YAML "
+        "(default: heuristic)",
     )
     serve.add_argument("--config", type=Path, help="config YAML for the heuristic snake (e.g. an exported best)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
@@ -70,8 +71,8 @@ def _add_moves(commands: argparse._SubParsersAction) -> None:
         "--snake",
         required=True,
         metavar="NAME_OR_URL",
-        help="heuristic, baseline, random-safe, greedy-food, a config YAML, or a server URL "
-        "(http://HOST:PORT or url:http://...)",
+        help="heuristic, baseline (go-battleclank's Rust benchmark snake), random-safe, greedy-food, a config YAML, "
+        "or a server URL (http://HOST:PORT or url:http://...)",
     )
     moves.add_argument("--config", type=Path, help="config YAML for the heuristic snake")
     moves.add_argument(
