@@ -1,7 +1,7 @@
 """Arena speed: games/s and turns/s of the batched engine, 1v1 on 11x11.
 
 (a) random-safe vs random-safe  (engine + the cheapest snake: what the rules cost)
-(b) default heuristic vs baseline  (what a study's trials cost)
+(b) default heuristic vs baseline  (what a study's trials cost; baseline: go-battleclank's Rust benchmark snake)
 (c) gbc (go-battleclank, built-in defaults) vs baseline  (what a study of the real bot costs)
 
 across batch sizes and the devices present. Turns are game-turns (one turn of one game).

@@ -37,7 +37,8 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
     serve.add_argument(
         "--snake",
         metavar="NAME",
-        help="heuristic, baseline, random-safe, greedy-food or a config YAML (default: heuristic)",
+        help="heuristic, baseline (go-battleclank's Rust benchmark snake), random-safe, greedy-food or a config YAML "
+        "(default: heuristic)",
     )
     serve.add_argument("--config", type=Path, help="config YAML for the heuristic snake (e.g. an exported best)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
@@ -70,9 +71,9 @@ def _add_moves(commands: argparse._SubParsersAction) -> None:
         "--snake",
         required=True,
         metavar="NAME_OR_URL",
-        help="heuristic, gbc, baseline, random-safe, greedy-food, a config YAML, a server URL "
-        "(http://HOST:PORT or url:http://...), or a snake file FILE.toml whose server is started once (with "
-        "--config, else its base_config)",
+        help="heuristic, gbc, baseline (go-battleclank's Rust benchmark snake), random-safe, greedy-food, "
+        "a config YAML, a server URL (http://HOST:PORT or url:http://...), or a snake file FILE.toml whose server "
+        "is started once (with --config, else its base_config)",
     )
     moves.add_argument(
         "--config", type=Path, help="config YAML for the heuristic or gbc snake, or a snake file's server"

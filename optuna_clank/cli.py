@@ -84,7 +84,8 @@ def _add_play(commands: argparse._SubParsersAction) -> None:
         "--opponent",
         action="append",
         metavar="NAME",
-        help="baseline, random-safe, greedy-food, heuristic, gbc, a config YAML, gbc:FILE.yaml, url:http://HOST:PORT "
+        help="baseline (go-battleclank's Rust benchmark snake), random-safe, greedy-food, heuristic, gbc, "
+        "a config YAML, gbc:FILE.yaml, url:http://HOST:PORT "
         "or cmd:COMMAND (a snake server started with PORT set to a free port); repeat for a tournament "
         "(default: baseline)",
     )

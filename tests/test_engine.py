@@ -205,3 +205,35 @@ def test_select_and_concat_keep_games_intact() -> None:
     joined = BatchState.concat(parts)
     assert [board_from_state(joined, i, ids) for i in range(3)] == [boards[4], boards[1], boards[0]]
     assert joined.game_ids.tolist() == [4, 1, 0]
+
+
+def test_snakes_killed_by_a_collision_stop_being_obstacles() -> None:
+    """The dead bodies leave ``occ`` and ``cover`` even in a turn where no snake starved or hit a wall.
+
+    (They used to stay: the collision stage updated the live mask in place, so the bodies to clear
+    came out empty unless a starvation or wall death in the batch had replaced the mask first.)
+    """
+
+    def snake(snake_id: str, body: list[tuple[int, int]]) -> dict:
+        points = [{"x": x, "y": y} for x, y in body]
+        return {"id": snake_id, "body": points, "health": 90, "eliminated_cause": "", "eliminated_by": ""}
+
+    board = {
+        "turn": 3,
+        "width": 7,
+        "height": 7,
+        "food": [],
+        "hazards": [],
+        "snakes": [
+            snake("a", [(2, 3), (1, 3), (0, 3)]),
+            snake("b", [(4, 3), (5, 3), (6, 3)]),
+            snake("c", [(2, 6), (3, 6), (4, 6)]),
+        ],
+    }
+    state = state_from_boards([board], game_ids=[0], keys=[1], seat_players=[[0, 0, 0]])
+    engine.step(state, torch.tensor([[3, 2, 1]]), engine.FoodSettings(minimum_food=0, food_spawn_chance=0))
+    assert state.alive[0].tolist() == [False, False, True]  # a and b met head to head
+    assert int(state.occ[0, :2].abs().sum()) == 0
+    assert torch.equal(state.cover[0], state.occ[0, 2].to(torch.int16))
+    view = TurnView(state)
+    assert bool(view.free[0, state.grid.cell(1, 3)]) and bool(view.free[0, state.grid.cell(5, 3)])

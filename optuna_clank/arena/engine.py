@@ -135,7 +135,7 @@ def _first_in_order(candidates: torch.Tensor, rank: torch.Tensor) -> torch.Tenso
 
 def eliminate_snakes(state: BatchState, moves: torch.Tensor) -> None:
     """Stage 5: starvation and walls first, then collisions decided together (official ``EliminateSnakesStandard``)."""
-    alive = state.alive
+    alive = state.alive.clone()  # the collisions write state.alive in place; the dead bodies are cleared by this
     starved = alive & (state.health <= 0)
     walled = alive & ~starved & ~state.grid.on_board[state.head]
     survivors = alive & ~starved & ~walled

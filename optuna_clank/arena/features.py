@@ -44,15 +44,19 @@ class TurnView:
         return ~self.blocked
 
     @cached_property
+    def region_labels(self) -> torch.Tensor:
+        """Int64 [B, P + 1]: the label of each free cell's region (P on blocked cells and the sentinel)."""
+        return component_labels(self.blocked, self.grid.stride).long()
+
+    @cached_property
+    def region_label_sizes(self) -> torch.Tensor:
+        """Int64 [B, P + 1]: cells per region label (0 at label P), indexed by :attr:`region_labels`."""
+        return label_sizes(self.region_labels)
+
+    @cached_property
     def space(self) -> torch.Tensor:
         """Int64 [B, P]: size of the free region each free cell belongs to (0 when blocked)."""
-        labels = _component_labels(self.blocked, self.grid.stride)
-        n_cells = self.grid.n_cells
-        sizes = torch.zeros(labels.shape[0], n_cells + 1, dtype=torch.int64, device=labels.device)
-        index = labels.long()
-        sizes.scatter_add_(1, index, torch.ones_like(index))
-        sizes[:, n_cells] = 0
-        return sizes.gather(1, index)[:, :n_cells]
+        return self.region_label_sizes.gather(1, self.region_labels)[:, : self.grid.n_cells]
 
     @cached_property
     def free_cells(self) -> torch.Tensor:
@@ -98,7 +102,7 @@ def _neighbour_min(values: torch.Tensor, stride: int) -> torch.Tensor:
     return out
 
 
-def _component_labels(blocked: torch.Tensor, stride: int) -> torch.Tensor:
+def component_labels(blocked: torch.Tensor, stride: int) -> torch.Tensor:
     """Int16 [B, P + 1]: for each free cell, the smallest cell index of its free region.
 
     Blocked cells and the extra sentinel column hold P. Min-propagation with pointer jumping
@@ -116,6 +120,15 @@ def _component_labels(blocked: torch.Tensor, stride: int) -> torch.Tensor:
         if torch.equal(spread, labels):
             return labels
         labels = spread
+
+
+def label_sizes(labels: torch.Tensor) -> torch.Tensor:
+    """Int64 [B, P + 1]: cells carrying each label of int64 ``labels`` [B, P + 1] (0 at the blocked label P)."""
+    n_cells = labels.shape[1] - 1
+    sizes = torch.zeros(labels.shape[0], n_cells + 1, dtype=torch.int64, device=labels.device)
+    sizes.scatter_add_(1, labels, torch.ones_like(labels))
+    sizes[:, n_cells] = 0
+    return sizes
 
 
 def _distance_to(targets: torch.Tensor, blocked: torch.Tensor, stride: int, limit: int) -> torch.Tensor:

@@ -1,7 +1,8 @@
 """Opponent names -> players: the stable strings a study spec or the CLI may use.
 
-``baseline``, ``random-safe``, ``greedy-food``, ``heuristic`` (the default config) and ``gbc``
-(go-battleclank with its built-in defaults) are built in; any path to a YAML config file
+``baseline`` (go-battleclank's benchmark snake: the Rust snake of the bot repository's ``baseline/``
+folder, ported move for move), ``random-safe``, ``greedy-food``, ``heuristic`` (the default config)
+and ``gbc`` (go-battleclank with its built-in defaults) are built in; any path to a YAML config file
 (``my.yaml`` or ``config:my.yaml``) plays the heuristic snake with that config, and
 ``gbc:my.yaml`` plays go-battleclank with a YAML of the bot's own (read as the bot reads it).
 A URL (``url:http://127.0.0.1:8000`` or bare ``http://...``/``https://...``) seats the

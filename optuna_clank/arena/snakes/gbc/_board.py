@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from optuna_clank.arena.features import TurnView, _component_labels
+from optuna_clank.arena.features import TurnView, component_labels, label_sizes
 
 _MAX_HEALTH = 100
 _CACHE_KEY = "_gbc_board"
@@ -70,9 +70,5 @@ def _analyse(view: TurnView) -> GbcBoard:
 
 def region_sizes(blocked: torch.Tensor, stride: int) -> torch.Tensor:
     """Int64 [b, P]: size of the free region of each free cell (0 where ``blocked``)."""
-    labels = _component_labels(blocked, stride).long()
-    n_cells = blocked.shape[1]
-    sizes = torch.zeros(labels.shape[0], n_cells + 1, dtype=torch.int64, device=labels.device)
-    sizes.scatter_add_(1, labels, torch.ones_like(labels))
-    sizes[:, n_cells] = 0
-    return sizes.gather(1, labels)[:, :n_cells]
+    labels = component_labels(blocked, stride).long()
+    return label_sizes(labels).gather(1, labels)[:, : blocked.shape[1]]
