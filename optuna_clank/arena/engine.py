@@ -135,7 +135,7 @@ def _first_in_order(candidates: torch.Tensor, rank: torch.Tensor) -> torch.Tenso
 
 def eliminate_snakes(state: BatchState, moves: torch.Tensor) -> None:
     """Stage 5: starvation and walls first, then collisions decided together (official ``EliminateSnakesStandard``)."""
-    alive = state.alive
+    alive = state.alive.clone()  # collisions update state.alive in place: keep who was alive for the bodies
     starved = alive & (state.health <= 0)
     walled = alive & ~starved & ~state.grid.on_board[state.head]
     survivors = alive & ~starved & ~walled
