@@ -113,7 +113,10 @@ def test_probe_variants_scored_together_equal_each_variant_alone() -> None:
 
     requests = recorded_positions(150, board_size=(7, 7))
     target = BuiltinTarget("gbc", None)
-    variants = [{}, *({"weights.straight_movement": 10.0 * v} for v in range(1, 160))]  # 24,000 moves: split over processes
+    variants = [
+        {},
+        *({"weights.straight_movement": 10.0 * v} for v in range(1, 160)),
+    ]  # 24,000 moves: split over processes
     together = target.answer_variants(requests, variants)
     for index in (0, 1, 57, 159):
         assert together[index] == target.answer(requests, variants[index])
