@@ -77,8 +77,13 @@ def run(scenario: str, device: str, batch_size: int, budget_s: float) -> dict:
 
 @contextmanager
 def busy_core() -> Iterator[None]:
-    """A process of our own that keeps one core busy, for the "loaded" figures."""
-    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    """A process that keeps one core busy, for the "loaded" figures.
+
+    It runs in a session of its own, as another job on the machine would: Linux's scheduler (with
+    autogroup, the default on most systems) shares the CPU fairly between sessions first, so a
+    spinner in the benchmark's own session would take its share from the processes measured.
+    """
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
     try:
         time.sleep(1.0)  # let it take its core
         yield
