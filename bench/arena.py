@@ -98,7 +98,8 @@ def load_check(games: int, thread_counts: list[int], process_counts: list[int], 
     Each figure runs in a fresh interpreter (as ``play`` does): torch's thread pools and a fork
     after them would otherwise carry over from one figure to the next.
     """
-    ways = [(1, threads) for threads in thread_counts] + [(p, 1) for p in process_counts if p > 1]
+    ways: list[tuple[int | str, int]] = [(1, threads) for threads in thread_counts]
+    ways += [(p, 1) for p in process_counts if p != 1]
     print(f"# load check: {games} games of (b) at batch 1024 per figure, {usable_cores()} usable CPU core(s)")
     print(f"{'condition':<10} {'processes':>9} {'threads':>7} {'games/s':>9} {'seconds':>8}  load average (1 min)")
     for _ in range(repeat):
@@ -106,35 +107,46 @@ def load_check(games: int, thread_counts: list[int], process_counts: list[int], 
             for processes, threads in ways:
                 if condition == "loaded":
                     with busy_core():
-                        seconds = _figure_in_fresh_process(games, processes, threads)
+                        seconds, used = _figure_in_fresh_process(games, processes, threads)
                 else:
-                    seconds = _figure_in_fresh_process(games, processes, threads)
+                    seconds, used = _figure_in_fresh_process(games, processes, threads)
+                label = f"{processes}:{used}" if processes == "auto" else str(used)
                 print(
-                    f"{condition:<10} {processes:>9} {threads:>7} {games / seconds:>9,.1f} {seconds:>8.1f}  "
+                    f"{condition:<10} {label:>9} {threads:>7} {games / seconds:>9,.1f} {seconds:>8.1f}  "
                     f"{os.getloadavg()[0]:.1f}",
                     flush=True,
                 )
 
 
-def _figure_in_fresh_process(games: int, processes: int, threads: int) -> float:
+def _figure_in_fresh_process(games: int, processes: int | str, threads: int) -> tuple[float, int]:
+    """Seconds of one figure, and the processes its match used."""
     done = subprocess.run(
         [sys.executable, __file__, "--figure", str(games), str(processes), str(threads)],
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
-    return float(done.stdout.split()[-1])
+    if done.returncode:
+        lines = (done.stderr or done.stdout).strip().splitlines()
+        raise SystemExit(f"error: a figure failed: {lines[-1] if lines else done.returncode}")
+    seconds, used = done.stdout.split()[-2:]
+    return float(seconds), int(used)
 
 
-def _figure(games: int, processes: int, threads: int) -> None:
-    """One load-check figure in this process: prints the seconds ``games`` games took."""
+def _figure(games: int, processes: int | str, threads: int) -> None:
+    """One load-check figure in this process: prints the seconds ``games`` games took and the processes used."""
     configure_torch_threads(threads)
     play_match(None, "baseline", games=8, seed=999, batch_size=1024)  # warm-up
     started = time.perf_counter()
     result = play_match(None, "baseline", games=games, seed=1, batch_size=1024, processes=processes)
     seconds = time.perf_counter() - started
-    assert result.processes == processes, f"asked for {processes} processes, the match used {result.processes}"
-    print(f"{seconds:.4f}")
+    if processes not in ("auto", result.processes):
+        raise SystemExit(f"{games} games in {processes} processes: the match used {result.processes} (too few games?)")
+    print(f"{seconds:.4f} {result.processes}")
+
+
+def _count(text: str) -> int | str:
+    return "auto" if text == "auto" else int(text)
 
 
 def main() -> None:
@@ -151,18 +163,18 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="*", default=[1, 2], help="thread counts for --load-check")
     parser.add_argument(
         "--processes",
-        type=int,
+        type=_count,
         nargs="*",
-        default=[max(2, usable_cores())],
-        help="process counts (one thread each) for --load-check (default: the usable cores, at least 2)",
+        default=[max(2, usable_cores()), "auto"],
+        help="process counts (one thread each; 'auto' as play chooses) for --load-check "
+        "(default: the usable cores, at least 2, and auto)",
     )
     parser.add_argument("--repeat", type=int, default=1, help="--load-check tables to run, one after the other")
-    parser.add_argument(
-        "--figure", type=int, nargs=3, metavar=("GAMES", "PROCESSES", "THREADS"), help=argparse.SUPPRESS
-    )
+    parser.add_argument("--figure", nargs=3, metavar=("GAMES", "PROCESSES", "THREADS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.figure:
-        _figure(*args.figure)
+        games, processes, threads = args.figure
+        _figure(int(games), _count(processes), int(threads))
         return
     if args.load_check:
         load_check(args.load_games, args.threads, args.processes, args.repeat)

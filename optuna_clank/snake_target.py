@@ -126,13 +126,13 @@ class BuiltinTarget(SnakeTarget):
         on_variant: Callable[[], object] | None = None,
     ) -> list[Moves]:
         """Every variant's moves with the requests read once, the variants' seats scored together
-        (one vectorised call for many configs) and shared by the usable CPU cores' processes.
+        (one vectorised call for many configs) and shared by processes on the idle CPU cores.
 
         ``jobs`` is for servers; a built-in snake uses every core it may (see
         :mod:`optuna_clank.arena.processes`).
         """
         from optuna_clank.arena.move_oracle import MIXED_SEATS, answer_mixed
-        from optuna_clank.arena.processes import fork_map, usable_cores
+        from optuna_clank.arena.processes import fork_map, idle_cores
 
         del jobs
         players = [self._variant(values) for values in variants]  # a bad value fails here, before any work
@@ -141,7 +141,7 @@ class BuiltinTarget(SnakeTarget):
             list(range(start, min(start + per_chunk, len(players)))) for start in range(0, len(players), per_chunk)
         ]
         decisions = len(players) * len(requests)
-        workers = min(usable_cores(), len(chunks)) if decisions >= _MIN_DECISIONS_PER_PROCESS * 2 else 1
+        workers = min(idle_cores(), len(chunks)) if decisions >= _MIN_DECISIONS_PER_PROCESS * 2 else 1
 
         def answer_chunk(chunk: list[int]) -> list[Moves]:
             return answer_mixed([players[i] for i in chunk], requests)

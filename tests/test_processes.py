@@ -20,6 +20,7 @@ from optuna_clank.arena.players import Seats
 from optuna_clank.arena.processes import (
     MIN_GAMES_PER_PROCESS,
     WorkerProcessError,
+    busy_elsewhere,
     fork_map,
     process_count,
     usable_cores,
@@ -62,7 +63,13 @@ def test_what_cannot_be_split_stays_in_one_process() -> None:
     assert process_count(4, players, 4 * MIN_GAMES_PER_PROCESS, cpu) == 4
     assert process_count(4, players, 2 * MIN_GAMES_PER_PROCESS + 1, cpu) == 2  # a share of some size each
     assert process_count(4, players, MIN_GAMES_PER_PROCESS, cpu) == 1
-    assert process_count("auto", players, 10_000, cpu) == usable_cores() == len(os.sched_getaffinity(0))
+    cores = usable_cores()
+    assert cores == len(os.sched_getaffinity(0))
+    assert process_count("auto", players, 10_000, cpu, busy=0) == cores  # an idle machine: every core
+    assert process_count("auto", players, 10_000, cpu, busy=1) == max(1, cores - 1)  # one core taken elsewhere
+    assert process_count("auto", players, 10_000, cpu, busy=8) == 1  # a saturated machine: no split
+    assert 1 <= process_count("auto", players, 10_000, cpu) <= cores  # as the machine is now
+    assert busy_elsewhere() >= 0
     assert process_count(4, players, 10_000, torch.device("cuda")) == 1  # a GPU batch: one process feeds it
     server = HttpSnake("http://127.0.0.1:9")  # never connected: a server's player holds a connection
     assert server.holds_process_resources and not HeuristicSnake().holds_process_resources

@@ -21,6 +21,8 @@ import math
 import multiprocessing
 import os
 import signal
+import statistics
+import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -57,11 +59,44 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def process_count(processes: int | str, players: Sequence[Player], games: int, device: torch.device) -> int:
-    """Processes a match of ``games`` games should use: ``processes`` (``"auto"``: one per usable
-    core), fewer for a small match, one where splitting is impossible (see the module doc)."""
+def idle_cores() -> int:
+    """Usable cores that no other task keeps busy now, at least one: what ``"auto"`` splits over."""
+    cores = usable_cores()
+    return cores if cores <= 1 else max(1, cores - busy_elsewhere())
+
+
+def busy_elsewhere(*, samples: int = 5, interval_s: float = 0.01) -> int:
+    """Tasks running on the machine now besides this one (``procs_running`` of ``/proc/stat``, the
+    median of a few samples); 0 where that cannot be read."""
+    counts = []
+    for index in range(samples):
+        if index:
+            time.sleep(interval_s)
+        try:
+            with open("/proc/stat", encoding="ascii") as stat:  # noqa: PTH123 - a pseudo-file read line by line
+                running = next((int(line.split()[1]) for line in stat if line.startswith("procs_running")), None)
+        except OSError:
+            return 0
+        if running is None:
+            return 0
+        counts.append(running - 1)  # this process is running while it reads
+    return max(0, statistics.median_low(counts))
+
+
+def process_count(
+    processes: int | str, players: Sequence[Player], games: int, device: torch.device, *, busy: int | None = None
+) -> int:
+    """Processes a match of ``games`` games should use (see the module doc).
+
+    ``processes``: a number, or ``"auto"``: one per usable core that no other task keeps busy now
+    (``busy``, sampled when not given), at least one. A process that shares a core with other work
+    only adds the fixed cost of its own batch's turns (and, where the scheduler shares the CPU between
+    sessions first, as Linux's autogroup does, gets no more of the machine), so a busy machine gets
+    fewer processes. Fewer for a small match, one where splitting is impossible.
+    """
     if processes == "auto":
-        wanted = usable_cores()
+        cores = usable_cores()
+        wanted = idle_cores() if busy is None else max(1, cores - busy)
     elif isinstance(processes, int) and not isinstance(processes, bool) and processes >= 1:
         wanted = processes
     else:
