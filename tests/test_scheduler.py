@@ -94,6 +94,17 @@ def test_free_for_all_candidates_share_one_batch() -> None:
             assert all(len(o.snakes) == 4 for o in expected)
 
 
+def test_boards_without_fixed_starts_refill_in_place_too() -> None:
+    """A 9x7 board starts through the reference rules' random placement, not the fixed squares."""
+    options = {"board_size": (9, 7), "max_turns": TURNS}
+    with GameScheduler(batch_size=3, **options) as batch:
+        ids = [batch.add(make(), "baseline", seed=2, games=range(7)) for make in MAKERS[3:5]]
+        batch.run()
+        results = [batch.result(cid).outcomes for cid in ids]
+    for outcomes, make in zip(results, MAKERS[3:5], strict=True):
+        assert outcomes == play_match(make(), "baseline", games=range(7), seed=2, **options).outcomes
+
+
 def test_recorded_games_come_back_whatever_shares_their_batch() -> None:
     with GameScheduler(board_size=BOARD, max_turns=TURNS, batch_size=4) as batch:
         first = batch.add(GbcSnake(gbc_config(1)), "baseline", seed=3, games=range(6), record=[1, 4])

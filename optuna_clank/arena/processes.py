@@ -94,18 +94,18 @@ def process_count(
     sessions first, as Linux's autogroup does, gets no more of the machine), so a busy machine gets
     fewer processes. Fewer for a small match, one where splitting is impossible.
     """
-    if processes == "auto":
-        cores = usable_cores()
-        wanted = idle_cores() if busy is None else max(1, cores - busy)
-    elif isinstance(processes, int) and not isinstance(processes, bool) and processes >= 1:
-        wanted = processes
-    else:
+    if processes != "auto" and (not isinstance(processes, int) or isinstance(processes, bool) or processes < 1):
         raise ValueError(f"processes must be a positive integer or 'auto', got {processes!r}")
-    if wanted <= 1 or device.type != "cpu" or "fork" not in multiprocessing.get_all_start_methods():
+    most = games // MIN_GAMES_PER_PROCESS
+    if processes == 1 or most <= 1 or device.type != "cpu" or "fork" not in multiprocessing.get_all_start_methods():
         return 1
     if any(player.holds_process_resources for player in players):
         return 1
-    return max(1, min(wanted, games // MIN_GAMES_PER_PROCESS))
+    if processes == "auto":  # sampled last: it takes a few milliseconds
+        wanted = idle_cores() if busy is None else max(1, usable_cores() - busy)
+    else:
+        wanted = int(processes)
+    return max(1, min(wanted, most))
 
 
 class WorkerProcessError(RuntimeError):
