@@ -213,36 +213,46 @@ def test_mistakes_are_refused() -> None:
 
 
 def test_a_served_snake_and_a_served_opponent_join_the_batch(tmp_path: Path) -> None:
-    """A candidate behind ``serve`` plays as in-process; a server shared as everyone's opponent keeps
-    every game apart (its games of the same index for different candidates run at once)."""
+    """A candidate behind ``serve`` plays as in-process (duel, several opponents in turn, free-for-all);
+    a server shared as everyone's opponent keeps every game apart (its games of the same index for
+    different candidates run at once)."""
     config_path = tmp_path / "tuned.yaml"
     config_path.write_text(dump_config(with_values(default_config(), {"weights.center_control": 1000.0})))
     local = HeuristicSnake(load_config(config_path))
     games = range(6)
+    several = ["baseline", "greedy-food"]
+    four = ["baseline", "greedy-food", "random-safe"]
     with served(["--config", str(config_path)], cwd=tmp_path) as (url, _):
         server_candidate = HttpSnake(url, timeout_ms=PATIENT_MS)
         server_opponent = HttpSnake(url, name="served", timeout_ms=PATIENT_MS)
         with GameScheduler(board_size=BOARD, max_turns=TURNS, batch_size=8) as batch:
             remote = batch.add(server_candidate, "baseline", seed=11, games=games)
+            in_turn = batch.add(server_candidate, several, seed=11, games=games)
             against = [batch.add(make(), server_opponent, seed=11, games=games) for make in MAKERS[:3]]
             batch.run()
-            remote_result = batch.result(remote)
+            remote_result, in_turn_result = batch.result(remote), batch.result(in_turn)
             against_results = [batch.result(cid) for cid in against]
+        with GameScheduler(board_size=BOARD, max_turns=TURNS, batch_size=5) as batch:
+            crowd = batch.add(server_candidate, four, seed=11, mode="free-for-all", games=games)
+            beside = batch.add(GbcSnake(gbc_config(6)), four, seed=11, mode="free-for-all", games=games)
+            batch.run()
+            crowd_result, beside_result = batch.result(crowd), batch.result(beside)
         server_candidate.close()
         expected_against = [
-            play_match(
-                make(),
-                HttpSnake(url, name="served", timeout_ms=PATIENT_MS),
-                games=games,
-                seed=11,
-                board_size=BOARD,
-                max_turns=TURNS,
-            )
+            play_match(make(), HttpSnake(url, name="served", timeout_ms=PATIENT_MS), games=games, seed=11,
+                       board_size=BOARD, max_turns=TURNS)
             for make in MAKERS[:3]
-        ]
+        ]  # fmt: skip
         server_opponent.close()
     assert remote_result.outcomes == alone(lambda: local, "baseline", games, seed=11).outcomes
-    assert remote_result.faults().total == 0
+    assert in_turn_result.outcomes == alone(lambda: local, several, games, seed=11).outcomes
+    assert crowd_result.outcomes == alone(lambda: local, four, games, seed=11, mode="free-for-all").outcomes
+    assert (
+        beside_result.outcomes
+        == alone(lambda: GbcSnake(gbc_config(6)), four, games, seed=11, mode="free-for-all").outcomes
+    )
+    for result in (remote_result, in_turn_result, crowd_result):
+        assert result.faults().total == 0
     for result, expected in zip(against_results, expected_against, strict=True):
         assert result.outcomes == expected.outcomes
         assert result.faults(who="opponents").total == 0
