@@ -73,7 +73,13 @@ def _add_probe(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--keys", nargs="+", metavar="KEY", help="dotted keys to probe (default: the spec's, else every numeric key)"
     )
-    parser.add_argument("--jobs", type=positive_int, default=1, help="config variants asked at once (default: 1)")
+    parser.add_argument(
+        "--jobs",
+        type=positive_int,
+        default=1,
+        help="config variants of a server snake asked at once (default: 1); a built-in snake scores all "
+        "variants together on every usable CPU core",
+    )
     parser.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the [search_space] block here")
     _add_positions_arguments(parser)
     parser.set_defaults(handler=_run_probe)
@@ -127,6 +133,9 @@ def _run_probe(args: argparse.Namespace) -> int:
         raise _fixed_snake_error(args.snake)
     target = resolve_target(args.snake, args.config, timeout_ms=args.timeout_ms)  # a bad name fails before torch
     from optuna_clank.probe import probe, probe_keys_of, search_space_toml
+    from optuna_clank.threads import configure_torch_threads
+
+    configure_torch_threads()  # one per process: see optuna_clank.threads; the cores get a process each
 
     if not target.can_vary:
         raise _fixed_snake_error(target.label)
@@ -188,6 +197,9 @@ def _run_fidelity(args: argparse.Namespace) -> int:
     first = resolve_target(args.snake, args.config, timeout_ms=args.timeout_ms)
     second = resolve_target(args.against, args.against_config, timeout_ms=args.timeout_ms)
     from optuna_clank.probe import agreement
+    from optuna_clank.threads import configure_torch_threads
+
+    configure_torch_threads()  # one per process: see optuna_clank.threads; the cores get a process each
 
     requests = _positions(args)
     moves_a = first.answer(requests)

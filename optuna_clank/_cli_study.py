@@ -202,6 +202,14 @@ def _add_validate(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, help="seed of the fresh games (default: derived, never the study's)")
     parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     parser.add_argument(
+        "--processes",
+        type=n_jobs,
+        default="auto",
+        metavar="N|auto",
+        help="processes sharing each config's games, one torch thread each; auto (the default): one per usable "
+        "CPU core where the games are many, on the CPU, and no snake server plays; the records are the same",
+    )
+    parser.add_argument(
         "--no-base",
         action="store_true",
         help="reuse the base config's stored results on the same games instead of re-playing it",
@@ -437,6 +445,7 @@ def _run_validate(args: argparse.Namespace) -> int:
             on_game_end=lambda _outcome: bar.update(1),
             snake=snake,
             snake_base=snake_base,
+            processes=args.processes,
         )
     from optuna_clank.results import best_trial
     from optuna_clank.study_note import write_study_note

@@ -68,7 +68,8 @@ def match_summary(summary: Mapping[str, Any], *, title: str) -> str:
         *_fault_lines(summary),
         f"  speed       {summary['games_per_second']:.1f} games/s, "
         f"{summary['turns_per_second']:,.0f} turns/s ({summary['seconds']:.2f} s"
-        + (f", {summary['torch_threads']} torch thread(s))" if "torch_threads" in summary else ")"),
+        + (f", {summary['processes']} process(es)" if summary.get("processes", 1) > 1 else "")
+        + (f", {summary['torch_threads']} torch thread(s) each)" if "torch_threads" in summary else ")"),
     ]
     return "\n".join(lines)
 

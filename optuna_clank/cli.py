@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from optuna_clank import __version__
-from optuna_clank._argtypes import board_size, int_list, positive_int
+from optuna_clank._argtypes import board_size, int_list, n_jobs, positive_int
 from optuna_clank.errors import UserError
 
 
@@ -100,7 +100,17 @@ def _add_play(commands: argparse._SubParsersAction) -> None:
         help="duel: 1v1 against each opponent in turn; free-for-all: everybody on one board (default: duel)",
     )
     play.add_argument("--max-turns", type=positive_int, default=1000, help="turn cap; capped games are draws")
-    play.add_argument("--batch-size", type=positive_int, default=1024, help="games simulated at once")
+    play.add_argument(
+        "--batch-size", type=positive_int, default=1024, help="games simulated at once (per process; default 1024)"
+    )
+    play.add_argument(
+        "--processes",
+        type=n_jobs,
+        default="auto",
+        metavar="N|auto",
+        help="processes sharing the games, one torch thread each; auto (the default): one per usable CPU core "
+        "for matches of 64+ games per process on the CPU without snake servers; the results are the same",
+    )
     play.add_argument(
         "--record",
         type=int_list,
@@ -159,6 +169,7 @@ def _run_play(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         record=args.record,
         on_game_end=lambda _outcome: bar.update(1),
+        processes=args.processes,
     )
     bar.close()
     summary = result.summary()

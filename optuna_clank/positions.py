@@ -49,6 +49,7 @@ def recorded_positions(
             max_turns=max_turns,
             record=range(games),
             batch_size=games,
+            processes="auto",
         )
         requests = [
             request

@@ -13,7 +13,6 @@ Agreement is counted on positions both snakes answered; positions either one lef
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,20 +91,17 @@ def probe(
     jobs: int = 1,
     on_variant: Callable[[], object] | None = None,
 ) -> tuple[list[KeyResult], Moves]:
-    """Each key at its low and high bound against the base config's moves; ``jobs`` variants at once."""
+    """Each key at its low and high bound against the base config's moves.
+
+    A server snake is asked ``jobs`` variants at once; a built-in one scores all variants together
+    on every usable CPU core (:meth:`SnakeTarget.answer_variants`).
+    """
     variants: list[dict[str, Any]] = [{}]
     for key in keys:
         for bound in (key.low, key.high):
             variants.append({key.name: int(bound) if key.is_int else bound})
 
-    def run(values: dict[str, Any]) -> Moves:
-        moves = target.answer(requests, values)
-        if on_variant is not None:
-            on_variant()
-        return moves
-
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        answers = list(pool.map(run, variants))
+    answers = target.answer_variants(requests, variants, jobs=jobs, on_variant=on_variant)
     base = answers[0]
     results = []
     for index, key in enumerate(keys):

@@ -9,15 +9,23 @@ machinery (:class:`~optuna_clank.snake_server.SnakeServer`), so each variant has
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from optuna_clank.errors import UserError
 from optuna_clank.snake import SnakeSpec, dotted_value, load_base_config
 
+if TYPE_CHECKING:
+    from optuna_clank.arena.players import Player
+
 Moves = list[str | None]
+
+_MIN_DECISIONS_PER_PROCESS = 20_000
+"""Moves (positions x variants) a worker process must have to decide before a probe splits: about
+a second's work, against the few tens of milliseconds a forked worker costs."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,25 @@ class SnakeTarget:
     def answer(self, requests: Sequence[Mapping[str, Any]], values: Mapping[str, Any] | None = None) -> Moves:
         """The move for each request, with ``values`` (dotted keys) set on the base config."""
         raise NotImplementedError
+
+    def answer_variants(
+        self,
+        requests: Sequence[Mapping[str, Any]],
+        variants: Sequence[Mapping[str, Any]],
+        *,
+        jobs: int = 1,
+        on_variant: Callable[[], object] | None = None,
+    ) -> list[Moves]:
+        """:meth:`answer` for each config variant, in order; ``jobs`` variants asked at once (threads)."""
+
+        def run(values: Mapping[str, Any]) -> Moves:
+            moves = self.answer(requests, values)
+            if on_variant is not None:
+                on_variant()
+            return moves
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            return list(pool.map(run, variants))
 
     def base_value(self, name: str) -> Any:
         """The base config's value of a dotted key (``None`` where it has none)."""
@@ -86,26 +113,67 @@ class BuiltinTarget(SnakeTarget):
         self._spec_keys = list(spec_keys)
 
     def answer(self, requests: Sequence[Mapping[str, Any]], values: Mapping[str, Any] | None = None) -> Moves:
-        from optuna_clank.arena.config import ConfigError, with_values
         from optuna_clank.arena.move_oracle import answer_builtin
+
+        return answer_builtin(self._variant(values), requests)
+
+    def answer_variants(
+        self,
+        requests: Sequence[Mapping[str, Any]],
+        variants: Sequence[Mapping[str, Any]],
+        *,
+        jobs: int = 1,
+        on_variant: Callable[[], object] | None = None,
+    ) -> list[Moves]:
+        """Every variant's moves with the requests read once, the variants' seats scored together
+        (one vectorised call for many configs) and shared by processes on the idle CPU cores.
+
+        ``jobs`` is for servers; a built-in snake uses every core it may (see
+        :mod:`optuna_clank.arena.processes`).
+        """
+        from optuna_clank.arena.move_oracle import MIXED_SEATS, answer_mixed
+        from optuna_clank.arena.processes import fork_map, idle_cores
+
+        del jobs
+        players = [self._variant(values) for values in variants]  # a bad value fails here, before any work
+        per_chunk = max(1, min(len(players), MIXED_SEATS // max(1, len(requests))))
+        chunks = [
+            list(range(start, min(start + per_chunk, len(players)))) for start in range(0, len(players), per_chunk)
+        ]
+        decisions = len(players) * len(requests)
+        workers = min(idle_cores(), len(chunks)) if decisions >= _MIN_DECISIONS_PER_PROCESS * 2 else 1
+
+        def answer_chunk(chunk: list[int]) -> list[Moves]:
+            return answer_mixed([players[i] for i in chunk], requests)
+
+        def done(index: int, answers: list[Moves]) -> None:
+            if on_variant is not None:
+                for _ in answers:
+                    on_variant()
+
+        answered = fork_map(answer_chunk, chunks, workers=workers, on_result=done)
+        return [moves for answers in answered for moves in answers]
+
+    def _variant(self, values: Mapping[str, Any] | None) -> Player:
+        """The player with ``values`` (dotted keys) set on the base config; a bad value is a user error."""
+        from optuna_clank.arena.config import ConfigError, with_values
         from optuna_clank.arena.snakes.heuristic import HeuristicSnake
 
-        player = self._player
         if values and self._gbc is not None:
             from optuna_clank.arena.snakes.gbc import GbcSnake
 
             try:
-                player = GbcSnake(self._gbc.with_values(values), name=self.label)
+                return GbcSnake(self._gbc.with_values(values), name=self.label)
             except (KeyError, TypeError, ValueError) as exc:
                 raise UserError(f"{self.label}: {exc}") from None
-        elif values:
+        if values:
             if not self.can_vary:
                 raise UserError(f"{self.label}: a built-in snake other than the heuristic one takes no config")
             try:
-                player = HeuristicSnake(with_values(self._config, values), name=self.label)
+                return HeuristicSnake(with_values(self._config, values), name=self.label)
             except ConfigError as exc:
                 raise UserError(f"{self.label}: {exc}") from None
-        return answer_builtin(player, requests)
+        return self._player
 
     def base_value(self, name: str) -> Any:
         if self._gbc is not None:

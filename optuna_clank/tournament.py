@@ -78,9 +78,18 @@ class Tournament:
         max_turns: int,
         record: Iterable[int] = (),
         on_game_end: Callable[[GameOutcome], object] | None = None,
+        processes: int | str = 1,
     ) -> MatchResult:
-        """Play the given steps; outcomes and histories are numbered by step, not by game."""
+        """Play the given steps; outcomes and histories are numbered by step, not by game.
+
+        Every opponent's games share one continuous batch; with ``processes`` (see
+        :func:`~optuna_clank.arena.match.play_match`) each opponent's games are split over
+        processes instead. The outcomes are the same either way.
+        """
+        import time
+
         from optuna_clank.arena.match import MatchResult, play_match
+        from optuna_clank.arena.scheduler import GameScheduler
 
         by_opponent: dict[int, list[int]] = {}
         for step in steps:
@@ -89,26 +98,52 @@ class Tournament:
         recorded = set(record)
         outcomes: list[GameOutcome] = []
         history: dict[int, list[dict[str, Any]]] = {}
-        seconds = 0.0
-        for k, games in sorted(by_opponent.items()):
-            offset = k * self.games
-            renumber = _renumbered(offset, on_game_end)
-            result = play_match(
-                candidate,
-                [self.opponents[k]],
-                games=games,
-                seed=seed,
-                device=device,
-                board_size=board_size,
-                mode="duel",
-                max_turns=max_turns,
-                batch_size=min(len(games), 1024),
-                record=[g for g in games if offset + g in recorded],
-                on_game_end=renumber,
-            )
-            outcomes.extend(o._replace(game=offset + o.game) for o in result.outcomes)
-            history.update({offset + g: frames for g, frames in result.history.items()})
-            seconds += result.seconds
+        started = time.perf_counter()
+        if processes != 1:
+            for k, games in sorted(by_opponent.items()):
+                offset = k * self.games
+                result = play_match(
+                    candidate,
+                    [self.opponents[k]],
+                    games=games,
+                    seed=seed,
+                    device=device,
+                    board_size=board_size,
+                    mode="duel",
+                    max_turns=max_turns,
+                    batch_size=min(len(games), 1024),
+                    record=[g for g in games if offset + g in recorded],
+                    on_game_end=_renumbered(offset, on_game_end),
+                    processes=processes,
+                )
+                outcomes.extend(o._replace(game=offset + o.game) for o in result.outcomes)
+                history.update({offset + g: frames for g, frames in result.history.items()})
+        else:
+            total = sum(len(games) for games in by_opponent.values())
+            ids: dict[int, int] = {}
+            try:
+                with GameScheduler(
+                    board_size=board_size, max_turns=max_turns, device=device, batch_size=max(1, min(total, 1024))
+                ) as batch:
+                    for k, games in sorted(by_opponent.items()):
+                        offset = k * self.games
+                        ids[k] = batch.add(
+                            candidate,
+                            self.opponents[k],
+                            seed=seed,
+                            games=games,
+                            record=[g for g in games if offset + g in recorded],
+                            on_game_end=_renumbered(offset, on_game_end),
+                        )
+                    batch.run()
+                    for k, cid in ids.items():
+                        offset = k * self.games
+                        result = batch.result(cid)
+                        outcomes.extend(o._replace(game=offset + o.game) for o in result.outcomes)
+                        history.update({offset + g: frames for g, frames in result.history.items()})
+            finally:
+                candidate.close()  # as play_match does: a server's player reconnects when asked again
+        seconds = time.perf_counter() - started
         return MatchResult(outcomes=tuple(sorted(outcomes, key=lambda o: o.game)), seconds=seconds, history=history)
 
     def by_opponent(self, outcomes: Sequence[GameOutcome]) -> list[list[GameOutcome]]:

@@ -57,6 +57,7 @@ def validate_study(
     on_game_end: Callable[[GameOutcome], object] | None = None,
     snake: SnakeSpec | None = None,
     snake_base: Mapping[str, Any] | None = None,
+    processes: int | str = 1,
 ) -> dict[str, dict[str, Any]]:
     """Validate the top trials and the base on the same games; records are stored and returned by label.
 
@@ -64,6 +65,8 @@ def validate_study(
     the one the study tuned, e.g. the real bot's server for a study tuned on a stand-in; a
     server snake gets a fresh process per config. By default the study's own snake plays.
     ``include_base=False`` reuses the stored base record, which must be of the same games and snake.
+    ``processes`` splits each config's games over worker processes (``"auto"``: one per usable CPU
+    core; see :func:`~optuna_clank.arena.match.play_match`); the records are the same.
     """
     chosen_seed = validation_seed(spec, seed)
     if snake is None:
@@ -73,12 +76,24 @@ def validate_study(
     stored_base = None if include_base else stored_base_record(study, spec, games=games, seed=seed, snake=snake)
     records: dict[str, dict[str, Any]] = {}
     for trial in trials_to_validate(study, top, base=base_values(spec)):
-        result = _play(snake, trial.params, base, spec, games, seed=chosen_seed, device=device, on_game_end=on_game_end)
+        result = _play(
+            snake,
+            trial.params,
+            base,
+            spec,
+            games,
+            seed=chosen_seed,
+            device=device,
+            on_game_end=on_game_end,
+            processes=processes,
+        )
         record = _record(result, games_of, spec, snake)
         study.set_user_attr(f"{VALIDATION_PREFIX}{trial.number}", record)
         records[f"trial {trial.number}"] = record
     if stored_base is None:
-        result = _play(snake, {}, base, spec, games, seed=chosen_seed, device=device, on_game_end=on_game_end)
+        result = _play(
+            snake, {}, base, spec, games, seed=chosen_seed, device=device, on_game_end=on_game_end, processes=processes
+        )
         stored_base = _record(result, games_of, spec, snake)
         study.set_user_attr(VALIDATED_BASE_KEY, stored_base)
     records["base config"] = stored_base
@@ -162,6 +177,7 @@ def _play(
     seed: int,
     device: str,
     on_game_end: Callable[[GameOutcome], object] | None,
+    processes: int | str,
 ) -> MatchResult:
     bench = spec.benchmark
     with seat_candidate(snake, values, base=base, label="validation") as seated:
@@ -175,6 +191,7 @@ def _play(
                 board_size=bench.board_size,
                 max_turns=bench.max_turns,
                 on_game_end=on_game_end,
+                processes=processes,
             )
             seated.check_alive()
             return result
@@ -189,6 +206,7 @@ def _play(
             max_turns=bench.max_turns,
             batch_size=min(games, 1024),
             on_game_end=on_game_end,
+            processes=processes,
         )
         seated.check_alive()
     return result

@@ -62,8 +62,8 @@ STORED_NAMES = {
 SAME_WORD_ELSEWHERE = {
     ("_cli_study.py", "llm_models"): "the --llm-models option's destination, named after the spec field",
     ("spec.py", "llm_models"): "the spec's [sampler] llm_models field",
-    ("arena/match.py", "mean_score"): "a field of play_match's summary (the arena's own output)",
-    ("arena/match.py", "death_causes"): "a field of play_match's summary (the arena's own output)",
+    ("arena/outcome.py", "mean_score"): "a field of play_match's summary (the arena's own output)",
+    ("arena/outcome.py", "death_causes"): "a field of play_match's summary (the arena's own output)",
     ("_format.py", "death_causes"): "a field of play's summary, not of a trial",
     ("_format.py", "torch_threads"): "a field of play's summary, not of a trial",
     ("control.py", "aborted"): "StopReason.ABORTED, a slot's stop reason",

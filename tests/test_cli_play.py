@@ -106,11 +106,24 @@ def test_bad_config_files_are_refused_naming_the_key(tmp_path: Path, content: st
         (["--device", "cuda:7"], "no CUDA device is visible"),
         (["--device", "tpu"], "unknown device"),
         (["--config", "missing.yaml"], "cannot read config file"),
+        (["--processes", "0"], "must be at least 1"),
     ],
 )
 def test_bad_play_options_exit_2(tmp_path: Path, args: list[str], expected: str) -> None:
     result = run_cli(["play", "--games", "2", *args], cwd=tmp_path)
     assert result.returncode == 2 and expected in result.stderr and "Traceback" not in result.stderr
+
+
+def test_play_shares_its_games_between_processes_with_the_same_results(tmp_path: Path) -> None:
+    common = ["play", "--games", "600", "--board-size", "7", "--max-turns", "100", "--seed", "5", "--json"]
+    split = run_cli([*common, "--processes", "2"], cwd=tmp_path)
+    alone = run_cli([*common, "--processes", "1"], cwd=tmp_path)
+    assert split.returncode == alone.returncode == 0, split.stderr + alone.stderr
+    split_summary, alone_summary = json.loads(split.stdout), json.loads(alone.stdout)
+    assert split_summary["processes"] == 2 and alone_summary["processes"] == 1
+    for key in ("wins", "losses", "draws", "avg_turns", "death_causes", "opponent_death_causes"):
+        assert split_summary[key] == alone_summary[key], key
+    assert split_summary["torch_threads"] == 1
 
 
 def test_params_lists_every_tunable_parameter(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from optuna_clank.arena.players import NO_MOVE, Player, Seats
 from optuna_clank.arena.rng import SeededRandom
 from optuna_clank.arena.snakes.simple import RandomSafeSnake
 from optuna_clank.arena.standard import MOVES
-from optuna_clank.arena.state import BatchState, board_from_state, state_from_boards
+from optuna_clank.arena.state import SELF, BatchState, board_from_state, state_from_boards
 
 
 class ChaosSnake(Player):
@@ -195,6 +195,55 @@ def test_step_is_independent_of_batch_composition() -> None:
     together = final_boards(list(range(16)))
     assert final_boards([3]) == [together[3]]
     assert final_boards([9, 2]) == [together[9], together[2]]
+
+
+def test_eliminated_snakes_leave_the_board_in_a_game_alone_too() -> None:
+    """A snake killed by a collision while the others play on stops being an obstacle, whatever else
+    the batch holds: alone in its batch, no other game's wall or starvation death may be needed."""
+    ids = ["a", "b", "c", "d"]
+    boards = [rules.create_board(7, 7, ids, SeededRandom(f"ffa:{g}")) for g in range(24)]
+    keys = [game_key(8, g) for g in range(24)]
+    collisions = 0
+
+    def final_boards(selection: list[int]) -> list[dict]:
+        nonlocal collisions
+        state = state_from_boards(
+            [boards[g] for g in selection],
+            game_ids=selection,
+            keys=[keys[g] for g in selection],
+            seat_players=[[0, 1, 1, 1]] * len(selection),
+        )
+        players: list[Player] = [RandomSafeSnake(), ChaosSnake(4)]
+        for _ in range(80):
+            moves = torch.full((len(selection), 4), NO_MOVE, dtype=torch.int64)
+            for index, player in enumerate(players):
+                rows = torch.nonzero((state.seat_player == index) & state.alive)
+                if rows.numel():
+                    # each game's chaos comes from its own generator: the same moves alone or together
+                    moves[rows[:, 0], rows[:, 1]] = _per_game(player, state, rows, selection)
+            alive_before = state.alive.clone()
+            engine.retire(state, engine.step(state, moves, engine.FoodSettings()))
+            died = alive_before & ~state.alive & state.running.unsqueeze(1)
+            collisions += int((died & (state.cause >= SELF)).sum())
+            assert not bool(state.occ[~state.alive].any())  # the dead hold no cells
+            assert torch.equal(state.cover, state.occ.sum(1, dtype=torch.int16))
+        return [board_from_state(state, i, ids) for i in range(len(selection))]
+
+    together = final_boards(list(range(24)))
+    for g in range(24):
+        assert final_boards([g]) == [together[g]]
+    assert collisions > 0
+
+
+def _per_game(player: Player, state: BatchState, rows: torch.Tensor, selection: list[int]) -> torch.Tensor:
+    """Moves of ``player`` for ``rows``; a chaos snake draws from a generator seeded by game and turn."""
+    if not isinstance(player, ChaosSnake):
+        return player.choose(TurnView(state), Seats(rows[:, 0], rows[:, 1]))
+    moves = []
+    for game, seat in rows.tolist():
+        generator = torch.Generator().manual_seed(selection[game] * 10_000 + int(state.turn[game]) * 8 + seat)
+        moves.append(int(torch.randint(0, 4, (1,), generator=generator)))
+    return torch.tensor(moves, dtype=torch.int64)
 
 
 def test_select_and_concat_keep_games_intact() -> None:

@@ -27,7 +27,7 @@ Errors in the names (unknown snake, unreadable config) raise :class:`~optuna_cla
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from optuna_clank.arena.api import MoveRequest, RequestError, batch_requests, re
 from optuna_clank.arena.config import Config, ConfigError, load_config
 from optuna_clank.arena.http_client import LoopRunner, SnakeClient
 from optuna_clank.arena.opponents import is_server_reference, make_opponent
-from optuna_clank.arena.players import Player
+from optuna_clank.arena.players import Player, Seats
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
 from optuna_clank.arena.standard import MOVES
 from optuna_clank.errors import UserError
@@ -119,6 +119,50 @@ def answer_builtin(
             moves = player.choose(batch.view, batch.seats).tolist()
             for local, move in zip(batch.indices, moves, strict=True):
                 answers[chunk[local][0]] = MOVES[move] if 0 <= move < len(MOVES) else None
+    return answers
+
+
+MIXED_SEATS = 16_384
+"""Seats (requests x players) per call of :func:`answer_mixed` at most (bounds its memory)."""
+
+
+def answer_mixed(
+    players: Sequence[Player],
+    requests: Sequence[Mapping[str, Any] | MoveRequest],
+    *,
+    device: str | torch.device = "cpu",
+    on_player: Callable[[int], object] | None = None,
+) -> list[list[str | None]]:
+    """Each player's moves for ``requests`` (``answers[p][i]``), the requests read once.
+
+    Players of one family (:attr:`~optuna_clank.arena.players.Player.family`: several configs of
+    ``gbc`` or of the heuristic snake) answer in one vectorised call per batch of requests, each
+    seat with its own config; others are asked one by one. ``on_player(p)`` is called when player
+    ``p``'s answers are complete. The same moves as :func:`answer_builtin` per player.
+    """
+    answers: list[list[str | None]] = [[None] * len(requests) for _ in players]
+    reads = [request if isinstance(request, MoveRequest) else _read_or_none(request) for request in requests]
+    valid = [(i, read) for i, read in enumerate(reads) if read is not None]
+    family = players[0].family if players else None
+    together = family is not None and all(p.family == family for p in players)
+    chunks = [valid[start : start + CHUNK] for start in range(0, len(valid), CHUNK)]
+    packed = [(chunk, batch_requests([read for _, read in chunk], device=device)) for chunk in chunks]
+    per_call = max(1, MIXED_SEATS // min(CHUNK, max(1, len(valid)))) if together else 1
+    for first in range(0, len(players), per_call):
+        group = list(range(first, min(first + per_call, len(players))))
+        chosen = [players[p] for p in group]
+        for chunk, batches in packed:
+            for batch in batches:
+                n = len(batch.seats)
+                seats = Seats(games=batch.seats.games.repeat(len(group)), seats=batch.seats.seats.repeat(len(group)))
+                which = torch.arange(len(group), device=seats.games.device).repeat_interleave(n)
+                moves = type(chosen[0]).choose_mixed(chosen, batch.view, seats, which).tolist()
+                for k, p in enumerate(group):
+                    for local, move in zip(batch.indices, moves[k * n : (k + 1) * n], strict=True):
+                        answers[p][chunk[local][0]] = MOVES[move] if 0 <= move < len(MOVES) else None
+        if on_player is not None:
+            for p in group:
+                on_player(p)
     return answers
 
 

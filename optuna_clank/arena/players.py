@@ -11,7 +11,7 @@ answers when the arena needs them. The engine never needs to know which kind it 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -93,9 +93,51 @@ class Player(ABC):
         del view, seats, snake_ids
 
     @property
+    def family(self) -> Hashable | None:
+        """Players of one family answer for each other's seats in one call (:meth:`choose_mixed`).
+
+        A tensor snake whose configs only change numbers (``gbc``, the heuristic snake) names its
+        family, so that a batch holding many of its configs (the trials of a continuous batch) is
+        scored in one vectorised call instead of one call per config. ``None`` (the default): the
+        player answers for its own seats only.
+        """
+        return None
+
+    @classmethod
+    def choose_mixed(cls, players: Sequence[Player], view: TurnView, seats: Seats, which: torch.Tensor) -> torch.Tensor:
+        """Moves for seats held by several players of this family: seat ``i`` plays ``players[which[i]]``.
+
+        Must equal asking each player for its own seats (what this default does); a family
+        overrides it with one call that looks each seat's config up.
+        """
+        return choose_each(players, view, seats, which)
+
+    @property
+    def holds_process_resources(self) -> bool:
+        """Whether the player holds what a copy in a forked process could not use (connections, threads).
+
+        A pure tensor snake holds nothing: a worker process forked from this one plays it exactly
+        as it would be played here. A player that answers later or has something to close does.
+        """
+        return self.answers_later or type(self).close is not Player.close
+
+    @property
     def answers_later(self) -> bool:
         """Whether :meth:`choose_later` returns before the moves are known (the arena then overlaps work)."""
         return type(self).choose_later is not Player.choose_later
 
     def close(self) -> None:  # noqa: B027 - optional hook, deliberately empty
         """Release what the player holds (connections, threads). No-op here."""
+
+
+def choose_each(players: Sequence[Player], view: TurnView, seats: Seats, which: torch.Tensor) -> torch.Tensor:
+    """Each player's moves for its own seats (seat ``i`` is ``players[which[i]]``'s), in seat order."""
+    if len(players) == 1:
+        return players[0].choose(view, seats)
+    moves = torch.full((len(seats),), NO_MOVE, dtype=torch.int64, device=seats.games.device)
+    for index, player in enumerate(players):
+        rows = torch.nonzero(which == index).flatten()
+        if rows.numel():
+            own = Seats(games=seats.games[rows], seats=seats.seats[rows])
+            moves[rows] = player.choose(view, own).to(moves.device)
+    return moves

@@ -40,8 +40,13 @@ def gbc_board(view: TurnView) -> GbcBoard:
     return cached
 
 
-def fill(region: torch.Tensor, cap: int) -> torch.Tensor:
-    """The bot's capped flood-fill count from cells whose region sizes are ``region``."""
+def fill(region: torch.Tensor, cap: int | torch.Tensor) -> torch.Tensor:
+    """The bot's capped flood-fill count from cells whose region sizes are ``region``.
+
+    ``cap`` is one depth, or int64 per seat shaped to broadcast against ``region`` (``[n, 1]``).
+    """
+    if isinstance(cap, torch.Tensor):
+        return torch.minimum(region, cap.clamp(min=1))
     return region.clamp(max=max(cap, 1))
 
 

@@ -27,8 +27,11 @@ _ORDER_BITS = 32  # food order keys stay far below 2^32; the row goes in the bit
 _NONE = torch.iinfo(torch.int64).max
 
 
-def food_factor(c: GbcSeats, use_astar: bool) -> torch.Tensor:
-    """Float64 [n, 4]: the bot's EvaluateFoodProximity for every candidate cell."""
+def food_factor(c: GbcSeats, use_astar: bool | torch.Tensor) -> torch.Tensor:
+    """Float64 [n, 4]: the bot's EvaluateFoodProximity for every candidate cell.
+
+    ``use_astar`` is the config's ``search.use_astar``, or bool [n] per seat.
+    """
     grid = c.view.grid
     cells, present = _food_list(c)  # [n, F] in food-list order
     if cells.shape[1] == 0:
@@ -37,8 +40,8 @@ def food_factor(c: GbcSeats, use_astar: bool) -> torch.Tensor:
         c.cx.unsqueeze(2), c.cy.unsqueeze(2), grid.cell_x[cells].unsqueeze(1), grid.cell_y[cells].unsqueeze(1)
     )  # [n, 4, F]
     pick, distance = _first_nearest(steps, present.unsqueeze(1).expand_as(steps))
-    if use_astar:
-        pick, distance = _astar_nearest(c, cells, present, pick, distance)
+    if isinstance(use_astar, torch.Tensor) or use_astar:
+        pick, distance = _astar_nearest(c, cells, present, pick, distance, use_astar=use_astar)
     nearest = cells.gather(1, pick)
     fx, fy = grid.cell_x[nearest], grid.cell_y[nearest]
 
@@ -72,15 +75,24 @@ def _first_nearest(steps: torch.Tensor, present: torch.Tensor) -> tuple[torch.Te
 
 
 def _astar_nearest(
-    c: GbcSeats, cells: torch.Tensor, present: torch.Tensor, pick: torch.Tensor, distance: torch.Tensor
+    c: GbcSeats,
+    cells: torch.Tensor,
+    present: torch.Tensor,
+    pick: torch.Tensor,
+    distance: torch.Tensor,
+    *,
+    use_astar: bool | torch.Tensor,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Swap in the A* choice for low-health seats whose candidate cells can reach a food.
+    """Swap in the A* choice for low-health seats (of configs that run it) whose candidate cells can reach a food.
 
     One breadth-first wave per seat spreads from all its foods at once, carrying to every cell the
     list place of the first food among those nearest to it (the minimum over the neighbours one step
     closer), so each candidate cell learns its shortest path and which food the bot would pick.
     """
-    rows = torch.nonzero((c.health < _ASTAR_HEALTH) & present.any(1)).flatten()
+    wanted = (c.health < _ASTAR_HEALTH) & present.any(1)
+    if isinstance(use_astar, torch.Tensor):
+        wanted = wanted & use_astar
+    rows = torch.nonzero(wanted).flatten()
     if rows.numel() == 0:
         return pick, distance
     stride = c.view.grid.stride

@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from optuna_clank.arena.snakes._seat_values import SeatValues, column
 from optuna_clank.arena.snakes.gbc._board import fill, region_sizes
 from optuna_clank.arena.snakes.gbc._food import food_factor
 from optuna_clank.arena.snakes.gbc._ref_policy import HEALTH_CRITICAL, HEALTH_LOW
@@ -56,16 +57,24 @@ TERMS: tuple[str, ...] = (
 """Signed contributions to a move's score, in the order the bot adds them."""
 
 
-def score_terms(c: GbcSeats, p: Mapping[str, Any]) -> dict[str, torch.Tensor]:
-    """Float64 [n, 4] per term (fatal moves included; the caller overrides them)."""
+def score_terms(c: GbcSeats, config: Mapping[str, Any] | SeatValues) -> dict[str, torch.Tensor]:
+    """Float64 [n, 4] per term (fatal moves included; the caller overrides them).
+
+    ``config`` is one config for every seat, or :class:`SeatValues` giving each seat its own.
+    """
     f64 = torch.float64
-    max_depth = int(p["search.max_depth"])
+    p = SeatValues.of(config)
+
+    def number(key: str) -> float | torch.Tensor:  # per seat, shaped against [n, 4]
+        return column(p.number(key))
+
+    max_depth = column(p.integer("search.max_depth"))
     length, health = c.length.unsqueeze(1), c.health.unsqueeze(1)
     board_cells = float(c.width * c.height)
     moves = torch.arange(4, device=c.cells.device).unsqueeze(0)
     terms: dict[str, torch.Tensor] = {}
 
-    terms["straight"] = where(c.heading.unsqueeze(1) == moves, float(p["weights.straight_movement"]), 0.0)
+    terms["straight"] = where(c.heading.unsqueeze(1) == moves, number("weights.straight_movement"), 0.0)
 
     reachable = fill(c.region, max_depth)
     ratio = reachable.to(f64) / length.to(f64)
@@ -75,11 +84,11 @@ def score_terms(c: GbcSeats, p: Mapping[str, Any]) -> dict[str, torch.Tensor]:
     head_region = c.at(c.board.region, c.head.unsqueeze(1))  # 0: the head is occupied
     my_space = fill(head_region, max_depth).to(f64) / board_cells
     next_space = reachable.to(f64) / board_cells
-    roomy = my_space > float(p["traps.space_reduction_min_base"])
-    cut60 = (next_space < my_space * float(p["traps.space_reduction_ratio_60"])) & roomy
-    cut50 = (next_space < my_space * float(p["traps.space_reduction_ratio_50"])) & roomy
+    roomy = my_space > number("traps.space_reduction_min_base")
+    cut60 = (next_space < my_space * number("traps.space_reduction_ratio_60")) & roomy
+    cut50 = (next_space < my_space * number("traps.space_reduction_ratio_50")) & roomy
     terms["space_reduction"] = where(
-        cut60, -float(p["traps.space_reduction_60"]), where(cut50, -float(p["traps.space_reduction_50"]), 0.0)
+        cut60, -number("traps.space_reduction_60"), where(cut50, -number("traps.space_reduction_50"), 0.0)
     )
 
     # A one-cell snake with health below 100 is its own tail: the look-ahead head does not block, the
@@ -101,45 +110,44 @@ def score_terms(c: GbcSeats, p: Mapping[str, Any]) -> dict[str, torch.Tensor]:
     terms["wall_escape"] = wall_escape(c)
 
     nearby = (c.enemy & (c.head_distance <= 3)).any(1).unsqueeze(1)
-    weight = float(p["weights.space"])
+    weight = number("weights.space")
     space_weight = where(
-        nearby, weight * float(p["weights.space_enemy_multiplier"]), weight * float(p["weights.space_base_multiplier"])
+        nearby, weight * number("weights.space_enemy_multiplier"), weight * number("weights.space_base_multiplier")
     )
     thriving = (health > HEALTH_LOW) & (next_space > 0.4)
-    space_weight = where(thriving, space_weight * float(p["weights.space_healthy_multiplier"]), space_weight)
+    space_weight = where(thriving, space_weight * number("weights.space_healthy_multiplier"), space_weight)
     terms["space"] = next_space * space_weight
 
     on_food = c.at(c.view.state.food, c.cells) > 0
     trapped = _food_trapped(c, on_food & c.free, max_depth)
     trap_penalty = where(
         health < HEALTH_CRITICAL,
-        float(p["traps.food_trap_critical"]),
-        where(health < HEALTH_LOW, float(p["traps.food_trap_low"]), float(p["traps.food_trap"])),
+        number("traps.food_trap_critical"),
+        where(health < HEALTH_LOW, number("traps.food_trap_low"), number("traps.food_trap")),
     )
     terms["food_trap"] = where(on_food & trapped, -trap_penalty, 0.0)
 
-    food = food_factor(c, bool(p["search.use_astar"]))
+    food = food_factor(c, p.flag("search.use_astar"))
     terms["food"] = food * _food_weight(c, p, outmatched).unsqueeze(1)
 
     risk = torch.zeros_like(food)
     for e in range(c.enemy.shape[1]):
         touching = adjacent[:, :, e]
         risk = risk + where(touching, where(e_length[:, :, e] >= length, 1.0, 0.3), 0.0)
-    terms["head_collision"] = -(risk * float(p["weights.head_collision"]))
+    terms["head_collision"] = -(risk * number("weights.head_collision"))
 
     centre_x, centre_y = c.width // 2, c.height // 2
     furthest = centre_x + centre_y
     centre = 1.0 - manhattan(c.cx, c.cy, centre_x, centre_y).to(f64) / float(furthest) if furthest else 1.0
-    centre_weight = where(
-        c.turn >= 50, float(p["weights.center_control"]) * 1.5, float(p["weights.center_control"])
-    ).unsqueeze(1)
+    centre_control = p.number("weights.center_control")
+    centre_weight = where(c.turn >= 50, centre_control * 1.5, centre_control).unsqueeze(1)
     centred = ((c.turn < 50) | ((c.health > HEALTH_LOW) & ~outmatched)).unsqueeze(1)
     terms["center"] = where(centred, centre * centre_weight, 0.0)
 
     walls = (c.n_snakes > 1).unsqueeze(1)
-    terms["wall"] = where(walls, -(_wall_avoidance(c) * float(p["weights.wall_penalty"])), 0.0)
+    terms["wall"] = where(walls, -(_wall_avoidance(c) * number("weights.wall_penalty")), 0.0)
 
-    terms["cutoff"] = -(_cutoff(c) * float(p["weights.cutoff"]))
+    terms["cutoff"] = -(_cutoff(c) * number("weights.cutoff"))
 
     intercepting = ((aggression > 0.5) & (c.health > 50)).unsqueeze(1)
     terms["wall_interception"] = where(intercepting, wall_interception(c), 0.0)
@@ -157,9 +165,9 @@ def score_terms(c: GbcSeats, p: Mapping[str, Any]) -> dict[str, torch.Tensor]:
     terms["wall_approach"] = wall_approach(c, max_depth)
     terms["parallel_edge"] = -parallel_edge(
         c,
-        float(p["tactics.parallel_edge_base_penalty"]),
-        float(p["tactics.parallel_edge_close_penalty"]),
-        float(p["tactics.parallel_edge_larger_multiplier"]),
+        number("tactics.parallel_edge_base_penalty"),
+        number("tactics.parallel_edge_close_penalty"),
+        number("tactics.parallel_edge_larger_multiplier"),
     )
     return {name: terms[name].to(f64).expand(-1, 4) for name in TERMS}
 
@@ -178,7 +186,7 @@ def best_moves(c: GbcSeats, score: torch.Tensor) -> torch.Tensor:
     return where(kill >= 0, kill, score.argmax(1))
 
 
-def _food_trapped(c: GbcSeats, eats: torch.Tensor, max_depth: int) -> torch.Tensor:
+def _food_trapped(c: GbcSeats, eats: torch.Tensor, max_depth: int | torch.Tensor) -> torch.Tensor:
     """Bool [n, 4]: EvaluateFoodTrapRatio, for the moves that eat (labelled only in their games)."""
     trapped = torch.zeros_like(eats)
     rows = torch.nonzero(eats.any(1)).flatten()
@@ -187,7 +195,8 @@ def _food_trapped(c: GbcSeats, eats: torch.Tensor, max_depth: int) -> torch.Tens
     blocked = c.board.every_segment.index_select(0, c.games.index_select(0, rows))
     region = region_sizes(blocked, c.view.grid.stride).gather(1, c.cells[rows])
     needed = (c.length[rows].to(torch.float64) * 0.7).to(torch.int64).unsqueeze(1)
-    trapped[rows] = fill(region, max_depth) < needed
+    cap = max_depth.index_select(0, rows) if isinstance(max_depth, torch.Tensor) else max_depth
+    trapped[rows] = fill(region, cap) < needed
     return trapped
 
 
@@ -212,14 +221,14 @@ def _aggression(c: GbcSeats, my_space: torch.Tensor) -> torch.Tensor:
     return score.clamp(0.0, 1.0)
 
 
-def _food_weight(c: GbcSeats, p: Mapping[str, Any], outmatched: torch.Tensor) -> torch.Tensor:
+def _food_weight(c: GbcSeats, p: SeatValues, outmatched: torch.Tensor) -> torch.Tensor:
     """Float64 [n]: GetFoodWeight, the food term's weight by health band, size and threat."""
     half = (c.width + c.height) // 2
     size = where(c.length >= half, 0.4, where(c.length >= half * 3 // 4, 0.7, 1.0)).to(torch.float64)
     health = c.health
 
-    def w(name: str) -> float:
-        return float(p[f"food_weights.{name}"])
+    def w(name: str) -> float | torch.Tensor:  # per seat: [n]
+        return p.number(f"food_weights.{name}")
 
     ceiling = w("healthy_ceiling_weight") * size
     critical = where(outmatched, w("critical_health_outmatched"), w("critical_health")).to(torch.float64)
@@ -238,7 +247,7 @@ def _food_weight(c: GbcSeats, p: Mapping[str, Any], outmatched: torch.Tensor) ->
         critical,
         where(health < HEALTH_LOW, low, where(health < 70, medium, healthy)),
     )
-    return where(health >= int(p["food_weights.healthy_ceiling"]), ceiling, weight)
+    return where(health >= p.integer("food_weights.healthy_ceiling"), ceiling, weight)
 
 
 def _wall_avoidance(c: GbcSeats) -> torch.Tensor:

@@ -116,8 +116,13 @@ def wall_interception(c: GbcSeats) -> torch.Tensor:
     return _sum_in_seat_order(gain)
 
 
-def parallel_edge(c: GbcSeats, base: float, close: float, larger: float) -> torch.Tensor:
-    """Float64 [n, 4]: EvaluateParallelEdgeAvoidance (a penalty, subtracted by the caller)."""
+def parallel_edge(
+    c: GbcSeats, base: float | torch.Tensor, close: float | torch.Tensor, larger: float | torch.Tensor
+) -> torch.Tensor:
+    """Float64 [n, 4]: EvaluateParallelEdgeAvoidance (a penalty, subtracted by the caller).
+
+    The weights are the config's, or float64 [n, 1] per seat.
+    """
     width, height = c.width, c.height
     mine = c.direction
     same_way = c.enemy & (mine.unsqueeze(1) != NO_DIRECTION) & (c.e_direction == mine.unsqueeze(1))
@@ -150,8 +155,11 @@ def _sum_in_seat_order(per_enemy: torch.Tensor) -> torch.Tensor:
     return total
 
 
-def wall_approach(c: GbcSeats, max_depth: int) -> torch.Tensor:
-    """Float64 [n, 4]: evaluateWallApproachSpace (heading into a wall while a side has more room)."""
+def wall_approach(c: GbcSeats, max_depth: int | torch.Tensor) -> torch.Tensor:
+    """Float64 [n, 4]: evaluateWallApproachSpace (heading into a wall while a side has more room).
+
+    ``max_depth`` is the config's fill depth, or int64 [n, 1] per seat.
+    """
     width, height = c.width, c.height
     left, right, bottom, top = c.cx, width - 1 - c.cx, c.cy, height - 1 - c.cy
     wall = where(right < left, RIGHT, LEFT)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 import torch
 
 from optuna_clank.arena.features import TurnView
 from optuna_clank.arena.players import Player, Seats
+from optuna_clank.arena.snakes._seat_values import table_for
 from optuna_clank.arena.snakes.gbc._score import best_moves, score_terms, total_score
 from optuna_clank.arena.snakes.gbc._seats import GbcSeats
 from optuna_clank.arena.snakes.gbc.schema import GbcConfig, read_gbc_config
@@ -41,6 +42,21 @@ class GbcSnake(Player):
     def choose(self, view: TurnView, seats: Seats) -> torch.Tensor:
         c = GbcSeats(view, seats)
         return best_moves(c, total_score(c, score_terms(c, self.config)))
+
+    @property
+    def family(self) -> Hashable:
+        return type(self)
+
+    @classmethod
+    def choose_mixed(cls, players: Sequence[Player], view: TurnView, seats: Seats, which: torch.Tensor) -> torch.Tensor:
+        """Every seat scored with its own player's config, in one vectorised call."""
+        if len(players) == 1:
+            return players[0].choose(view, seats)
+        configs = [player.config for player in players if isinstance(player, GbcSnake)]
+        if len(configs) != len(players):
+            raise TypeError("choose_mixed of gbc snakes got a player of another kind")
+        c = GbcSeats(view, seats)
+        return best_moves(c, total_score(c, score_terms(c, table_for(configs).for_seats(which))))
 
     def scores(self, view: TurnView, seats: Seats) -> dict[str, torch.Tensor]:
         """What ``choose`` decides from, to inspect a decision: float64 [n, 4] per score term (in the
