@@ -31,6 +31,7 @@ __all__ = [
     "NN_PATTERNS_KEY",
     "NOT_RUN_KEY",
     "OPPONENTS_KEY",
+    "OPPONENT_FAULTS_KEY",
     "PROPOSAL_KEY",
     "PROPOSAL_SOURCE_KEY",
     "PROVENANCE_KEYS",
@@ -77,7 +78,12 @@ SNAKE_PID_KEY = "snake_pid"
 """Process id of the candidate's snake server, when it runs as one."""
 
 SNAKE_ERROR_KEY = "snake_error"
-"""Why the candidate's snake server failed."""
+"""Why the trial failed for a snake server: the candidate's did not start or died, or a server (the
+candidate's or an opponent's) failed more answers than ``[benchmark] max_faults`` allows."""
+
+OPPONENT_FAULTS_KEY = "opponent_faults"
+"""``{timeouts, errors, invalid, disconnects}`` of the opponents' servers (when any opponent is one);
+the tuned snake's own are ``http_timeouts``, ``http_errors``, ``http_invalid``, ``http_disconnects``."""
 
 SNAKE_STDERR_KEY = "snake_stderr"
 """The last lines the failed snake server wrote to stderr."""

@@ -44,7 +44,6 @@ SHRINK_ABOVE = 0.2
 """An answer after this share of the deadline (200 ms of 500), or a timeout, halves the limit."""
 
 
-
 class Ticket(NamedTuple):
     """What :meth:`InFlightLimit.take` hands out and :meth:`InFlightLimit.done` takes back."""
 

@@ -1,13 +1,14 @@
 """A Battlesnake server in arena seats: the official CLI's protocol, many games at once.
 
-:class:`HttpSnake` sends ``GET /`` once (a server that does not answer it is a user error, as
-with the CLI), ``POST /start`` when its games begin, one ``POST /move`` per seat per turn — the
-seats of the batch concurrently, on keep-alive connections, as many at once as the server answers
-well within the deadline (:mod:`optuna_clank.arena.http_limit`; each deadline counts from the
-request's own sending) — and ``POST /end`` with the final board. Request bodies are :func:`optuna_clank.arena.api.move_requests`, CLI-exact (``/move`` bodies
-come already encoded from :func:`~optuna_clank.arena.api.iter_encoded_move_requests`). A turn's
-``/move`` requests go out before the arena computes the other players' moves and their answers
-are read after (:meth:`HttpSnake.choose_later`), so the server thinks while the arena works.
+:class:`HttpSnake` sends ``GET /`` once (a server that does not answer it is a user error, as with
+the CLI), ``POST /start`` when its games begin, one ``POST /move`` per seat per turn — the seats of
+the batch concurrently, on keep-alive connections, as many at once as the server answers well within
+the deadline (:mod:`optuna_clank.arena.http_limit`; each deadline counts from the request's own
+sending) — and ``POST /end`` with the final board. Request bodies are
+:func:`optuna_clank.arena.api.move_requests`, CLI-exact (``/move`` bodies come already encoded from
+:func:`~optuna_clank.arena.api.iter_encoded_move_requests`). A turn's ``/move`` requests go out
+before the arena computes the other players' moves and their answers are read after
+(:meth:`HttpSnake.choose_later`), so the server thinks while the arena works.
 
 Faults, as the CLI treats them: a late (``timeout_ms``, default 500), failed (non-200, broken
 connection) or invalid answer makes the snake repeat its previous move (``up`` on the first

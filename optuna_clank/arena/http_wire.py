@@ -159,9 +159,7 @@ class ConnectionPool:
             body,
         )
 
-    def send(
-        self, message: bytes, *, on_start: Callable[[], None] | None = None
-    ) -> asyncio.Future[tuple[int, bytes]]:
+    def send(self, message: bytes, *, on_start: Callable[[], None] | None = None) -> asyncio.Future[tuple[int, bytes]]:
         """The future ``(status, body)`` of one request (:meth:`message`); cancelling it drops its connection.
 
         On an idle connection the request goes out at once and no task runs for it (what a
