@@ -36,6 +36,7 @@ __all__ = [
     "PROPOSAL_SOURCE_KEY",
     "PROVENANCE_KEYS",
     "REJECTED_PROPOSALS_KEY",
+    "RUN_KEY",
     "SLOT_KEY",
     "SNAKE_ERROR_KEY",
     "SNAKE_PID_KEY",
@@ -92,6 +93,8 @@ SNAKE_STDERR_KEY = "snake_stderr"
 
 SLOT_KEY = "slot"
 DEVICE_KEY = "device"
+RUN_KEY = "run"
+"""The id of the ``optimize`` or ``worker`` run whose slot played the trial (what "this run" counts)."""
 WORKER_PID_KEY = "worker_pid"
 HOST_KEY = "host"
 TORCH_THREADS_KEY = "torch_threads"
