@@ -151,7 +151,8 @@ def validation_markdown(study_attrs: Mapping[str, Any]) -> list[str]:
         "|---|---|---|---:|---|",
     ]
     if isinstance(base, dict):
-        lines.append(f"| base config | {_games(base)} | {_rate(base)} | {_score(base)} | {_refused_cell(base)} |")
+        mark = f"{_refused_cell(base)} " if base.get(REFUSED_KEY) else ""
+        lines.append(f"| base config | {_games(base)} | {_rate(base)} | {_score(base)} | {mark}|")
     verdict = judge(base if isinstance(base, dict) else None, trials)
     paired = {c.trial: c for c in verdict.comparisons} if verdict else {}
     ranked = sorted(trials.items(), key=lambda item: -float(item[1].get("score", item[1].get("win_rate")) or 0.0))
