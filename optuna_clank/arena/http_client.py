@@ -76,7 +76,6 @@ class MovesInFlight:
         self.tickets: list[Ticket | None] = []  # None once finished (or dropped)
         self.sent_at: list[float] = []
         self.finished: list[float] = []  # when each answer was read
-        self.loose: list[bool] = []  # read with the backlog: its latency is only an upper bound
         self.waiting: deque[int] = deque()  # requests not sent yet, in order
         self.sent_order: deque[int] = deque()  # sent requests, oldest (first deadline) first
         self.expired: set[int] = set()  # timed out: cancelled, their ends not seen yet
@@ -90,7 +89,6 @@ class MovesInFlight:
         self.tickets.append(None)
         self.sent_at.append(0.0)
         self.finished.append(0.0)
-        self.loose.append(False)
         self.open += 1
         return len(self.bodies) - 1
 
@@ -290,7 +288,6 @@ class SnakeClient:
         now = time.perf_counter()
         flight.tickets[index] = None
         flight.finished[index] = now
-        flight.loose[index] = self._backlog
         flight.open -= 1
         timed_out = reply.cancelled()
         latency = None if timed_out else now - flight.sent_at[index]
