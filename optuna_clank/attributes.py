@@ -82,7 +82,7 @@ SNAKE_ERROR_KEY = "snake_error"
 """Why the trial failed for a snake server: the candidate's did not start or died, or a server (the
 candidate's or an opponent's) failed more answers than ``[benchmark] max_faults`` allows."""
 
-OPPONENT_FAULTS_KEY = "opponent_faults"
+OPPONENT_FAULTS_KEY = "http_opponent_faults"
 """``{timeouts, errors, invalid, disconnects}`` of the opponents' servers (when any opponent is one);
 the tuned snake's own are ``http_timeouts``, ``http_errors``, ``http_invalid``, ``http_disconnects``."""
 

@@ -273,7 +273,7 @@ _FAULT_KINDS = ("timeouts", "errors", "invalid", "disconnects")
 
 
 def _trial_faults(attrs: dict[str, Any]) -> dict[str, Any] | None:
-    """A trial's server faults from its attributes (``http_*`` and ``opponent_faults``); None without servers."""
+    """A trial's server faults from its attributes (``http_*``, ``http_opponent_faults``); None without servers."""
     faults: dict[str, Any] = {}
     if any(f"http_{kind}" in attrs for kind in _FAULT_KINDS):
         faults["snake"] = {kind: int(attrs.get(f"http_{kind}", 0)) for kind in _FAULT_KINDS}
