@@ -131,8 +131,6 @@ class SnakeServer:
         self.url = substitute(self.snake.url, places).rstrip("/")
         self._stderr_path = self.workspace / "stderr.log"
         stdout_path = self.workspace / "stdout.log"
-        self._logs = LogCap(self._stderr_path, stdout_path)
-        self._logs.start()
         # appending (O_APPEND): the child writes at the end even after LogCap empties the file
         with self._stderr_path.open("ab") as stderr, stdout_path.open("ab") as stdout:
             try:
@@ -150,6 +148,8 @@ class SnakeServer:
                 )
             except OSError as exc:
                 raise SnakeStartError(f"cannot start snake {command[0]!r}: {exc.strerror or exc}") from None
+        self._logs = LogCap(self._stderr_path, stdout_path)  # started after the fork: no thread of ours in it
+        self._logs.start()
         self._wait_until_ready()
 
     def _wait_until_ready(self) -> None:
