@@ -439,12 +439,13 @@ def test_a_run_killed_with_sigkill_takes_its_trial_server_down_too(tmp_path: Pat
     command = [sys.executable, str(script), "{port}", "{config}"]
     spec = study_spec(tmp_path, "killed", command, n_trials=1, move_timeout_ms=3_600_000)
     (tmp_path / "workspaces").mkdir()
+    log = tmp_path / "run.log"
     run = subprocess.Popen(
         [sys.executable, "-m", "optuna_clank", "optimize", "--spec", str(spec), "--quiet"],
         cwd=tmp_path,
         env=cli_env() | {"TMPDIR": str(tmp_path / "workspaces")},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log.open("w"),
     )
     url = f"sqlite:///{tmp_path / 'storage' / 'killed.db'}"
     server: list[int] = []
@@ -460,7 +461,10 @@ def test_a_run_killed_with_sigkill_takes_its_trial_server_down_too(tmp_path: Pat
         return bool(server) and _alive(server[0])
 
     try:
-        wait_for(server_playing, timeout=120, what="a trial whose server hangs on its first move")
+        try:
+            wait_for(server_playing, timeout=120, what="a trial whose server hangs on its first move")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; the run said:\n{log.read_text()[-3000:]}") from None
         run.kill()  # SIGKILL: the run cannot stop the server itself
         run.wait(timeout=30)
         wait_for(lambda: not _alive(server[0]), timeout=30, what="the orphaned server to exit")
