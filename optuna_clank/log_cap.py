@@ -17,7 +17,7 @@ from pathlib import Path
 CAP_BYTES = 1024 * 1024
 """A log file is emptied once past this size (its last :data:`KEEP_BYTES` kept in ``.prev``)."""
 KEEP_BYTES = 64 * 1024
-CHECK_SECONDS = 0.2
+CHECK_SECONDS = 0.05
 
 
 def previous(path: Path) -> Path:
@@ -50,7 +50,7 @@ class LogCap:
                 if path.stat().st_size > self.cap:
                     with path.open("rb") as file:
                         file.seek(-self.keep, os.SEEK_END)
-                        end = file.read()
+                        end = file.read(self.keep)  # bounded: the file may grow while it is read
                     previous(path).write_bytes(end)
                     os.truncate(path, 0)
 
@@ -62,9 +62,10 @@ class LogCap:
 def tail(path: Path, chars: int) -> str:
     """The last ``chars`` characters written to ``path`` (its ``.prev`` part first), as text."""
     data = b""
+    size = 4 * chars  # bytes: a character is at most 4 of them in UTF-8
     for part in (previous(path), path):
         with contextlib.suppress(OSError), part.open("rb") as file:
             file.seek(0, os.SEEK_END)
-            file.seek(max(0, file.tell() - 4 * chars))
-            data = data[-4 * chars :] + file.read()
+            file.seek(max(0, file.tell() - size))
+            data = data[-size:] + file.read(size)  # bounded: the file may grow while it is read
     return data.decode("utf-8", errors="replace")[-chars:]

@@ -19,7 +19,7 @@ import pytest
 from _study import cli_env
 
 from optuna_clank.arena.command_opponents import command_server_url, stop_command_servers
-from optuna_clank.log_cap import CAP_BYTES, KEEP_BYTES
+from optuna_clank.log_cap import CAP_BYTES, KEEP_BYTES, LogCap, previous, tail
 from optuna_clank.snake import read_snake_table
 from optuna_clank.snake_server import SnakeServer
 from optuna_clank.workspace import OWNER_FILE, sweep_orphans
@@ -150,3 +150,29 @@ def test_workspaces_a_killed_run_left_are_removed_by_the_next_run_and_live_ones_
             if process.poll() is None:
                 process.kill()
             process.wait(timeout=30)
+
+
+def test_trimming_a_log_that_grows_while_it_is_read_keeps_a_bounded_end(tmp_path: Path) -> None:
+    """The end kept is read with a bound: a writer that never pauses cannot make the watcher read without end."""
+    log = tmp_path / "stderr.log"
+    writer = (
+        "import sys\n"
+        "with open(sys.argv[1], 'ab', buffering=0) as out:\n"
+        "    for _ in range(4096):\n"  # 256 MiB at most, as fast as it goes
+        "        out.write(b'z' * 65535 + b'\\n')\n"
+    )
+    log.write_bytes(b"")
+    cap = LogCap(log, cap=1024 * 1024, keep=4096)
+    process = subprocess.Popen([sys.executable, "-c", writer, str(log)])
+    try:
+        trims = 0
+        while process.poll() is None:
+            if log.stat().st_size > 1024 * 1024:
+                cap.trim()
+                trims += 1
+                assert previous(log).stat().st_size == 4096  # exactly the end asked for, never the rest
+    finally:
+        process.wait(timeout=120)
+    cap.trim()
+    assert trims > 0 and log.stat().st_size <= 1024 * 1024
+    assert tail(log, 100) == ("z" * 99 + "\n")
