@@ -36,7 +36,7 @@ MOVES = ("up", "down", "left", "right")
 NO_CONFIG = "none"  # --config none: run the bot without a YAML (its built-in defaults)
 
 
-class _Refused(Exception):
+class Refused(Exception):
     """A problem with the arguments or the build; main prints it as one line."""
 
 
@@ -56,7 +56,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="gbc-bot-") as tmp:
             driver = _build(args.bot_source, args.yaml_v2, Path(tmp))
             worst = _compare_all(driver, Path(tmp), requests, configs, args.show)
-    except _Refused as err:
+    except Refused as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0 if worst == 0 else 1
@@ -64,14 +64,14 @@ def main() -> int:
 
 def _requests(args: argparse.Namespace) -> list[str]:
     if args.every < 1:
-        raise _Refused("--every must be at least 1")
+        raise Refused("--every must be at least 1")
     if args.requests is not None:
         if not args.requests.is_file():
-            raise _Refused(f"no requests file {args.requests}")
+            raise Refused(f"no requests file {args.requests}")
         lines = [line for line in args.requests.read_text().splitlines() if line.strip()]
         return lines[:: args.every]
     if not (args.data / "positions.jsonl.gz").is_file():
-        raise _Refused(f"no recorded positions at {args.data}; pass --requests")
+        raise Refused(f"no recorded positions at {args.data}; pass --requests")
     return [json.dumps(p.request) for p in iter_positions(args.data, args.every)]
 
 
@@ -83,25 +83,34 @@ def _configs(args: argparse.Namespace) -> dict[str, str | None]:
             if item == NO_CONFIG:
                 configs[NO_CONFIG] = None
             elif not Path(item).is_file():
-                raise _Refused(f"no config file {item}")
+                raise Refused(f"no config file {item}")
             else:
                 configs[item] = Path(item).read_text()
         return configs
     if not (args.data / "configs.json").is_file():
-        raise _Refused(f"no recorded configs at {args.data}; pass --config")
+        raise Refused(f"no recorded configs at {args.data}; pass --config")
     recorded = json.loads((args.data / "configs.json").read_text())
     return {NO_CONFIG: None} | {cid: yaml.safe_dump(mapping) for cid, mapping in recorded.items()}
 
 
 def _build(source: Path, yaml_v2: Path | None, tmp: Path) -> Path:
+    return build_bot(source, yaml_v2, tmp, driver=True)
+
+
+def build_bot(source: Path, yaml_v2: Path | None, tmp: Path, *, driver: bool) -> Path:
+    """Build the bot from ``source`` into ``tmp``: the scoring driver (``driver``) or the bot's own server.
+
+    Offline with ``yaml_v2`` (vendored); an older local Go toolchain is allowed (the ``go`` line lowered).
+    """
     if shutil.which("go") is None:
-        raise _Refused("no Go toolchain on PATH")
+        raise Refused("no Go toolchain on PATH")
     if not (source / "go.mod").is_file() or not (source / "logic.go").is_file():
-        raise _Refused(f"{source} is not a go-battleclank source tree (no go.mod / logic.go)")
+        raise Refused(f"{source} is not a go-battleclank source tree (no go.mod / logic.go)")
     tree = tmp / "src"
     shutil.copytree(source, tree, ignore=shutil.ignore_patterns(".git"))
-    (tree / "main.go").unlink(missing_ok=True)
-    shutil.copy(DRIVER, tree / "gbc_driver_main.go")
+    if driver:
+        (tree / "main.go").unlink(missing_ok=True)
+        shutil.copy(DRIVER, tree / "gbc_driver_main.go")
     version = subprocess.run(["go", "env", "GOVERSION"], capture_output=True, text=True, check=True).stdout
     major_minor = re.match(r"go(\d+\.\d+)", version.strip())
     go_mod = (tree / "go.mod").read_text()
@@ -109,11 +118,12 @@ def _build(source: Path, yaml_v2: Path | None, tmp: Path) -> Path:
         go_mod = re.sub(r"(?m)^go \S+$", f"go {major_minor.group(1)}", go_mod)
         go_mod = re.sub(r"(?m)^toolchain \S+\n", "", go_mod)
         (tree / "go.mod").write_text(go_mod)
-    command = ["go", "build", "-o", str(tmp / "driver"), "."]
+    output = tmp / ("driver" if driver else "go-battleclank")
+    command = ["go", "build", "-o", str(output), "."]
     if yaml_v2 is not None:
         required = re.search(r"gopkg\.in/yaml\.v2 (\S+)", go_mod)
         if not (yaml_v2 / "yaml.go").is_file() or required is None:
-            raise _Refused(f"{yaml_v2} is not gopkg.in/yaml.v2 source, or the bot does not require it")
+            raise Refused(f"{yaml_v2} is not gopkg.in/yaml.v2 source, or the bot does not require it")
         shutil.copytree(yaml_v2, tree / "vendor" / "gopkg.in" / "yaml.v2")
         (tree / "vendor" / "modules.txt").write_text(
             f"# gopkg.in/yaml.v2 {required.group(1)}\n## explicit\ngopkg.in/yaml.v2\n"
@@ -122,8 +132,8 @@ def _build(source: Path, yaml_v2: Path | None, tmp: Path) -> Path:
     built = subprocess.run(command, cwd=tree, capture_output=True, text=True, check=False)
     if built.returncode != 0:
         last = (built.stderr.strip().splitlines() or ["(no output)"])[-1]
-        raise _Refused(f"building the bot failed: {last}")
-    return tmp / "driver"
+        raise Refused(f"building the bot failed: {last}")
+    return output
 
 
 def _compare_all(driver: Path, tmp: Path, requests: list[str], configs: dict[str, str | None], show: int) -> int:
@@ -153,7 +163,7 @@ def _run_bot(driver: Path, config_path: Path, requests: list[str]) -> list[tuple
         [str(driver)], input="\n".join(requests) + "\n", capture_output=True, text=True, env=env, check=False
     )
     if done.returncode != 0:
-        raise _Refused(f"the bot driver failed: {done.stderr.strip()[-200:]}")
+        raise Refused(f"the bot driver failed: {done.stderr.strip()[-200:]}")
     rows = []
     for line in done.stdout.splitlines():
         move, *scores = line.split()

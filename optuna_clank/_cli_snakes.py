@@ -82,7 +82,10 @@ def _add_moves(commands: argparse._SubParsersAction) -> None:
         "--timeout-ms", type=positive_int, default=500, help="server answer deadline per request (default: 500)"
     )
     moves.add_argument(
-        "--concurrency", type=positive_int, default=64, help="server requests in flight at once (default: 64)"
+        "--concurrency",
+        type=positive_int,
+        default=64,
+        help="most server requests in flight at once; fewer while the server answers slowly (default: 64)",
     )
     moves.add_argument("--device", default="cpu", help="torch device for a built-in snake (default: cpu)")
     moves.set_defaults(handler=_run_moves)

@@ -55,14 +55,17 @@ def _add_optimize(commands: argparse._SubParsersAction, name: str) -> None:
             "Running the same command again resumes it: trial numbers continue and the sampler sees every "
             "earlier trial. Ctrl-C once finishes the running trials and stops; twice (more than a second apart) "
             "stops them now: they are marked failed and queued again with the same parameters, so the next run "
-            "plays them first. Trials left running by a crashed run are failed by heartbeat and queued again alike."
+            "plays them first. Trials left running by a crashed run are failed by heartbeat and queued again alike. "
+            "Exit status: 0 when the study holds its trials or the run stopped as asked (Ctrl-C once, --timeout); "
+            "1 when it ended short on its own (every slot gave up after failed trials in a row), with one line "
+            "saying why; 2 for a mistake in the command or spec; 130 after Ctrl-C twice."
         )
     else:
         summary = "join a running study from this machine with its own slots (needs a shared storage)"
         description = (
             "Add this machine's slots to a study that other machines are running: same spec, shared storage "
             "(PostgreSQL). Stops when the study holds N finished trials, like optimize; prints log lines "
-            "instead of a progress bar and writes no checkpoints."
+            "instead of a progress bar and writes no checkpoints. Exit statuses as optimize's."
         )
     parser = commands.add_parser(name, help=summary, description=description)
     _add_study_arguments(parser)
@@ -364,6 +367,10 @@ def _run_optimize(args: argparse.Namespace) -> int:
     for line in _format.run_lines(run):
         print(line, file=sys.stderr)
     _print_best(run.study)
+    short = run.why_short()
+    if short is not None:  # the target is unmet and nobody asked for that: say why, and fail
+        print(f"error: {short}", file=sys.stderr)
+        return 1
     return 130 if run.ended == RunEnding.ABORTED else 0
 
 
@@ -449,18 +456,19 @@ def _run_validate(args: argparse.Namespace) -> int:
         )
     from optuna_clank.results import best_trial
     from optuna_clank.study_note import write_study_note
-    from optuna_clank.verdict import RESULTS_KEY
+    from optuna_clank.verdict import REFUSED_KEY, RESULTS_KEY
 
     best = best_trial(study)
     verdict = best.verdict if best else None
     paired = {f"trial {c.trial}": c.as_json() for c in verdict.comparisons} if verdict else {}
     write_study_note(study, spec)  # the dashboard's study note shows the comparison with the base from now on
+    refused = {label: r[REFUSED_KEY] for label, r in records.items() if r.get(REFUSED_KEY)}
     if args.json:
         shown = {label: {k: v for k, v in r.items() if k != RESULTS_KEY} for label, r in records.items()}
         for label, comparison in paired.items():
             shown[label]["paired"] = comparison
         print(json.dumps({"records": shown, "best_kind": best.kind if best else None, "base_trials": the_base}))
-        return 0
+        return 1 if refused else 0
     seed = next(iter(records.values()))["seed"]
     print(f"validation of study {spec.name} on {games:,} fresh games (seed {seed}), the same games for every config:")
     if snake != spec.snake:
@@ -477,13 +485,17 @@ def _run_validate(args: argparse.Namespace) -> int:
         )
         for line in _format.opponent_lines(record, indent="      "):
             print(line)
+        for line in _format.record_fault_lines(record, indent="      "):
+            print(line)
     _print_objectives(records, spec)
     if verdict:
         for compared in verdict.comparisons:
             mark = "better" if compared.better else "not shown better"
             print(f"  trial {compared.trial}: {compared.describe()}: {mark}")
     _print_best(study)
-    return 0
+    for label, reason in refused.items():  # last, where it is seen: why, and what to do
+        print(f"error: {label}: refused for the verdict: {reason}", file=sys.stderr)
+    return 1 if refused else 0
 
 
 def _validation_snake(text: str | None, spec: StudySpec) -> tuple[Any, Any, str]:

@@ -53,6 +53,26 @@ def _fault_lines(summary: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def record_fault_lines(record: Mapping[str, Any], *, indent: str) -> list[str]:
+    """A validation record's server faults (records that asked no server have none: no line)."""
+    from optuna_clank.faults import describe_faults, servers_involved
+    from optuna_clank.verdict import REFUSED_KEY
+
+    if "faults" not in record:
+        return []
+    parts = []
+    if str(record.get("snake", "")).startswith("server"):
+        faults = record["faults"]
+        failed = sum(int(count) for count in faults.values())
+        parts.append(f"{failed:,} of the snake's {record.get('answers', 0):,} answers ({describe_faults(faults)})")
+    if servers_involved(False, record.get("opponents") or []):
+        parts.append(f"the opponents {describe_faults(record.get('opponent_faults') or {})}")
+    lines = [f"{indent}server faults: {'; '.join(parts)}"]
+    if record.get(REFUSED_KEY):
+        lines.append(f"{indent}REFUSED for the verdict (see the error line below)")
+    return lines
+
+
 def match_summary(summary: Mapping[str, Any], *, title: str) -> str:
     """The readable report of ``play``: result, interval, draws, turns, deaths, speed."""
     lines = [
@@ -94,19 +114,26 @@ def status_text(report: StudyStatus, spec: StudySpec, *, storage: str) -> str:
         *opponent_lines(best.trial.user_attrs if best and best.trial else {}, indent="              "),
         *_front_lines(report, spec),
     ]
+    refused = report.validation_records_refused
     if best is not None and best.kind == "raw":
-        lines.append("              (run 'validate' to re-play the top trials and the base config on fresh games)")
+        lines.append(
+            "              (validation records refused: see below)"
+            if refused
+            else "              (run 'validate' to re-play the top trials and the base config on fresh games)"
+        )
     base = report.validated_base
     if base and (best is None or best.kind != "base"):
         low, high = base["ci"]
         lines.append(
             f"  base config validated win rate {100 * base['win_rate']:.1f}% [{100 * low:.1f}%, {100 * high:.1f}%] "
-            f"over {base['games']:,} games"
+            f"over {base['games']:,} games" + (" (refused)" if "base config" in refused else "")
         )
     if report.validation_records_ignored:
         lines.append(
             f"              ({report.validation_records_ignored} validation record(s) of other games not compared)"
         )
+    for label, reason in refused.items():
+        lines.append(f"  refused     {label}'s validation record, for the verdict: {reason}")
     raw = report.best_raw
     if raw and raw.values and best and (best.trial is None or raw.number != best.trial.number):
         from optuna_clank.attributes import ProposalSource
@@ -130,8 +157,20 @@ def status_text(report: StudyStatus, spec: StudySpec, *, storage: str) -> str:
         lines.append(
             f"    #{t.number:<5} {t.state:<9} {label} {value:>6}  games {games!s:>4}  "
             f"source {t.proposal_source or '-':<13} slot {t.slot if t.slot is not None else '-'}"
+            + _trial_fault_text(t.faults)
         )
+        if t.error:
+            lines.append(f"           failed: {t.error}")
     return "\n".join(lines)
+
+
+def _trial_fault_text(faults: Mapping[str, Any] | None) -> str:
+    """``"  faults: snake 27 timeouts"``: a trial's servers' failed answers (nothing without servers)."""
+    from optuna_clank.faults import describe_faults
+
+    if not faults:
+        return ""
+    return "  faults: " + "; ".join(f"{who} {describe_faults(counts)}" for who, counts in faults.items())
 
 
 def _front_lines(report: StudyStatus, spec: StudySpec) -> list[str]:

@@ -31,11 +31,13 @@ __all__ = [
     "NN_PATTERNS_KEY",
     "NOT_RUN_KEY",
     "OPPONENTS_KEY",
+    "OPPONENT_FAULTS_KEY",
     "PROPOSAL_KEY",
     "PROPOSAL_SOURCE_KEY",
     "PROVENANCE_KEYS",
     "REJECTED_PROPOSALS_KEY",
     "RUNS_KEY",
+    "RUN_KEY",
     "SLOT_KEY",
     "SNAKE_ERROR_KEY",
     "SNAKE_PID_KEY",
@@ -78,7 +80,12 @@ SNAKE_PID_KEY = "snake_pid"
 """Process id of the candidate's snake server, when it runs as one."""
 
 SNAKE_ERROR_KEY = "snake_error"
-"""Why the candidate's snake server failed."""
+"""Why the trial failed for a snake server: the candidate's did not start or died, or a server (the
+candidate's or an opponent's) failed more answers than ``[benchmark] max_faults`` allows."""
+
+OPPONENT_FAULTS_KEY = "http_opponent_faults"
+"""``{timeouts, errors, invalid, disconnects}`` of the opponents' servers (when any opponent is one);
+the tuned snake's own are ``http_timeouts``, ``http_errors``, ``http_invalid``, ``http_disconnects``."""
 
 SNAKE_STDERR_KEY = "snake_stderr"
 """The last lines the failed snake server wrote to stderr."""
@@ -87,6 +94,8 @@ SNAKE_STDERR_KEY = "snake_stderr"
 
 SLOT_KEY = "slot"
 DEVICE_KEY = "device"
+RUN_KEY = "run"
+"""The id of the ``optimize`` or ``worker`` run whose slot played the trial (what "this run" counts)."""
 WORKER_PID_KEY = "worker_pid"
 HOST_KEY = "host"
 TORCH_THREADS_KEY = "torch_threads"

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from optuna_clank.arena.players import Faults, Player
 from optuna_clank.snake import SnakeSpec, dotted_value, gbc_base_config, load_base_config
-from optuna_clank.snake_server import SnakeServer
+from optuna_clank.snake_server import SnakeServer, SnakeServerFailure
 
 if TYPE_CHECKING:
     from optuna_clank.arena.match import GameOutcome
@@ -40,6 +40,18 @@ class SeatedCandidate:
         """Raise :class:`~optuna_clank.snake_server.SnakeCrashedError` if the trial's server has exited."""
         if self.server is not None:
             self.server.check_alive()
+
+    def check_faults(self, outcomes: Sequence[GameOutcome], max_faults: int) -> None:
+        """Raise :class:`ServerFaultsError` if servers failed more answers than ``max_faults`` allows."""
+        from optuna_clank.faults import count_faults, fault_problem
+
+        problem = fault_problem(count_faults(outcomes), max_faults)
+        if problem is not None:
+            raise ServerFaultsError(problem, self.server.stderr_tail() if self.server is not None else "")
+
+
+class ServerFaultsError(SnakeServerFailure):
+    """A snake server (the tuned one, or an opponent) failed too many answers: the games measure no config."""
 
 
 def snake_base_of(spec: StudySpec) -> Mapping[str, Any]:
@@ -74,7 +86,9 @@ def seat_candidate(
     from optuna_clank.arena.http_player import HttpSnake
 
     with SnakeServer(snake, values, base=base, label=label) as server:
-        player = HttpSnake(server.url, name="candidate", timeout_ms=snake.move_timeout_ms)
+        player = HttpSnake(
+            server.url, name="candidate", timeout_ms=snake.move_timeout_ms, max_connections=snake.max_in_flight
+        )
         try:
             yield SeatedCandidate(player=player, server=server)
         finally:

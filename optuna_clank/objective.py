@@ -36,6 +36,7 @@ from optuna_clank.attributes import (
     GAMES_PLAYED_KEY,
     MEAN_SCORE_KEY,
     NOT_RUN_KEY,
+    OPPONENT_FAULTS_KEY,
     OPPONENTS_KEY,
     SNAKE_ERROR_KEY,
     SNAKE_PID_KEY,
@@ -44,6 +45,7 @@ from optuna_clank.attributes import (
 )
 from optuna_clank.base_trial import base_ranges, suggest_ranges
 from optuna_clank.candidate import SeatedCandidate, fault_attrs, seat_candidate, snake_base_of
+from optuna_clank.faults import count_faults, servers_involved
 from optuna_clank.snake_server import SnakeServerFailure
 from optuna_clank.stats import game_phase, mean_interval, wilson_interval
 from optuna_clank.tournament import Tournament, is_tournament
@@ -149,20 +151,27 @@ class ArenaObjective:
                 if seated.server is not None and seated.server.process is not None:
                     trial.set_user_attr(SNAKE_PID_KEY, seated.server.process.pid)
                 self._play_rounds(trial, seated, outcomes, started=started, story=story, params=params)
-        except SnakeServerFailure as exc:
+        except SnakeServerFailure as exc:  # the trial FAILs with the reason (a failed trial is not queued again)
             _record(trial, outcomes, time.perf_counter() - started)
             trial.set_user_attr(SNAKE_ERROR_KEY, str(exc))
             trial.set_user_attr(SNAKE_STDERR_KEY, exc.stderr_tail)
+            story.tell(trial, params, outcomes, planned=len(self.game_order(trial.number)), failure=str(exc))
             raise
         finally:
-            if snake.is_server:
-                for key, value in fault_attrs(outcomes).items():
-                    trial.set_user_attr(key, value)
+            self._record_faults(trial, outcomes)
         _record(trial, outcomes, time.perf_counter() - started)
         self._record_opponents(trial, outcomes)
         story.tell(trial, params, outcomes, planned=len(self.game_order(trial.number)))
         values = tuple(self._value(metric, outcomes) for metric in _metrics(self.spec.study.objectives))
         return values[0] if len(values) == 1 else values
+
+    def _record_faults(self, trial: optuna.Trial, outcomes: Sequence[GameOutcome]) -> None:
+        """The servers' faults as user attributes: the tuned snake's (``http_*``), the opponents' (summed)."""
+        if self.spec.snake.is_server:
+            for key, value in fault_attrs(outcomes).items():
+                trial.set_user_attr(key, value)
+        if servers_involved(False, self.spec.benchmark.opponents):
+            trial.set_user_attr(OPPONENT_FAULTS_KEY, count_faults(outcomes).opponent_total._asdict())
 
     def _value(self, metric: Callable[[Sequence[GameOutcome], int], float], outcomes: Sequence[GameOutcome]) -> float:
         """The metric over the games; a tournament's is the weighted mean over its opponents."""
@@ -198,6 +207,7 @@ class ArenaObjective:
             story.keep(result)
             outcomes.extend(result.outcomes)  # first, so a crash's games and faults are recorded
             seated.check_alive()
+            seated.check_faults(outcomes, bench.max_faults)  # faulty games measure no config: the trial FAILs
             if single:
                 for outcome in result.outcomes:
                     weight = self.tournament.report_weight(outcome.game) if self.tournament else 1.0

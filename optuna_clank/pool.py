@@ -51,6 +51,7 @@ class PoolPlan:
     cuda_devices: int | None = None  # None: count the visible GPUs
     log_level: int = logging.WARNING
     in_process: bool = False  # run a single slot in this process (no supervisor, no child)
+    run_id: str = ""  # recorded on each trial the run's slots play
 
 
 @dataclass
@@ -96,6 +97,7 @@ def run_pool(plan: PoolPlan, *, on_poll: Callable[[], None] | None = None, poll_
             overrides=plan.overrides,
             deadline=plan.deadline,
             log_level=plan.log_level,
+            run_id=plan.run_id,
         )
         for slot in slots
     ]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,9 +28,11 @@ from optuna_clank.attributes import (
     DEVICE_KEY,
     GAMES_PLAYED_KEY,
     MEAN_SCORE_KEY,
+    OPPONENT_FAULTS_KEY,
     OPPONENTS_KEY,
     PROPOSAL_SOURCE_KEY,
     SLOT_KEY,
+    SNAKE_ERROR_KEY,
     SPEC_ATTR,
     VALIDATED_BASE_KEY,
     VALIDATION_PREFIX,
@@ -41,7 +43,7 @@ from optuna_clank.errors import UserError
 from optuna_clank.pareto import pareto_front
 from optuna_clank.run_record import last_run
 from optuna_clank.runner import TrialCounts, count_trials
-from optuna_clank.verdict import RESULTS_KEY, Comparison, Verdict, judge
+from optuna_clank.verdict import REFUSED_KEY, RESULTS_KEY, Comparison, Verdict, judge
 
 
 @dataclass(frozen=True)
@@ -245,6 +247,8 @@ class TrialSummary:
     slot: int | None
     device: str | None
     validated: dict[str, Any] | None  # its validation record, without the per-game results
+    faults: dict[str, Any] | None = None  # its servers' failed answers: "snake" and/or "opponents" counts
+    error: str | None = None  # why it failed, when a snake server made it fail
 
     @classmethod
     def of(cls, trial: FrozenTrial, validated: dict[str, Any] | None = None) -> TrialSummary:
@@ -262,6 +266,8 @@ class TrialSummary:
             slot=attrs.get(SLOT_KEY),
             device=attrs.get(DEVICE_KEY),
             validated=_shown_record(validated),
+            faults=_trial_faults(attrs),
+            error=attrs.get(SNAKE_ERROR_KEY),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -278,7 +284,22 @@ class TrialSummary:
             SLOT_KEY: self.slot,
             DEVICE_KEY: self.device,
             "validated": self.validated,
+            "faults": self.faults,
+            SNAKE_ERROR_KEY: self.error,
         }
+
+
+_FAULT_KINDS = ("timeouts", "errors", "invalid", "disconnects")
+
+
+def _trial_faults(attrs: dict[str, Any]) -> dict[str, Any] | None:
+    """A trial's server faults from its attributes (``http_*``, ``http_opponent_faults``); None without servers."""
+    faults: dict[str, Any] = {}
+    if any(f"http_{kind}" in attrs for kind in _FAULT_KINDS):
+        faults["snake"] = {kind: int(attrs.get(f"http_{kind}", 0)) for kind in _FAULT_KINDS}
+    if isinstance(attrs.get(OPPONENT_FAULTS_KEY), dict):
+        faults["opponents"] = attrs[OPPONENT_FAULTS_KEY]
+    return faults or None
 
 
 @dataclass(frozen=True)
@@ -298,6 +319,7 @@ class StudyStatus:
     last_trials: tuple[TrialSummary, ...]
     pareto_front: tuple[TrialSummary, ...] | None  # multi-objective studies only
     last_run: dict[str, Any] | None = None  # what the last optimize run did (run_record), None before one
+    validation_records_refused: dict[str, str] = field(default_factory=dict)  # label -> why (server faults)
 
     @property
     def best_kind(self) -> str | None:
@@ -325,6 +347,7 @@ class StudyStatus:
             "validated_trials": list(self.validated_trials),
             VALIDATED_BASE_KEY: self.validated_base,
             "validation_records_ignored": self.validation_records_ignored,
+            "validation_records_refused": self.validation_records_refused,
             "trials_per_hour": self.trials_per_hour,
             "last_trials": [t.to_json() for t in self.last_trials],
             "pareto_front": [t.to_json() for t in self.pareto_front] if self.pareto_front is not None else None,
@@ -360,7 +383,15 @@ def status(study: optuna.Study, *, last: int = 10) -> StudyStatus:
         last_trials=tuple(TrialSummary.of(t) for t in recent),
         pareto_front=tuple(TrialSummary.of(t) for t in pareto_front(study)) if len(study.directions) > 1 else None,
         last_run=last_run(study.user_attrs),
+        validation_records_refused=refused_records(study),
     )
+
+
+def refused_records(study: optuna.Study) -> dict[str, str]:
+    """The study's validation records refused for their servers' faults: label -> why."""
+    records = {f"trial {n}": r for n, r in sorted(validations(study).items())}
+    records["base config"] = study.user_attrs.get(VALIDATED_BASE_KEY) or {}
+    return {label: str(r[REFUSED_KEY]) for label, r in records.items() if isinstance(r, dict) and r.get(REFUSED_KEY)}
 
 
 def _best_summary(best: Best) -> dict[str, Any]:

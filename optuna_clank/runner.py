@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
@@ -25,8 +26,15 @@ from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.trial import FrozenTrial, TrialState
 
 from optuna_clank._optuna_private import quiet_experimental
-from optuna_clank.attributes import NOT_RUN_KEY, PROPOSAL_SOURCE_KEY, SPEC_ATTR, WIN_RATE_CI_KEY, ProposalSource
-from optuna_clank.control import StopReason
+from optuna_clank.attributes import (
+    NOT_RUN_KEY,
+    PROPOSAL_SOURCE_KEY,
+    RUN_KEY,
+    SPEC_ATTR,
+    WIN_RATE_CI_KEY,
+    ProposalSource,
+)
+from optuna_clank.control import CLEAN_STOPS, StopReason
 from optuna_clank.errors import UserError
 from optuna_clank.registry import PRUNERS, SAMPLERS
 from optuna_clank.storage import HeartbeatSettings, open_storage, redact_url, resolve_storage_url
@@ -316,11 +324,33 @@ class StudyRun:
     ended: RunEnding
     seconds: float  # of the pool; 0 when there was nothing to do
     slots: tuple[SlotReport, ...] = ()
+    ran: int = 0
+    """Trials this run's slots finished (complete or pruned); other processes' on the same study are not counted."""
 
     @property
-    def ran(self) -> int:
-        """Trials that finished during this run (any process's, on a shared storage)."""
-        return self.after.finished - self.before.finished
+    def target(self) -> int:
+        return self.spec.study.n_trials
+
+    def why_short(self) -> str | None:
+        """Why the run ended with the target unmet, when the user did not ask for it (Ctrl-C, timeout); else None."""
+        if self.ended != RunEnding.SLOTS_STOPPED:
+            return None
+        troubled = [s for s in self.slots if s.stopped not in CLEAN_STOPS]
+        what = "; ".join(_slot_trouble(s) for s in troubled) or "the workers stopped"
+        return (
+            f"study {self.spec.name} holds {self.after.finished} of its {self.target} finished trials: "
+            f"every slot gave up ({what})"
+        )
+
+
+def _slot_trouble(slot: SlotReport) -> str:
+    text = f"slot {slot.slot}: {slot.stopped or 'stopped'}"
+    return text + (f", the last because {slot.errors[-1]}" if slot.errors else "")
+
+
+def trials_of_run(study: optuna.Study, run_id: str) -> int:
+    """Finished (complete or pruned) trials that a run's slots played (:data:`RUN_KEY`)."""
+    return sum(1 for t in study.get_trials(deepcopy=False, states=FINISHED) if t.user_attrs.get(RUN_KEY) == run_id)
 
 
 def run_study(
@@ -435,6 +465,7 @@ def run_study(
     workers = "the worker in this process" if in_process else f"{n_slots} worker process(es)"
     say(f"  starting {workers}: loading torch, the study and its sampler; a line follows when the first trial runs")
     control = RunControl()
+    run_id = uuid.uuid4().hex[:12]
     restore = _take_interrupts(control)
     try:
         monitor = _Monitor(
@@ -460,6 +491,7 @@ def run_study(
             dask_scheduler=spec.parallel.dask_scheduler,
             log_level=logging.INFO if verbose else logging.WARNING,
             in_process=in_process,
+            run_id=run_id,
         )
         if server is not None:
             say(f"optuna-dashboard: {server.url} (while this run lasts)")
@@ -478,10 +510,11 @@ def run_study(
         restore()
     ended = _ending(control, after, target, deadline)
     used = sum(1 for slot in report.slots if slot.trials) if report.slots else None
-    end_run(study, run_index, ended=ended.value, ran=after.finished - before.finished, seconds=seconds, slots_used=used)
+    ran = trials_of_run(study, run_id)
+    end_run(study, run_index, ended=ended.value, ran=ran, seconds=seconds, slots_used=used)
     if not worker:
         write_study_note(study, spec)  # with how the run ended
-    return StudyRun(study, spec, url, before, after, ended, seconds, tuple(report.slots))
+    return StudyRun(study, spec, url, before, after, ended, seconds, tuple(report.slots), ran)
 
 
 def _as_its_file(spec: StudySpec, changes: dict[str, Any]) -> StudySpec:

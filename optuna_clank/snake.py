@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 
 from optuna_clank.errors import UserError
-from optuna_clank.userfiles import UserFileError, load_yaml
+from optuna_clank.userfiles import UserFileError, load_yaml, parse_yaml, read_text
 
 PLACEHOLDERS = ("port", "config", "workspace")
 """The ``{name}`` placeholders replaced in a server snake's command, env and url."""
@@ -48,6 +48,14 @@ DEFAULT_STARTUP_TIMEOUT = 60.0
 
 DEFAULT_MOVE_TIMEOUT_MS = 500
 """The game's move timeout, as the official CLI sets it: a later answer repeats the last move."""
+
+DEFAULT_MAX_IN_FLIGHT = 256
+"""Most ``/move`` requests a server gets at once; fewer while it answers slowly (see arena.http_limit)."""
+
+SAFE_ENV = ("PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM")
+"""The variables of the run's environment every snake server gets (and ``LC_*``): what any program
+expects, nothing secret. Everything else - LLM provider keys, database URLs and passwords, the
+storage URL - reaches a server only when the spec passes it on purpose (``env``, ``pass_env``)."""
 
 _PLACEHOLDER = re.compile(r"(?<!\$)\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -84,6 +92,8 @@ class SnakeSpec:
     startup_timeout: float = DEFAULT_STARTUP_TIMEOUT
     move_timeout_ms: int = DEFAULT_MOVE_TIMEOUT_MS
     cwd: Path | None = None
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
+    pass_env: tuple[str, ...] = ()
 
     @property
     def is_server(self) -> bool:
@@ -126,12 +136,33 @@ class SnakeSpec:
             raw["env"] = dict(self.env)
         if self.base_config is not None:
             raw["base_config"] = str(self.base_config)
+        if self.max_in_flight != DEFAULT_MAX_IN_FLIGHT:
+            raw["max_in_flight"] = self.max_in_flight
+        if self.pass_env:
+            raw["pass_env"] = list(self.pass_env)
         return raw
+
+    def environment(self, places: Mapping[str, str], outer: Mapping[str, str]) -> dict[str, str]:
+        """The server's environment: :data:`SAFE_ENV` and ``pass_env`` from ``outer``, then ``env`` filled in."""
+        env = {name: value for name, value in outer.items() if name in SAFE_ENV or name.startswith("LC_")}
+        env.update({name: outer[name] for name in self.pass_env if name in outer})
+        env.update({name: substitute(value, places) for name, value in self.env})
+        return env
 
 
 # --------------------------------------------------------------------------- reading [snake]
 
-_KEYS = ("builtin", "command", "env", "url", "base_config", "startup_timeout", "move_timeout_ms")
+_KEYS = (
+    "builtin",
+    "command",
+    "env",
+    "pass_env",
+    "url",
+    "base_config",
+    "startup_timeout",
+    "move_timeout_ms",
+    "max_in_flight",
+)
 
 
 def read_snake_table(table: Mapping[str, Any], base_dir: Path) -> SnakeSpec:
@@ -154,8 +185,10 @@ def read_snake_table(table: Mapping[str, Any], base_dir: Path) -> SnakeSpec:
         raise SnakeSpecError("url", f"{url!r} is not an http:// URL")
     command = _command(table["command"]) if "command" in table else ()
     env = _env(table["env"]) if "env" in table else ()
-    if env and not command:
-        raise SnakeSpecError("env", "is only used with a command that starts the server")
+    pass_env = _names("pass_env", table["pass_env"]) if "pass_env" in table else ()
+    for key, given in (("env", env), ("pass_env", pass_env)):
+        if given and not command:
+            raise SnakeSpecError(key, "is only used with a command that starts the server")
     if not command:
         raise SnakeSpecError(
             "command",
@@ -166,6 +199,7 @@ def read_snake_table(table: Mapping[str, Any], base_dir: Path) -> SnakeSpec:
     base = _base_config(table["base_config"], base_dir) if "base_config" in table else None
     startup = _positive("startup_timeout", table.get("startup_timeout", DEFAULT_STARTUP_TIMEOUT))
     move_timeout = _positive_int("move_timeout_ms", table.get("move_timeout_ms", DEFAULT_MOVE_TIMEOUT_MS))
+    max_in_flight = _positive_int("max_in_flight", table.get("max_in_flight", DEFAULT_MAX_IN_FLIGHT))
     return SnakeSpec(
         builtin="",
         command=command,
@@ -175,6 +209,8 @@ def read_snake_table(table: Mapping[str, Any], base_dir: Path) -> SnakeSpec:
         startup_timeout=startup,
         move_timeout_ms=move_timeout,
         cwd=base_dir,
+        max_in_flight=max_in_flight,
+        pass_env=pass_env,
     )
 
 
@@ -251,6 +287,15 @@ def _env(value: Any) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+def _names(key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(name, str) and _ENV_NAME.match(name) for name in value):
+        raise SnakeSpecError(key, f'expected a list of environment variable names like ["GOMAXPROCS"], got {value!r}')
+    return tuple(value)
+
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
 def _base_config(value: Any, base_dir: Path) -> Path:
     path = Path(_string("base_config", value)).expanduser()
     path = path if path.is_absolute() else base_dir / path
@@ -318,10 +363,13 @@ def load_base_config(path: Path | None) -> dict[str, Any]:
     except UserFileError as exc:
         raise SnakeConfigError(str(exc)) from None
     if data is None:
-        return {}
+        raise SnakeConfigError(f"{path}: {_EMPTY}")
     if not isinstance(data, dict):
         raise SnakeConfigError(f"{path}: a config must be a mapping of keys, got {type(data).__name__}")
     return data
+
+
+_EMPTY = "empty config (no keys); write {} to start from an empty one on purpose, or leave base_config out"
 
 
 def gbc_base_config(path: Path | None) -> dict[str, Any]:
@@ -335,11 +383,15 @@ def gbc_base_config(path: Path | None) -> dict[str, Any]:
     if path is None:
         return dict(gbc_yaml_mapping(default_gbc_config()))
     try:
-        text = Path(path).read_text()
-    except OSError as exc:
-        raise SnakeConfigError(f"{path}: cannot read config file ({exc.strerror or exc})") from None
+        text = read_text(path, what="config file")  # size cap, UTF-8
+    except UserFileError as exc:
+        raise SnakeConfigError(str(exc)) from None
     try:
+        if parse_yaml(text) is None:  # the bot would read every key as 0 (aliases bounded)
+            raise SnakeConfigError(f"{path}: {_EMPTY}")
         config = load_gbc_yaml(text)
+    except UserFileError as exc:
+        raise SnakeConfigError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise SnakeConfigError(f"{path}: not valid YAML ({problem})") from None

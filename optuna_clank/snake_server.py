@@ -1,12 +1,14 @@
 """One snake server per trial: a workspace with the trial's config, a process, and a clean end.
 
-:class:`SnakeServer` writes the trial's values into a copy of the base config in a fresh
-temporary folder, starts the snake's command there on a free loopback port (in its own process
-group), and waits until ``GET /`` answers. Leaving the ``with`` block - normally, on pruning, on
-an exception or on Ctrl-C - stops the whole process group (SIGTERM, then SIGKILL) and removes
-the folder. A snake that exits or never answers raises :class:`SnakeStartError`, one that
-dies later :class:`SnakeCrashedError` (see :meth:`SnakeServer.check_alive`); both carry the
-tail of its stderr, so the failed trial says why.
+:class:`SnakeServer` writes the trial's values into a copy of the base config in a fresh temporary
+folder (:mod:`optuna_clank.workspace`: folders a killed run left are swept), starts the snake's
+command there on a free loopback port (in its own process group, with a minimal environment:
+:meth:`optuna_clank.snake.SnakeSpec.environment`; its stderr and stdout kept to a bounded size:
+:mod:`optuna_clank.log_cap`), and waits until ``GET /`` answers. Leaving the ``with`` block -
+normally, on pruning, on an exception or on Ctrl-C - stops the whole process group (SIGTERM, then
+SIGKILL) and removes the folder. A snake that exits or never answers raises
+:class:`SnakeStartError`, one that dies later :class:`SnakeCrashedError` (see
+:meth:`SnakeServer.check_alive`); both carry the tail of its stderr, so the failed trial says why.
 
 Example::
 
@@ -24,7 +26,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -34,7 +35,9 @@ from types import TracebackType
 from typing import Any
 
 from optuna_clank.errors import UserError
+from optuna_clank.log_cap import LogCap, tail
 from optuna_clank.snake import SnakeSpec, load_base_config, substitute, with_dotted_values, write_config
+from optuna_clank.workspace import make_workspace
 
 CONFIG_NAME = "config.yaml"
 """The trial's config inside its workspace (``{config}``)."""
@@ -96,6 +99,7 @@ class SnakeServer:
         self.url = ""
         self.process: subprocess.Popen[bytes] | None = None
         self._stderr_path: Path | None = None
+        self._logs: LogCap | None = None
 
     @property
     def config_path(self) -> Path:
@@ -118,16 +122,17 @@ class SnakeServer:
     def start(self) -> None:
         """Workspace, config, process, then wait for ``GET /`` (raises :class:`SnakeStartError`)."""
         config = with_dotted_values(self.base, self.values)
-        self.workspace = Path(tempfile.mkdtemp(prefix=f"clank-{self.label}-"))
+        self.workspace = make_workspace(self.label)
         write_config(self.config_path, config)
         self.port = free_port()
         places = {"port": str(self.port), "config": str(self.config_path), "workspace": str(self.workspace)}
         command = [substitute(part, places) for part in self.snake.command]
-        env = dict(os.environ)
-        env.update({name: substitute(value, places) for name, value in self.snake.env})
+        env = self.snake.environment(places, os.environ)  # no keys or database URLs of ours
         self.url = substitute(self.snake.url, places).rstrip("/")
         self._stderr_path = self.workspace / "stderr.log"
-        with self._stderr_path.open("wb") as stderr, (self.workspace / "stdout.log").open("wb") as stdout:
+        stdout_path = self.workspace / "stdout.log"
+        # appending (O_APPEND): the child writes at the end even after LogCap empties the file
+        with self._stderr_path.open("ab") as stderr, stdout_path.open("ab") as stdout:
             try:
                 self.process = subprocess.Popen(
                     command,
@@ -143,6 +148,8 @@ class SnakeServer:
                 )
             except OSError as exc:
                 raise SnakeStartError(f"cannot start snake {command[0]!r}: {exc.strerror or exc}") from None
+        self._logs = LogCap(self._stderr_path, stdout_path)  # started after the fork: no thread of ours in it
+        self._logs.start()
         self._wait_until_ready()
 
     def _wait_until_ready(self) -> None:
@@ -178,20 +185,18 @@ class SnakeServer:
 
     def stderr_tail(self, chars: int = STDERR_TAIL_CHARS) -> str:
         """The last ``chars`` characters the server wrote to stderr (while its workspace exists)."""
-        if self._stderr_path is None or not self._stderr_path.exists():
+        if self._stderr_path is None:
             return ""
-        with self._stderr_path.open("rb") as file:
-            file.seek(0, os.SEEK_END)
-            size = file.tell()
-            file.seek(max(0, size - 4 * chars))
-            text = file.read().decode("utf-8", errors="replace")
-        return text[-chars:]
+        return tail(self._stderr_path, chars)
 
     def stop(self) -> None:
         """Stop the process group (SIGTERM, then SIGKILL) and remove the workspace; idempotent."""
         process, self.process = self.process, None
         if process is not None:
             _stop_group(process)
+        logs, self._logs = self._logs, None
+        if logs is not None:
+            logs.stop()
         workspace, self.workspace = self.workspace, None
         if workspace is not None:
             shutil.rmtree(workspace, ignore_errors=True)

@@ -247,7 +247,9 @@ class StartedServerTarget(SnakeTarget):
         from optuna_clank.snake_server import SnakeServer
 
         with SnakeServer(self.snake, values or {}, base=self.base, label="probe") as server:
-            return ask_server(server.url, requests, timeout_ms=self.snake.move_timeout_ms)
+            return ask_server(
+                server.url, requests, timeout_ms=self.snake.move_timeout_ms, concurrency=self.snake.max_in_flight
+            )
 
     def base_value(self, name: str) -> Any:
         return dotted_value(self.base, name)

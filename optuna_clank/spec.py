@@ -15,6 +15,7 @@ Example::
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import typing
 from collections.abc import Mapping
@@ -170,6 +171,9 @@ class BenchmarkSpec:
     seed: int = field(default=20261125, metadata=_CLI)
     max_turns: int = field(default=1000, metadata=_CLI)
     base_config: Path | None = field(default=None, metadata=_CLI)
+    max_faults: int = 0
+    """Faulty server answers (the tuned snake's, or one opponent's) a trial or validation record may
+    hold and still count as a measurement of its config (see :mod:`optuna_clank.faults`)."""
 
 
 @dataclass(frozen=True)
@@ -599,6 +603,7 @@ def _read_benchmark(table: Mapping[str, Any], base_dir: Path) -> BenchmarkSpec:
         "seed": integer(0, MAX_SEED),
         "max_turns": integer(1),
         "base_config": _base_config_reader(base_dir),
+        "max_faults": integer(0),
     }
     values = _read_values("benchmark", table, readers)
     if "opponent_weights" in values:
@@ -905,6 +910,8 @@ def _free_param_from_entry(name: str, entry: Mapping[str, Any]) -> ParamSpec:
     high = _entry_bound(entry, "high", 0.0, is_int)
     if low >= high:
         raise BadValue(f"low {low:g} must be below high {high:g}")
+    if not math.isfinite(high - low):  # samplers scale by the range: an infinite one overflows in every trial
+        raise BadValue(f"the range high - low ({high:g} - {low:g}) is not a finite number; choose closer bounds")
     if log and low <= 0:
         raise BadValue(f"log = true needs low > 0, got low {low:g}")
     step = None

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from optuna_clank._extras import MissingExtraError, require
 from optuna_clank.attributes import VALIDATED_BASE_KEY, VALIDATION_PREFIX
+from optuna_clank.verdict import REFUSED_KEY
 
 if TYPE_CHECKING:
     import optuna
@@ -164,19 +165,38 @@ def validation_markdown(study_attrs: Mapping[str, Any]) -> list[str]:
         "|---|---|---|---:|---|",
     ]
     if isinstance(base, dict):
-        lines.append(f"| base config | {_games(base)} | {_rate(base)} | {_score(base)} | |")
+        mark = f"{_refused_cell(base)} " if base.get(REFUSED_KEY) else ""
+        lines.append(f"| base config | {_games(base)} | {_rate(base)} | {_score(base)} | {mark}|")
     verdict = judge(base if isinstance(base, dict) else None, trials)
     paired = {c.trial: c for c in verdict.comparisons} if verdict else {}
     ranked = sorted(trials.items(), key=lambda item: -float(item[1].get("score", item[1].get("win_rate")) or 0.0))
     for number, record in ranked:
         comparison = paired.get(number)
-        difference = _paired_text(comparison) if comparison else _difference(record, base)
+        difference = _paired_text(comparison) if comparison else _refused_cell(record) or _difference(record, base)
         lines.append(f"| trial {number} | {_games(record)} | {_rate(record)} | {_score(record)} | {difference} |")
     if isinstance(base, dict):
         lines += ["", "An interval that contains 0 is no evidence that the trial beats the base config."]
     else:
         lines += ["", "The base config was not replayed (`validate --no-base`): no comparison."]
+    refused = [(f"trial {n}", r) for n, r in ranked if r.get(REFUSED_KEY)]
+    refused += [("base config", base)] if isinstance(base, dict) and base.get(REFUSED_KEY) else []
+    if refused:
+        lines += ["", "Refused for the verdict (their snake servers failed answers, so they measure no config):", ""]
+        lines += [f"- {label}: {record[REFUSED_KEY]}" for label, record in refused]
     return lines
+
+
+def _refused_cell(record: Mapping[str, Any]) -> str:
+    """A refused record's mark in the table: its faults instead of a difference."""
+    if not record.get(REFUSED_KEY):
+        return ""
+    from optuna_clank.faults import describe_faults
+
+    faults = {k: record.get("faults", {}).get(k, 0) + record.get("opponent_faults", {}).get(k, 0) for k in _KINDS}
+    return f"refused: server faults ({describe_faults(faults)})"
+
+
+_KINDS = ("timeouts", "errors", "invalid", "disconnects")
 
 
 def _games(record: Mapping[str, Any]) -> str:

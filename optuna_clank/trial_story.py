@@ -57,18 +57,34 @@ def artifact_dir(study_name: str, *, root: Path | None = None) -> Path:
 class StoryTeller:
     """Makes a :class:`TrialStory` per trial of one study; holds what every story needs."""
 
-    def __init__(self, *, base_params: Mapping[str, float], artifacts: Path | None) -> None:
+    def __init__(
+        self,
+        *,
+        base_params: Mapping[str, float],
+        artifacts: Path | None,
+        servers: bool = False,
+        server_snake: bool = False,
+    ) -> None:
         self.base_params = dict(base_params)
         self.artifacts = artifacts
+        self.servers = servers
+        """Whether the games ask snake servers (the tuned snake's or an opponent's): notes count their faults."""
+        self.server_snake = server_snake
         self.tells = _dashboard_installed()
         """Whether stories are told: optuna-dashboard (the dashboard extra) saves the notes."""
 
     @classmethod
     def for_spec(cls, spec: StudySpec, *, artifacts: Path | None = None) -> StoryTeller:
         """Stories against the spec's base config, artifacts under :func:`artifact_dir` by default."""
+        from optuna_clank.faults import servers_involved
         from optuna_clank.runner import base_params
 
-        return cls(base_params=base_params(spec), artifacts=artifacts or artifact_dir(spec.name))
+        return cls(
+            base_params=base_params(spec),
+            artifacts=artifacts or artifact_dir(spec.name),
+            servers=servers_involved(spec.snake.is_server, spec.benchmark.opponents),
+            server_snake=spec.snake.is_server,
+        )
 
     def begin(self) -> TrialStory:
         return TrialStory(self)
@@ -93,18 +109,33 @@ class TrialStory:
         self.frames.update(result.history)
 
     def tell(
-        self, trial: optuna.Trial, params: Mapping[str, Any], outcomes: Sequence[GameOutcome], *, planned: int
+        self,
+        trial: optuna.Trial,
+        params: Mapping[str, Any],
+        outcomes: Sequence[GameOutcome],
+        *,
+        planned: int,
+        failure: str | None = None,
     ) -> None:
-        """Save the trial's note and upload its replay and picture (logged, never raised, on failure)."""
+        """Save the trial's note and upload its replay and picture (logged, never raised, on failure).
+
+        ``failure``: why the trial fails (a snake server's trouble), told at the top of its note.
+        """
         if not self.teller.tells:
             return
         try:
-            self._tell(trial, params, outcomes, planned=planned)
+            self._tell(trial, params, outcomes, planned=planned, failure=failure)
         except Exception as exc:  # the story is a report; the trial's value matters more
             _LOG.warning("trial %d: no note or artifacts saved: %s: %s", trial.number, type(exc).__name__, exc)
 
     def _tell(
-        self, trial: optuna.Trial, params: Mapping[str, Any], outcomes: Sequence[GameOutcome], *, planned: int
+        self,
+        trial: optuna.Trial,
+        params: Mapping[str, Any],
+        outcomes: Sequence[GameOutcome],
+        *,
+        planned: int,
+        failure: str | None,
     ) -> None:
         import optuna_dashboard
 
@@ -126,6 +157,9 @@ class TrialStory:
             featured=shown,
             files=files,
             study=trial.study.study_name,
+            servers=self.teller.servers,
+            server_snake=self.teller.server_snake,
+            failure=failure,
         )
         optuna_dashboard.save_note(trial, note)
 
@@ -195,13 +229,23 @@ def trial_note(
     featured: GameOutcome | None = None,
     files: Sequence[str] = (),
     study: str = "",
+    servers: bool = False,
+    server_snake: bool = False,
+    failure: str | None = None,
 ) -> str:
     """The trial's note as markdown (see the module docstring for what it tells).
 
     ``files``: the replay and the picture as paths a reader can open (``storage/<study>/artifacts/...``).
+    ``servers``: the games asked snake servers (``server_snake``: the tuned snake is one), whose faults
+    the note counts; ``failure``: why the trial failed.
     """
     source = attrs.get(PROPOSAL_SOURCE_KEY) or "sampler"
-    lines = [f"## Trial {number}: proposed by {source}", "", _result_line(outcomes, planned)]
+    lines = [f"## Trial {number}: proposed by {source}", ""]
+    if failure:
+        lines += [f"**Failed, not a measurement of its config:** {failure}", ""]
+    lines.append(_result_line(outcomes, planned))
+    if servers or server_snake:
+        lines += ["", "### Server faults", "", *_fault_lines(outcomes, snake=server_snake)]
     origin = []
     if attrs.get(BASE_TRIAL_KEY) is not None:
         origin.append(f"built from trial {attrs[BASE_TRIAL_KEY]}")
@@ -220,6 +264,21 @@ def trial_note(
     if featured is not None:
         lines += ["", "### Replay", "", _featured_line(featured, files, number=number, study=study)]
     return "\n".join(lines) + "\n"
+
+
+def _fault_lines(outcomes: Sequence[GameOutcome], *, snake: bool) -> list[str]:
+    """The servers' failed answers: late, failed, invalid or disconnected (the arena repeated a move instead)."""
+    from optuna_clank.faults import count_faults, describe_faults
+
+    count = count_faults(outcomes)
+    lines = []
+    if snake:
+        failed = count.candidate
+        shown = describe_faults(failed)
+        lines.append(f"- The tuned snake's server: {failed.total:,} of {count.asked:,} answers failed ({shown}).")
+    for name, faults in sorted(count.opponents.items()):
+        lines.append(f"- Opponent `{name}`: {faults.total:,} answers failed ({describe_faults(faults)}).")
+    return lines or ["- The opponents' servers: no answer failed."]
 
 
 def _result_line(outcomes: Sequence[GameOutcome], planned: int) -> str:

@@ -20,10 +20,11 @@ from optuna_clank.attributes import OPPONENTS_KEY, VALIDATED_BASE_KEY, VALIDATIO
 from optuna_clank.base_trial import is_base_params
 from optuna_clank.candidate import base_values, seat_candidate, snake_base_of
 from optuna_clank.errors import UserError
+from optuna_clank.faults import count_faults, fault_fields, fault_problem, servers_involved
 from optuna_clank.results import top_trials
 from optuna_clank.stats import mean_interval
 from optuna_clank.tournament import Tournament, is_tournament
-from optuna_clank.verdict import GAME_KEYS, RESULTS_KEY, encode_results, scores_of
+from optuna_clank.verdict import GAME_KEYS, REFUSED_KEY, RESULTS_KEY, encode_results, scores_of
 
 if TYPE_CHECKING:
     import optuna
@@ -67,6 +68,9 @@ def validate_study(
     ``include_base=False`` reuses the stored base record, which must be of the same games and snake.
     ``processes`` splits each config's games over worker processes (``"auto"``: one per usable CPU
     core; see :func:`~optuna_clank.arena.match.play_match`); the records are the same.
+    A record whose servers (the snake's, or an opponent's) failed more answers than ``[benchmark]
+    max_faults`` allows is stored with its reason (``refused``) and never compared
+    (:mod:`optuna_clank.faults`).
     """
     chosen_seed = validation_seed(spec, seed)
     if snake is None:
@@ -87,7 +91,7 @@ def validate_study(
             on_game_end=on_game_end,
             processes=processes,
         )
-        record = _record(result, games_of, spec, snake)
+        record = _record(result, games_of, spec, snake)  # stored even when refused: it says why
         study.set_user_attr(f"{VALIDATION_PREFIX}{trial.number}", record)
         records[f"trial {trial.number}"] = record
     if stored_base is None:
@@ -140,6 +144,11 @@ def stored_base_record(
         raise UserError(
             f"no stored base-config record on these {games} games (seed {chosen_seed}); "
             "run validate without --no-base so the base plays the same games"
+        )
+    if record.get(REFUSED_KEY):
+        raise UserError(
+            f"the stored base-config record on these games was refused ({record[REFUSED_KEY]}); "
+            "run validate without --no-base to play the base again"
         )
     return record
 
@@ -216,6 +225,12 @@ def _record(result: MatchResult, games_of: dict[str, Any], spec: StudySpec, snak
     low, high = result.win_rate_ci
     score_low, score_high = mean_interval([o.score for o in result.outcomes])
     in_order = sorted(result.outcomes, key=lambda o: o.game)
+    faults: dict[str, Any] = {}
+    if servers_involved(snake.is_server, spec.benchmark.opponents):
+        faults = fault_fields(result.outcomes)
+        problem = fault_problem(count_faults(result.outcomes), spec.benchmark.max_faults)
+        if problem is not None:
+            faults[REFUSED_KEY] = problem
     return {
         "win_rate": round(result.win_rate, 4),
         "ci": [round(low, 4), round(high, 4)],
@@ -227,6 +242,7 @@ def _record(result: MatchResult, games_of: dict[str, Any], spec: StudySpec, snak
         "snake": snake.describe(),
         "alpha": spec.validation.alpha,
         **_breakdown(result, spec),
+        **faults,
         RESULTS_KEY: encode_results([o.result for o in in_order]),
         "at": datetime.now().astimezone().isoformat(timespec="seconds"),
     }

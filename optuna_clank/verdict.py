@@ -26,6 +26,10 @@ from optuna_clank.stats import PairedDifference, paired_bootstrap
 RESULTS_KEY = "results"
 """Validation record key: per-game results in game order, one letter each (W, D, L)."""
 
+REFUSED_KEY = "refused"
+"""Validation record key: why the record is no measurement of its config (its servers failed answers,
+see :mod:`optuna_clank.faults`). Such a record is stored, shown, and never compared."""
+
 _SCORES = {"W": 1.0, "D": 0.5, "L": 0.0}
 _RESULT_LETTERS = {"win": "W", "draw": "D", "loss": "L"}
 GAME_KEYS = ("seed", "games", "opponents", "board_size", "mode", "max_turns")
@@ -105,6 +109,7 @@ class Verdict:
     base: dict[str, Any]
     comparisons: tuple[Comparison, ...]  # largest mean difference first
     ignored: int  # validation records of other games, not compared
+    refused: int = 0  # records of these games refused for their servers' faults, not compared
 
     @property
     def winner(self) -> Comparison | None:
@@ -118,10 +123,14 @@ class Verdict:
 
 
 def judge(base: Mapping[str, Any] | None, records: Mapping[int, Mapping[str, Any]]) -> Verdict | None:
-    """Compare every trial record played on the base record's games; None without such a pair."""
-    if not base or scores_of(base) is None:
+    """Compare every trial record played on the base record's games; None without such a pair.
+
+    Refused records (:data:`REFUSED_KEY`) are never compared: a refused base gives no verdict at all.
+    """
+    if not base or scores_of(base) is None or base.get(REFUSED_KEY):
         return None
-    comparable = {n: r for n, r in records.items() if same_games(r, base)}
+    same = {n: r for n, r in records.items() if same_games(r, base)}
+    comparable = {n: r for n, r in same.items() if not r.get(REFUSED_KEY)}
     if not comparable:
         return None
     alpha = float(base.get("alpha") or DEFAULT_ALPHA)
@@ -135,7 +144,8 @@ def judge(base: Mapping[str, Any] | None, records: Mapping[int, Mapping[str, Any
         difference = paired_bootstrap(scores, reference, confidence=1.0 - alpha / k, seed=_bootstrap_seed(base, number))
         comparisons.append(Comparison(number, dict(record), difference, k, alpha))
     comparisons.sort(key=lambda c: (-c.difference.mean, c.trial))
-    return Verdict(base=dict(base), comparisons=tuple(comparisons), ignored=len(records) - k)
+    refused = len(same) - k
+    return Verdict(base=dict(base), comparisons=tuple(comparisons), ignored=len(records) - k - refused, refused=refused)
 
 
 def _bootstrap_seed(base: Mapping[str, Any], trial: int) -> int:

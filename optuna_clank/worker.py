@@ -25,7 +25,7 @@ from typing import Any
 import optuna
 
 from optuna_clank._optuna_private import quiet_experimental
-from optuna_clank.attributes import DEVICE_KEY, HOST_KEY, SLOT_KEY, TORCH_THREADS_KEY, WORKER_PID_KEY
+from optuna_clank.attributes import DEVICE_KEY, HOST_KEY, RUN_KEY, SLOT_KEY, TORCH_THREADS_KEY, WORKER_PID_KEY
 from optuna_clank.control import RunControl, StopReason
 
 _LOG = logging.getLogger("optuna_clank.worker")
@@ -49,6 +49,7 @@ class SlotPlan:
     overrides: dict[str, Any] = field(default_factory=dict)
     deadline: float | None = None  # epoch seconds after which no new trial starts
     log_level: int = logging.WARNING
+    run_id: str = ""  # recorded on each trial (RUN_KEY): the run's own trials, among other processes'
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -110,6 +111,7 @@ def run_slot(plan: SlotPlan) -> SlotReport:
             WORKER_PID_KEY: os.getpid(),
             HOST_KEY: os.uname().nodename,
             TORCH_THREADS_KEY: _torch_threads_now(),
+            **({RUN_KEY: plan.run_id} if plan.run_id else {}),
         },
         should_abort=control.abort_requested,
         claim=lambda trial: trials_ahead(study, trial.number) < plan.target,

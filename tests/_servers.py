@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -133,3 +134,47 @@ class FakeSnake:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def first_free_move(body: dict[str, Any]) -> str:
+    """A deterministic snake in a few lines: the first move (in an order that turns with the turn) that
+    leaves the board and every body alone. Depends on the board only, never on timing."""
+    board, you = body["board"], body["you"]
+    head = you["body"][0] if "body" in you else next(s for s in board["snakes"] if s["id"] == you["id"])["body"][0]
+    taken = {(part["x"], part["y"]) for snake in board["snakes"] for part in snake["body"][:-1]}
+    steps = {"up": (0, 1), "right": (1, 0), "down": (0, -1), "left": (-1, 0)}
+    names = list(steps)
+    turn = int(body.get("turn", 0))
+    for name in names[turn % 4 :] + names[: turn % 4]:
+        dx, dy = steps[name]
+        x, y = head["x"] + dx, head["y"] + dy
+        if 0 <= x < board["width"] and 0 <= y < board["height"] and (x, y) not in taken:
+            return name
+    return "up"
+
+
+class CrowdedSnake:
+    """A fake snake's handler that answers slower the more requests it holds: ``ms_per_request`` times the
+    requests in flight when one arrives (a bot whose cores are shared by every request it serves)."""
+
+    def __init__(self, ms_per_request: float) -> None:
+        self.ms_per_request = ms_per_request
+        self.in_flight = 0
+        self.peak = 0
+        self.moves = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, path: str, body: dict[str, Any]) -> tuple[int, bytes]:
+        if path != "/move":
+            return 200, b"{}"
+        with self._lock:
+            self.in_flight += 1
+            self.moves += 1
+            held = self.in_flight
+            self.peak = max(self.peak, held)
+        try:
+            time.sleep(self.ms_per_request * held / 1000)
+            return 200, json.dumps({"move": first_free_move(body)}).encode()
+        finally:
+            with self._lock:
+                self.in_flight -= 1

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from _study import load, write_spec
+from _study import cli_env, finished_count, load, wait_for, write_spec
 from optuna.trial import TrialState
 
+from optuna_clank.attributes import WORKER_PID_KEY
 from optuna_clank.errors import UserError
 from optuna_clank.results import status
 from optuna_clank.runner import run_study
@@ -55,3 +59,38 @@ def test_a_spec_changed_in_memory_is_refused(tmp_path: Path, monkeypatch: pytest
     with pytest.raises(UserError, match="differs from its file"):
         run_study(changed, storage_url=f"sqlite:///{tmp_path / 'edited.db'}")
     assert not (tmp_path / "edited.db").exists()  # refused before anything was created
+
+
+@pytest.mark.slow  # two runs on one study at once: nox -s e2e
+def test_this_run_counts_its_own_trials_while_another_process_runs_the_same_study(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = write_spec(tmp_path, "shared", n_trials=12, games=6, sampler="random", pruner="none")
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    other = subprocess.Popen(
+        [sys.executable, "-m", "optuna_clank", "worker", "--spec", str(path), "--storage", url, "--n-jobs", "1"],
+        cwd=tmp_path,
+        env=cli_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(lambda: finished_count("shared", url) >= 1, timeout=240, what="the other process's first trial")
+        run = run_study(load_spec(path), storage_url=url, n_jobs=1)
+        _, err = other.communicate(timeout=300)
+    finally:
+        if other.poll() is None:
+            other.kill()
+            other.wait()
+    mine = [
+        t
+        for t in load("shared", url).get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))
+        if t.user_attrs.get(WORKER_PID_KEY) == os.getpid()  # a one-slot run plays in this process
+    ]
+    theirs_meanwhile = run.after.finished - run.before.finished - len(mine)
+    assert theirs_meanwhile > 0, "the other process must finish trials during this run, or nothing is shown"
+    assert run.ran == len(mine)
+    other_ran = int(err.split("this run: ")[1].split()[0])
+    assert run.ran + other_ran == run.after.finished == 12  # each process counts its own, together all

@@ -124,13 +124,44 @@ def test_overrides_keep_the_snake_and_the_steps(tmp_path: Path) -> None:
         (SERVER, '"a.b" = { low = 1, high = 2, step = 0.5, log = true }', "step and log = true cannot be combined"),
         (SERVER, '"a.b" = { low = 0.5, high = 2, int = true }', "low: expected an integer"),
         (SERVER, '"a..b" = { low = 0, high = 1 }', "a key path has an empty part"),
+        (SERVER, '"a.b" = { low = -1.7e308, high = 1.7e308 }', "the range high - low (1.7e+308 - -1.7e+308) is not"),
+        (SERVER, '"a.b" = { low = -inf, high = 1 }', "low: expected a finite number"),
+        (SERVER, '"a.b" = { low = 0, high = nan }', "high: expected a finite number"),
+        (SERVER + "max_in_flight = 0", None, "[snake] max_in_flight: expected a whole number of at least 1"),
+        (SERVER + 'pass_env = "HOME"', None, "[snake] pass_env: expected a list of environment variable names"),
+        (SERVER + 'pass_env = ["NOT A NAME"]', None, "[snake] pass_env: expected a list"),
+        ('[snake]\nbuiltin = "gbc"\nbase_config = "empty.yaml"', None, "empty.yaml: empty config (no keys)"),
+        (SERVER + 'base_config = "empty.yaml"', None, "[snake] base_config: "),
     ],
 )
 def test_snake_section_errors_are_one_line_naming_the_key(
     tmp_path: Path, snake: str, space: str | None, expected: str
 ) -> None:
+    (tmp_path / "empty.yaml").write_text("# nothing here yet\n")
     text = spec_text(snake) if space is None else spec_text(snake, space)
     assert expected in load_error(tmp_path, text)
+
+
+def test_an_empty_base_config_is_refused_like_every_empty_config_and_an_empty_mapping_is_not(tmp_path: Path) -> None:
+    (tmp_path / "empty.yaml").write_text("")
+    message = load_error(tmp_path, spec_text(SERVER + 'base_config = "empty.yaml"\n'))
+    assert message.endswith(
+        "empty config (no keys); write {} to start from an empty one on purpose, or leave base_config out"
+    )
+    (tmp_path / "empty.yaml").write_text("{}\n")
+    load_text(tmp_path, spec_text(SERVER + 'base_config = "empty.yaml"\n'))
+    load_text(tmp_path, spec_text('[snake]\nbuiltin = "gbc"\nbase_config = "empty.yaml"\n', _GBC_KEY))
+
+
+_GBC_KEY = '"weights.space" = { low = 1.0, high = 10.0 }'
+
+
+def test_a_server_snake_reads_max_in_flight_and_pass_env(tmp_path: Path) -> None:
+    spec = load_text(tmp_path, spec_text(SERVER + 'max_in_flight = 8\npass_env = ["GOMAXPROCS"]\n'))
+    snake = spec.snake  # type: ignore[attr-defined]
+    assert (snake.max_in_flight, snake.pass_env) == (8, ("GOMAXPROCS",))
+    again = spec.with_overrides(n_trials=3)  # type: ignore[attr-defined]
+    assert (again.snake.max_in_flight, again.snake.pass_env) == (8, ("GOMAXPROCS",))
 
 
 def test_a_key_below_a_scalar_of_the_base_yaml_is_refused(tmp_path: Path) -> None:

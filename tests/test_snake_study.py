@@ -197,13 +197,16 @@ def test_each_trial_starts_its_own_server_with_its_config_and_stops_it(tmp_path:
 
 
 @pytest.mark.slow  # an end-to-end run: nox -s e2e
-def test_a_snake_that_exits_at_once_fails_its_trials_not_the_command(tmp_path: Path) -> None:
+def test_a_snake_that_exits_at_once_fails_its_trials_and_the_run_fails_saying_why(tmp_path: Path) -> None:
     command = [sys.executable, "-c", "import sys; print('cannot open {config}: no bot here', file=sys.stderr); exit(4)"]
     spec = study_spec(tmp_path, "broken", [*command, "{port}"], n_trials=2)
 
     run = optimize(spec, tmp_path / "workspaces")
 
-    assert run.returncode == 0, run.stderr
+    assert run.returncode == 1, run.stderr  # every slot gave up with the target unmet: not a success
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: study broken holds 0 of its 2 finished trials: every slot gave up (slot 0: ")
+    assert "5 failed trials in a row" in last and "exited with status 4" in last
     assert "Traceback" not in run.stderr
     assert "each trial starts server " in run.stderr
     study = load("broken", f"sqlite:///{tmp_path / 'storage' / 'broken.db'}")
@@ -336,7 +339,8 @@ def test_a_server_that_dies_mid_trial_fails_that_trial_with_its_stderr(tmp_path:
 
     run = optimize(spec, tmp_path / "workspaces")
 
-    assert run.returncode == 0, run.stderr
+    assert run.returncode == 1, run.stderr  # no trial finished: the run says why and fails
+    assert run.stderr.strip().splitlines()[-1].startswith("error: study crashing holds 0 of its 1 finished trials")
     study = load("crashing", f"sqlite:///{tmp_path / 'storage' / 'crashing.db'}")
     trials = study.get_trials(deepcopy=False)
     assert trials and all(t.state == TrialState.FAIL for t in trials)
@@ -347,6 +351,87 @@ def test_a_server_that_dies_mid_trial_fails_that_trial_with_its_stderr(tmp_path:
     assert trial_workspaces(tmp_path / "workspaces") == []
 
 
+FAULTY_SERVER = """
+import http.server, json, sys
+
+MODE = sys.argv[2]
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        self._reply(200, json.dumps({"apiversion": "1"}).encode())
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.path != "/move":
+            self._reply(200, b"{}")
+        elif MODE == "garbage":
+            self._reply(200, b"<html>not a move</html>")
+        elif MODE == "500":
+            self._reply(500, b'{"error": "boom"}')
+        else:  # "nothing": holds the request without a word
+            self.rfile.read()
+
+    def _reply(self, status, body):
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+print("faulty snake up, mode", MODE, file=sys.stderr, flush=True)
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+"""
+
+
+@pytest.mark.parametrize(
+    ("mode", "fault"),
+    [
+        ("garbage", "invalid answers"),
+        pytest.param("500", "errors", marks=pytest.mark.slow),
+        pytest.param("nothing", "timeouts", marks=pytest.mark.slow),
+    ],
+)
+def test_a_server_that_answers_garbage_500_or_nothing_fails_its_trials_and_the_run_says_so(
+    tmp_path: Path, mode: str, fault: str
+) -> None:
+    script = tmp_path / "faulty_server.py"
+    script.write_text(FAULTY_SERVER)
+    command = [sys.executable, str(script), "{port}", mode, "{config}"]
+    spec = study_spec(tmp_path, "faulty", command, n_trials=2, move_timeout_ms=300)
+
+    run = optimize(spec, tmp_path / "workspaces")
+
+    assert run.returncode == 1, run.stderr
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: study faulty holds 0 of its 2 finished trials: every slot gave up")
+    assert "ServerFaultsError: the tuned snake's server failed" in last and fault in last
+    study = load("faulty", f"sqlite:///{tmp_path / 'storage' / 'faulty.db'}")
+    trials = study.get_trials(deepcopy=False)
+    assert len(trials) == 5 and all(t.state == TrialState.FAIL for t in trials)  # no retry, no queued copy
+    for trial in trials:
+        reason = trial.user_attrs[SNAKE_ERROR_KEY]
+        assert "the tuned snake's server failed" in reason and f" {fault})" in reason
+        assert "more than [benchmark] max_faults = 0 allows" in reason
+        assert "faulty snake up, mode " + mode in trial.user_attrs[SNAKE_STDERR_KEY]
+        assert sum(trial.user_attrs[f"http_{kind}"] for kind in ("timeouts", "errors", "invalid", "disconnects")) > 0
+    status = subprocess.run(
+        [sys.executable, "-m", "optuna_clank", "status", "--spec", str(spec)],
+        cwd=tmp_path,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert status.returncode == 0, status.stderr
+    assert "faults: snake " in status.stdout and "failed: the tuned snake's server failed" in status.stdout
+    assert trial_workspaces(tmp_path / "workspaces") == []
+
+
 @pytest.mark.slow  # an end-to-end run: nox -s e2e
 def test_a_run_killed_with_sigkill_takes_its_trial_server_down_too(tmp_path: Path) -> None:
     script = tmp_path / "hanging_server.py"
@@ -354,12 +439,13 @@ def test_a_run_killed_with_sigkill_takes_its_trial_server_down_too(tmp_path: Pat
     command = [sys.executable, str(script), "{port}", "{config}"]
     spec = study_spec(tmp_path, "killed", command, n_trials=1, move_timeout_ms=3_600_000)
     (tmp_path / "workspaces").mkdir()
+    log = tmp_path / "run.log"
     run = subprocess.Popen(
         [sys.executable, "-m", "optuna_clank", "optimize", "--spec", str(spec), "--quiet"],
         cwd=tmp_path,
         env=cli_env() | {"TMPDIR": str(tmp_path / "workspaces")},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log.open("w"),
     )
     url = f"sqlite:///{tmp_path / 'storage' / 'killed.db'}"
     server: list[int] = []
@@ -375,7 +461,10 @@ def test_a_run_killed_with_sigkill_takes_its_trial_server_down_too(tmp_path: Pat
         return bool(server) and _alive(server[0])
 
     try:
-        wait_for(server_playing, timeout=120, what="a trial whose server hangs on its first move")
+        try:
+            wait_for(server_playing, timeout=120, what="a trial whose server hangs on its first move")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; the run said:\n{log.read_text()[-3000:]}") from None
         run.kill()  # SIGKILL: the run cannot stop the server itself
         run.wait(timeout=30)
         wait_for(lambda: not _alive(server[0]), timeout=30, what="the orphaned server to exit")
@@ -385,3 +474,55 @@ def test_a_run_killed_with_sigkill_takes_its_trial_server_down_too(tmp_path: Pat
             run.wait(timeout=30)
         if server and _alive(server[0]):  # the test failed: do not leave the orphan behind
             os.kill(server[0], signal.SIGKILL)
+
+
+def test_validate_stores_but_refuses_the_records_of_a_server_that_answers_garbage(tmp_path: Path) -> None:
+    script = tmp_path / "faulty_server.py"
+    script.write_text(FAULTY_SERVER)
+    faulty = study_spec(tmp_path, "faulty", [sys.executable, str(script), "{port}", "garbage", "{config}"], n_trials=1)
+    stand_in = tmp_path / "standin.toml"
+    text = faulty.read_text().replace('name = "faulty"', 'name = "standin"')
+    stand_in.write_text(text[: text.index("[snake]")] + text[text.index("[search_space]") :])
+    (tmp_path / "storage").mkdir()
+    study = optuna.create_study(study_name="standin", storage=f"sqlite:///{tmp_path / 'storage' / 'standin.db'}")
+    space = {name: optuna.distributions.FloatDistribution(0.1, 1000.0, log=True) for name in _SPACE}
+    study.add_trial(optuna.trial.create_trial(params=dict.fromkeys(_SPACE, 5.0), distributions=space, value=0.5))
+    args = ["validate", "--spec", str(stand_in), "--snake", str(faulty), "--top", "1", "--games", "2", "--seed", "9"]
+
+    shown = _cli([*args, "--json"], cwd=tmp_path)
+    text_run = _cli(args, cwd=tmp_path)
+
+    assert shown.returncode == 1, shown.stderr
+    records = json.loads(shown.stdout)["records"]
+    assert set(records) == {"trial 0", "base config"}
+    for record in records.values():
+        assert record["faults"]["invalid"] > 0 and record["answers"] >= record["faults"]["invalid"]
+        assert "the tuned snake's server failed" in record["refused"] and "check the bot" in record["refused"]
+    assert json.loads(shown.stdout)["best_kind"] == "raw"  # refused records judge nothing
+    assert text_run.returncode == 1
+    assert "server faults: " in text_run.stdout and " of the snake's " in text_run.stdout
+    assert "REFUSED for the verdict" in text_run.stdout
+    errors = [line for line in text_run.stderr.splitlines() if line.startswith("error: ")]
+    assert [line.split(":")[1] for line in errors] == [" trial 0", " base config"]
+    assert all("refused for the verdict: the tuned snake's server failed" in line for line in errors)
+    stored = load("standin", f"sqlite:///{tmp_path / 'storage' / 'standin.db'}").user_attrs
+    assert stored["validated:0"]["refused"] and stored["validated_base"]["refused"]  # stored, with the reason
+    status = _cli(["status", "--spec", str(stand_in), "--json"], cwd=tmp_path)
+    assert set(json.loads(status.stdout)["validation_records_refused"]) == {"trial 0", "base config"}
+    reused = _cli([*args, "--no-base"], cwd=tmp_path)
+    assert reused.returncode == 2 and "the stored base-config record on these games was refused" in reused.stderr
+
+
+_SPACE = ("weights.food", "weights.center_control", "weights.straight_movement")
+
+
+def _cli(args: list[str], *, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "optuna_clank", *args],
+        cwd=cwd,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )

@@ -144,3 +144,46 @@ def test_study_note_states_the_benchmark_and_sampler(tmp_path: Path) -> None:
     assert "seed 7" in note
     assert "`weights.space`" in note and "4 parameters" in note
     assert "Wilcoxon" in note
+
+
+def test_a_trial_note_counts_the_servers_faults_and_says_why_a_trial_failed() -> None:
+    from optuna_clank.arena.match import GameOutcome, SnakeResult
+    from optuna_clank.arena.players import Faults
+
+    def outcome(game: int, faults: Faults) -> GameOutcome:
+        snakes = (
+            SnakeResult(0, "candidate", "wall-collision", 30, "", 3, faults),
+            SnakeResult(1, "bot", "", 0, "", 5, Faults(invalid=1)),
+        )
+        return GameOutcome(game, "loss", 30, 0, ("bot",), snakes, False)
+
+    outcomes = [outcome(0, Faults(timeouts=2)), outcome(1, Faults(errors=1))]
+    why = "the tuned snake's server failed 3 of its 60 answers (2 timeouts, 1 errors)"
+    note = trial_note(
+        4,
+        params={},
+        base_params={},
+        attrs={},
+        outcomes=outcomes,
+        planned=2,
+        servers=True,
+        server_snake=True,
+        failure=why,
+    )
+    assert f"**Failed, not a measurement of its config:** {why}" in note
+    assert "### Server faults" in note
+    assert "- The tuned snake's server: 3 of 60 answers failed (2 timeouts, 1 errors)." in note
+    assert "- Opponent `bot`: 2 answers failed (2 invalid answers)." in note
+    plain = trial_note(4, params={}, base_params={}, attrs={}, outcomes=outcomes, planned=2)
+    assert "Server faults" not in plain and "Failed" not in plain  # built-in snakes only: nothing to tell
+
+
+def test_validation_markdown_marks_refused_records_with_their_reason() -> None:
+    from _records import validation_record
+
+    base = validation_record("WLWL")
+    refused = dict(validation_record("WWWW"), faults={"timeouts": 5}, opponent_faults={})
+    refused["refused"] = "the tuned snake's server failed 5 of its 90 answers (5 timeouts)"
+    text = "\n".join(validation_markdown({"validated:3": refused, "validated_base": base}))
+    assert "| trial 3 |" in text and "refused: server faults (5 timeouts) |" in text
+    assert "- trial 3: the tuned snake's server failed 5 of its 90 answers (5 timeouts)" in text

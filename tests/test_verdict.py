@@ -170,3 +170,16 @@ def test_a_study_of_the_base_trial_alone_has_nothing_to_validate_and_exports_the
     assert exported.returncode == 0, exported.stderr
     assert "trial 0 (the base config)" in out.read_text().splitlines()[1]
     assert load_config(out) == default_config()  # the base config's own values, written back
+
+
+def test_refused_records_are_never_compared_and_a_refused_base_judges_nothing() -> None:
+    base = validation_record(_results(0.5, 400, 11))
+    strong = validation_record(_flip(base["results"], 0.4, 12, "W"))
+    refused = dict(strong, faults={"timeouts": 27, "errors": 0, "invalid": 0, "disconnects": 0})
+    refused["refused"] = "the tuned snake's server failed 27 of its 30,000 answers (27 timeouts)"
+    verdict = judge(base, {1: strong, 2: refused})
+    assert verdict is not None and [c.trial for c in verdict.comparisons] == [1]
+    assert (verdict.refused, verdict.ignored, verdict.comparisons[0].compared) == (1, 0, 1)  # K counts measurements
+    assert judge(base, {2: refused}) is None  # only a refused record: no verdict
+    refused_base = dict(base, refused="opponent 'bot' failed 3 answers (3 invalid answers)")
+    assert judge(refused_base, {1: strong}) is None

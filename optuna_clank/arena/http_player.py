@@ -1,12 +1,14 @@
 """A Battlesnake server in arena seats: the official CLI's protocol, many games at once.
 
-:class:`HttpSnake` sends ``GET /`` once (a server that does not answer it is a user error, as
-with the CLI), ``POST /start`` when its games begin, one ``POST /move`` per seat per turn — all
-seats of the batch concurrently, on keep-alive connections — and ``POST /end`` with the final
-board. Request bodies are :func:`optuna_clank.arena.api.move_requests`, CLI-exact (``/move`` bodies
-come already encoded from :func:`~optuna_clank.arena.api.iter_encoded_move_requests`). A turn's
-``/move`` requests go out before the arena computes the other players' moves and their answers
-are read after (:meth:`HttpSnake.choose_later`), so the server thinks while the arena works.
+:class:`HttpSnake` sends ``GET /`` once (a server that does not answer it is a user error, as with
+the CLI), ``POST /start`` when its games begin, one ``POST /move`` per seat per turn — the seats of
+the batch concurrently, on keep-alive connections, as many at once as the server answers well within
+the deadline (:mod:`optuna_clank.arena.http_limit`; each deadline counts from the request's own
+sending) — and ``POST /end`` with the final board. Request bodies are
+:func:`optuna_clank.arena.api.move_requests`, CLI-exact (``/move`` bodies come already encoded from
+:func:`~optuna_clank.arena.api.iter_encoded_move_requests`). A turn's ``/move`` requests go out
+before the arena computes the other players' moves and their answers are read after
+(:meth:`HttpSnake.choose_later`), so the server thinks while the arena works.
 
 Faults, as the CLI treats them: a late (``timeout_ms``, default 500), failed (non-200, broken
 connection) or invalid answer makes the snake repeat its previous move (``up`` on the first
@@ -82,6 +84,8 @@ class HttpSnake(Player):
         self._faults: dict[tuple[int, int], Counter[str]] = {}
         self._loop: LoopRunner | None = None
         self._client: SnakeClient | None = None
+        self.limit_stats: dict[str, float] = {}
+        """How the in-flight limit went with the last connection (see :meth:`close`)."""
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -104,6 +108,13 @@ class HttpSnake(Player):
     def close(self) -> None:
         if self._loop is not None:
             if self._client is not None:
+                limit = self._client.limit
+                self.limit_stats = {
+                    "limit": limit.limit,
+                    "peak": max(limit.peak, limit.limit),
+                    "shrinks": limit.shrinks,
+                    "slowest_ms": round(1000 * limit.slowest),
+                }
                 self._loop.run(self._client.close())
             self._loop.close()
         self._loop = None

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import Callable
 from typing import cast
 from urllib.parse import urlsplit
 
@@ -158,16 +159,17 @@ class ConnectionPool:
             body,
         )
 
-    def send(self, message: bytes) -> asyncio.Future[tuple[int, bytes]]:
+    def send(self, message: bytes, *, on_start: Callable[[], None] | None = None) -> asyncio.Future[tuple[int, bytes]]:
         """The future ``(status, body)`` of one request (:meth:`message`); cancelling it drops its connection.
 
         On an idle connection the request goes out at once and no task runs for it (what a
         batch of requests sent together costs per request is then a future and a callback);
-        otherwise a task opens a connection, as :meth:`request` does.
+        otherwise a task opens a connection, as :meth:`request` does, and ``on_start`` is called
+        when that task starts (the next time the event loop runs): the request's clock starts then.
         """
         connection = self._take_idle()
         if connection is None:
-            return asyncio.ensure_future(self._request(message))
+            return asyncio.ensure_future(self._request(message, on_start=on_start))
         result: asyncio.Future[tuple[int, bytes]] = asyncio.get_running_loop().create_future()
         waiter = connection.send(message, reused=True)
         waiter.add_done_callback(lambda _: self._settle(connection, message, waiter, result))
@@ -204,7 +206,11 @@ class ConnectionPool:
         result.add_done_callback(lambda _: result.cancelled() and retry.cancel())
         retry.add_done_callback(lambda _: _copy_outcome(retry, result))
 
-    async def _request(self, message: bytes, *, fresh: bool = False) -> tuple[int, bytes]:
+    async def _request(
+        self, message: bytes, *, fresh: bool = False, on_start: Callable[[], None] | None = None
+    ) -> tuple[int, bytes]:
+        if on_start is not None:
+            on_start()
         connection, reused = await self._acquire(fresh=fresh)
         try:
             return await self._exchange(connection, message, reused)
