@@ -15,9 +15,12 @@ that first needs an opponent may end long before the other threads finish their 
 from __future__ import annotations
 
 import atexit
+import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from optuna_clank.snake import SnakeSpec
 from optuna_clank.snake_server import SnakeServer
@@ -26,6 +29,8 @@ _LOCK = threading.Lock()
 _STARTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="opponent-servers")
 """The thread every opponent server is started from: it lives as long as the process."""
 _RUNNING: dict[tuple[tuple[str, ...], Path], SnakeServer] = {}  # (command, folder) -> its server
+_EXIT_GRACE_S = 2.0
+"""How long a server that refuses connections has to be reported gone by the kernel."""
 
 
 def command_server_url(command: tuple[str, ...], folder: Path) -> str:
@@ -37,7 +42,7 @@ def command_server_url(command: tuple[str, ...], folder: Path) -> str:
     key = (command, folder)
     with _LOCK:
         server = _RUNNING.get(key)
-        if server is not None and server.exit_status() is None:
+        if server is not None and _alive(server):
             return server.url
         if server is not None:
             server.stop()  # it died: its workspace goes, a new one starts
@@ -52,6 +57,30 @@ def command_server_url(command: tuple[str, ...], folder: Path) -> str:
             atexit.register(stop_command_servers)
         _RUNNING[key] = server
         return server.url
+
+
+def _alive(server: SnakeServer) -> bool:
+    """Whether the server still runs. A process that is exiting closes its socket a moment before the
+    kernel reports it gone: a server that refuses connections is given that moment to be seen dead."""
+    if server.exit_status() is not None:
+        return False
+    if _accepts(server.url):
+        return True
+    deadline = time.monotonic() + _EXIT_GRACE_S
+    while time.monotonic() < deadline:
+        if server.exit_status() is not None:
+            return False
+        time.sleep(0.02)
+    return True  # it runs but refuses connections now: the games will tell (a forfeit, not a restart loop)
+
+
+def _accepts(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=1.0):
+            return True
+    except OSError:
+        return False
 
 
 def stop_command_servers() -> None:
