@@ -104,7 +104,7 @@ def test_bad_config_files_are_refused_naming_the_key(tmp_path: Path, content: st
     ("content", "expected"),
     [
         ("weights:\n  space: lots\n", "go-battleclank cannot decode"),
-        ("search:\n  max_depth: 1.5\n", "go-battleclank cannot decode"),
+        ("search:\n  use_astar: maybe\n", "go-battleclank cannot decode"),
         ("weights: {space: [\n", "not valid YAML"),
     ],
 )
