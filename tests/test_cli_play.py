@@ -108,7 +108,9 @@ def test_bad_config_files_are_refused_naming_the_key(tmp_path: Path, content: st
         ("weights: {space: [\n", "not valid YAML"),
     ],
 )
-def test_a_config_go_battleclank_cannot_read_is_refused_in_one_line(tmp_path: Path, content: str, expected: str) -> None:
+def test_a_config_go_battleclank_cannot_read_is_refused_in_one_line(
+    tmp_path: Path, content: str, expected: str
+) -> None:
     config = tmp_path / "bad.yaml"
     config.write_text(content)
     result = run_cli(["play", "--config", str(config), "--games", "2"], cwd=tmp_path)  # --snake gbc, the default
