@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Games/s on one GPU, in a few minutes: `play` at several batch sizes, then a short study (main gbc spec,
+# Games/s on one GPU, in a few minutes: `play` at several batch sizes, then a short study (the main spec v2,
 # pruning on) on one slot of that GPU. Without a GPU it runs the same steps on the CPU, smaller: a dry run
 # that shows the script works (its figures are CPU figures, not GPU ones).
 #
@@ -61,7 +61,7 @@ done
 
 STORAGE="sqlite:///$OUT/study.db"
 STARTED=$(date +%s.%N)
-"$PYTHON" -m optuna_clank optimize --study gbc --storage "$STORAGE" --n-trials "$TRIALS" --n-jobs 1 \
+"$PYTHON" -m optuna_clank optimize --study v2 --storage "$STORAGE" --n-trials "$TRIALS" --n-jobs 1 \
     --timeout "$STUDY_TIMEOUT" --no-llm --quiet > "$OUT/study.log" 2>&1 || { tail -20 "$OUT/study.log"; exit 1; }
 ENDED=$(date +%s.%N)
 "$PYTHON" - "$STORAGE" "$STARTED" "$ENDED" <<'EOF'
@@ -69,12 +69,12 @@ import sys
 import optuna
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 storage, started, ended = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
-study = optuna.load_study(study_name="gbc", storage=storage)
+study = optuna.load_study(study_name="v2", storage=storage)
 trials = [t for t in study.trials if t.state.is_finished()]
 games = sum(int(t.user_attrs.get("games_played", 0)) for t in trials)
 pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in trials)
 seconds = ended - started
 device = trials[0].user_attrs.get("device", "?") if trials else "?"
-print(f"study gbc, 1 slot on {device}: {games / seconds:8.1f} games/s ({games} games, {len(trials)} trials, "
+print(f"study v2, 1 slot on {device}: {games / seconds:8.1f} games/s ({games} games, {len(trials)} trials, "
       f"{pruned} pruned, {seconds:.0f} s wall, start-up included)")
 EOF

@@ -16,7 +16,7 @@ the very same config. Prints each step's wall time and the load average around i
 shared, so the figures hold for that load.
 
     python bench/real_bot.py --bot-git /path/to/go-battleclank.git --yaml-v2 /usr/share/gocode/src/gopkg.in/yaml.v2 \\
-        --spec studies/gbc.toml --games 1000 --moves 300
+        --study v2 --games 1000 --moves 300
 """
 
 from __future__ import annotations

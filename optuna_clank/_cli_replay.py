@@ -96,7 +96,7 @@ def _opened(args: argparse.Namespace) -> tuple[optuna.Study, Path]:
     from optuna_clank.trial_story import artifact_dir
 
     spec = _spec_from(args)
-    study, _ = _open(spec)
+    study, _, _ = _open(spec)
     folder = args.artifact_dir.absolute() if args.artifact_dir else artifact_dir(spec.name)
     return study, folder
 

@@ -79,6 +79,13 @@ def _add_optimize(commands: argparse._SubParsersAction, name: str) -> None:
     )
     parser.add_argument("--games", type=positive_int, dest="games_per_trial", help="games per trial")
     parser.add_argument("--seed", type=int, help="benchmark seed: which games every trial plays")
+    parser.add_argument(
+        "--base-config",
+        metavar="FILE",
+        help="the config the study tunes from, e.g. your bot's config.yaml (default: the spec's base_config; "
+        "v2: go-battleclank's shipped config.yaml). A study keeps the base it started from: status, validate "
+        "and export use it",
+    )
     if name == "optimize":  # a worker writes no checkpoints
         parser.add_argument(
             "--checkpoint-interval",
@@ -308,18 +315,19 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return chosen
 
 
-def _open(spec: StudySpec, *, create: bool = False) -> tuple[optuna.Study, str]:
-    """The spec's study; only ``optimize`` and ``worker`` may create it."""
+def _open(spec: StudySpec) -> tuple[optuna.Study, str, StudySpec]:
+    """The spec's existing study, its storage URL, and the spec with the base config the study started
+    from (``optimize --base-config``), so that every command compares with and writes onto that base."""
     from sqlalchemy.engine import make_url
 
-    from optuna_clank.runner import open_study, storage_url_of
+    from optuna_clank.runner import open_study, spec_as_started, storage_url_of
 
     url = storage_url_of(spec)
-    if not create:
-        parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
-            raise UserError(f"no study {spec.name!r} yet: {parsed.database} does not exist (run optimize first)")
-    return open_study(spec, storage_url=url, create=create), url
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
+        raise UserError(f"no study {spec.name!r} yet: {parsed.database} does not exist (run optimize first)")
+    study = open_study(spec, storage_url=url, create=False)
+    return study, url, spec_as_started(spec, study)
 
 
 def _run_optimize(args: argparse.Namespace) -> int:
@@ -406,7 +414,7 @@ def _run_validate(args: argparse.Namespace) -> int:
 
     configure_torch_threads()
     spec = _spec_from(args)
-    study, _ = _open(spec)
+    study, _, spec = _open(spec)
     device = check_device(args.device)
     top = args.top or spec.validation.top
     games = args.games or spec.validation.games
@@ -541,7 +549,7 @@ def _run_status(args: argparse.Namespace) -> int:
     from optuna_clank.storage import describe_storage
 
     spec = _spec_from(args)
-    study, url = _open(spec)
+    study, url, spec = _open(spec)
     report = status(study, last=args.last)
     if args.json:
         print(json.dumps(report.to_json()))
@@ -578,7 +586,7 @@ def _run_export(args: argparse.Namespace) -> int:
     from optuna_clank.storage import describe_storage
 
     spec = _spec_from(args)
-    study, url = _open(spec)
+    study, url, spec = _open(spec)
     if args.pick is not None:
         return _export_pick(args, spec, study, url)
     if len(spec.study.objectives) > 1:
@@ -644,7 +652,7 @@ def _run_dashboard(args: argparse.Namespace) -> int:
 
     _check_port(args.port, "--port")
     spec = _spec_from(args)
-    _, url = _open(spec)  # a missing study or an unreachable storage ends here, as one line
+    _, url, _ = _open(spec)  # a missing study or an unreachable storage ends here, as one line
     artifacts = args.artifact_dir.absolute() if args.artifact_dir else artifact_dir(spec.name)
     serve(url, artifacts=artifacts, host=args.host, port=args.port, title=f"{spec.name} on {describe_storage(url)}")
     return 0

@@ -29,7 +29,7 @@ from optuna_clank.errors import UserError
 
 __all__ = ["TEMPLATE_STUDY", "InitResult", "default_name", "init_bot", "template_spec"]
 
-TEMPLATE_STUDY = "gbc"
+TEMPLATE_STUDY = "v2"
 """The shipped spec a go-battleclank study is made from (see :func:`template_spec`)."""
 
 STUDIES_DIR = "studies"

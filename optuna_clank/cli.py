@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,19 @@ def _add_play(commands: argparse._SubParsersAction) -> None:
             "config (same start, seats and food), and seats alternate between games."
         ),
     )
-    play.add_argument("--config", type=Path, help="snake config YAML (default: the built-in default config)")
+    play.add_argument(
+        "--snake",
+        choices=PLAYABLE_SNAKES,
+        default="gbc",
+        help="the snake that plays --config: gbc (go-battleclank's stand-in, the default; the config is the bot's "
+        "own YAML, read as the bot reads it) or heuristic (the built-in heuristic snake)",
+    )
+    play.add_argument(
+        "--config",
+        type=Path,
+        help="the snake's config YAML (default: go-battleclank's shipped config.yaml for gbc, the built-in "
+        "default config for heuristic)",
+    )
     play.add_argument(
         "--opponent",
         action="append",
@@ -139,11 +152,10 @@ def _add_params(commands: argparse._SubParsersAction) -> None:
 
 def _run_play(args: argparse.Namespace) -> int:
     from optuna_clank import _format
-    from optuna_clank.arena.config import load_config
     from optuna_clank.arena.opponents import resolve_opponent
 
     # the user's files first: a mistake in them is reported before torch loads
-    config = load_config(args.config) if args.config else None
+    candidate = _play_candidate(args.snake, args.config)
     opponent_names = args.opponent or ["baseline"]
     opponent_factories = [resolve_opponent(name) for name in opponent_names]
 
@@ -158,7 +170,7 @@ def _run_play(args: argparse.Namespace) -> int:
         args.record = list(range(min(args.games, 1)))
     bar = _progress(total=args.games, unit="game", enabled=not args.json, label="play")
     result = play_match(
-        config,
+        candidate.make(),
         opponents,
         games=args.games,
         seed=args.seed,
@@ -174,7 +186,8 @@ def _run_play(args: argparse.Namespace) -> int:
     bar.close()
     summary = result.summary()
     summary.update(
-        config=str(args.config) if args.config else "default",
+        snake=args.snake,
+        config=candidate.label,
         opponents=opponent_names,
         seed=args.seed,
         device=str(device),
@@ -187,11 +200,45 @@ def _run_play(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary))
     else:
-        title = f"{summary['config']} vs {', '.join(opponent_names)} ({args.mode}, seed {args.seed}, {device})"
+        title = (
+            f"{args.snake} ({summary['config']}) vs {', '.join(opponent_names)} ({args.mode}, seed {args.seed}, "
+            f"{device})"
+        )
         print(_format.match_summary(summary, title=title))
         if args.history:
             print(f"  history     {len(result.history)} game(s) written to {args.history}")
     return 0
+
+
+PLAYABLE_SNAKES = ("gbc", "heuristic")
+"""The built-in snakes ``play`` can seat as the candidate, each with a config of its own shape."""
+
+
+@dataclass(frozen=True)
+class _PlayCandidate:
+    """The snake ``play`` seats: its config read (and checked) now, its player made after torch loads."""
+
+    make: Callable[[], Any]
+    label: str
+
+
+def _play_candidate(snake: str, config_path: Path | None) -> _PlayCandidate:
+    if snake == "gbc":
+        from optuna_clank.snake import describe_base_config, gbc_base_config, shipped_gbc_config_path
+
+        path = config_path or shipped_gbc_config_path()
+        config = gbc_base_config(path)
+
+        def make_gbc() -> Any:
+            from optuna_clank.arena.snakes.gbc import GbcSnake
+
+            return GbcSnake(config, name="candidate")
+
+        return _PlayCandidate(make_gbc, describe_base_config(path) if config_path is None else str(config_path))
+    from optuna_clank.arena.config import load_config
+
+    heuristic = load_config(config_path) if config_path else None
+    return _PlayCandidate(lambda: heuristic, str(config_path) if config_path else "default")
 
 
 def _run_params(args: argparse.Namespace) -> int:

@@ -97,12 +97,63 @@ def _open_study(spec: StudySpec, url: str, heartbeat: HeartbeatSettings, *, crea
         )
     if study.metric_names is None:
         study.set_metric_names(list(spec.study.objectives))
-    if SPEC_ATTR not in study.user_attrs:
+    recorded = study.user_attrs.get(SPEC_ATTR)
+    if recorded is None:
         base = str(spec.benchmark.base_config) if spec.benchmark.base_config else None
         study.set_user_attr(
-            SPEC_ATTR, {"path": str(spec.path), "base_config": base, "params": [p.name for p in spec.search_space]}
+            SPEC_ATTR,
+            {
+                "path": str(spec.path),
+                "base_config": base,
+                BASE_LABEL_KEY: base_label(spec),
+                "params": [p.name for p in spec.search_space],
+            },
+        )
+    elif BASE_LABEL_KEY in recorded and recorded[BASE_LABEL_KEY] != base_label(spec):
+        raise UserError(
+            f"study {spec.name!r} in {redact_url(url)} was started from {_shown_base(recorded[BASE_LABEL_KEY])}, "
+            f"this run names {_shown_base(base_label(spec))}: a study keeps one base config (pass --base-config "
+            "with the study's, or use another study name or --storage for another base)"
         )
     return study
+
+
+BASE_LABEL_KEY = "base"
+"""Key of :data:`SPEC_ATTR`: the base config the study started from (:func:`base_label`)."""
+
+
+def base_label(spec: StudySpec) -> str:
+    """The spec's base config as a study records it: a file's path, ``shipped`` (go-battleclank's own
+    config.yaml, wherever the package lies) or ``defaults`` (the snake's built-in config)."""
+    from optuna_clank.snake import SHIPPED_GBC_CONFIG, shipped_gbc_config_path
+
+    path = spec.snake.base_config if spec.snake.reads_own_yaml else spec.benchmark.base_config
+    if path is None:
+        return "defaults"
+    resolved = Path(path).resolve()
+    return SHIPPED_GBC_CONFIG if resolved == shipped_gbc_config_path() else str(resolved)
+
+
+def _shown_base(label: str) -> str:
+    from optuna_clank.snake import SHIPPED_GBC_CONFIG
+
+    if label == SHIPPED_GBC_CONFIG:
+        return "go-battleclank's shipped config.yaml"
+    return "the snake's built-in defaults" if label == "defaults" else label
+
+
+def spec_as_started(spec: StudySpec, study: optuna.Study) -> StudySpec:
+    """``spec`` with the base config its study was started from, where the two differ.
+
+    ``optimize --base-config FILE`` starts a study from FILE; ``status``, ``validate`` and ``export``
+    of that study must compare with and write onto the same base, whatever the spec file says.
+    """
+    recorded = (study.user_attrs.get(SPEC_ATTR) or {}).get(BASE_LABEL_KEY)
+    if recorded is None or recorded == base_label(spec):
+        return spec
+    if recorded == "defaults":
+        return spec.with_overrides(base_config="default")
+    return spec.with_overrides(base_config=recorded)
 
 
 class _RetryStale(RetryHeartbeatStaleTrialCallback):

@@ -40,6 +40,9 @@ TUNABLE_BUILTINS = ("heuristic", "gbc")
 OWN_YAML_BUILTINS = ("gbc",)
 """Built-in snakes that read a bot's own YAML (``[snake] base_config``, dotted keys of its schema)."""
 
+SHIPPED_GBC_CONFIG = "shipped"
+"""``[snake] base_config = "shipped"`` (``gbc``): go-battleclank's own ``config.yaml``, shipped with this package."""
+
 DEFAULT_STARTUP_TIMEOUT = 60.0
 """Seconds a started snake has to answer ``GET /`` (a cold Python or JVM bot is slow to start)."""
 
@@ -110,7 +113,7 @@ class SnakeSpec:
     def describe(self) -> str:
         """A few words for logs and reports."""
         if not self.is_server:
-            base = f" with {self.base_config}" if self.base_config is not None else ""
+            base = f" with {describe_base_config(self.base_config)}" if self.base_config is not None else ""
             return f"built-in {self.builtin}{base}"
         if self.starts_server:  # each config's server gets its own port: no one URL to show
             fixed = "" if _PLACEHOLDER.search(self.url) else f" at {self.url}"
@@ -304,7 +307,10 @@ def _base_config(value: Any, base_dir: Path) -> Path:
 
 
 def _gbc_base_path(value: Any, base_dir: Path) -> Path:
-    path = Path(_string("base_config", value)).expanduser()
+    text = _string("base_config", value)
+    if text == SHIPPED_GBC_CONFIG:
+        return shipped_gbc_config_path()
+    path = Path(text).expanduser()
     path = path if path.is_absolute() else base_dir / path
     try:
         gbc_base_config(path)
@@ -331,6 +337,21 @@ def _did_you_mean(word: str, choices: tuple[str, ...]) -> str:
 
 
 # --------------------------------------------------------------------------- configs of any shape
+
+
+def shipped_gbc_config_path() -> Path:
+    """go-battleclank's ``config.yaml`` at the commit the ``gbc`` stand-in models (package data, MIT; its
+    header names the source): the main study starts from it, so it runs with no file of the user's."""
+    return Path(__file__).resolve().parent / "arena" / "snakes" / "gbc" / "shipped_config.yaml"
+
+
+def describe_base_config(path: Path | None) -> str:
+    """A base config as messages name it: its path, or what the shipped one is."""
+    if path is None:
+        return "the built-in defaults"
+    if path.resolve() == shipped_gbc_config_path():
+        return "go-battleclank's shipped config.yaml"
+    return str(path)
 
 
 def load_base_config(path: Path | None) -> dict[str, Any]:

@@ -993,7 +993,7 @@ def _lower_round_size(benchmark: dict[str, Any]) -> None:
 def _override_value(option: str, value: Any) -> Any:
     """Paths from the command line are relative to where it runs, not to the spec file."""
     here = Path.cwd()
-    if option == "base_config" and isinstance(value, str | Path) and str(value) != "default":
+    if option == "base_config" and isinstance(value, str | Path) and str(value) not in ("default", "shipped"):
         return _resolved(str(value), here)
     if option == "opponents" and isinstance(value, list | tuple):
         return [_absolute_if_config(name, here) for name in value]

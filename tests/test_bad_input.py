@@ -88,8 +88,10 @@ def test_a_value_shown_in_a_message_is_bounded() -> None:
 
 def test_wrong_type_from_a_long_list_shows_a_short_value(tmp_path: Path) -> None:
     (tmp_path / "long.yaml").write_text("weights:\n  food: [" + ", ".join(["1"] * 50_000) + "]\n")
-    line = one_error_line(run_cli(["play", "--config", "long.yaml"], cwd=tmp_path))
+    line = one_error_line(run_cli(["play", "--snake", "heuristic", "--config", "long.yaml"], cwd=tmp_path))
     assert "'weights.food' must be a number" in line and len(line) < 300
+    line = one_error_line(run_cli(["play", "--config", "long.yaml"], cwd=tmp_path))  # go-battleclank's reading
+    assert "go-battleclank cannot decode" in line and "weights.food" in line and len(line) < 300
 
 
 def test_binary_config_is_refused_in_one_line(tmp_path: Path) -> None:

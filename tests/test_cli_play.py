@@ -33,7 +33,10 @@ def test_play_json_has_the_documented_fields(tmp_path: Path) -> None:
     assert set(summary) >= JSON_KEYS
     assert summary["games"] == 4 == summary["wins"] + summary["losses"] + summary["draws"]
     assert summary["ci_low"] <= summary["win_rate"] <= summary["ci_high"]
-    assert summary["config"] == "default" and summary["opponents"] == ["baseline"]
+    assert summary["snake"] == "gbc" and summary["opponents"] == ["baseline"]
+    assert summary["config"] == "go-battleclank's shipped config.yaml"
+    heuristic = json.loads(run_cli(["play", "--snake", "heuristic", "--games", "4", "--json"], cwd=tmp_path).stdout)
+    assert (heuristic["snake"], heuristic["config"]) == ("heuristic", "default")
 
 
 def test_play_report_and_history(tmp_path: Path) -> None:
@@ -91,7 +94,26 @@ def test_play_a_config_file_against_a_tournament(tmp_path: Path) -> None:
 def test_bad_config_files_are_refused_naming_the_key(tmp_path: Path, content: str, expected: str) -> None:
     config = tmp_path / "bad.yaml"
     config.write_text(content)
-    result = run_cli(["play", "--config", str(config), "--games", "2"], cwd=tmp_path)
+    result = run_cli(["play", "--snake", "heuristic", "--config", str(config), "--games", "2"], cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0] and "bad.yaml" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("weights:\n  space: lots\n", "go-battleclank cannot decode"),
+        ("search:\n  use_astar: maybe\n", "go-battleclank cannot decode"),
+        ("weights: {space: [\n", "not valid YAML"),
+    ],
+)
+def test_a_config_go_battleclank_cannot_read_is_refused_in_one_line(
+    tmp_path: Path, content: str, expected: str
+) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text(content)
+    result = run_cli(["play", "--config", str(config), "--games", "2"], cwd=tmp_path)  # --snake gbc, the default
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0] and "bad.yaml" in lines[0]

@@ -73,6 +73,7 @@ def test_lazy_package_names_resolve_and_list() -> None:
 def test_checking_opponents_and_play_mistakes_leave_torch_unloaded(tmp_path: Path) -> None:
     """A mistake in ``play``'s files or names is reported before torch loads (fast, and in a spec too)."""
     (tmp_path / "bad.yaml").write_text("weights:\n  spaec: 3\n")
+    (tmp_path / "undecodable.yaml").write_text("weights:\n  space: lots\n")  # go-battleclank cannot read it
     (tmp_path / "good.yaml").write_text("weights:\n  space: 3\n")
     (tmp_path / "bot.yaml").write_text("weights:\n  space: 7.5\n")
     script = textwrap.dedent(
@@ -90,7 +91,8 @@ def test_checking_opponents_and_play_mistakes_leave_torch_unloaded(tmp_path: Pat
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]", f"checking opponents loaded {done.stdout.strip()}"
     for args in (
-        ["play", "--config", str(tmp_path / "bad.yaml")],
+        ["play", "--snake", "heuristic", "--config", str(tmp_path / "bad.yaml")],
+        ["play", "--config", str(tmp_path / "undecodable.yaml")],
         ["play", "--opponent", "baselin"],
         ["probe", "--snake", "baselin"],
         ["probe", "--snake", "baseline"],  # a snake without a config: nothing to vary

@@ -10,9 +10,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 from optuna.distributions import FloatDistribution, IntDistribution
 
 from optuna_clank.arena.params import PARAMS_BY_NAME, TUNABLE_PARAMS, V1_PARAM_NAMES
+from optuna_clank.arena.snakes.gbc.schema import GBC_KEY_BY_NAME, GREEDY_DEAD_KEYS, GREEDY_INERT_KEYS
+from optuna_clank.snake import gbc_base_config, shipped_gbc_config_path
 from optuna_clank.spec import (
     OVERRIDES,
     BenchmarkSpec,
@@ -28,6 +31,7 @@ from optuna_clank.spec import (
     load_spec,
     shipped_spec_names,
 )
+from tests._shared import SHARED_DATA
 
 REPO_STUDIES = Path(__file__).resolve().parent.parent / "studies"
 
@@ -64,9 +68,37 @@ def load_error(folder: Path, text: str) -> str:
 # --------------------------------------------------------------------------- shipped specs
 
 
-def test_v2_tunes_all_31_parameters_with_their_allowed_ranges() -> None:
+def test_v2_is_go_battleclank_from_its_shipped_config_against_the_rust_baseline() -> None:
     spec = load_spec(REPO_STUDIES / "v2.toml")
     assert spec.name == "v2"
+    assert spec.snake.builtin == "gbc"
+    assert spec.snake.base_config == shipped_gbc_config_path()
+    assert spec.benchmark.opponents == ("baseline",)
+    assert (spec.benchmark.mode, spec.benchmark.board_size) == ("duel", (11, 11))
+    assert spec.sampler.name == "clank"
+    assert spec.sampler.use_llm and spec.sampler.use_neural_net
+    assert spec.parallel.n_jobs == "auto"
+    assert spec.pruner.name == "wilcoxon"
+    names = {p.name for p in spec.search_space}
+    assert names and not names & set(GREEDY_DEAD_KEYS) and not names & GREEDY_INERT_KEYS
+    for param in spec.search_space:
+        assert param.is_int == (GBC_KEY_BY_NAME[param.name].kind is int)
+
+
+def test_the_shipped_config_is_the_bots_own_with_its_source_and_licence() -> None:
+    text = shipped_gbc_config_path().read_text()
+    assert "ErwinsExpertise/go-battleclank" in text and "9c3d0b44940489a820993fafe49bd4a822aae50e" in text
+    assert "MIT License" in text and "Copyright (c) 2025 Erwin" in text
+    shared = SHARED_DATA / "go-battleclank-config.yaml"
+    if not shared.is_file():
+        pytest.skip(f"{shared} is absent: the bot's own config.yaml cannot be compared")
+    assert yaml.safe_load(text) == yaml.safe_load(shared.read_text())
+
+
+def test_heuristic_tunes_all_31_parameters_with_their_allowed_ranges() -> None:
+    spec = load_spec(REPO_STUDIES / "heuristic.toml")
+    assert spec.name == "heuristic"
+    assert spec.snake.builtin == "heuristic"
     assert [p.name for p in spec.search_space] == [p.name for p in TUNABLE_PARAMS]
     assert len(spec.search_space) == 31
     for param in spec.search_space:
@@ -88,10 +120,18 @@ def test_v2_tunes_all_31_parameters_with_their_allowed_ranges() -> None:
     assert spec.checkpoint.interval == 10
 
 
-def test_v1_tunes_the_14_v1_parameters_with_plain_tpe() -> None:
+def test_v1_tunes_the_old_loops_v1_keys_that_are_live_on_go_battleclank_with_plain_tpe() -> None:
     spec = load_spec(REPO_STUDIES / "v1.toml")
     assert spec.name == "v1"
-    assert tuple(p.name for p in spec.search_space) == V1_PARAM_NAMES
+    assert (spec.snake.builtin, spec.snake.base_config) == ("gbc", shipped_gbc_config_path())
+    tuned = [p.name for p in spec.search_space]
+    assert tuned == [name for name in V1_PARAM_NAMES if name in tuned]  # the old loop's keys, in its order
+    left_out = set(V1_PARAM_NAMES) - set(tuned)
+    # every key left out is never read by the bot's /move, or is weights.space, which the shipped config's
+    # missing space multipliers (read as 0) zero out
+    assert left_out == {name for name in V1_PARAM_NAMES if name in GREEDY_DEAD_KEYS} | {"weights.space"}
+    shipped = gbc_base_config(shipped_gbc_config_path())
+    assert all(shipped["weights"][m] == 0 for m in ("space_base_multiplier", "space_enemy_multiplier"))
     assert spec.sampler.name == "tpe"
     assert not spec.sampler.use_llm
     assert not spec.sampler.use_neural_net
@@ -102,7 +142,7 @@ def test_v1_tunes_the_14_v1_parameters_with_plain_tpe() -> None:
 
 
 def test_distributions_have_the_right_type_scale_and_bounds() -> None:
-    distributions = load_spec(REPO_STUDIES / "v2.toml").distributions()
+    distributions = load_spec(REPO_STUDIES / "heuristic.toml").distributions()
     assert list(distributions) == [p.name for p in TUNABLE_PARAMS]
     turn = distributions["late_game.turn_threshold"]
     assert isinstance(turn, IntDistribution)

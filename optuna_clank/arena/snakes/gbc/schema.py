@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from optuna_clank.userfiles import BoundedYamlLoader
+from optuna_clank.userfiles import BoundedYamlLoader, short_repr
 
 Value = float | int | bool | str
 
@@ -316,15 +316,15 @@ def _coerce(spec: GbcKey, value: Any) -> Value:
     if spec.kind is bool:
         if isinstance(value, bool):
             return value
-        raise TypeError(f"cannot read {value!r} into a bool")
+        raise TypeError(f"cannot read {short_repr(value)} into a bool")
     if spec.kind is str:
         if isinstance(value, bool):
             return "true" if value else "false"
         if isinstance(value, str | int | float):
             return str(value)  # yaml.v2 keeps a non-string scalar's text
-        raise TypeError(f"cannot read {value!r} into a string")
+        raise TypeError(f"cannot read {short_repr(value)} into a string")
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"cannot read {value!r} into {spec.kind.__name__}")
+        raise TypeError(f"cannot read {short_repr(value)} into {spec.kind.__name__}")
     if spec.kind is float:
         return float(value)
     if isinstance(value, float):
