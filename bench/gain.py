@@ -267,7 +267,7 @@ def _replay_on_bot(args: argparse.Namespace, spec_path: Path, spec: Any, url: st
             return 1
         worst = max(worst, status)
         shown[who] = data["records"]
-        played[who] = stored_records(spec.name, copy)  # with the per-game results the JSON leaves out
+        played[who] = stored_records(spec.name, copy, labels=shown[who])  # with the per-game results
     for label, real in _in_order(shown["real bot"]):
         stand_in = shown["stand-in"].get(label)
         if stand_in is None:
@@ -352,14 +352,16 @@ def _target_line(records: dict[str, dict[str, Any]]) -> str:
     compared = [(label, r["paired"]) for label, r in records.items() if r.get("paired")]
     if not compared:
         return "no paired comparison with the base (no trial validated, or the base record refused): target NOT MET"
-    label, best = max(compared, key=lambda item: item[1]["difference"])
+    # as the product's verdict picks: the better trial with the largest difference, else the largest difference
+    label, best = max(compared, key=lambda item: (item[1]["better"], item[1]["difference"]))
     low, high = best["interval"]
     met = [lab for lab, p in compared if p["better"] and 100 * p["difference"] >= TARGET_POINTS]
     verdict = "better" if best["better"] else "not shown better"
     return (
         f"best validated gain: {label}, {100 * best['difference']:+.1f} points [{100 * low:+.1f}, {100 * high:+.1f}] "
-        f"over the base config ({verdict}); target (called better at alpha {best['alpha']:g}, Bonferroni over "
-        f"{best['compared']}, by >= +{TARGET_POINTS:g} points): " + (f"MET by {', '.join(met)}" if met else "NOT MET")
+        f"over the base config on {best['games']:,} games ({verdict}); target (called better at alpha "
+        f"{best['alpha']:g}, Bonferroni over {best['compared']}, by >= +{TARGET_POINTS:g} points): "
+        + (f"MET by {', '.join(met)}" if met else "NOT MET")
     )
 
 

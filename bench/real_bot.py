@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -148,7 +149,8 @@ def _validate_both(args: argparse.Namespace, spec_path: Path, spec: Any, *, bot:
         if run.returncode not in (0, 1):
             print(run.stderr.strip().splitlines()[-1] if run.stderr.strip() else "(no output)", file=sys.stderr)
             return 1
-        played[who] = stored_records(spec.name, url)
+        # only this run's configs: a study validated before holds records of other trials and games
+        played[who] = stored_records(spec.name, url, labels=json.loads(run.stdout)["records"])
     worst = 0
     for label, real in played["real bot"].items():
         stand_in = played["gbc stand-in"][label]
@@ -164,12 +166,18 @@ def _validate_both(args: argparse.Namespace, spec_path: Path, spec: Any, *, bot:
     return worst
 
 
-def stored_records(study_name: str, url: str) -> dict[str, dict[str, Any]]:
-    """The validation records stored on a study, per-game results included: ``trial N`` and ``base config``."""
+def stored_records(study_name: str, url: str, *, labels: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
+    """The validation records stored on a study, per-game results included: ``trial N`` and ``base config``.
+
+    ``labels`` (e.g. the records ``validate --json`` just printed) keeps those only: a study validated
+    before also holds records of other trials, on other games.
+    """
     attrs = optuna.load_study(study_name=study_name, storage=url).user_attrs
     records = {f"trial {k[len(VALIDATION_PREFIX) :]}": v for k, v in attrs.items() if k.startswith(VALIDATION_PREFIX)}
     records["base config"] = attrs[VALIDATED_BASE_KEY]
-    return records
+    if labels is None:
+        return records
+    return {label: records[label] for label in labels}
 
 
 def games_identical(a: dict[str, Any], b: dict[str, Any]) -> int:
