@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -67,12 +68,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="real-bot-") as folder:
         tmp = Path(folder)
         try:
-            bot = build_bot(_source_tree(args, tmp), args.yaml_v2, tmp, driver=False)
+            bot = build_bot(source_tree(args.bot_source, args.bot_git, tmp), args.yaml_v2, tmp, driver=False)
         except Refused as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        base = tmp / "base.yaml"  # every key named, as export writes it: the bot plays what the stand-in played
-        base.write_text(yaml.safe_dump(gbc_base_config(spec.snake.base_config), sort_keys=False))
+        base = write_full_base(spec, tmp)
         print(f"built {bot.name} from {args.bot_source or args.bot_git}; cores: {os.cpu_count()}")
         worst = 0
         if args.games:
@@ -82,45 +82,58 @@ def main() -> int:
     return 1 if worst else 0
 
 
-def _source_tree(args: argparse.Namespace, tmp: Path) -> Path:
-    if args.bot_source is not None:
-        return Path(args.bot_source)
+def source_tree(bot_source: Path | None, bot_git: Path | None, tmp: Path) -> Path:
+    """The bot's source: ``bot_source`` as it is, else ``bot_git``'s HEAD unpacked under ``tmp`` (bare is fine)."""
+    if bot_source is not None:
+        return Path(bot_source)
+    if bot_git is None:
+        raise Refused("name the bot's source: --bot-source DIR or --bot-git REPO")
     tree = tmp / "checkout"
     tree.mkdir()
-    archive = subprocess.run(["git", "-C", str(args.bot_git), "archive", "HEAD"], capture_output=True, check=True)
+    archive = subprocess.run(["git", "-C", str(bot_git), "archive", "HEAD"], capture_output=True, check=False)
+    if archive.returncode != 0:
+        last = (archive.stderr.decode(errors="replace").strip().splitlines() or ["(no output)"])[-1]
+        raise Refused(f"git archive HEAD of {bot_git} failed: {last}")
     subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
     return tree
 
 
-def _real_spec(folder: Path, bot: Path, base: Path) -> Path:
+def real_snake_file(folder: Path, bot: Path, base: Path) -> Path:
+    """A ``[snake]``-only file for ``validate --snake``: the built bot, a server per config, on ``base``."""
     path = folder / "real.toml"
     path.write_text(
-        f"""[study]
-name = "real"
-
-[snake]
+        f"""[snake]
 command = [{json.dumps(str(bot))}]
 env = {{ PORT = "{{port}}", BATTLESNAKE_CONFIG = "{{config}}" }}
 url = "http://127.0.0.1:{{port}}"
 base_config = {json.dumps(str(base))}
-
-[search_space]
-"weights.space" = {{ low = 1.0, high = 1000.0 }}
 """
     )
     return path
 
 
+def write_full_base(spec: Any, folder: Path) -> Path:
+    """The study's base config with every key named (what ``export`` writes): the bot plays what the stand-in played."""
+    base = folder / "base.yaml"
+    base.write_text(yaml.safe_dump(gbc_base_config(spec.snake.base_config), sort_keys=False))
+    return base
+
+
+def copy_storage(url: str, folder: Path) -> str:
+    """A copy of a SQLite storage under ``folder`` (the study itself is left alone); other URLs as they are."""
+    if not url.startswith("sqlite:///"):
+        return url
+    copy = folder / "study.db"
+    shutil.copy(url.removeprefix("sqlite:///"), copy)
+    return f"sqlite:///{copy}"
+
+
 def _validate_both(args: argparse.Namespace, spec_path: Path, spec: Any, *, bot: Path, base: Path, tmp: Path) -> int:
-    url = args.storage or storage_url_of(spec)
-    if url.startswith("sqlite:///"):
-        copy = tmp / "study.db"
-        shutil.copy(url.removeprefix("sqlite:///"), copy)
-        url = f"sqlite:///{copy}"
+    url = copy_storage(args.storage or storage_url_of(spec), tmp)
     common = ["validate", "--spec", str(spec_path), "--storage", url, "--games", str(args.games)]
     common += ["--top", str(args.top), "--seed", str(args.seed), "--json"]
     played = {}
-    for who, snake in (("gbc stand-in", "gbc"), ("real bot", str(_real_spec(tmp, bot, base)))):
+    for who, snake in (("gbc stand-in", "gbc"), ("real bot", str(real_snake_file(tmp, bot, base)))):
         load = os.getloadavg()
         started = time.perf_counter()
         run = subprocess.run(
@@ -136,11 +149,12 @@ def _validate_both(args: argparse.Namespace, spec_path: Path, spec: Any, *, bot:
         if run.returncode not in (0, 1):
             print(run.stderr.strip().splitlines()[-1] if run.stderr.strip() else "(no output)", file=sys.stderr)
             return 1
-        played[who] = _stored_records(spec.name, url)
+        # only this run's configs: a study validated before holds records of other trials and games
+        played[who] = stored_records(spec.name, url, labels=json.loads(run.stdout)["records"])
     worst = 0
     for label, real in played["real bot"].items():
         stand_in = played["gbc stand-in"][label]
-        differ = sum(a != b for a, b in zip(real["results"], stand_in["results"], strict=True))
+        differ = args.games - games_identical(real, stand_in)
         worst = max(worst, differ)
         faults = real.get("faults", {})
         print(
@@ -152,11 +166,23 @@ def _validate_both(args: argparse.Namespace, spec_path: Path, spec: Any, *, bot:
     return worst
 
 
-def _stored_records(study_name: str, url: str) -> dict[str, dict[str, Any]]:
+def stored_records(study_name: str, url: str, *, labels: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
+    """The validation records stored on a study, per-game results included: ``trial N`` and ``base config``.
+
+    ``labels`` (e.g. the records ``validate --json`` just printed) keeps those only: a study validated
+    before also holds records of other trials, on other games.
+    """
     attrs = optuna.load_study(study_name=study_name, storage=url).user_attrs
     records = {f"trial {k[len(VALIDATION_PREFIX) :]}": v for k, v in attrs.items() if k.startswith(VALIDATION_PREFIX)}
     records["base config"] = attrs[VALIDATED_BASE_KEY]
-    return records
+    if labels is None:
+        return records
+    return {label: records[label] for label in labels}
+
+
+def games_identical(a: dict[str, Any], b: dict[str, Any]) -> int:
+    """How many games two records of the same games ended alike (per-game results compared in order)."""
+    return sum(x == y for x, y in zip(a["results"], b["results"], strict=True))
 
 
 def _moves(args: argparse.Namespace, bot: Path, base: Path, tmp: Path) -> None:
