@@ -1,0 +1,73 @@
+"""How many trials a slot plays at once, and how many rounds each queues ahead: enough to fill a batch.
+
+The engine's speed grows with its batch (on one CPU core, gbc vs baseline: 15 games/s at a batch of
+20, 59 at 160, 116 at 640; ``python bench/throughput.py``), while a trial plays one round (10-40
+games) between two pruning checks. So a slot keeps ``trials`` trials in flight, each with its
+current round and up to ``rounds_ahead`` next rounds queued, all in one continuous batch of
+``rows`` games (:mod:`optuna_clank.arena.batch_service`). Queuing ahead fills the batch with fewer
+trials in flight (the sampler sees more finished trials before it proposes the next); a pruned
+trial's queued rounds are dropped, and only the games already running are spent for nothing.
+
+A tuned snake served over HTTP (one server process per trial) or an opponent server plays as
+before: one trial at a time per slot, a round per batch, the server's own speed being the limit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from optuna_clank.faults import servers_involved
+
+if TYPE_CHECKING:
+    from optuna_clank.spec import StudySpec
+
+CPU_ROWS = 512
+"""Games at once per CPU slot: past ~500 rows a core gains little (see the module doc)."""
+CUDA_ROWS = 4096
+"""Games at once per GPU slot (not measured on a GPU yet: bench/device_check.sh measures it)."""
+MAX_TRIALS_IN_FLIGHT = 8
+"""Most trials one slot holds at once: more would leave the sampler proposing blind."""
+MAX_ROUNDS_AHEAD = 2
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """A slot's plan: ``trials`` at once, each queueing ``rounds_ahead`` rounds beyond the one it
+    waits for, in a batch of ``rows`` games; ``shared`` False: the old way (one trial, a round per batch)."""
+
+    trials: int
+    rounds_ahead: int
+    rows: int
+    shared: bool
+
+    def describe(self) -> str:
+        if not self.shared:
+            return "1 trial at a time (a served snake plays at its own speed)"
+        ahead = f", {self.rounds_ahead} round(s) queued ahead" if self.rounds_ahead else ""
+        return f"{self.trials} trial(s) in flight per slot in one batch of up to {self.rows} games{ahead}"
+
+
+def plan_in_flight(spec: StudySpec, device: str, *, slots: int = 1, target: int | None = None) -> InFlight:
+    """The in-flight plan of a slot on ``device`` for this spec (``[parallel] trials_in_flight``),
+    one of ``slots`` sharing a study of ``target`` trials (default: the spec's ``n_trials``): no slot
+    holds more than its share of the target, which would only start surplus trials."""
+    bench = spec.benchmark
+    if servers_involved(spec.snake.is_server, bench.opponents):
+        return InFlight(trials=1, rounds_ahead=0, rows=bench.round_size, shared=False)
+    from optuna_clank.tournament import Tournament, is_tournament
+
+    steps = Tournament.of(bench).steps if is_tournament(bench) else bench.games_per_trial
+    round_size = min(bench.round_size, steps)
+    rounds = math.ceil(steps / round_size)
+    ahead = min(MAX_ROUNDS_AHEAD, rounds - 1)
+    rows = CUDA_ROWS if device.startswith("cuda") else CPU_ROWS
+    wanted = spec.parallel.trials_in_flight
+    if wanted == "auto":
+        trials = max(1, min(MAX_TRIALS_IN_FLIGHT, math.ceil(rows / ((ahead + 1) * round_size))))
+    else:
+        trials = int(wanted)
+    share = math.ceil((target if target is not None else spec.study.n_trials) / max(1, slots))
+    trials = max(1, min(trials, share))
+    return InFlight(trials=trials, rounds_ahead=ahead, rows=max(rows, trials * (ahead + 1) * round_size), shared=True)
