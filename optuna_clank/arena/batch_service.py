@@ -20,6 +20,7 @@ commands, and wait on their stream's condition for the games they need.
 from __future__ import annotations
 
 import contextlib
+import functools
 import queue
 import threading
 import time
@@ -53,12 +54,9 @@ class BatchService:
     def __init__(
         self, *, board_size: tuple[int, int], max_turns: int, device: str | torch.device, batch_size: int
     ) -> None:
-        self._settings: dict[str, Any] = {
-            "board_size": board_size,
-            "max_turns": max_turns,
-            "device": device,
-            "batch_size": batch_size,
-        }
+        self._new_scheduler = functools.partial(
+            GameScheduler, board_size=board_size, max_turns=max_turns, device=device, batch_size=batch_size
+        )
         self._commands: queue.SimpleQueue[_Command | None] = queue.SimpleQueue()
         self._streams: set[GameStream] = set()  # open streams (touched by the service thread only)
         self._closed = False
@@ -105,7 +103,7 @@ class BatchService:
             return ()
 
     def _serve(self) -> None:
-        scheduler = GameScheduler(**self._settings)
+        scheduler = self._new_scheduler()
         try:
             while True:
                 item: _Command | tuple[()] | None
@@ -132,7 +130,7 @@ class BatchService:
                             stream._fail(exc, forget=True)
                         self._streams.clear()
                         scheduler.close()
-                        scheduler = GameScheduler(**self._settings)
+                        scheduler = self._new_scheduler()
         finally:
             error = RuntimeError("the batch service stopped")
             for stream in list(self._streams):
