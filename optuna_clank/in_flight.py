@@ -30,6 +30,8 @@ CUDA_ROWS = 4096
 MAX_TRIALS_IN_FLIGHT = 8
 """Most trials one slot holds at once: more would leave the sampler proposing blind."""
 MAX_ROUNDS_AHEAD = 2
+SHARE_IN_FLIGHT = 4
+"""A slot holds at most 1/4 of its share of the remaining trials at once (see :func:`plan_in_flight`)."""
 
 
 @dataclass(frozen=True)
@@ -51,8 +53,11 @@ class InFlight:
 
 def plan_in_flight(spec: StudySpec, device: str, *, slots: int = 1, target: int | None = None) -> InFlight:
     """The in-flight plan of a slot on ``device`` for this spec (``[parallel] trials_in_flight``),
-    one of ``slots`` sharing a study of ``target`` trials (default: the spec's ``n_trials``): no slot
-    holds more than its share of the target, which would only start surplus trials."""
+    one of ``slots`` sharing ``target`` remaining trials (default: the spec's ``n_trials``).
+
+    A slot holds at most a quarter of its share of the remaining trials at once (at least one), so
+    that most trials are proposed knowing most of the earlier ones: a study of 8 trials run 8 at a
+    time would be all blind guesses. An explicit ``trials_in_flight`` is taken as it is."""
     bench = spec.benchmark
     if servers_involved(spec.snake.is_server, bench.opponents):
         return InFlight(trials=1, rounds_ahead=0, rows=bench.round_size, shared=False)
@@ -66,8 +71,8 @@ def plan_in_flight(spec: StudySpec, device: str, *, slots: int = 1, target: int 
     wanted = spec.parallel.trials_in_flight
     if wanted == "auto":
         trials = max(1, min(MAX_TRIALS_IN_FLIGHT, math.ceil(rows / ((ahead + 1) * round_size))))
+        share = (target if target is not None else spec.study.n_trials) / max(1, slots)
+        trials = max(1, min(trials, math.ceil(share / SHARE_IN_FLIGHT)))
     else:
         trials = int(wanted)
-    share = math.ceil((target if target is not None else spec.study.n_trials) / max(1, slots))
-    trials = max(1, min(trials, share))
     return InFlight(trials=trials, rounds_ahead=ahead, rows=max(rows, trials * (ahead + 1) * round_size), shared=True)
