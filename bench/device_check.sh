@@ -7,7 +7,7 @@
 #   OUT=/some/dir bash bench/device_check.sh   # keep the study's storage and the JSON figures there
 #
 # Environment: PYTHON (default python), OUT (default a fresh temporary folder), TRIALS (study trials,
-# default 16 on a GPU, 4 on the CPU), STUDY_TIMEOUT (seconds, default 240 on a GPU, 120 on the CPU).
+# default 400 on a GPU, 4 on the CPU: the timeout ends a GPU study; enough trials keep its slot full), STUDY_TIMEOUT (seconds, default 240 on a GPU, 120 on the CPU).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python}
@@ -19,7 +19,7 @@ if "$PYTHON" -c "import sys, torch; sys.exit(0 if torch.cuda.is_available() else
     export CUDA_VISIBLE_DEVICES=${CUDA_VISIBLE_DEVICES:-0}  # one GPU: the study's one slot runs on it
     GAMES=8192
     BATCHES="1024 4096 8192"
-    TRIALS=${TRIALS:-16}
+    TRIALS=${TRIALS:-400}
     STUDY_TIMEOUT=${STUDY_TIMEOUT:-240}
     (nvidia-smi --query-gpu=name,memory.total,utilization.gpu --format=csv,noheader || true) | sed 's/^/# gpu: /'
 else
@@ -35,7 +35,7 @@ echo "# device $DEVICE, $(nproc) CPU core(s), load: $(cut -d' ' -f1-3 /proc/load
 for BATCH in $BATCHES; do
     for SNAKE in heuristic gbc; do
         if [ "$SNAKE" = heuristic ]; then
-            "$PYTHON" -m optuna_clank play --device "$DEVICE" --games "$GAMES" --batch-size "$BATCH" \
+            "$PYTHON" -m optuna_clank play --snake heuristic --device "$DEVICE" --games "$GAMES" --batch-size "$BATCH" \
                 --processes 1 --json > "$OUT/play-$SNAKE-$BATCH.json"
         else
             "$PYTHON" - "$DEVICE" "$GAMES" "$BATCH" > "$OUT/play-$SNAKE-$BATCH.json" <<'EOF'

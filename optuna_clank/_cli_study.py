@@ -77,7 +77,16 @@ def _add_optimize(commands: argparse._SubParsersAction, name: str) -> None:
         metavar="N|auto",
         help="trials at once, one slot (device) each; auto: one per GPU, else one per CPU core",
     )
+    parser.add_argument(
+        "--trials-in-flight",
+        type=n_jobs,
+        metavar="N|auto",
+        help="trials each slot plays at once in one batch; auto: as many as fill the device's batch",
+    )
     parser.add_argument("--games", type=positive_int, dest="games_per_trial", help="games per trial")
+    parser.add_argument(
+        "--round-size", type=positive_int, help="games a trial plays between two pruning checks (default: the spec's)"
+    )
     parser.add_argument("--seed", type=int, help="benchmark seed: which games every trial plays")
     parser.add_argument(
         "--base-config",

@@ -94,6 +94,19 @@ def slots(value: Any) -> int | str:
     return integer(1)(value)
 
 
+def auto_or_count(what: str) -> Reader:
+    """``"auto"`` or a number of ``what`` (at least 1)."""
+
+    def read(value: Any) -> int | str:
+        if value == N_JOBS_AUTO:
+            return value
+        if isinstance(value, str):
+            raise BadValue(f'expected "auto" or a number of {what}, got {describe(value)}')
+        return integer(1)(value)
+
+    return read
+
+
 def fraction_open() -> Reader:
     """A float strictly between 0 and 1 (a p-value threshold)."""
 

@@ -23,7 +23,8 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import optuna
@@ -52,6 +53,7 @@ from optuna_clank.tournament import Tournament, is_tournament
 from optuna_clank.trial_story import StoryTeller, TrialStory
 
 if TYPE_CHECKING:
+    from optuna_clank.arena.batch_service import BatchService
     from optuna_clank.spec import ParamSpec, StudySpec
 
 
@@ -106,6 +108,9 @@ class ArenaObjective:
             by other workers, and the trial ends as FAIL without playing (:class:`SurplusTrial`).
         story: writes each finished trial's dashboard note and artifacts (default: under
             ``storage/<study>/artifacts``).
+        batch: the slot's shared batch (:mod:`optuna_clank.in_flight`): the trial's rounds join it,
+            ``rounds_ahead`` rounds queued beyond the one it waits for. ``None``: each round is
+            played as a batch of its own.
     """
 
     def __init__(
@@ -117,8 +122,12 @@ class ArenaObjective:
         should_abort: Callable[[], bool] | None = None,
         claim: Callable[[optuna.Trial], bool] | None = None,
         story: StoryTeller | None = None,
+        batch: BatchService | None = None,
+        rounds_ahead: int = 0,
     ) -> None:
         self.spec = spec
+        self.batch = batch
+        self.rounds_ahead = rounds_ahead
         self.device = device
         self.attrs = dict(attrs or {})
         self.should_abort = should_abort or (lambda: False)
@@ -197,28 +206,59 @@ class ArenaObjective:
         single = len(self.spec.study.directions) == 1
         bench = self.spec.benchmark
         order = self.game_order(trial.number)
-        for start in range(0, len(order), bench.round_size):
-            if self.should_abort():
-                _record(trial, outcomes, time.perf_counter() - started)
-                trial.set_user_attr(ABORTED_KEY, "stopped by the user (Ctrl-C twice); queued again")
-                raise TrialAborted(trial.number)
-            games = order[start : start + bench.round_size]
-            result = self._play_round(seated, games, record=story.games_to_record(games))
-            story.keep(result)
-            outcomes.extend(result.outcomes)  # first, so a crash's games and faults are recorded
-            seated.check_alive()
-            seated.check_faults(outcomes, bench.max_faults)  # faulty games measure no config: the trial FAILs
-            if single:
-                for outcome in result.outcomes:
-                    weight = self.tournament.report_weight(outcome.game) if self.tournament else 1.0
-                    trial.report(outcome.score * weight, step=outcome.game)
-                if start + bench.round_size < len(order) and trial.should_prune():
+        rounds = [order[start : start + bench.round_size] for start in range(0, len(order), bench.round_size)]
+        with self._rounds_player(seated, rounds, story) as play:
+            for index in range(len(rounds)):
+                result = None if self.should_abort() else play(index)
+                if result is None:
                     _record(trial, outcomes, time.perf_counter() - started)
-                    self._record_opponents(trial, outcomes)
-                    # The pruned trial's value (its last report): the mean, not the last game.
-                    trial.report(self._value(mean_score, outcomes), step=len(order))
-                    story.tell(trial, params, outcomes, planned=len(order))
-                    raise optuna.TrialPruned(f"pruned after {len(outcomes)} of {len(order)} games")
+                    trial.set_user_attr(ABORTED_KEY, "stopped by the user (Ctrl-C twice); queued again")
+                    raise TrialAborted(trial.number)
+                story.keep(result)
+                outcomes.extend(result.outcomes)  # first, so a crash's games and faults are recorded
+                seated.check_alive()
+                seated.check_faults(outcomes, bench.max_faults)  # faulty games measure no config: the trial FAILs
+                if single:
+                    for outcome in result.outcomes:
+                        weight = self.tournament.report_weight(outcome.game) if self.tournament else 1.0
+                        trial.report(outcome.score * weight, step=outcome.game)
+                    if index + 1 < len(rounds) and trial.should_prune():
+                        _record(trial, outcomes, time.perf_counter() - started)
+                        self._record_opponents(trial, outcomes)
+                        # The pruned trial's value (its last report): the mean, not the last game.
+                        trial.report(self._value(mean_score, outcomes), step=len(order))
+                        story.tell(trial, params, outcomes, planned=len(order))
+                        raise optuna.TrialPruned(f"pruned after {len(outcomes)} of {len(order)} games")
+
+    @contextmanager
+    def _rounds_player(
+        self, seated: SeatedCandidate, rounds: list[list[int]], story: TrialStory
+    ) -> Iterator[Callable[[int], MatchResult | None]]:
+        """``play(i)``: round ``i``'s result (``None``: the user stopped the run while it played).
+
+        In the slot's shared batch, rounds up to ``i + rounds_ahead`` are queued before round ``i``
+        is waited for; the rounds not needed (a pruned or failed trial) are dropped on the way out.
+        """
+        if self.batch is None:
+            yield lambda i: self._play_round(seated, rounds[i], record=story.games_to_record(rounds[i]))
+            return
+        bench = self.spec.benchmark
+        if self.tournament is not None:
+            lines = [[opponent] for opponent in self.tournament.opponents]
+            stream = self.batch.stream(seated.player, lines, route=self.tournament.split, seed=bench.seed)
+        else:
+            stream = self.batch.stream(seated.player, [list(bench.opponents)], seed=bench.seed, mode=bench.mode)
+        queued = 0
+
+        def play(index: int) -> MatchResult | None:
+            nonlocal queued
+            while queued < min(len(rounds), index + 1 + self.rounds_ahead):
+                stream.queue(rounds[queued], record=story.games_to_record(rounds[queued]))
+                queued += 1
+            return stream.wait(rounds[index], should_stop=self.should_abort)
+
+        with stream:
+            yield play
 
     def _play_round(self, seated: SeatedCandidate, games: list[int], *, record: list[int]) -> MatchResult:
         """One round: a tournament's steps against their opponents, else the games against all opponents."""

@@ -434,6 +434,7 @@ def run_study(
     )
     for line in _study_kind_lines(spec):
         say(line)
+    say(f"  {_in_flight_line(spec, n_slots, target - before.finished)}")
     if not worker:
         from optuna_clank.base_trial import base_range_notes
 
@@ -550,6 +551,15 @@ def _apply_warm_start(
     done = warm_start(study, spec, source=source[0], source_url=source[1], count=count or DEFAULT_WARM_START_TRIALS)
     when = "seeded now" if done.seeded_now else "already seeded, not seeded again"
     say(f"{done.describe()}; {when}")
+
+
+def _in_flight_line(spec: StudySpec, n_slots: int, remaining: int) -> str:
+    """What each slot holds at once (:mod:`optuna_clank.in_flight`), for the run's opening lines."""
+    from optuna_clank.devices import visible_cuda_devices
+    from optuna_clank.in_flight import plan_in_flight
+
+    device = "cuda:0" if visible_cuda_devices() else "cpu"
+    return "in flight: " + plan_in_flight(spec, device, slots=n_slots, target=remaining).describe()
 
 
 def _slots(n_jobs: int | str, say: Callable[[str], None]) -> tuple[int, str]:

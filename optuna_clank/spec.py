@@ -29,6 +29,7 @@ from optuna_clank._spec_values import (
     Reader,
     as_integer,
     as_number,
+    auto_or_count,
     board_size,
     boolean,
     choice,
@@ -211,6 +212,8 @@ class ParallelSpec:
 
     # "auto": one slot per GPU, else one per CPU core (devices.auto_n_jobs)
     n_jobs: int | str = field(default="auto", metadata=_CLI)
+    # "auto": as many as fill the device's batch (see optuna_clank.in_flight); 1: a trial at a time
+    trials_in_flight: int | str = field(default="auto", metadata=_CLI)
     backend: str = field(default="loky", metadata=_CLI)
     dask_scheduler: str = field(default="", metadata=_CLI)
 
@@ -648,6 +651,7 @@ _PRUNER_READERS: dict[str, Reader] = {
 }
 _PARALLEL_READERS: dict[str, Reader] = {
     "n_jobs": slots,
+    "trials_in_flight": auto_or_count("trials"),
     "backend": choice(BACKENDS),
     "dask_scheduler": string,
 }

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -93,15 +94,34 @@ def prepare_process(plan: SlotPlan) -> None:
 
 
 def run_slot(plan: SlotPlan) -> SlotReport:
-    """The trial loop of one slot (see the module docstring)."""
-    from optuna_clank.objective import ArenaObjective, SurplusTrial, TrialAborted
-    from optuna_clank.runner import count_trials, open_study, queue_again, trials_ahead
+    """The trial loop of one slot (see the module docstring), run by each of its trials in flight.
+
+    With several trials in flight (:mod:`optuna_clank.in_flight`) the slot runs the loop in as
+    many threads, each asking the study for its next trial, all playing their rounds in one shared
+    batch (:class:`~optuna_clank.arena.batch_service.BatchService`).
+    """
+    from optuna_clank.arena.batch_service import BatchService
+    from optuna_clank.in_flight import plan_in_flight
+    from optuna_clank.objective import ArenaObjective
+    from optuna_clank.runner import count_trials, open_study, trials_ahead
     from optuna_clank.spec import load_spec
 
     control = RunControl(plan.control_dir)
     spec = load_spec(plan.spec_path).with_overrides(**plan.overrides)
     study = open_study(spec, storage_url=plan.storage_url)
     report = SlotReport(slot=plan.slot, device=plan.device)
+    remaining = max(1, plan.target - count_trials(study).finished)
+    in_flight = plan_in_flight(spec, plan.device, slots=plan.n_slots, target=remaining)
+    batch = (
+        BatchService(
+            board_size=spec.benchmark.board_size,
+            max_turns=spec.benchmark.max_turns,
+            device=plan.device,
+            batch_size=in_flight.rows,
+        )
+        if in_flight.shared
+        else None
+    )
     objective = ArenaObjective(
         spec,
         device=plan.device,
@@ -115,52 +135,110 @@ def run_slot(plan: SlotPlan) -> SlotReport:
         },
         should_abort=control.abort_requested,
         claim=lambda trial: trials_ahead(study, trial.number) < plan.target,
+        batch=batch,
+        rounds_ahead=in_flight.rounds_ahead,
     )
-    poll = min(_MAX_POLL_SECONDS, float(spec.storage.heartbeat_interval))
-    errors_in_a_row = 0
-    while True:
-        if control.stop_requested():
-            report.stopped = StopReason.STOP_REQUESTED
-            break
-        if plan.deadline is not None and time.time() >= plan.deadline:
-            report.stopped = StopReason.TIMEOUT
-            break
-        counts = count_trials(study)
-        if counts.finished >= plan.target:
-            report.stopped = StopReason.TARGET_REACHED
-            break
-        if counts.waiting == 0 and counts.finished + counts.running >= plan.target:
-            # Every remaining trial is running somewhere; one may die and return as a retry.
-            with quiet_experimental():
-                optuna.storages.fail_stale_trials(study)
-            time.sleep(poll)
-            continue
-        try:
-            study.optimize(objective, n_trials=1, gc_after_trial=False, show_progress_bar=False)
-            errors_in_a_row = 0
-        except SurplusTrial:
-            continue
-        except TrialAborted as exc:
-            retry = queue_again(study, exc.trial_number, max_retry=spec.storage.max_retry)
-            _LOG.warning(
-                "slot %d: trial %d stopped by the user; %s",
-                plan.slot,
-                exc.trial_number,
-                f"queued again as trial {retry}" if retry is not None else "retried too often, not queued again",
-            )
-            report.stopped = StopReason.ABORTED
-            break
-        except Exception as exc:  # a failing trial must not take the slot down
-            errors_in_a_row += 1
-            message = f"{type(exc).__name__}: {exc}"
-            report.errors.append(message)
-            _LOG.error("slot %d (%s): trial failed: %s", plan.slot, plan.device, message)
-            if errors_in_a_row >= _MAX_CONSECUTIVE_ERRORS:
-                report.stopped = f"{errors_in_a_row} failed trials in a row"
-                break
-        finally:
-            _tally(study, report)
+    loop = _SlotLoop(plan, spec=spec, study=study, objective=objective, control=control, report=report)
+    try:
+        if in_flight.trials == 1:
+            loop.run()
+        else:
+            threads = [
+                threading.Thread(target=loop.run, name=f"slot-{plan.slot}-trial-{k}", daemon=True)
+                for k in range(in_flight.trials)
+            ]
+            for thread in threads:
+                thread.start()
+                time.sleep(0.05)  # staggered: the first trials' samplers see the earlier ones running
+            for thread in threads:
+                while thread.is_alive():
+                    thread.join(0.5)  # a timed join: the main thread stays free for Ctrl-C
+    finally:
+        if batch is not None:
+            batch.close()
     return report
+
+
+class _SlotLoop:
+    """One slot's trial loop, shared by the slot's threads: a stop, an abort or too many failed
+    trials in a row (counted over all of them) ends every thread's loop."""
+
+    def __init__(
+        self,
+        plan: SlotPlan,
+        *,
+        spec: Any,
+        study: optuna.Study,
+        objective: Any,
+        control: RunControl,
+        report: SlotReport,
+    ) -> None:
+        self.plan = plan
+        self.spec = spec
+        self.study = study
+        self.objective = objective
+        self.control = control
+        self.report = report
+        self.lock = threading.Lock()
+        self.errors_in_a_row = 0
+        self.poll = min(_MAX_POLL_SECONDS, float(spec.storage.heartbeat_interval))
+
+    def stop(self, reason: str) -> None:
+        with self.lock:
+            if not self.report.stopped:
+                self.report.stopped = reason
+
+    def run(self) -> None:
+        from optuna_clank.objective import SurplusTrial, TrialAborted
+        from optuna_clank.runner import count_trials, queue_again
+
+        plan, study = self.plan, self.study
+        while not self.report.stopped:
+            if self.control.stop_requested():
+                self.stop(StopReason.STOP_REQUESTED)
+                break
+            if plan.deadline is not None and time.time() >= plan.deadline:
+                self.stop(StopReason.TIMEOUT)
+                break
+            counts = count_trials(study)
+            if counts.finished >= plan.target:
+                self.stop(StopReason.TARGET_REACHED)
+                break
+            if counts.waiting == 0 and counts.finished + counts.running >= plan.target:
+                # Every remaining trial is running somewhere; one may die and return as a retry.
+                with quiet_experimental():
+                    optuna.storages.fail_stale_trials(study)
+                time.sleep(self.poll)
+                continue
+            try:
+                study.optimize(self.objective, n_trials=1, gc_after_trial=False, show_progress_bar=False)
+                with self.lock:
+                    self.errors_in_a_row = 0
+            except SurplusTrial:
+                continue
+            except TrialAborted as exc:
+                retry = queue_again(study, exc.trial_number, max_retry=self.spec.storage.max_retry)
+                _LOG.warning(
+                    "slot %d: trial %d stopped by the user; %s",
+                    plan.slot,
+                    exc.trial_number,
+                    f"queued again as trial {retry}" if retry is not None else "retried too often, not queued again",
+                )
+                self.stop(StopReason.ABORTED)
+                break
+            except Exception as exc:  # a failing trial must not take the slot down
+                message = f"{type(exc).__name__}: {exc}"
+                _LOG.error("slot %d (%s): trial failed: %s", plan.slot, plan.device, message)
+                with self.lock:
+                    self.errors_in_a_row += 1
+                    self.report.errors.append(message)
+                    failed = self.errors_in_a_row
+                if failed >= _MAX_CONSECUTIVE_ERRORS:
+                    self.stop(f"{failed} failed trials in a row")
+                    break
+            finally:
+                with self.lock:
+                    _tally(study, self.report)
 
 
 def _torch_threads_now() -> int:

@@ -6,7 +6,6 @@ import os
 import signal
 import time
 from datetime import datetime
-from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,9 @@ from _study import finished_count, load, run_cli, start_cli, wait_for, write_spe
 from optuna.trial import TrialState
 
 from optuna_clank.devices import slot_for, visible_cuda_devices
+from optuna_clank.in_flight import plan_in_flight
 from optuna_clank.pool import plan_slots
+from optuna_clank.spec import load_spec
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
@@ -36,11 +37,21 @@ def test_pool_of_four_runs_exactly_twenty_trials_with_exclusive_slots(tmp_path: 
         if trial.datetime_start is not None:
             by_slot.setdefault(trial.user_attrs["slot"], []).append(trial)
     assert set(by_slot) == {0, 1, 2, 3}  # every slot worked
+    in_flight = plan_in_flight(load_spec(spec), "cpu", slots=4, target=20).trials
     for slot, trials in by_slot.items():
         assert {t.user_attrs["device"] for t in trials} == {"cpu"}
-        ordered = sorted(trials, key=lambda t: t.datetime_start)
-        for earlier, later in pairwise(ordered):
-            assert earlier.datetime_complete <= later.datetime_start, f"slot {slot} ran two trials at once"
+        assert len({t.user_attrs["worker_pid"] for t in trials}) == 1  # one worker process per slot
+        assert _most_at_once(trials) <= in_flight, f"slot {slot} ran more than {in_flight} trials at once"
+
+
+def _most_at_once(trials: list) -> int:
+    """The most trials running at the same moment (a trial ends before one starting that instant)."""
+    events = sorted([(t.datetime_start, 1) for t in trials] + [(t.datetime_complete, -1) for t in trials])
+    most = running = 0
+    for _, change in events:
+        running += change
+        most = max(most, running)
+    return most
 
 
 def test_slot_to_device_mapping_follows_visible_gpus() -> None:

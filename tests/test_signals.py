@@ -60,7 +60,7 @@ def _start(tmp_path: Path, name: str, url: str, games: int) -> tuple[subprocess.
 
 
 @pytest.mark.slow  # an end-to-end run: nox -s e2e
-def test_second_ctrl_c_stops_the_trial_and_queues_it_again(tmp_path: Path, sqlite_url: str) -> None:
+def test_second_ctrl_c_stops_the_trials_in_flight_and_queues_them_again(tmp_path: Path, sqlite_url: str) -> None:
     run, lines = _start(tmp_path, "again", sqlite_url, games=400)
     run.send_signal(signal.SIGINT)
     wait_for(lambda: lines.has(STOP_LINE), timeout=60, what="the first press to be taken")
@@ -69,26 +69,31 @@ def test_second_ctrl_c_stops_the_trial_and_queues_it_again(tmp_path: Path, sqlit
     run.wait(timeout=120)
     stderr = lines.text()
     assert run.returncode == 130, stderr
-    assert ABORT_LINE in stderr and "queued again as trial" in stderr and "1 queued (the next run" in stderr
-
     study = load("again", sqlite_url)
-    (victim,) = [t for t in study.trials if t.state == TrialState.FAIL]
-    assert "stopped by the user" in victim.user_attrs["aborted"]
-    assert victim.user_attrs["games_played"] < 400
-    (queued,) = [t for t in study.trials if t.state == TrialState.WAITING]
-    assert queued.params == victim.params and queued.number > victim.number
-    assert queued.system_attrs["failed_trial"] == victim.number
+    victims = [t for t in study.trials if t.state == TrialState.FAIL]  # every trial in flight stops
+    assert victims
+    assert ABORT_LINE in stderr and "queued again as trial" in stderr
+    assert f"{len(victims)} queued (the next run" in stderr
+    for victim in victims:
+        assert "stopped by the user" in victim.user_attrs["aborted"]
+        assert victim.user_attrs["games_played"] < 400
+    queued = {t.system_attrs["failed_trial"]: t for t in study.trials if t.state == TrialState.WAITING}
+    assert set(queued) == {v.number for v in victims}
+    for victim in victims:
+        assert queued[victim.number].params == victim.params and queued[victim.number].number > victim.number
     assert not [t for t in study.trials if t.state == TrialState.RUNNING]
 
     spec = tmp_path / "again.toml"
     finished = len([t for t in study.trials if t.state.is_finished() and t.state != TrialState.FAIL])
+    target = str(finished + len(victims))
     rerun = run_cli(
-        ["optimize", "--spec", str(spec), "--storage", sqlite_url, "--n-trials", str(finished + 1), "--games", "4"],
-        cwd=tmp_path,
+        ["optimize", "--spec", str(spec), "--storage", sqlite_url, "--n-trials", target, "--games", "4"], cwd=tmp_path
     )
     assert rerun.returncode == 0, rerun.stderr
-    replayed = load("again", sqlite_url).trials[queued.number]
-    assert replayed.state in (TrialState.COMPLETE, TrialState.PRUNED) and replayed.params == victim.params
+    after = load("again", sqlite_url).trials
+    for victim in victims:
+        replayed = after[queued[victim.number].number]
+        assert replayed.state in (TrialState.COMPLETE, TrialState.PRUNED) and replayed.params == victim.params
 
 
 @pytest.mark.slow  # an end-to-end run: nox -s e2e

@@ -267,6 +267,10 @@ class GameScheduler:
         """The candidate's finished games so far, in the order they finished."""
         return list(self._candidates[candidate].outcomes)
 
+    def frames(self, candidate: int, game: int) -> list[dict[str, Any]] | None:
+        """The recorded boards of one finished game of the candidate (``None``: not recorded)."""
+        return self._candidates[candidate].history.get(game)
+
     def result(self, candidate: int, *, seconds: float = 0.0) -> MatchResult:
         """The candidate's finished games as a match result (by game index), with recorded boards."""
         cand = self._candidates[candidate]
