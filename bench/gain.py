@@ -111,7 +111,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     run = parser.add_argument_group("the run (default: the spec's values)")
     run.add_argument("--games-per-trial", type=int, metavar="N", help="games per trial (optimize --games)")
+    run.add_argument("--round-size", type=int, metavar="N", help="games between pruning checks (optimize --round-size)")
     run.add_argument("--n-jobs", metavar="N|auto", help="trials at once: N or auto (optimize --n-jobs)")
+    run.add_argument(
+        "--trials-in-flight", metavar="N|auto", help="trials each slot plays at once (optimize --trials-in-flight)"
+    )
     run.add_argument("--sampler", choices=("clank", "tpe", "random", "cmaes", "gp"), help="optimize --sampler")
     run.add_argument("--pruner", choices=("wilcoxon", "median", "none"), help="optimize --pruner")
     run.add_argument(
@@ -151,7 +155,7 @@ def _parser() -> argparse.ArgumentParser:
 def _check(args: argparse.Namespace) -> str | None:
     if not args.minutes > 0:
         return "--minutes must be above 0"
-    for name in ("top", "games", "bot_games", "games_per_trial", "n_trials"):
+    for name in ("top", "games", "bot_games", "games_per_trial", "round_size", "n_trials"):
         value = getattr(args, name)
         if value is not None and value < 1:
             return f"--{name.replace('_', '-')} must be at least 1"
@@ -191,6 +195,8 @@ def _optimize(args: argparse.Namespace, spec_path: Path, spec: Any, url: str, fo
     command = ["optimize", "--spec", str(spec_path), "--storage", url, "--timeout", str(seconds), "--no-llm"]
     for flag, value in (
         ("--games", args.games_per_trial),
+        ("--round-size", args.round_size),
+        ("--trials-in-flight", args.trials_in_flight),
         ("--n-jobs", args.n_jobs),
         ("--sampler", args.sampler),
         ("--pruner", args.pruner),
