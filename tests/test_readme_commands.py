@@ -148,7 +148,7 @@ def test_every_environment_variable_the_tests_read_is_documented() -> None:
 
 # --------------------------------------------------------------------------- the go-battleclank section, run
 
-GBC_SECTION = "### For go-battleclank users"
+GBC_SECTION = "### Your config, from `init` to the real binary"
 TEST_SIZES = {
     "optimize": ["--n-trials", "2", "--games", "4", "--n-jobs", "1"],
     "validate": ["--games", "4", "--top", "1"],
