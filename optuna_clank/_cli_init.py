@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from optuna_clank._format import relative_to_or_whole
+
 
 def add_command(commands: argparse._SubParsersAction) -> None:
     """Register ``init`` on the main parser."""
@@ -35,8 +37,8 @@ def _run_init(args: argparse.Namespace) -> int:
 
     done = init_bot(args.bot, args.config, name=args.name, force=args.force)
     here = Path.cwd()
-    study = _relative(done.study_file, here)
-    snake = _relative(done.snake_file, here)
+    study = relative_to_or_whole(done.study_file, here)
+    snake = relative_to_or_whole(done.snake_file, here)
     print(f"wrote {study}: study {done.name}, go-battleclank's config {done.config} tuned through the gbc stand-in")
     print(f"      (from the shipped spec {done.template.stem}; edit it freely, e.g. n_trials or games_per_trial)")
     print(f"wrote {snake}: the real binary {done.bot}, started once per config")
@@ -44,10 +46,3 @@ def _run_init(args: argparse.Namespace) -> int:
     for command in done.next_commands(cwd=here):
         print(f"  {command}")
     return 0
-
-
-def _relative(path: Path, base: Path) -> Path:
-    try:
-        return path.relative_to(base)
-    except ValueError:
-        return path

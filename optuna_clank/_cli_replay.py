@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from optuna_clank._argtypes import positive_int
+from optuna_clank._format import relative_to_or_whole
 from optuna_clank.errors import UserError
 
 if TYPE_CHECKING:
@@ -124,13 +125,7 @@ def _list(args: argparse.Namespace) -> int:
     for entry in found:
         value = f"{entry.value:.3f}" if entry.value is not None else "-"
         missing = "" if entry.present else "  (missing here: recorded by a worker on another machine?)"
-        print(f"  trial {entry.trial:<5} {entry.state:<9} value {value:>6}  {_relative(entry.replay, here)}{missing}")
+        shown = relative_to_or_whole(entry.replay, here)
+        print(f"  trial {entry.trial:<5} {entry.state:<9} value {value:>6}  {shown}{missing}")
     print(f"show one: python -m optuna_clank replay {which} --trial N [-o game.svg]")
     return 0
-
-
-def _relative(path: Path, base: Path) -> Path:
-    try:
-        return path.relative_to(base)
-    except ValueError:
-        return path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from optuna_clank.control import CLEAN_STOPS
@@ -14,6 +15,14 @@ if TYPE_CHECKING:
     from optuna_clank.spec import StudySpec
 
 PHASES = ("early", "mid", "late")
+
+
+def relative_to_or_whole(path: Path, base: Path) -> Path:
+    """``path`` relative to ``base`` when it lies inside it (shorter to read), else as it is."""
+    try:
+        return path.relative_to(base)
+    except ValueError:
+        return path
 
 
 def percent(value: float) -> str:

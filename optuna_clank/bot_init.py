@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from optuna_clank.errors import UserError
+from optuna_clank.userfiles import write_text_atomically
 
 __all__ = ["TEMPLATE_STUDY", "InitResult", "default_name", "init_bot", "template_spec"]
 
@@ -93,8 +94,8 @@ def init_bot(
     snake_text = snake_file_text(bot=bot_path, config=config_path, stamp=stamp)
     _check_written(study_text, study_file, lambda path: _check_study(path, name, config_path))
     _check_written(snake_text, snake_file, _check_snake)
-    _write(study_file, study_text)
-    _write(snake_file, snake_text)
+    write_text_atomically(study_file, study_text)
+    write_text_atomically(snake_file, snake_text)
     return InitResult(name, study_file, snake_file, bot_path, config_path, template)
 
 
@@ -279,17 +280,6 @@ def _check_snake(path: Path) -> None:
     from optuna_clank.snake_file import load_snake_file
 
     load_snake_file(path)
-
-
-def _write(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
-        Path(temporary).replace(path)
-    except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def _shown(path: Path, cwd: Path | None) -> Path:

@@ -125,14 +125,12 @@ def export_server_config(
     A ``gbc`` study writes every key of go-battleclank's config (the base's value where untuned), so the Go bot
     reads exactly what the stand-in played, not 0 for the keys its own YAML lacks.
     """
-    import os
-    import tempfile
-
     import yaml
 
     from optuna_clank.errors import UserError
     from optuna_clank.results import best_trial
     from optuna_clank.snake import with_dotted_values
+    from optuna_clank.userfiles import write_text_atomically
 
     best = best_trial(study)
     if best is None:
@@ -149,14 +147,7 @@ def export_server_config(
         config = with_dotted_values(base_config, _changed(params, base_config))
     text = f"# optuna-clank: study {spec.name}, {best.describe()}\n" + yaml.safe_dump(config, sort_keys=False)
     if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            with os.fdopen(handle, "w") as stream:
-                stream.write(text)
-            Path(temporary).replace(path)
-        except OSError as exc:
-            raise UserError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        write_text_atomically(path, text)
     return text, best
 
 

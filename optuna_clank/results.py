@@ -12,8 +12,6 @@ Optuna freezes a finished trial, so they cannot be added to the trial itself.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -43,6 +41,7 @@ from optuna_clank.errors import UserError
 from optuna_clank.pareto import pareto_front
 from optuna_clank.run_record import last_run
 from optuna_clank.runner import TrialCounts, count_trials
+from optuna_clank.userfiles import write_text_atomically
 from optuna_clank.verdict import REFUSED_KEY, RESULTS_KEY, Comparison, Verdict, judge
 
 
@@ -180,17 +179,8 @@ def trial_config(trial: FrozenTrial, base: Config) -> Config:
 
 def write_config(config: Config, path: str | Path, *, header: str = "") -> Path:
     """Write a config atomically (a concurrent reader never sees half a file)."""
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        text = "".join(f"# {line}\n" for line in header.splitlines()) + dump_config(config)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
-        Path(temporary).replace(target)
-    except OSError as exc:
-        raise UserError(f"cannot write {target}: {exc.strerror or exc}") from exc
-    return target
+    text = "".join(f"# {line}\n" for line in header.splitlines()) + dump_config(config)
+    return write_text_atomically(path, text)
 
 
 def checkpoint_path(study_name: str, storage_url: str, *, root: Path | None = None) -> Path:

@@ -10,8 +10,10 @@ whatever the value holds.
 
 from __future__ import annotations
 
+import os
 import re
 import reprlib
+import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -66,6 +68,21 @@ def read_text(path: str | Path, *, what: str, max_bytes: int = MAX_FILE_BYTES) -
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise UserFileError(f"{path}: {what} is not UTF-8 text (byte {exc.start} cannot be decoded)") from None
+
+
+def write_text_atomically(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file and a rename, so that a concurrent reader
+    never sees half a file; a failure is one :class:`UserError` line naming the path."""
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        with os.fdopen(handle, "w") as stream:
+            stream.write(text)
+        Path(temporary).replace(target)
+    except OSError as exc:
+        raise UserError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    return target
 
 
 def _size(n_bytes: int) -> str:
