@@ -147,8 +147,11 @@ def run_slot(plan: SlotPlan) -> SlotReport:
                 threading.Thread(target=loop.run, name=f"slot-{plan.slot}-trial-{k}", daemon=True)
                 for k in range(in_flight.trials)
             ]
-            for thread in threads:
+            first_number = len(study.trials)
+            for index, thread in enumerate(threads):
                 thread.start()
+                if index == 0:  # the first trial (the base config's, on a new study) is asked alone
+                    _wait_for_trial(study, first_number, timeout=10.0)
                 time.sleep(0.05)  # staggered: the first trials' samplers see the earlier ones running
             for thread in threads:
                 while thread.is_alive():
@@ -157,6 +160,16 @@ def run_slot(plan: SlotPlan) -> SlotReport:
         if batch is not None:
             batch.close()
     return report
+
+
+def _wait_for_trial(study: optuna.Study, number: int, *, timeout: float) -> None:
+    """Until trial ``number`` holds its parameters (or ``timeout`` seconds): its sampler has proposed it."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        trials = study.get_trials(deepcopy=False)
+        if len(trials) > number and (trials[number].params or trials[number].state.is_finished()):
+            return
+        time.sleep(0.05)
 
 
 class _SlotLoop:
