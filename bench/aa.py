@@ -1,7 +1,7 @@
 """A/A benchmark: how often does ``validate`` claim an improvement when there is none?
 
 Two nulls, each through the code the command line runs (``validate_study`` and the paired
-verdict of ``optuna_clank.verdict``):
+verdict of ``optuna_clank.study.verdict``):
 
 1. Studies that cannot improve: N small studies (each its own benchmark and validation seed)
    whose only parameter, ``weights.space``, may move by a millionth of the base value, so every
@@ -34,13 +34,13 @@ from typing import Any
 import numpy as np
 import optuna
 
-from optuna_clank.objective import ArenaObjective
-from optuna_clank.results import best_trial
-from optuna_clank.runner import open_study
-from optuna_clank.spec import load_spec
-from optuna_clank.stats import paired_bootstrap, wilson_interval
-from optuna_clank.validate import validate_study
-from optuna_clank.verdict import DEFAULT_ALPHA, scores_of
+from optuna_clank.core.stats import paired_bootstrap, wilson_interval
+from optuna_clank.spec.study_spec import load_spec
+from optuna_clank.study.opening import open_study
+from optuna_clank.study.results import best_trial
+from optuna_clank.study.validate import validate_study
+from optuna_clank.study.verdict import DEFAULT_ALPHA, scores_of
+from optuna_clank.trial.objective import ArenaObjective
 
 SPEC = """
 [study]

@@ -10,7 +10,7 @@ across batch sizes and the devices present. Turns are game-turns (one turn of on
     python bench/arena.py --batch-sizes 1024 4096 --scenario b
     python bench/arena.py --load-check         # 1 vs 2 torch threads vs 2 processes, idle and beside a busy process
 
-The arena runs with the project's thread choice (optuna_clank.threads: one per process), and a
+The arena runs with the project's thread choice (optuna_clank.core.threads: one per process), and a
 large match on the CPU splits its games over one process per usable core
 (optuna_clank.arena.processes). ``--load-check`` measures why: scenario (b) at batch 1024 with one
 process of 1 and of 2 torch threads, and split over ``--processes`` processes of one thread each,
@@ -36,7 +36,7 @@ from optuna_clank.arena.match import play_match
 from optuna_clank.arena.processes import usable_cores
 from optuna_clank.arena.snakes.gbc import GbcSnake
 from optuna_clank.arena.snakes.simple import RandomSafeSnake
-from optuna_clank.threads import configure_torch_threads
+from optuna_clank.core.threads import configure_torch_threads
 
 SCENARIOS = {
     "a": ("random-safe vs random-safe", RandomSafeSnake, "random-safe"),

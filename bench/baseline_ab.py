@@ -24,7 +24,7 @@ from optuna_clank.arena.match import play_match
 from optuna_clank.arena.players import Player
 from optuna_clank.arena.snakes.baseline import BaselineSnake
 from optuna_clank.arena.snakes.gbc import GbcSnake
-from optuna_clank.threads import configure_torch_threads
+from optuna_clank.core.threads import configure_torch_threads
 
 OLD_PATH = "optuna_clank/arena/snakes/baseline.py"
 CANDIDATES = {"b": ("default heuristic", lambda: None), "c": ("gbc", GbcSnake)}

@@ -40,7 +40,7 @@ for BATCH in $BATCHES; do
         else
             "$PYTHON" - "$DEVICE" "$GAMES" "$BATCH" > "$OUT/play-$SNAKE-$BATCH.json" <<'EOF'
 import json, sys, time
-from optuna_clank.threads import configure_torch_threads
+from optuna_clank.core.threads import configure_torch_threads
 configure_torch_threads()
 from optuna_clank.arena.match import play_match
 from optuna_clank.arena.snakes.gbc import GbcSnake

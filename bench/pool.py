@@ -23,7 +23,7 @@ from pathlib import Path
 
 import optuna
 
-from optuna_clank.attributes import GAMES_PLAYED_KEY
+from optuna_clank.core.attributes import GAMES_PLAYED_KEY
 
 SPEC = """
 [study]

@@ -40,9 +40,9 @@ from optuna.samplers import BaseSampler
 from optuna_clank.arena.config import Config, default_config, flatten, load_config, with_values
 from optuna_clank.arena.match import play_match
 from optuna_clank.arena.params import TUNABLE_PARAMS
-from optuna_clank.attributes import PROPOSAL_SOURCE_KEY, ProposalSource
-from optuna_clank.stats import wilson_interval
-from optuna_clank.threads import configure_torch_threads
+from optuna_clank.core.attributes import PROPOSAL_SOURCE_KEY, ProposalSource
+from optuna_clank.core.stats import wilson_interval
+from optuna_clank.core.threads import configure_torch_threads
 
 METHODS = ("clank", "clank-crossover", "tpe", "cmaes", "random", "hill-climb")
 CROSSOVER_SHARE = 0.3

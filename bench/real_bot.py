@@ -37,12 +37,12 @@ import optuna
 import yaml
 from gbc_vs_bot import Refused, build_bot
 
+from optuna_clank.arena.bot_process import SnakeServer
+from optuna_clank.arena.bot_spec import gbc_base_config, read_snake_table
 from optuna_clank.arena.snakes.gbc._ref_recorded import iter_positions, recorded_folder
-from optuna_clank.attributes import VALIDATED_BASE_KEY, VALIDATION_PREFIX
-from optuna_clank.runner import storage_url_of
-from optuna_clank.snake import gbc_base_config, read_snake_table
-from optuna_clank.snake_server import SnakeServer
-from optuna_clank.spec import find_spec, load_spec
+from optuna_clank.core.attributes import VALIDATED_BASE_KEY, VALIDATION_PREFIX
+from optuna_clank.spec.study_spec import find_spec, load_spec
+from optuna_clank.study.opening import storage_url_of
 
 
 def main() -> int:

@@ -47,7 +47,7 @@ from optuna_clank.arena.processes import usable_cores
 from optuna_clank.arena.scheduler import GameScheduler
 from optuna_clank.arena.snakes.gbc import GbcSnake
 from optuna_clank.arena.snakes.gbc.schema import GBC_DEFAULTS, GBC_KEYS, GbcConfig, default_gbc_config
-from optuna_clank.threads import configure_torch_threads
+from optuna_clank.core.threads import configure_torch_threads
 
 
 @dataclass(frozen=True)
@@ -145,8 +145,8 @@ def many_configs(count: int, games: int, round_size: int, batch_size: int, repea
 
 def gbc_play(games: int, batch_size: int) -> Figure:
     """``play`` of the main study's snakes: the shipped go-battleclank config vs ``baseline``."""
+    from optuna_clank.arena.bot_spec import shipped_gbc_config_path
     from optuna_clank.arena.snakes.gbc.schema import load_gbc_yaml
-    from optuna_clank.snake import shipped_gbc_config_path
 
     config = load_gbc_yaml(shipped_gbc_config_path().read_text())
     started = time.perf_counter()

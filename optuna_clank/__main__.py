@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from optuna_clank.cli import main
+from optuna_clank.cli.main import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import optuna
 
-from optuna_clank.storage import open_storage
+from optuna_clank.study.storage import open_storage
 
 TINY_SPEC = """
 [study]

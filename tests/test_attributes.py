@@ -1,4 +1,4 @@
-"""The stored attribute names: one home (``optuna_clank.attributes``), unchanged values.
+"""The stored attribute names: one home (``optuna_clank.core.attributes``), unchanged values.
 
 The guard reads the package source: a module that spells an attribute key as a string literal
 instead of importing its constant fails here, naming the file and line.
@@ -17,8 +17,8 @@ from pathlib import Path
 import optuna
 
 import optuna_clank
-from optuna_clank import attributes
-from optuna_clank.attributes import PROPOSAL_SOURCE_KEY, ProposalSource
+from optuna_clank.core import attributes
+from optuna_clank.core.attributes import PROPOSAL_SOURCE_KEY, ProposalSource
 
 PACKAGE = Path(optuna_clank.__file__).parent
 HOME = PACKAGE / "attributes.py"
@@ -150,7 +150,7 @@ def key_literals(root: Path, home: Path, keys: dict[str, str], allowed: Mapping[
 
 def test_the_package_spells_no_attribute_key_outside_its_home() -> None:
     found = key_literals(PACKAGE, HOME, _keys(), SAME_WORD_ELSEWHERE)
-    assert not found, "attribute keys belong in optuna_clank/attributes.py:\n" + "\n".join(found)
+    assert not found, "attribute keys belong in optuna_clank/core/attributes.py:\n" + "\n".join(found)
 
 
 def test_every_allowed_literal_is_still_there() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from _study import run_cli
 
-from optuna_clank.userfiles import MAX_FILE_BYTES, UserFileError, parse_yaml, short_repr
+from optuna_clank.core.userfiles import MAX_FILE_BYTES, UserFileError, parse_yaml, short_repr
 
 SAFETY_TIMEOUT_S = 120
 

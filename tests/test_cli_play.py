@@ -9,7 +9,7 @@ import pytest
 from _study import run_cli
 
 from optuna_clank.arena.params import TUNABLE_PARAMS
-from optuna_clank.stats import game_phase
+from optuna_clank.core.stats import game_phase
 
 JSON_KEYS = {
     "games",

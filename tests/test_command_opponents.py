@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from optuna_clank.arena.bot_process import SnakeStartError
 from optuna_clank.arena.command_opponents import command_server_url, stop_command_servers
 from optuna_clank.arena.http_player import HttpSnake
 from optuna_clank.arena.match import MatchResult, SnakeResult, play_match
 from optuna_clank.arena.opponents import UnknownOpponentError, check_opponent, command_of, make_opponent
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
-from optuna_clank.snake_server import SnakeStartError
 
 PATIENT_MS = 120_000
 """A timeout no answer reaches, however busy the machine: exact results must not hinge on timing."""

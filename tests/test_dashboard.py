@@ -67,7 +67,7 @@ def served(built: BuiltStudy) -> Iterator[str]:
     import optuna_dashboard
     from optuna.artifacts import FileSystemArtifactStore
 
-    from optuna_clank.storage import open_storage
+    from optuna_clank.study.storage import open_storage
 
     app = optuna_dashboard.wsgi(
         open_storage(built.storage_url, heartbeat=None), artifact_store=FileSystemArtifactStore(built.artifacts)
@@ -198,8 +198,8 @@ def test_dashboard_command_says_when_the_port_is_taken_or_the_storage_unreachabl
 
 
 def test_dashboard_server_refuses_a_taken_port_with_one_line(built: BuiltStudy) -> None:
-    from optuna_clank.dashboard import DashboardServer
-    from optuna_clank.errors import UserError
+    from optuna_clank.core.errors import UserError
+    from optuna_clank.study.dashboard import DashboardServer
 
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))

@@ -96,8 +96,8 @@ def test_study_note_without_optuna_dashboard_is_skipped_with_a_warning(tmp_path:
     code = textwrap.dedent(
         """
         import optuna
-        from optuna_clank.spec import find_spec, load_spec
-        from optuna_clank.study_note import write_study_note
+        from optuna_clank.spec.study_spec import find_spec, load_spec
+        from optuna_clank.study.note import write_study_note
 
         storage = optuna.storages.RDBStorage("sqlite:///notes.db")
         study = optuna.create_study(storage=storage, study_name="v2")
@@ -117,13 +117,13 @@ def test_study_note_without_optuna_dashboard_is_skipped_with_a_warning(tmp_path:
 def test_cmaes_sampler_without_cmaes_names_the_cmaes_extra(tmp_path: Path) -> None:
     code = textwrap.dedent(
         """
-        from optuna_clank.errors import UserError
-        from optuna_clank.registry import SAMPLERS
-        from optuna_clank.spec import find_spec, load_spec
+        from optuna_clank.core.errors import UserError
+        from optuna_clank.study.building import make_sampler
+        from optuna_clank.spec.study_spec import find_spec, load_spec
 
         spec = load_spec(find_spec("v2")).with_overrides(sampler_name="cmaes")
         try:
-            SAMPLERS["cmaes"].build(spec)
+            make_sampler(spec)
         except UserError as exc:
             print(exc)
         """

@@ -27,7 +27,7 @@ from optuna_clank.arena.snakes.gbc._requests import batch_requests, choose_for_r
 from optuna_clank.arena.snakes.gbc.reference import board_from_request, score_board
 from optuna_clank.arena.snakes.gbc.schema import GBC_DEFAULTS, GBC_KEYS, GbcConfig, default_gbc_config
 from optuna_clank.arena.standard import MOVES
-from optuna_clank.spec import load_spec
+from optuna_clank.spec.study_spec import load_spec
 
 RECORDED = GBC_MOVES
 MIN_AGREEMENT = 0.98

@@ -23,10 +23,10 @@ from optuna_clank.arena.snakes.gbc.schema import (
     inert_keys,
     load_gbc_yaml,
 )
-from optuna_clank.positions import recorded_positions
-from optuna_clank.probe import probe, probe_keys_of
-from optuna_clank.snake_target import BuiltinTarget
-from optuna_clank.spec import SpecError, load_spec
+from optuna_clank.inspect.positions import recorded_positions
+from optuna_clank.inspect.probe import probe, probe_keys_of
+from optuna_clank.inspect.snake_target import BuiltinTarget
+from optuna_clank.spec.study_spec import SpecError, load_spec
 from tests._study import cli_env, run_cli
 
 REPO = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ import pytest
 from optuna_clank.arena.config import default_config, with_values
 from optuna_clank.arena.match import play_match
 from optuna_clank.arena.snakes.simple import RandomSafeSnake
-from optuna_clank.stats import game_phase, wilson_interval
+from optuna_clank.core.stats import game_phase, wilson_interval
 
 
 def _start(result, game: int) -> dict:

@@ -27,7 +27,7 @@ from optuna_clank.arena.snakes.gbc._ref_recorded import iter_positions, read_con
 from optuna_clank.arena.snakes.gbc._score import score_terms, total_score
 from optuna_clank.arena.snakes.gbc._seats import GbcSeats
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake, _scores
-from optuna_clank.positions import requests_from_frames
+from optuna_clank.inspect.positions import requests_from_frames
 
 
 @pytest.fixture(scope="module")

@@ -13,11 +13,11 @@ import pytest
 import yaml
 from _study import load, run_cli, write_spec
 
-from optuna_clank.candidate import base_values
-from optuna_clank.errors import UserError
-from optuna_clank.pareto import pareto_ranks, parse_pick, pick_trial
-from optuna_clank.spec import load_spec
-from optuna_clank.validate import base_like_trials
+from optuna_clank.core.errors import UserError
+from optuna_clank.core.pareto import pareto_ranks, parse_pick, pick_trial
+from optuna_clank.spec.study_spec import load_spec
+from optuna_clank.study.validate import base_like_trials
+from optuna_clank.trial.base_config import base_values
 
 OBJECTIVES = ("win_rate", "avg_turns", "survival")
 DIRECTIONS = ("maximize", "minimize", "maximize")

@@ -4,7 +4,7 @@ In-process and fast: tiny real games (7x7 board), real SQLite studies, the real 
 expected number is computed in this file from an independent replay of the trial's games
 (``play_match`` on the trial's config, seated here rather than through the objective), with
 the interval formulas derived here from their definitions rather than taken from
-:mod:`optuna_clank.stats`.
+:mod:`optuna_clank.core.stats`.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from optuna.trial import TrialState
 from optuna_clank.arena.config import default_config, with_values
 from optuna_clank.arena.match import GameOutcome, play_match
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
-from optuna_clank.objective import ArenaObjective, SurplusTrial, TrialAborted, death_cause_summary
-from optuna_clank.spec import StudySpec, load_spec
+from optuna_clank.spec.study_spec import StudySpec, load_spec
+from optuna_clank.trial.metrics import death_cause_summary
+from optuna_clank.trial.objective import ArenaObjective, SurplusTrial, TrialAborted
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

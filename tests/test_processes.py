@@ -28,7 +28,7 @@ from optuna_clank.arena.processes import (
 from optuna_clank.arena.snakes.baseline import BaselineSnake
 from optuna_clank.arena.snakes.gbc import GbcSnake
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
-from optuna_clank.snake_target import BuiltinTarget
+from optuna_clank.inspect.snake_target import BuiltinTarget
 
 GAMES = 2 * MIN_GAMES_PER_PROCESS + 10
 
@@ -116,7 +116,7 @@ def test_fork_map_keeps_the_order_and_reports_a_dead_worker() -> None:
 
 
 def test_probe_variants_scored_together_equal_each_variant_alone() -> None:
-    from optuna_clank.positions import recorded_positions
+    from optuna_clank.inspect.positions import recorded_positions
 
     requests = recorded_positions(150, board_size=(7, 7))
     target = BuiltinTarget("gbc", None)

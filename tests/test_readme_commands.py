@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from optuna_clank.cli import build_parser
+from optuna_clank.cli.main import build_parser
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 PREFIX = "python -m optuna_clank "
@@ -207,7 +207,7 @@ def test_the_go_battleclank_section_runs_as_written_against_a_stub_binary(tmp_pa
 
     from _study import cli_env
 
-    from optuna_clank.positions import recorded_positions
+    from optuna_clank.inspect.positions import recorded_positions
 
     commands = gbc_section_commands()
     names = [command.split()[3] for command in commands]

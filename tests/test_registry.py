@@ -8,9 +8,10 @@ from pathlib import Path
 import optuna
 import pytest
 
-from optuna_clank.cli import build_parser
-from optuna_clank.registry import BACKENDS, PRUNERS, SAMPLERS
-from optuna_clank.spec import SpecError, load_spec
+from optuna_clank.cli.main import build_parser
+from optuna_clank.spec.names import BACKENDS, PRUNERS, SAMPLERS
+from optuna_clank.spec.study_spec import SpecError, load_spec
+from optuna_clank.study.building import PRUNER_FACTORIES, SAMPLER_FACTORIES, make_pruner, make_sampler
 
 REPO_STUDIES = Path(__file__).resolve().parent.parent / "studies"
 
@@ -52,14 +53,14 @@ def test_spec_accepts_exactly_the_registry_names(section: str, key: str, table: 
 )
 def test_each_sampler_factory_builds_its_sampler(name: str, kind: type) -> None:
     spec = load_spec(REPO_STUDIES / "v2.toml").with_overrides(sampler_name=name, sampler_seed=3)
-    assert type(SAMPLERS[name].build(spec)) is kind
+    assert type(make_sampler(spec)) is kind
 
 
 def test_the_clank_factory_builds_the_clank_sampler_over_the_search_space() -> None:
     from optuna_clank.sampler import ClankSampler
 
     spec = load_spec(REPO_STUDIES / "v2.toml").with_overrides(use_llm=False)
-    sampler = SAMPLERS["clank"].build(spec)
+    sampler = make_sampler(spec)
     assert isinstance(sampler, ClankSampler)
     study = optuna.create_study(sampler=sampler, directions=list(spec.study.directions))
     trial = study.ask(spec.distributions())
@@ -76,13 +77,13 @@ def test_the_clank_factory_builds_the_clank_sampler_over_the_search_space() -> N
 )
 def test_each_pruner_factory_builds_its_pruner(name: str, kind: type) -> None:
     spec = load_spec(REPO_STUDIES / "v2.toml").with_overrides(pruner_name=name)
-    assert type(PRUNERS[name].build(spec)) is kind
+    assert type(make_pruner(spec)) is kind
 
 
 def test_optimize_options_override_the_spec_keys_of_the_same_name() -> None:
     """`_overrides` reads the option names from spec.OVERRIDES: each option given lands on its spec key."""
-    from optuna_clank._cli_study import _overrides
-    from optuna_clank.spec import OVERRIDES
+    from optuna_clank.cli.study import _overrides
+    from optuna_clank.spec.study_spec import OVERRIDES
 
     argv = ["optimize", "--study", "v2", "--n-trials", "7", "--games", "12", "--sampler", "tpe", "--pruner", "none"]
     args = build_parser().parse_args([*argv, "--llm-model", "openai/gpt-x", "--checkpoint-interval", "3"])
@@ -104,3 +105,8 @@ def test_optimize_options_override_the_spec_keys_of_the_same_name() -> None:
         "none",
     )
     assert set(overrides) <= set(OVERRIDES)
+
+
+def test_every_name_has_exactly_one_factory() -> None:
+    assert list(SAMPLER_FACTORIES) == list(SAMPLERS)
+    assert list(PRUNER_FACTORIES) == list(PRUNERS)

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from _study import run_cli
 
+from optuna_clank.arena.board_svg import animated_svg, board_svg, snake_colors
 from optuna_clank.arena.match import play_match
-from optuna_clank.board_svg import animated_svg, board_svg, snake_colors
-from optuna_clank.errors import UserError
-from optuna_clank.replay import key_moment, load_replay, render_text, snake_ids, text_board
+from optuna_clank.arena.replay import key_moment, load_replay, render_text, snake_ids, text_board
+from optuna_clank.core.errors import UserError
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -157,8 +157,8 @@ def recorded_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     from _study import write_spec
 
-    from optuna_clank.runner import run_study
-    from optuna_clank.spec import load_spec
+    from optuna_clank.run.runner import run_study
+    from optuna_clank.spec.study_spec import load_spec
 
     folder = tmp_path_factory.mktemp("recorded")
     spec = write_spec(folder, "recorded", n_trials=2, games=2, sampler="random", pruner="none")
@@ -192,8 +192,8 @@ def test_the_trial_note_names_files_that_exist(recorded_study: Path) -> None:
     import optuna
     from optuna_dashboard._note import get_note_from_system_attrs
 
-    from optuna_clank._optuna_private import storage_of, study_id_of, trial_id_of
-    from optuna_clank.storage import open_storage
+    from optuna_clank.core.optuna_private import storage_of, study_id_of, trial_id_of
+    from optuna_clank.study.storage import open_storage
 
     study = optuna.load_study(
         study_name="recorded", storage=open_storage(f"sqlite:///{recorded_study / 'storage' / 'recorded.db'}")

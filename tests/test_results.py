@@ -21,10 +21,10 @@ from optuna.distributions import FloatDistribution, IntDistribution
 from optuna.trial import FrozenTrial, TrialState
 
 from optuna_clank.arena.config import default_config, dump_config, flatten, load_config
-from optuna_clank.attributes import VALIDATED_BASE_KEY, VALIDATION_PREFIX
-from optuna_clank.errors import UserError
-from optuna_clank.pareto import pareto_front
-from optuna_clank.results import (
+from optuna_clank.core.attributes import VALIDATED_BASE_KEY, VALIDATION_PREFIX
+from optuna_clank.core.errors import UserError
+from optuna_clank.core.pareto import pareto_front
+from optuna_clank.study.results import (
     best_raw,
     best_trial,
     checkpoint_path,
@@ -32,7 +32,7 @@ from optuna_clank.results import (
     status,
     top_trials,
 )
-from optuna_clank.validate import trials_to_validate
+from optuna_clank.study.validate import trials_to_validate
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from _study import write_spec
 
-from optuna_clank._optuna_private import storage_of, study_id_of
-from optuna_clank.results import status
-from optuna_clank.run_record import llm_state
-from optuna_clank.runner import run_study
-from optuna_clank.spec import load_spec
-from optuna_clank.study_note import study_note, write_study_note
-from optuna_clank.validate import validate_study
+from optuna_clank.core.optuna_private import storage_of, study_id_of
+from optuna_clank.run.runner import run_study
+from optuna_clank.spec.study_spec import load_spec
+from optuna_clank.study.note import study_note, write_study_note
+from optuna_clank.study.results import status
+from optuna_clank.study.run_record import llm_state
+from optuna_clank.study.validate import validate_study
 
 
 def _note(study) -> str:

@@ -13,11 +13,11 @@ import pytest
 from _study import cli_env, finished_count, load, wait_for, write_spec
 from optuna.trial import TrialState
 
-from optuna_clank.attributes import WORKER_PID_KEY
-from optuna_clank.errors import UserError
-from optuna_clank.results import status
-from optuna_clank.runner import run_study
-from optuna_clank.spec import load_spec
+from optuna_clank.core.attributes import WORKER_PID_KEY
+from optuna_clank.core.errors import UserError
+from optuna_clank.run.runner import run_study
+from optuna_clank.spec.study_spec import load_spec
+from optuna_clank.study.results import status
 
 
 def test_run_study_runs_resumes_and_stops_at_its_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

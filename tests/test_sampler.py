@@ -28,8 +28,8 @@ from _openai_stub import OpenAIStub, Reply
 from optuna.distributions import FloatDistribution, IntDistribution
 from optuna.trial import TrialState
 
-from optuna_clank.attributes import PROVENANCE_KEYS
-from optuna_clank.pareto import pareto_ranks
+from optuna_clank.core.attributes import PROVENANCE_KEYS
+from optuna_clank.core.pareto import pareto_ranks
 from optuna_clank.sampler import ClankSampler, LLMAdvisor
 from optuna_clank.sampler._codec import ParamCodec
 from optuna_clank.sampler._memory import read_history

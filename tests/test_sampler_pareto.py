@@ -14,7 +14,7 @@ import optuna
 from _openai_stub import OpenAIStub, Reply
 from test_sampler import SPACE, answer, sqlite_url, suggest_all, unit
 
-from optuna_clank.pareto import pareto_ranks
+from optuna_clank.core.pareto import pareto_ranks
 from optuna_clank.sampler import ClankSampler
 from optuna_clank.sampler._codec import ParamCodec
 from optuna_clank.sampler._memory import read_history

@@ -24,7 +24,7 @@ from optuna_clank.arena.players import Player, Seats
 from optuna_clank.arena.scheduler import GameScheduler
 from optuna_clank.arena.snakes.gbc import GbcSnake
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
-from optuna_clank.tournament import Tournament
+from optuna_clank.trial.tournament import Tournament
 
 BOARD = 7
 TURNS = 200

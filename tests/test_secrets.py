@@ -20,7 +20,8 @@ from _study import TINY_SPEC, run_cli, start_cli
 from conftest import TEST_DATABASE_PREFIX, _drop_database, connect_postgres_admin, postgres_admin_url
 from sqlalchemy.engine import make_url
 
-from optuna_clank.storage import StorageError, describe_storage, open_storage, redact_url, resolve_storage_url
+from optuna_clank.core.redact import redact_url
+from optuna_clank.study.storage import StorageError, describe_storage, open_storage, resolve_storage_url
 
 
 @pytest.fixture

@@ -27,9 +27,9 @@ from optuna_clank.arena.http_wire import ConnectionPool
 from optuna_clank.arena.match import play_match
 from optuna_clank.arena.move_oracle import answer_moves
 from optuna_clank.arena.players import Player, Seats
-from optuna_clank.arena.server import SnakeApp
 from optuna_clank.arena.snakes.baseline import BaselineSnake
 from optuna_clank.arena.state import state_from_boards
+from optuna_clank.serve.snake_http import SnakeApp
 
 
 def _recorded_requests(games: int = 3) -> list[dict[str, Any]]:

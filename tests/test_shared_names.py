@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from optuna_clank._argtypes import board_size
-from optuna_clank._spec_values import BadValue
-from optuna_clank._spec_values import board_size as spec_board_size
 from optuna_clank.arena.bounds import BOARD_MAX, BOARD_MIN, within_bounds
-from optuna_clank.control import CLEAN_STOPS, StopReason
-from optuna_clank.pool import _read_report
-from optuna_clank.worker import SlotPlan, SlotReport
+from optuna_clank.cli.argtypes import board_size
+from optuna_clank.core.control import CLEAN_STOPS, StopReason
+from optuna_clank.run.pool import _read_report
+from optuna_clank.run.worker import SlotPlan, SlotReport
+from optuna_clank.spec.values import BadValue
+from optuna_clank.spec.values import board_size as spec_board_size
 
 
 def _plan(tmp_path: Path) -> SlotPlan:

@@ -16,7 +16,7 @@ import pytest
 from _study import load, run_cli, start_cli, wait_for, write_spec
 from optuna.trial import TrialState
 
-from optuna_clank.control import PRESS_WINDOW
+from optuna_clank.core.control import PRESS_WINDOW
 
 STOP_LINE = "stopping after the running trials finish"
 ABORT_LINE = "stopping the running trials now"

@@ -20,10 +20,10 @@ from _study import load, run_cli, write_spec
 from test_bad_input import one_error_line
 
 from optuna_clank.arena.config import default_config, with_values
-from optuna_clank.errors import UserError
-from optuna_clank.runner import run_study
-from optuna_clank.snake_file import load_snake_file
-from optuna_clank.spec import load_spec
+from optuna_clank.core.errors import UserError
+from optuna_clank.run.runner import run_study
+from optuna_clank.spec.study_spec import load_spec
+from optuna_clank.trial.snake_file import load_snake_file
 
 STUB = textwrap.dedent(
     """
@@ -160,7 +160,7 @@ def test_a_study_spec_as_snake_file_sends_the_trials_values_whatever_its_search_
 
 
 def test_moves_takes_a_snake_file_and_a_bad_one_is_one_line(tmp_path: Path) -> None:
-    from optuna_clank.positions import recorded_positions
+    from optuna_clank.inspect.positions import recorded_positions
 
     snake, seen = _snake_file(tmp_path, base='base_config = "base.yaml"')
     (tmp_path / "base.yaml").write_text("weights:\n  space: 3.0\n")

@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from _study import cli_env
 
+from optuna_clank.arena.bot_process import SnakeServer
+from optuna_clank.arena.bot_spec import read_snake_table
 from optuna_clank.arena.command_opponents import command_server_url, stop_command_servers
-from optuna_clank.log_cap import CAP_BYTES, KEEP_BYTES, LogCap, previous, tail
-from optuna_clank.snake import read_snake_table
-from optuna_clank.snake_server import SnakeServer
-from optuna_clank.workspace import OWNER_FILE, sweep_orphans
+from optuna_clank.core.log_cap import CAP_BYTES, KEEP_BYTES, LogCap, previous, tail
+from optuna_clank.core.workspace import OWNER_FILE, sweep_orphans
 
 SERVER = textwrap.dedent(
     """
@@ -119,7 +119,9 @@ def test_a_server_that_writes_without_end_keeps_a_bounded_log_with_its_last_line
 
 def test_workspaces_a_killed_run_left_are_removed_by_the_next_run_and_live_ones_kept(tmp_path: Path) -> None:
     env = cli_env() | {"TMPDIR": str(tmp_path)}
-    make = "from optuna_clank.workspace import make_workspace; print(make_workspace('trial-1'), flush=True); input()"
+    make = (
+        "from optuna_clank.core.workspace import make_workspace; print(make_workspace('trial-1'), flush=True); input()"
+    )
     killed, alive = (
         subprocess.Popen(
             [sys.executable, "-c", make], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
@@ -137,7 +139,7 @@ def test_workspaces_a_killed_run_left_are_removed_by_the_next_run_and_live_ones_
         assert left.exists()
 
         next_run = (
-            "import shutil; from optuna_clank.workspace import make_workspace; shutil.rmtree(make_workspace('t'))"
+            "import shutil; from optuna_clank.core.workspace import make_workspace; shutil.rmtree(make_workspace('t'))"
         )
         subprocess.run([sys.executable, "-c", next_run], env=env, check=True, timeout=120)
 

@@ -9,8 +9,8 @@ import pytest
 import yaml
 from optuna.distributions import FloatDistribution, IntDistribution
 
-from optuna_clank.snake import with_dotted_values
-from optuna_clank.spec import SpecError, load_spec
+from optuna_clank.arena.bot_spec import with_dotted_values
+from optuna_clank.spec.study_spec import SpecError, load_spec
 
 SERVER = """
 [snake]
@@ -192,8 +192,8 @@ def test_trial_values_go_into_a_copy_of_the_base_adding_missing_keys() -> None:
 
 
 def test_a_server_study_starts_from_its_own_yaml_missing_keys_read_as_zero(tmp_path: Path) -> None:
-    from optuna_clank.base_trial import base_range_notes, base_ranges
-    from optuna_clank.runner import base_params
+    from optuna_clank.trial.base_trial import base_range_notes, base_ranges
+    from optuna_clank.trial.base_trial import base_trial_params as base_params
 
     (tmp_path / "bot.yaml").write_text("a:\n  b: 0.37\n  n: 7\n  far: 50\n")
     space = """

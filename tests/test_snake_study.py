@@ -23,8 +23,8 @@ from optuna.trial import TrialState
 
 from optuna_clank.arena.config import default_config, with_values
 from optuna_clank.arena.match import play_match
-from optuna_clank.attributes import SNAKE_ERROR_KEY, SNAKE_STDERR_KEY
-from optuna_clank.storage import StorageError
+from optuna_clank.core.attributes import SNAKE_ERROR_KEY, SNAKE_STDERR_KEY
+from optuna_clank.study.storage import StorageError
 from tests._study import cli_env, load, wait_for
 
 BENCHMARK = {"games": 2, "board": 7, "max_turns": 60, "seed": 11}

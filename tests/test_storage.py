@@ -30,14 +30,14 @@ from optuna.trial import FrozenTrial, TrialState
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from optuna_clank.storage import (
-    DEFAULT_STORAGE_DIR,
+from optuna_clank.core.paths import DEFAULT_STORAGE_DIR
+from optuna_clank.core.redact import redact_url
+from optuna_clank.study.storage import (
     HeartbeatSettings,
     StorageError,
     default_storage_url,
     describe_storage,
     open_storage,
-    redact_url,
     resolve_storage_url,
 )
 
@@ -211,7 +211,7 @@ def test_heartbeat_settings_reach_the_storage(storage_url: str) -> None:
 _WORKER_SCRIPT = """
 import sys, time
 import optuna
-from optuna_clank.storage import HeartbeatSettings, open_storage
+from optuna_clank.study.storage import HeartbeatSettings, open_storage
 
 storage = open_storage(sys.argv[1], heartbeat=HeartbeatSettings(interval=1, grace_period=2))
 study = optuna.load_study(study_name="hb", storage=storage)
@@ -522,7 +522,7 @@ _POP_WAITING_SCRIPT = """
 import sys
 import optuna
 from optuna.trial import TrialState
-from optuna_clank.storage import open_storage
+from optuna_clank.study.storage import open_storage
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 study = optuna.load_study(study_name="queue", storage=open_storage(sys.argv[1], heartbeat=None))

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from _study import cli_env, load, run_cli, write_spec
 
-from optuna_clank.errors import UserError
-from optuna_clank.threads import THREADS_ENV_VAR, torch_threads
+from optuna_clank.core.errors import UserError
+from optuna_clank.core.threads import THREADS_ENV_VAR, torch_threads
 
 
 def _play(tmp_path: Path, env_threads: str | None) -> subprocess.CompletedProcess[str]:

@@ -14,10 +14,11 @@ from _study import load, run_cli, write_spec
 
 from optuna_clank.arena.match import play_match
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
-from optuna_clank.attributes import OPPONENTS_KEY
-from optuna_clank.objective import ArenaObjective, mean_score
-from optuna_clank.spec import SpecError, load_spec
-from optuna_clank.tournament import Tournament, is_tournament
+from optuna_clank.core.attributes import OPPONENTS_KEY
+from optuna_clank.spec.study_spec import SpecError, load_spec
+from optuna_clank.trial.metrics import mean_score
+from optuna_clank.trial.objective import ArenaObjective
+from optuna_clank.trial.tournament import Tournament, is_tournament
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -165,7 +166,7 @@ def test_cli_validate_plays_every_opponent_on_the_same_fresh_games(tmp_path: Pat
 
 
 def test_study_note_calls_it_a_tournament_with_its_weights(tmp_path: Path) -> None:
-    from optuna_clank.study_note import study_note
+    from optuna_clank.study.note import study_note
 
     note = study_note(load_spec(_tournament_spec(tmp_path, "note")), {})
     assert "a tournament: every opponent plays the same games" in note and "(weights 3, 1)" in note

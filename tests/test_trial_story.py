@@ -11,12 +11,12 @@ import pytest
 from _study import write_spec
 from optuna.artifacts import FileSystemArtifactStore, download_artifact, get_all_artifact_meta
 
-from optuna_clank._optuna_private import storage_of, study_id_of, trial_id_of
-from optuna_clank.objective import ArenaObjective
-from optuna_clank.runner import open_study
-from optuna_clank.spec import load_spec
-from optuna_clank.study_note import newcombe_difference, study_note, validation_markdown
-from optuna_clank.trial_story import StoryTeller, trial_note
+from optuna_clank.core.optuna_private import storage_of, study_id_of, trial_id_of
+from optuna_clank.spec.study_spec import load_spec
+from optuna_clank.study.note import newcombe_difference, study_note, validation_markdown
+from optuna_clank.study.opening import open_study
+from optuna_clank.trial.objective import ArenaObjective
+from optuna_clank.trial.story import StoryTeller, trial_note
 
 
 class _PruneAtOnce(optuna.pruners.BasePruner):
@@ -104,7 +104,7 @@ def test_trial_note_tells_the_proposal_rationale_patterns_and_changes() -> None:
 
 def test_newcombe_difference_matches_the_published_example() -> None:
     # Newcombe (1998), example (e): 56/70 vs 48/80 -> difference 0.2000, 95% CI 0.0524 to 0.3339.
-    from optuna_clank.stats import wilson_interval
+    from optuna_clank.core.stats import wilson_interval
 
     p1, p2 = 56 / 70, 48 / 80
     difference, low, high = newcombe_difference(p1, wilson_interval(56, 70), p2, wilson_interval(48, 80))

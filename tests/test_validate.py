@@ -22,11 +22,11 @@ from optuna.distributions import FloatDistribution, IntDistribution
 from optuna_clank.arena.config import default_config, flatten, load_config, with_values
 from optuna_clank.arena.match import GameOutcome, play_match
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
-from optuna_clank.attributes import VALIDATED_BASE_KEY, VALIDATION_PREFIX
-from optuna_clank.errors import UserError
-from optuna_clank.results import best_trial, export_best
-from optuna_clank.spec import StudySpec, load_spec
-from optuna_clank.validate import (
+from optuna_clank.core.attributes import VALIDATED_BASE_KEY, VALIDATION_PREFIX
+from optuna_clank.core.errors import UserError
+from optuna_clank.spec.study_spec import StudySpec, load_spec
+from optuna_clank.study.results import best_trial, export_best
+from optuna_clank.study.validate import (
     base_like_trials,
     stored_base_record,
     trials_to_validate,

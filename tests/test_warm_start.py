@@ -9,11 +9,12 @@ import pytest
 from optuna.distributions import FloatDistribution
 from optuna.trial import create_trial
 
-from optuna_clank.attributes import PROPOSAL_SOURCE_KEY, WARM_START_KEY, WARM_START_TRIAL_KEY, ProposalSource
-from optuna_clank.runner import base_params, open_study, start_from_base
-from optuna_clank.spec import load_spec
-from optuna_clank.storage import open_storage
-from optuna_clank.warm_start import PICKED_RAW, PICKED_VALIDATED, warm_start
+from optuna_clank.core.attributes import PROPOSAL_SOURCE_KEY, WARM_START_KEY, WARM_START_TRIAL_KEY, ProposalSource
+from optuna_clank.spec.study_spec import load_spec
+from optuna_clank.study.opening import open_study, start_from_base
+from optuna_clank.study.storage import open_storage
+from optuna_clank.study.warm_start import PICKED_RAW, PICKED_VALIDATED, warm_start
+from optuna_clank.trial.base_trial import base_trial_params as base_params
 from tests._study import load, run_cli, write_spec
 
 _GAMES = {"seed": 5, "games": 4, "opponents": ["baseline"], "board_size": [7, 7], "mode": "standard", "max_turns": 200}

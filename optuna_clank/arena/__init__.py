@@ -13,14 +13,14 @@ Example (a doctest; real matches use hundreds of games on 11x11)::
     1
 
 The public names load on first use (PEP 562), so that reading a config or a spec
-(``optuna_clank.arena.config``, ``optuna_clank.spec``) does not import torch.
+(``optuna_clank.arena.config``, ``optuna_clank.spec.study_spec``) does not import torch.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from optuna_clank._lazy import lazy_names
+from optuna_clank.core.lazy import lazy_names
 
 if TYPE_CHECKING:
     from optuna_clank.arena.config import ConfigError, default_config, load_config

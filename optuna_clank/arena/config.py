@@ -17,8 +17,8 @@ from typing import Any
 
 import yaml
 
-from optuna_clank.errors import UserError
-from optuna_clank.userfiles import UserFileError, load_yaml, parse_yaml, short_repr
+from optuna_clank.core.errors import UserError
+from optuna_clank.core.userfiles import UserFileError, load_yaml, parse_yaml, short_repr
 
 Config = dict[str, dict[str, Any]]
 

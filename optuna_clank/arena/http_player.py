@@ -42,7 +42,7 @@ from optuna_clank.arena.http_client import Fault, LoopRunner, MoveAnswer, SnakeC
 from optuna_clank.arena.players import FORFEIT, NO_MOVE, Faults, Player, Seats
 from optuna_clank.arena.standard import MOVES
 from optuna_clank.arena.state import board_from_state
-from optuna_clank.errors import UserError
+from optuna_clank.core.errors import UserError
 
 _T = TypeVar("_T")
 _FAULT_FIELD: dict[str, str] = {"timeout": "timeouts", "error": "errors", "invalid": "invalid", "down": "disconnects"}

@@ -21,7 +21,7 @@ Public API::
   on keep-alive connections.
 
 :func:`resolve_snake` is the name resolution alone (``--snake``/``--config`` of every command).
-Errors in the names (unknown snake, unreadable config) raise :class:`~optuna_clank.errors.UserError`.
+Errors in the names (unknown snake, unreadable config) raise :class:`~optuna_clank.core.errors.UserError`.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from optuna_clank.arena.opponents import is_server_reference, make_opponent
 from optuna_clank.arena.players import Player, Seats
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
 from optuna_clank.arena.standard import MOVES
-from optuna_clank.errors import UserError
+from optuna_clank.core.errors import UserError
 
 CHUNK = 4096
 """Requests per batched call of a built-in snake (bounds the memory of one call)."""

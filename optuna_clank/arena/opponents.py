@@ -26,8 +26,8 @@ import yaml
 
 from optuna_clank.arena.config import Config, ConfigError, load_config
 from optuna_clank.arena.snakes.gbc.schema import GbcConfig, load_gbc_yaml
-from optuna_clank.errors import UserError
-from optuna_clank.userfiles import UserFileError, read_text, short_repr
+from optuna_clank.core.errors import UserError
+from optuna_clank.core.userfiles import UserFileError, read_text, short_repr
 
 if TYPE_CHECKING:
     from optuna_clank.arena.players import Player
@@ -70,8 +70,8 @@ def _server(url: str, name: str) -> Player:
 
 
 def _started_server(name: str, command: tuple[str, ...], folder: Path) -> Player:
+    from optuna_clank.arena.bot_process import SnakeServerFailure, SnakeStartError
     from optuna_clank.arena.command_opponents import command_server_url
-    from optuna_clank.snake_server import SnakeServerFailure, SnakeStartError
 
     try:
         url = command_server_url(command, folder)

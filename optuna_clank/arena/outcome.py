@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
 from optuna_clank.arena.players import Faults
-from optuna_clank.stats import game_phase, wilson_interval
+from optuna_clank.core.stats import game_phase, mean_interval, wilson_interval
 
 
 class SnakeResult(NamedTuple):
@@ -96,6 +96,12 @@ class MatchResult:
     @property
     def mean_score(self) -> float:
         return sum(o.score for o in self.outcomes) / self.games if self.games else 0.0
+
+    @property
+    def score_ci(self) -> tuple[float, float]:
+        """95% interval of the mean score, within [0, 1]."""
+        low, high = mean_interval([o.score for o in self.outcomes])
+        return max(low, 0.0), min(high, 1.0)
 
     @property
     def turns(self) -> int:

@@ -1,6 +1,6 @@
 """Matches split over worker processes, so that one command uses every CPU core it may.
 
-The arena runs one torch thread per process (:mod:`optuna_clank.threads`): a second intra-op thread
+The arena runs one torch thread per process (:mod:`optuna_clank.core.threads`): a second intra-op thread
 buys about 10% on an idle machine and collapses under load. To use the other cores, a large match
 on the CPU is split instead. Worker processes are forked from this one (they inherit the players:
 nothing is pickled on the way in, and no fresh interpreter has to import torch), and this process

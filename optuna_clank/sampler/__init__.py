@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from optuna_clank._lazy import lazy_names
+from optuna_clank.core.lazy import lazy_names
 
 if TYPE_CHECKING:
     from optuna_clank.sampler._llm import LLMAdvisor, llm_environment_problems
     from optuna_clank.sampler._sampler import ClankSampler
 
-# public name -> the module that defines it (attribute keys live in optuna_clank.attributes)
+# public name -> the module that defines it (attribute keys live in optuna_clank.core.attributes)
 _HOMES = {
     "ClankSampler": "optuna_clank.sampler._sampler",
     "LLMAdvisor": "optuna_clank.sampler._llm",

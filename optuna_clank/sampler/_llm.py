@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from optuna_clank._extras import EXTRAS, is_missing, missing_extra
+from optuna_clank.core.extras import EXTRAS, is_missing, missing_extra
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -554,7 +554,7 @@ class LLMAdvisor:
     def environment_problems(self) -> list[str]:
         """Missing provider settings per model (names of env vars, never their values).
 
-        Raises :class:`~optuna_clank._extras.MissingExtraError` when litellm (the llm extra) is
+        Raises :class:`~optuna_clank.core.extras.MissingExtraError` when litellm (the llm extra) is
         not installed: that is no setting to warn about and run without, but a missing install.
         """
         if self._mock_response is not None:

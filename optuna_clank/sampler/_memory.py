@@ -20,7 +20,7 @@ import numpy as np
 from optuna.study import StudyDirection
 from optuna.trial import TrialState
 
-from optuna_clank.attributes import (
+from optuna_clank.core.attributes import (
     BASE_TRIAL_KEY,
     CHANGED_PARAMS_KEY,
     PROPOSAL_KEY,
@@ -63,7 +63,7 @@ class History:
     ``complete`` trials that have a finite value and every parameter of the codec, in the
     same order as ``vectors``. In a multi-objective study no objective comes first: a score
     is then minus the trial's Pareto rank (0 on the front, 1 on the front without it, ...;
-    see :func:`optuna_clank.pareto.pareto_ranks`), so patterns and the best weigh trials by rank.
+    see :func:`optuna_clank.core.pareto.pareto_ranks`), so patterns and the best weigh trials by rank.
     """
 
     trials: tuple[FrozenTrial, ...]
@@ -330,7 +330,7 @@ def _front_summary(study: Study, complete: Sequence[FrozenTrial], ranks: Mapping
 
 def _pareto_ranks_of(trials: Sequence[FrozenTrial], directions: Sequence[StudyDirection]) -> dict[int, int]:
     """Pareto rank by trial number, over the trials whose every value is finite."""
-    from optuna_clank.pareto import pareto_ranks
+    from optuna_clank.core.pareto import pareto_ranks
 
     usable = [t for t in trials if len(t.values) == len(directions) and all(math.isfinite(v) for v in t.values)]
     ranks = pareto_ranks([t.values for t in usable], directions)

@@ -22,8 +22,7 @@ import numpy as np
 from optuna.samplers import BaseSampler, TPESampler
 from optuna.search_space import IntersectionSearchSpace
 
-from optuna_clank._optuna_private import storage_of, trial_id_of
-from optuna_clank.attributes import (
+from optuna_clank.core.attributes import (
     BASE_TRIAL_KEY,
     CHANGED_PARAMS_KEY,
     CROSSOVER_PARENTS_KEY,
@@ -39,6 +38,7 @@ from optuna_clank.attributes import (
     WIN_RATE_CI_KEY,
     ProposalSource,
 )
+from optuna_clank.core.optuna_private import storage_of, trial_id_of
 from optuna_clank.sampler._codec import ParamCodec, is_numeric
 from optuna_clank.sampler._crossover import CROSSOVER_KINDS, breed, pick_parents
 from optuna_clank.sampler._llm import Advice, LLMAdvisor, PromptContext, llm_environment_problems
@@ -139,7 +139,7 @@ class ClankSampler(BaseSampler):
     Numeric (float and int) parameters go through the clank path; any other parameter, the
     startup trials and a ``fallback_share`` of the later trials are left to ``fallback``
     (multivariate TPE by default). Each trial records where its proposal came from in user
-    attributes (see :data:`optuna_clank.attributes.PROVENANCE_KEYS`), so any study gets them
+    attributes (see :data:`optuna_clank.core.attributes.PROVENANCE_KEYS`), so any study gets them
     without help from the objective. Multi-objective studies are ranked by their first objective.
 
     The LLM is optional: without ``llm_models`` (or without the keys they need) the sampler

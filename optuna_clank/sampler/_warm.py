@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from optuna_clank.attributes import WARM_START_KEY, WARM_START_TRIAL_KEY
+from optuna_clank.core.attributes import WARM_START_KEY, WARM_START_TRIAL_KEY
 
 if TYPE_CHECKING:
     from optuna.study import Study

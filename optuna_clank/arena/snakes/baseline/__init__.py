@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from optuna_clank._lazy import lazy_names
+from optuna_clank.core.lazy import lazy_names
 
 if TYPE_CHECKING:
     from optuna_clank.arena.snakes.baseline.player import BaselineSnake

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from optuna_clank._lazy import lazy_names
+from optuna_clank.core.lazy import lazy_names
 
 if TYPE_CHECKING:
     from optuna_clank.arena.snakes.gbc.player import GbcSnake

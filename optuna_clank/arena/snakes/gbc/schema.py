@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from optuna_clank.userfiles import BoundedYamlLoader, short_repr
+from optuna_clank.core.userfiles import BoundedYamlLoader, short_repr
 
 Value = float | int | bool | str
 

@@ -1,0 +1,3 @@
+"""The command line (``python -m optuna_clank``): parse, call one function, report. The top layer."""
+
+from __future__ import annotations

@@ -1,0 +1,508 @@
+"""Studies from specs: storage, sampler and pruner wired together, created or resumed, and run.
+
+Opening the same spec on the same storage twice gives the same study: the trial numbers
+continue and the sampler sees every earlier trial. Trials left RUNNING by a process that died
+are failed by the heartbeat and queued again with the same parameters. :func:`run_study` is
+the whole of ``optimize`` (and ``worker``) for Python callers; the command line only parses
+its options, calls it and prints the outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import optuna
+
+from optuna_clank.core.attributes import (
+    WIN_RATE_CI_KEY,
+)
+from optuna_clank.core.control import CLEAN_STOPS, StopReason
+from optuna_clank.core.errors import UserError
+from optuna_clank.study.building import MULTI_OBJECTIVE_PRUNING
+from optuna_clank.study.counts import TrialCounts, count_trials, trials_of_run
+from optuna_clank.study.opening import open_study, start_from_base, storage_url_of
+from optuna_clank.study.storage import open_storage
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from optuna_clank.core.control import RunControl
+    from optuna_clank.run.worker import SlotReport
+    from optuna_clank.spec.study_spec import StudySpec
+    from optuna_clank.study.dashboard import DashboardServer
+    from optuna_clank.study.results import Best
+
+_LOG = logging.getLogger("optuna_clank")
+
+
+# --------------------------------------------------------------------------- a whole run
+
+
+class RunEnding(StrEnum):
+    """How :func:`run_study` can end: nothing to do; the target; the timeout; Ctrl-C once (or
+    ``request_stop``); Ctrl-C twice (running trials failed and queued again); every slot gave up.
+
+    A ``StrEnum``: ``run.ended == "target reached"`` holds, and the words match the slots'
+    :class:`~optuna_clank.core.control.StopReason` where the two mean the same.
+    """
+
+    ALREADY_DONE = "already done"
+    TARGET_REACHED = StopReason.TARGET_REACHED.value
+    TIMEOUT = StopReason.TIMEOUT.value
+    STOPPED = "stopped"
+    ABORTED = StopReason.ABORTED.value
+    SLOTS_STOPPED = "slots stopped"
+
+
+ENDINGS = tuple(RunEnding)
+
+PROGRESS = ("bar", "log", "none")
+"""What :func:`run_study` shows while trials run: a tqdm bar, a log line per finished trial, nothing."""
+
+
+@dataclass(frozen=True)
+class StudyRun:
+    """How one :func:`run_study` call ended, with the study to look at afterwards."""
+
+    study: optuna.Study
+    spec: StudySpec  # the spec as run: overrides applied
+    storage_url: str
+    before: TrialCounts
+    after: TrialCounts
+    ended: RunEnding
+    seconds: float  # of the pool; 0 when there was nothing to do
+    slots: tuple[SlotReport, ...] = ()
+    ran: int = 0
+    """Trials this run's slots finished (complete or pruned); other processes' on the same study are not counted."""
+
+    @property
+    def target(self) -> int:
+        return self.spec.study.n_trials
+
+    def why_short(self) -> str | None:
+        """Why the run ended with the target unmet, when the user did not ask for it (Ctrl-C, timeout); else None."""
+        if self.ended != RunEnding.SLOTS_STOPPED:
+            return None
+        troubled = [s for s in self.slots if s.stopped not in CLEAN_STOPS]
+        what = "; ".join(_slot_trouble(s) for s in troubled) or "the workers stopped"
+        return (
+            f"study {self.spec.name} holds {self.after.finished} of its {self.target} finished trials: "
+            f"every slot gave up ({what})"
+        )
+
+
+def _slot_trouble(slot: SlotReport) -> str:
+    text = f"slot {slot.slot}: {slot.stopped or 'stopped'}"
+    return text + (f", the last because {slot.errors[-1]}" if slot.errors else "")
+
+
+def run_study(
+    spec: StudySpec,
+    *,
+    n_trials: int | None = None,
+    timeout: float | None = None,
+    n_jobs: int | str | None = None,
+    storage_url: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    worker: bool = False,
+    warm_start_from: str | None = None,
+    warm_start_storage: str | None = None,
+    warm_start_trials: int | None = None,
+    progress: str = "none",
+    dashboard: tuple[str, int] | None = None,
+    verbose: bool = False,
+    say: Callable[[str], None] | None = None,
+) -> StudyRun:
+    """Run (or resume) a study until it holds ``n_trials`` finished trials, as ``optimize`` does.
+
+    ``spec`` is a spec as :func:`optuna_clank.spec.study_spec.load_spec` read it: the worker processes read
+    the file again, so every change goes in here, as ``n_trials``, ``timeout``, ``n_jobs``,
+    ``storage_url`` or ``overrides`` (the names of :data:`optuna_clank.spec.study_spec.OVERRIDES`); a spec
+    that differs from its file is refused. Everything ``optimize`` does happens here: the study
+    is created or resumed, a new one starts from the base config (and from ``warm_start_from``'s
+    best trials), the pool runs one slot per ``n_jobs``, checkpoints are written, optuna-dashboard
+    is served on ``dashboard`` (host, port) while the run lasts, and, on the main thread, Ctrl-C
+    once finishes the running trials and twice stops them (they are queued again; the previous
+    handlers are back when this returns). ``worker=True`` joins a study run elsewhere instead:
+    nothing queued, no study note, no checkpoints. ``progress``: one of :data:`PROGRESS`.
+    ``say`` takes the lines that narrate the run (default: INFO log records).
+
+    Example (tests/test_runner_api.py runs the same on a tiny spec)::
+
+        from optuna_clank.run.runner import run_study
+        from optuna_clank.spec.study_spec import load_spec
+
+        run = run_study(load_spec("studies/v2.toml"), n_trials=2, storage_url="sqlite:///v2.db")
+        print(run.ended, run.after.complete, run.study.best_trial.params)
+    """
+    from optuna_clank.core.control import RunControl
+    from optuna_clank.run.pool import PoolPlan, run_pool
+    from optuna_clank.study.storage import describe_storage
+
+    if progress not in PROGRESS:
+        raise ValueError(f"progress must be one of {PROGRESS}, got {progress!r}")
+    if worker and warm_start_from:
+        raise ValueError("a worker joins a running study: it does not warm-start it")
+    if warm_start_storage and not warm_start_from:
+        raise ValueError("warm_start_storage needs warm_start_from")
+    say = say or _LOG.info
+    changes = {**(overrides or {})}
+    for name, value in (("n_trials", n_trials), ("timeout", timeout), ("n_jobs", n_jobs)):
+        if value is not None:
+            changes[name] = value
+    if storage_url is not None:
+        changes["storage_url"] = storage_url
+    spec = _as_its_file(spec, changes)
+    warm_source = None if worker else _warm_start_source(spec, warm_start_from, warm_start_storage)
+    url = storage_url_of(spec)
+    study = open_study(spec, storage_url=url)
+    if worker and url.startswith("sqlite"):
+        _LOG.warning("a SQLite storage only works for workers on this machine; use PostgreSQL across machines")
+    target = spec.study.n_trials
+    if not worker:
+        start_from_base(study, spec)
+        if warm_source is not None:
+            _apply_warm_start(study, spec, warm_source, warm_start_trials, say)
+    before = count_trials(study)
+    if before.finished >= target:
+        return StudyRun(study, spec, url, before, before, RunEnding.ALREADY_DONE, 0.0)
+    where = describe_storage(url)
+    n_slots, slots_why = _slots(spec.parallel.n_jobs, say)
+    opponents = ", ".join(_short(o) for o in spec.benchmark.opponents)
+    say(
+        f"study {spec.name} on {where}: {before.finished} finished, target {target}, "
+        f"{n_slots} slot(s), sampler {spec.sampler.name}, pruner {spec.pruner.name}, "
+        f"{spec.benchmark.games_per_trial} games per trial vs {opponents}"
+        + (f"; each trial starts {spec.snake.describe()}" if spec.snake.is_server else "")
+    )
+    for line in _study_kind_lines(spec):
+        say(line)
+    say(f"  {_in_flight_line(spec, n_slots, target - before.finished)}")
+    if not worker:
+        from optuna_clank.trial.base_trial import base_range_notes
+
+        for line in base_range_notes(spec):  # never clipped silently
+            say(line)
+    from optuna_clank.spec.study_spec import load_spec
+    from optuna_clank.study.run_record import begin_run, end_run, llm_state
+
+    run_index = begin_run(
+        study,
+        spec,
+        role="worker" if worker else "optimize",
+        slots=n_slots,
+        slots_why=slots_why,
+        llm=llm_state(spec, load_spec(spec.path)),
+        target=target,
+    )
+    if not worker:
+        from optuna_clank.study.note import write_study_note
+
+        write_study_note(study, spec)
+    server = _bind_dashboard(dashboard, spec, url)  # a taken port stops us before any trial runs
+    if before.running:
+        say(
+            f"  {before.running} trial(s) marked running: if their workers are gone, the heartbeat fails them after "
+            f"{spec.storage.grace_period} s and they are queued again"
+        )
+    in_process = n_slots == 1 and spec.parallel.backend != "dask"
+    workers = "the worker in this process" if in_process else f"{n_slots} worker process(es)"
+    say(f"  starting {workers}: loading torch, the study and its sampler; a line follows when the first trial runs")
+    control = RunControl()
+    run_id = uuid.uuid4().hex[:12]
+    restore = _take_interrupts(control)
+    try:
+        monitor = _Monitor(
+            spec,
+            url,
+            target=target,
+            start=before.finished,
+            bar=progress == "bar",
+            log_lines=progress == "log",
+            checkpoints=not worker,
+            say=say,
+        )
+        deadline = time.time() + spec.study.timeout if spec.study.timeout else None
+        plan = PoolPlan(
+            spec_path=str(Path(spec.path).absolute()),
+            storage_url=url,
+            target=target,
+            n_slots=n_slots,
+            control_dir=str(control.folder),
+            overrides={k: v for k, v in changes.items() if k != "storage_url"},
+            deadline=deadline,
+            backend=spec.parallel.backend,
+            dask_scheduler=spec.parallel.dask_scheduler,
+            log_level=logging.INFO if verbose else logging.WARNING,
+            in_process=in_process,
+            run_id=run_id,
+        )
+        if server is not None:
+            say(f"optuna-dashboard: {server.url} (while this run lasts)")
+            server.start()
+        started = time.time()
+        try:
+            report = run_pool(plan, on_poll=monitor.poll)
+        finally:
+            if server is not None:
+                server.stop()
+        monitor.poll()
+        monitor.close()
+        after = count_trials(study)
+        seconds = time.time() - started
+    finally:
+        restore()
+    ended = _ending(control, after, target, deadline)
+    used = sum(1 for slot in report.slots if slot.trials) if report.slots else None
+    ran = trials_of_run(study, run_id)
+    end_run(study, run_index, ended=ended.value, ran=ran, seconds=seconds, slots_used=used)
+    if not worker:
+        write_study_note(study, spec)  # with how the run ended
+    return StudyRun(study, spec, url, before, after, ended, seconds, tuple(report.slots), ran)
+
+
+def _as_its_file(spec: StudySpec, changes: dict[str, Any]) -> StudySpec:
+    """``spec`` with ``changes``, refused unless its file says the same (the workers read the file)."""
+    from optuna_clank.spec.study_spec import load_spec
+
+    wanted = spec.with_overrides(**changes)
+    if load_spec(spec.path).with_overrides(**changes) != wanted:
+        raise UserError(
+            f"{spec.path}: the spec differs from its file; the worker processes read the file, so pass "
+            "changes to run_study as overrides (see optuna_clank.spec.study_spec.OVERRIDES)"
+        )
+    return wanted
+
+
+def _warm_start_source(spec: StudySpec, source: str | None, storage: str | None) -> tuple[str, str] | None:
+    """The warm-start source study and its storage URL, checked before this study is created."""
+    if not source:
+        return None
+    from optuna_clank.study.warm_start import load_source, source_storage_url
+
+    url = source_storage_url(spec, source, storage)
+    load_source(source, url)  # a wrong name or storage stops us before anything is created
+    return source, url
+
+
+def _apply_warm_start(
+    study: optuna.Study, spec: StudySpec, source: tuple[str, str], count: int | None, say: Callable[[str], None]
+) -> None:
+    """Seed the study once (see warm_start.py) and say what was taken."""
+    from optuna_clank.study.warm_start import DEFAULT_WARM_START_TRIALS, warm_start
+
+    done = warm_start(study, spec, source=source[0], source_url=source[1], count=count or DEFAULT_WARM_START_TRIALS)
+    when = "seeded now" if done.seeded_now else "already seeded, not seeded again"
+    say(f"{done.describe()}; {when}")
+
+
+def _in_flight_line(spec: StudySpec, n_slots: int, remaining: int) -> str:
+    """What each slot holds at once (:mod:`optuna_clank.run.in_flight`), for the run's opening lines."""
+    from optuna_clank.core.devices import visible_cuda_devices
+    from optuna_clank.run.in_flight import plan_in_flight
+
+    device = "cuda:0" if visible_cuda_devices() else "cpu"
+    return "in flight: " + plan_in_flight(spec, device, slots=n_slots, target=remaining).describe()
+
+
+def _slots(n_jobs: int | str, say: Callable[[str], None]) -> tuple[int, str]:
+    """The number of slots and why; ``auto`` is resolved here and the choice is said once."""
+    if n_jobs != "auto":
+        return int(n_jobs), f"n_jobs = {n_jobs}"
+    from optuna_clank.core.devices import auto_n_jobs
+
+    count, why = auto_n_jobs()
+    say(f"n_jobs auto: {count} slot(s), {why}")
+    return count, f"n_jobs auto: {why}"
+
+
+def _short(opponent: str) -> str:
+    return Path(opponent).name if "/" in opponent else opponent
+
+
+def _study_kind_lines(spec: StudySpec) -> list[str]:
+    """Whether the study is a tournament or multi-objective, and that the latter prunes nothing."""
+    from optuna_clank.trial.tournament import Tournament, is_tournament
+
+    lines = []
+    if is_tournament(spec.benchmark):
+        tour = Tournament.of(spec.benchmark)
+        weights = ", ".join(f"{_short(o)} {w:g}" for o, w in zip(tour.opponents, tour.weights, strict=True))
+        lines.append(
+            f"tournament: the same {tour.games} games against each opponent ({tour.steps} per trial); "
+            f"value = weighted mean (weights {weights})"
+        )
+    if len(spec.study.objectives) > 1:
+        goals = ", ".join(f"{d} {o}" for d, o in zip(spec.study.directions, spec.study.objectives, strict=True))
+        lines.append(f"multi-objective: {goals}; {MULTI_OBJECTIVE_PRUNING}")
+    return lines
+
+
+def _bind_dashboard(where: tuple[str, int] | None, spec: StudySpec, url: str) -> DashboardServer | None:
+    """optuna-dashboard bound to its port, to be served in a thread during the run."""
+    if where is None:
+        return None
+    from optuna_clank.study.dashboard import DashboardServer
+    from optuna_clank.trial.story import artifact_dir
+
+    host, port = where
+    if not 0 <= port <= 65535:
+        raise UserError(f"--dashboard-port must be a port number 0..65535, got {port}")
+    return DashboardServer(url, artifact_dir(spec.name), host=host, port=port)
+
+
+def _take_interrupts(control: RunControl) -> Callable[[], None]:
+    """Ctrl-C handlers for this run (main thread only); returns what puts the previous ones back."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    control.install_interrupt_handler()
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore
+
+
+def _ending(control: RunControl, after: TrialCounts, target: int, deadline: float | None) -> RunEnding:
+    if control.abort_requested():
+        return RunEnding.ABORTED
+    if control.stop_requested():
+        return RunEnding.STOPPED
+    if after.finished >= target:
+        return RunEnding.TARGET_REACHED
+    if deadline is not None and time.time() >= deadline:
+        return RunEnding.TIMEOUT
+    return RunEnding.SLOTS_STOPPED
+
+
+class _Monitor:
+    """Progress bar (or log lines) and checkpoints, from a fresh read of the storage."""
+
+    def __init__(
+        self,
+        spec: StudySpec,
+        url: str,
+        *,
+        target: int,
+        start: int,
+        bar: bool,
+        log_lines: bool,
+        checkpoints: bool,
+        say: Callable[[str], None],
+    ) -> None:
+        self.spec = spec
+        self.url = url
+        self.study = optuna.load_study(study_name=spec.name, storage=open_storage(url, heartbeat=None))
+        self.target = target
+        self.interval = spec.checkpoint.interval if checkpoints else 0
+        self.last_checkpoint = start // self.interval if self.interval else 0
+        self.last_logged = start
+        self.log_lines = log_lines
+        self.started_at = time.time()
+        self.first_trial_seen = False
+        # the best the last checkpoint holds (an earlier run's too): an unchanged best is not announced again
+        self.checkpointed = _checkpointed_best(spec.name, url) if self.interval else ""
+        self._say = say
+        self.bar = None
+        if bar:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=target, initial=start, unit="trial", file=sys.stderr, dynamic_ncols=True)
+
+    def poll(self) -> None:
+        from optuna_clank.study.results import best_trial
+
+        counts = count_trials(self.study)
+        if not self.first_trial_seen and (counts.running or counts.finished > self.last_logged):
+            self.first_trial_seen = True
+            self.say(f"  workers ready: first trial running after {time.time() - self.started_at:.0f} s")
+        best = best_trial(self.study)
+        text = _best_short(best)
+        if self.bar is not None:
+            self.bar.update(max(0, counts.finished - self.bar.n))
+            self.bar.set_postfix_str(f"running {counts.running}, best {text}", refresh=True)
+        elif self.log_lines and counts.finished != self.last_logged:  # one plain line per finished trial
+            elapsed = _duration(time.time() - self.started_at)
+            self._say(
+                f"study {self.spec.name}: {counts.finished}/{self.target} finished, best {text} "
+                f"({counts.running} running, {elapsed})"
+            )
+            self.last_logged = counts.finished
+        if self.interval and counts.finished // self.interval > self.last_checkpoint and best is not None:
+            self.last_checkpoint = counts.finished // self.interval
+            if best.describe() != self.checkpointed:
+                self.checkpointed = best.describe()
+                self.checkpoint()
+
+    def say(self, line: str) -> None:
+        """One line that does not break the progress bar."""
+        if self.bar is not None:
+            self.bar.write(line, file=sys.stderr)
+        else:
+            self._say(line)
+
+    def checkpoint(self) -> None:
+        from optuna_clank.study.export import export_server_config
+        from optuna_clank.study.results import checkpoint_path, export_best
+        from optuna_clank.study.storage import describe_storage
+
+        path = checkpoint_path(self.spec.name, self.url)
+        if self.spec.snake.reads_own_yaml:  # a server's (or gbc's) own YAML, not the built-in schema
+            best = export_server_config(self.spec, self.study, path)[1]
+        else:
+            path, best = export_best(self.study, path, storage=describe_storage(self.url))
+        self.say(f"checkpoint: {best.describe()} -> {path}")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _checkpointed_best(study_name: str, url: str) -> str:
+    """What the study's checkpoint file (if any) says it holds: ``best.describe()`` of the last checkpoint."""
+    from optuna_clank.study.results import checkpoint_path
+
+    try:
+        with checkpoint_path(study_name, url).open(encoding="utf-8") as stream:
+            header = [line for line in (stream.readline() for _ in range(4)) if line.startswith("# ")]
+    except (OSError, UnicodeDecodeError):
+        return ""
+    ours = f"# optuna-clank: study {study_name}, "  # a server's or gbc's export
+    for line in header:
+        if line.startswith("# holds "):
+            return line.removeprefix("# holds ").rstrip("\n")
+        if line.startswith(ours):
+            return line.removeprefix(ours).rstrip("\n")
+    return ""
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m elapsed" if hours else f"{minutes}m{secs:02d}s elapsed"
+
+
+def _best_short(best: Best | None) -> str:
+    if best is None:
+        return "-"
+    if best.kind == "base":
+        return "base config (no validated trial beats it)"
+    if best.kind == "trial":
+        assert best.trial is not None and best.comparison is not None
+        d = best.comparison.difference
+        return f"#{best.trial.number} {100 * d.mean:+.1f} pts [{100 * d.low:+.1f}, {100 * d.high:+.1f}] vs base"
+    assert best.trial is not None
+    ci = best.trial.user_attrs.get(WIN_RATE_CI_KEY)
+    interval = f" win [{100 * ci[0]:.0f}-{100 * ci[1]:.0f}%]" if ci else ""
+    return f"#{best.trial.number} {best.trial.values[0]:.3f}{interval}"

@@ -1,0 +1,3 @@
+"""Built-in snakes served over the Battlesnake HTTP API (``serve``)."""
+
+from __future__ import annotations
