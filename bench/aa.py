@@ -35,7 +35,7 @@ import numpy as np
 import optuna
 
 from optuna_clank.core.stats import paired_bootstrap, wilson_interval
-from optuna_clank.spec.study_spec import load_spec
+from optuna_clank.spec import load_spec
 from optuna_clank.study.opening import open_study
 from optuna_clank.study.results import best_trial
 from optuna_clank.study.validate import validate_study

@@ -53,7 +53,7 @@ from optuna.trial import TrialState
 from real_bot import copy_storage, games_identical, real_snake_file, source_tree, stored_records, write_full_base
 
 import optuna_clank
-from optuna_clank.spec.study_spec import SpecError, find_spec, load_spec
+from optuna_clank.spec import SpecError, find_spec, load_spec
 
 TARGET_POINTS = 10.0
 """The issue's target: a trial called better by at least this many points (mean paired difference)."""

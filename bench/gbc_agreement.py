@@ -16,13 +16,17 @@ import sys
 import time
 from pathlib import Path
 
-from optuna_clank.arena.snakes.gbc._ref_recorded import iter_positions, read_configs, recorded_folder, wilson_interval
+import _tests_path  # noqa: F401  (puts tests/ on sys.path for _recorded_moves and _shared)
+from _recorded_moves import iter_positions, read_configs
+from _shared import GBC_MOVES
+
 from optuna_clank.arena.snakes.gbc.reference import TERMS, MoveScore, board_from_request, score_board
+from optuna_clank.core.stats import wilson_interval
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=recorded_folder(), help="the gbc-moves folder")
+    parser.add_argument("--data", type=Path, default=GBC_MOVES, help="the gbc-moves folder")
     parser.add_argument("--every", type=int, default=1, help="use every Nth position (default: all)")
     parser.add_argument("--configs", nargs="*", help="config ids to check (default: all)")
     parser.add_argument("--misses", type=int, default=0, help="list up to N missed decisions with breakdowns")

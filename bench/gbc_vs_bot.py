@@ -25,9 +25,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+import _tests_path  # noqa: F401  (puts tests/ on sys.path for _recorded_moves and _shared)
 import yaml
+from _recorded_moves import iter_positions
+from _shared import GBC_MOVES
 
-from optuna_clank.arena.snakes.gbc._ref_recorded import iter_positions, recorded_folder
 from optuna_clank.arena.snakes.gbc.reference import board_from_request, score_board
 from optuna_clank.arena.snakes.gbc.schema import GbcConfig, load_gbc_yaml, read_gbc_config
 
@@ -46,7 +48,7 @@ def main() -> int:
     parser.add_argument("--yaml-v2", type=Path, help="source of gopkg.in/yaml.v2 to vendor (offline builds)")
     parser.add_argument("--config", action="append", help=f"a YAML config, or '{NO_CONFIG}' (default: recorded)")
     parser.add_argument("--requests", type=Path, help="/move bodies, one JSON a line (default: recorded)")
-    parser.add_argument("--data", type=Path, default=recorded_folder(), help="the gbc-moves folder")
+    parser.add_argument("--data", type=Path, default=GBC_MOVES, help="the gbc-moves folder")
     parser.add_argument("--every", type=int, default=6, help="use every Nth request (default 6)")
     parser.add_argument("--show", type=int, default=3, help="mismatches to print per config")
     args = parser.parse_args()

@@ -33,15 +33,18 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import _tests_path  # noqa: F401  (puts tests/ on sys.path for _recorded_moves and _shared)
 import optuna
 import yaml
+from _recorded_moves import iter_positions
+from _shared import GBC_MOVES
 from gbc_vs_bot import Refused, build_bot
 
-from optuna_clank.arena.bot_process import SnakeServer
-from optuna_clank.arena.bot_spec import gbc_base_config, read_snake_table
-from optuna_clank.arena.snakes.gbc._ref_recorded import iter_positions, recorded_folder
+from optuna_clank.arena.served.bot_process import SnakeServer
+from optuna_clank.arena.served.bot_spec import gbc_base_config
 from optuna_clank.core.attributes import VALIDATED_BASE_KEY, VALIDATION_PREFIX
-from optuna_clank.spec.study_spec import find_spec, load_spec
+from optuna_clank.spec import find_spec, load_spec
+from optuna_clank.spec.snake_table import read_snake_table
 from optuna_clank.study.opening import storage_url_of
 
 
@@ -186,7 +189,7 @@ def games_identical(a: dict[str, Any], b: dict[str, Any]) -> int:
 
 
 def _moves(args: argparse.Namespace, bot: Path, base: Path, tmp: Path) -> None:
-    folder = recorded_folder()
+    folder = GBC_MOVES
     if not (folder / "positions.jsonl.gz").is_file():
         print(f"moves: no recorded positions at {folder}; skipped")
         return

@@ -2,7 +2,7 @@
 
 For each number of concurrent games (1, 8, 64 by default) the same games are played twice:
 in-process (the snake called directly) and over HTTP (``python -m optuna_clank serve`` in its
-own process, driven by :class:`~optuna_clank.arena.http_player.HttpSnake`). The wall time of the
+own process, driven by :class:`~optuna_clank.arena.http.player.HttpSnake`). The wall time of the
 HTTP run is split into
 
 * ``snake``: the snake's own compute (``choose``), measured inside the server (``GET /stats``);
@@ -55,7 +55,7 @@ import torch
 
 from optuna_clank.arena.engine import FoodSettings
 from optuna_clank.arena.features import TurnView
-from optuna_clank.arena.http_player import HttpSnake
+from optuna_clank.arena.http.player import HttpSnake
 from optuna_clank.arena.match import play_match
 from optuna_clank.arena.move_oracle import resolve_snake
 from optuna_clank.arena.players import Faults, Player, Seats

@@ -145,7 +145,7 @@ def many_configs(count: int, games: int, round_size: int, batch_size: int, repea
 
 def gbc_play(games: int, batch_size: int) -> Figure:
     """``play`` of the main study's snakes: the shipped go-battleclank config vs ``baseline``."""
-    from optuna_clank.arena.bot_spec import shipped_gbc_config_path
+    from optuna_clank.arena.served.bot_spec import shipped_gbc_config_path
     from optuna_clank.arena.snakes.gbc.schema import load_gbc_yaml
 
     config = load_gbc_yaml(shipped_gbc_config_path().read_text())

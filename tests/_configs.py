@@ -1,4 +1,7 @@
-"""Configs a tuner would try, drawn reproducibly: for tests that compare snakes under many configs."""
+"""Configs a tuner would try, drawn reproducibly: for tests that compare snakes under many configs.
+
+And :data:`V1_PARAM_NAMES`, the keys the old tuning loop's v1 tuned (the v1 study and the heuristic check them).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,24 @@ from typing import Any
 from optuna_clank.arena.config import default_config, with_values
 from optuna_clank.arena.params import TUNABLE_PARAMS
 from optuna_clank.arena.snakes.gbc.schema import GBC_DEFAULTS, GBC_KEYS, GbcConfig, default_gbc_config
+
+V1_PARAM_NAMES: tuple[str, ...] = (
+    "weights.space",
+    "weights.head_collision",
+    "weights.center_control",
+    "weights.wall_penalty",
+    "weights.cutoff",
+    "weights.food",
+    "weights.straight_movement",
+    "traps.moderate",
+    "traps.severe",
+    "traps.critical",
+    "traps.food_trap",
+    "pursuit.distance_2",
+    "pursuit.distance_3",
+    "trapping.weight",
+)
+"""The 14 parameters the old loop's v1 tuned."""
 
 
 def gbc_config(seed: int) -> GbcConfig:

@@ -8,8 +8,8 @@ from optuna_clank.arena.engine import FoodSettings, step
 from optuna_clank.arena.features import TurnView
 from optuna_clank.arena.grid import grid_for
 from optuna_clank.arena.players import Seats
-from optuna_clank.arena.setup import start_games
 from optuna_clank.arena.snakes.baseline import BaselineSnake
+from optuna_clank.arena.start_boards import start_games
 from optuna_clank.arena.state import BatchState
 
 

@@ -8,7 +8,8 @@ import json
 import orjson
 import pytest
 
-from optuna_clank.arena.api import (
+from optuna_clank.arena.features import TurnView
+from optuna_clank.arena.http.api import (
     RequestError,
     batch_requests,
     check_request,
@@ -16,7 +17,6 @@ from optuna_clank.arena.api import (
     game_object,
     move_requests,
 )
-from optuna_clank.arena.features import TurnView
 from optuna_clank.arena.move_oracle import answer_moves
 from optuna_clank.arena.players import Seats
 from optuna_clank.arena.snakes.baseline import BaselineSnake

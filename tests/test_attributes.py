@@ -21,7 +21,7 @@ from optuna_clank.core import attributes
 from optuna_clank.core.attributes import PROPOSAL_SOURCE_KEY, ProposalSource
 
 PACKAGE = Path(optuna_clank.__file__).parent
-HOME = PACKAGE / "attributes.py"
+HOME = PACKAGE / "core" / "attributes.py"
 
 STORED_NAMES = {
     "ABORTED_KEY": "aborted",
@@ -62,14 +62,15 @@ STORED_NAMES = {
 """The stored contract, spelled out once more on purpose: renaming a key must fail a test."""
 
 SAME_WORD_ELSEWHERE = {
-    ("_cli_study.py", "llm_models"): "the --llm-models option's destination, named after the spec field",
-    ("spec.py", "llm_models"): "the spec's [sampler] llm_models field",
+    ("cli/optimize.py", "llm_models"): "the --llm-models option's destination, named after the spec field",
+    ("cli/study_args.py", "llm_models"): "the --llm-models option's destination, passed on as the spec override",
+    ("spec/readers.py", "llm_models"): "the spec's [sampler] llm_models field",
     ("arena/outcome.py", "mean_score"): "a field of play_match's summary (the arena's own output)",
     ("arena/outcome.py", "death_causes"): "a field of play_match's summary (the arena's own output)",
-    ("_format.py", "death_causes"): "a field of play's summary, not of a trial",
-    ("_format.py", "torch_threads"): "a field of play's summary, not of a trial",
-    ("control.py", "aborted"): "StopReason.ABORTED, a slot's stop reason",
-    ("warm_start.py", "warm_start"): "the warm_start function's name in __all__",
+    ("cli/output.py", "death_causes"): "a field of play's summary, not of a trial",
+    ("cli/output.py", "torch_threads"): "a field of play's summary, not of a trial",
+    ("core/control.py", "aborted"): "StopReason.ABORTED, a slot's stop reason",
+    ("study/warm_start.py", "warm_start"): "the warm_start function's name in __all__",
 }
 """Literals equal to a key that mean something else, by (file in the package, value), with why."""
 

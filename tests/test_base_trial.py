@@ -15,12 +15,12 @@ import pytest
 import yaml
 from optuna.distributions import FloatDistribution, IntDistribution
 
-from optuna_clank.arena.bot_spec import dotted_value, gbc_base_config
+from optuna_clank.arena.served.bot_spec import dotted_value, gbc_base_config
 from optuna_clank.cli.bot_init import study_spec_text, template_spec
 from optuna_clank.run.runner import run_study
 from optuna_clank.sampler import ClankSampler
 from optuna_clank.sampler._codec import ParamCodec
-from optuna_clank.spec.study_spec import load_spec
+from optuna_clank.spec import load_spec
 from optuna_clank.study.export import export_server_config
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)

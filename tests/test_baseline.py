@@ -25,13 +25,12 @@ import torch
 from _shared import SHARED_DATA
 from _study import cli_env
 
-from optuna_clank.arena.api import batch_requests, game_object, move_requests
 from optuna_clank.arena.engine import FoodSettings, step
 from optuna_clank.arena.features import TurnView
 from optuna_clank.arena.grid import grid_for
+from optuna_clank.arena.http.api import batch_requests, game_object, move_requests
 from optuna_clank.arena.move_oracle import answer_moves
 from optuna_clank.arena.players import Seats
-from optuna_clank.arena.setup import start_games
 from optuna_clank.arena.snakes.baseline import BaselineSnake
 from optuna_clank.arena.snakes.baseline._tables import ratio_floors
 from optuna_clank.arena.snakes.baseline.player import best_moves
@@ -48,6 +47,7 @@ from optuna_clank.arena.snakes.baseline.weights import (
 )
 from optuna_clank.arena.snakes.simple import RandomSafeSnake
 from optuna_clank.arena.standard import MOVES
+from optuna_clank.arena.start_boards import start_games
 
 RECORDED = SHARED_DATA / "baseline-moves"
 FILES = ("duel", "multi")

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from optuna_clank.arena.bot_process import SnakeStartError
-from optuna_clank.arena.command_opponents import command_server_url, stop_command_servers
-from optuna_clank.arena.http_player import HttpSnake
+from optuna_clank.arena.http.player import HttpSnake
 from optuna_clank.arena.match import MatchResult, SnakeResult, play_match
 from optuna_clank.arena.opponents import UnknownOpponentError, check_opponent, command_of, make_opponent
+from optuna_clank.arena.served.bot_process import SnakeStartError
+from optuna_clank.arena.served.command_opponents import command_server_url, stop_command_servers
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
 
 PATIENT_MS = 120_000

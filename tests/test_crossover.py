@@ -13,7 +13,7 @@ from optuna_clank.core.attributes import CROSSOVER_PARENTS_KEY, PROPOSAL_SOURCE_
 from optuna_clank.sampler import ClankSampler
 from optuna_clank.sampler._codec import ParamCodec
 from optuna_clank.sampler._crossover import breed
-from optuna_clank.spec.study_spec import SpecError, load_spec
+from optuna_clank.spec import SpecError, load_spec
 from optuna_clank.study.building import make_sampler
 from optuna_clank.study.storage import open_storage
 from tests._study import write_spec

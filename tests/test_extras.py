@@ -96,7 +96,7 @@ def test_study_note_without_optuna_dashboard_is_skipped_with_a_warning(tmp_path:
     code = textwrap.dedent(
         """
         import optuna
-        from optuna_clank.spec.study_spec import find_spec, load_spec
+        from optuna_clank.spec import find_spec, load_spec
         from optuna_clank.study.note import write_study_note
 
         storage = optuna.storages.RDBStorage("sqlite:///notes.db")
@@ -119,7 +119,7 @@ def test_cmaes_sampler_without_cmaes_names_the_cmaes_extra(tmp_path: Path) -> No
         """
         from optuna_clank.core.errors import UserError
         from optuna_clank.study.building import make_sampler
-        from optuna_clank.spec.study_spec import find_spec, load_spec
+        from optuna_clank.spec import find_spec, load_spec
 
         spec = load_spec(find_spec("v2")).with_overrides(sampler_name="cmaes")
         try:

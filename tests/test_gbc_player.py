@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _gbc_requests import batch_requests, choose_for_requests
+from _recorded_moves import iter_positions, read_configs
 from _shared import GBC_MOVES
 
 from optuna_clank.arena.features import TurnView
@@ -22,12 +24,10 @@ from optuna_clank.arena.match import play_match
 from optuna_clank.arena.opponents import UnknownOpponentError, make_opponent
 from optuna_clank.arena.players import Seats
 from optuna_clank.arena.snakes.gbc import GbcSnake
-from optuna_clank.arena.snakes.gbc._ref_recorded import iter_positions, read_configs
-from optuna_clank.arena.snakes.gbc._requests import batch_requests, choose_for_requests
 from optuna_clank.arena.snakes.gbc.reference import board_from_request, score_board
 from optuna_clank.arena.snakes.gbc.schema import GBC_DEFAULTS, GBC_KEYS, GbcConfig, default_gbc_config
 from optuna_clank.arena.standard import MOVES
-from optuna_clank.spec.study_spec import load_spec
+from optuna_clank.spec import load_spec
 
 RECORDED = GBC_MOVES
 MIN_AGREEMENT = 0.98

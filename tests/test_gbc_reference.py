@@ -13,9 +13,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pytest
+from _recorded_moves import iter_positions, read_configs
 from _shared import GBC_MOVES
 
-from optuna_clank.arena.snakes.gbc._ref_recorded import iter_positions, read_configs
 from optuna_clank.arena.snakes.gbc.reference import FATAL_SCORE, TERMS, board_from_request, score_board, score_moves
 from optuna_clank.arena.snakes.gbc.schema import (
     GREEDY_INERT_KEYS,

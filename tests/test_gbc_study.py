@@ -26,7 +26,7 @@ from optuna_clank.arena.snakes.gbc.schema import (
 from optuna_clank.inspect.positions import recorded_positions
 from optuna_clank.inspect.probe import probe, probe_keys_of
 from optuna_clank.inspect.snake_target import BuiltinTarget
-from optuna_clank.spec.study_spec import SpecError, load_spec
+from optuna_clank.spec import SpecError, load_spec
 from tests._study import cli_env, run_cli
 
 REPO = Path(__file__).resolve().parents[1]

@@ -8,13 +8,14 @@ import random
 
 import pytest
 import torch
+from _configs import V1_PARAM_NAMES
 
 from optuna_clank.arena.config import default_config, flatten, with_values
 from optuna_clank.arena.counter_rng import game_key
 from optuna_clank.arena.engine import FoodSettings
 from optuna_clank.arena.features import TurnView
 from optuna_clank.arena.match import play_match
-from optuna_clank.arena.params import PARAMS_BY_NAME, TUNABLE_PARAMS, V1_PARAM_NAMES
+from optuna_clank.arena.params import PARAMS_BY_NAME, TUNABLE_PARAMS
 from optuna_clank.arena.players import Seats
 from optuna_clank.arena.snakes.baseline import BaselineSnake
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake

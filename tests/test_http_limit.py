@@ -13,10 +13,10 @@ import json
 import pytest
 from _servers import CrowdedSnake, FakeSnake, first_free_move
 
-from optuna_clank.arena.api import game_object
-from optuna_clank.arena.http_client import LoopRunner, SnakeClient
-from optuna_clank.arena.http_limit import GROW_BELOW, SHRINK_ABOVE, START, InFlightLimit, Ticket
-from optuna_clank.arena.http_player import HttpSnake
+from optuna_clank.arena.http.api import game_object
+from optuna_clank.arena.http.client import LoopRunner, SnakeClient
+from optuna_clank.arena.http.limit import GROW_BELOW, SHRINK_ABOVE, START, InFlightLimit, Ticket
+from optuna_clank.arena.http.player import HttpSnake
 from optuna_clank.arena.match import play_match
 
 DEADLINE_MS = 1000

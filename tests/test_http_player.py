@@ -16,11 +16,11 @@ import torch
 from _servers import FakeSnake, served
 from _study import run_cli
 
-from optuna_clank.arena.api import game_object
 from optuna_clank.arena.config import default_config, dump_config, load_config, with_values
 from optuna_clank.arena.features import TurnView
-from optuna_clank.arena.http_client import LoopRunner, SnakeClient
-from optuna_clank.arena.http_player import HttpSnake, SnakeUnreachableError
+from optuna_clank.arena.http.api import game_object
+from optuna_clank.arena.http.client import LoopRunner, SnakeClient
+from optuna_clank.arena.http.player import HttpSnake, SnakeUnreachableError
 from optuna_clank.arena.match import GameOutcome, play_match
 from optuna_clank.arena.move_oracle import answer_moves
 from optuna_clank.arena.opponents import make_opponent

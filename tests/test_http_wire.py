@@ -9,8 +9,8 @@ from collections.abc import Awaitable, Callable
 import orjson
 import pytest
 
-from optuna_clank.arena.http_client import SnakeClient
-from optuna_clank.arena.http_wire import ConnectError, ConnectionPool, HttpError
+from optuna_clank.arena.http.client import SnakeClient
+from optuna_clank.arena.http.wire import ConnectError, ConnectionPool, HttpError
 
 Reply = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[bool]]
 """Answers one request already read; returns whether to keep the connection open."""

@@ -20,7 +20,7 @@ from optuna_clank.arena.players import Player, Seats
 from optuna_clank.arena.snakes.gbc import GbcSnake
 from optuna_clank.arena.snakes.gbc.schema import default_gbc_config
 from optuna_clank.run.in_flight import CPU_ROWS, MAX_TRIALS_IN_FLIGHT, plan_in_flight
-from optuna_clank.spec.study_spec import find_spec, load_spec
+from optuna_clank.spec import find_spec, load_spec
 from optuna_clank.study.storage import open_storage
 from optuna_clank.trial.objective import ArenaObjective
 

@@ -14,7 +14,7 @@ from _study import run_cli
 from test_bad_input import alias_bomb, one_error_line
 
 from optuna_clank.cli.bot_init import TEMPLATE_STUDY, default_name, study_spec_text, template_spec
-from optuna_clank.spec.study_spec import find_spec, load_spec
+from optuna_clank.spec import find_spec, load_spec
 from optuna_clank.trial.snake_file import load_snake_file
 
 CONFIG = "weights:\n  space: 1000.0\n  head_collision: 500.0\nfood_weights:\n  healthy_ceiling: 359\n"

@@ -17,17 +17,11 @@ from typing import TYPE_CHECKING
 import pytest
 from _openai_stub import OpenAIStub, Reply, free_port
 
-from optuna_clank.sampler._llm import (
-    Advice,
-    Change,
-    LLMAdvisor,
-    ParsedAnswer,
-    PromptContext,
-    _combine,
-    build_messages,
-    parse_answer,
-)
+from optuna_clank.sampler._answers import Change, ParsedAnswer, parse_answer
+from optuna_clank.sampler._llm import LLMAdvisor
 from optuna_clank.sampler._param_info import ParamInfo
+from optuna_clank.sampler._prompt import PromptContext, build_messages
+from optuna_clank.sampler._vote import Advice, _combine
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -19,8 +19,11 @@ from _openai_stub import OpenAIStub, Reply
 from optuna_clank.arena.config import default_config, flatten
 from optuna_clank.arena.params import TUNABLE_PARAMS
 from optuna_clank.sampler import ClankSampler
-from optuna_clank.sampler._llm import MAX_CHANGES, LLMAdvisor, PromptContext, redact_secrets
+from optuna_clank.sampler._answers import MAX_CHANGES
+from optuna_clank.sampler._llm import LLMAdvisor
 from optuna_clank.sampler._param_info import ParamInfo
+from optuna_clank.sampler._prompt import PromptContext
+from optuna_clank.sampler._redact import redact_secrets
 
 DEFAULTS = flatten(default_config())
 PARAMS = tuple(

@@ -14,16 +14,16 @@ from typing import Any
 import pytest
 import torch
 from _configs import gbc_config, heuristic_config
+from _recorded_moves import iter_positions, read_configs
 from _shared import GBC_MOVES
 
-from optuna_clank.arena.api import RequestBatch, batch_requests
+from optuna_clank.arena.http.api import RequestBatch, batch_requests
 from optuna_clank.arena.match import play_match
 from optuna_clank.arena.move_oracle import answer_builtin, answer_mixed
 from optuna_clank.arena.players import Player, Seats, choose_each
 from optuna_clank.arena.snakes._seat_values import ConfigTable, SeatValues
 from optuna_clank.arena.snakes.baseline import BaselineSnake
 from optuna_clank.arena.snakes.gbc import GbcSnake
-from optuna_clank.arena.snakes.gbc._ref_recorded import iter_positions, read_configs
 from optuna_clank.arena.snakes.gbc._score import score_terms, total_score
 from optuna_clank.arena.snakes.gbc._seats import GbcSeats
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake, _scores

@@ -11,8 +11,8 @@ from typing import Any
 import orjson
 import pytest
 
-from optuna_clank.arena.api import MoveRequest, RequestError, encoded_move_requests, game_object, read_request
-from optuna_clank.arena.move_body import _DECODER, _read_typed, read_move_body
+from optuna_clank.arena.http.api import MoveRequest, RequestError, encoded_move_requests, game_object, read_request
+from optuna_clank.arena.http.move_body import _DECODER, _read_typed, read_move_body
 from tests._games import game_positions
 
 

@@ -15,7 +15,7 @@ from _study import load, run_cli, write_spec
 
 from optuna_clank.core.errors import UserError
 from optuna_clank.core.pareto import pareto_ranks, parse_pick, pick_trial
-from optuna_clank.spec.study_spec import load_spec
+from optuna_clank.spec import load_spec
 from optuna_clank.study.validate import base_like_trials
 from optuna_clank.trial.base_config import base_values
 

@@ -10,7 +10,7 @@ from _study import run_cli, write_spec
 
 from optuna_clank.cli.main import build_parser
 from optuna_clank.core.devices import auto_n_jobs, usable_cpus
-from optuna_clank.spec.study_spec import SpecError, find_spec, load_spec
+from optuna_clank.spec import SpecError, find_spec, load_spec
 
 
 def test_auto_is_one_slot_per_gpu_else_per_core() -> None:

@@ -8,14 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import optuna
+from _optuna_private import pruned_trial_score
 from _study import write_spec
 from optuna.trial import TrialState
 
 from optuna_clank.core.attributes import MEAN_SCORE_KEY
-from optuna_clank.core.optuna_private import pruned_trial_score
 from optuna_clank.sampler._codec import ParamCodec
 from optuna_clank.sampler._memory import read_history
-from optuna_clank.spec.study_spec import load_spec
+from optuna_clank.spec import load_spec
 from optuna_clank.study.results import status
 from optuna_clank.trial.objective import ArenaObjective
 

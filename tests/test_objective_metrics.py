@@ -25,7 +25,7 @@ from optuna.trial import TrialState
 from optuna_clank.arena.config import default_config, with_values
 from optuna_clank.arena.match import GameOutcome, play_match
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
-from optuna_clank.spec.study_spec import StudySpec, load_spec
+from optuna_clank.spec import StudySpec, load_spec
 from optuna_clank.trial.metrics import death_cause_summary
 from optuna_clank.trial.objective import ArenaObjective, SurplusTrial, TrialAborted
 

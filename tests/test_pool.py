@@ -15,7 +15,7 @@ from optuna.trial import TrialState
 from optuna_clank.core.devices import slot_for, visible_cuda_devices
 from optuna_clank.run.in_flight import plan_in_flight
 from optuna_clank.run.pool import plan_slots
-from optuna_clank.spec.study_spec import load_spec
+from optuna_clank.spec import load_spec
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 

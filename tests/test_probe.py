@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from optuna_clank.spec.study_spec import load_spec
+from optuna_clank.spec import load_spec
 from tests._study import cli_env, run_cli
 
 DEAD = "hybrid.mcts_iterations"

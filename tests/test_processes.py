@@ -14,7 +14,7 @@ import torch
 from _configs import gbc_config, heuristic_config
 
 from optuna_clank.arena.features import TurnView
-from optuna_clank.arena.http_player import HttpSnake
+from optuna_clank.arena.http.player import HttpSnake
 from optuna_clank.arena.match import play_match
 from optuna_clank.arena.players import Seats
 from optuna_clank.arena.processes import (

@@ -103,7 +103,7 @@ def test_both_spellings_of_the_switches_mean_the_same() -> None:
 
 
 def test_the_no_llm_warning_names_a_flag_the_parser_accepts() -> None:
-    source = (Path(__file__).resolve().parents[1] / "optuna_clank" / "_cli_study.py").read_text()
+    source = (Path(__file__).resolve().parents[1] / "optuna_clank" / "cli" / "optimize.py").read_text()
     advised = re.findall(r"pass (--[a-z-]+)", source)
     assert advised
     for flag in advised:

@@ -9,8 +9,8 @@ import optuna
 import pytest
 
 from optuna_clank.cli.main import build_parser
+from optuna_clank.spec import SpecError, load_spec
 from optuna_clank.spec.names import BACKENDS, PRUNERS, SAMPLERS
-from optuna_clank.spec.study_spec import SpecError, load_spec
 from optuna_clank.study.building import PRUNER_FACTORIES, SAMPLER_FACTORIES, make_pruner, make_sampler
 
 REPO_STUDIES = Path(__file__).resolve().parent.parent / "studies"
@@ -81,13 +81,13 @@ def test_each_pruner_factory_builds_its_pruner(name: str, kind: type) -> None:
 
 
 def test_optimize_options_override_the_spec_keys_of_the_same_name() -> None:
-    """`_overrides` reads the option names from spec.OVERRIDES: each option given lands on its spec key."""
-    from optuna_clank.cli.study import _overrides
-    from optuna_clank.spec.study_spec import OVERRIDES
+    """`overrides_of` reads the option names from spec.OVERRIDES: each option given lands on its spec key."""
+    from optuna_clank.cli.study_args import overrides_of
+    from optuna_clank.spec import OVERRIDES
 
     argv = ["optimize", "--study", "v2", "--n-trials", "7", "--games", "12", "--sampler", "tpe", "--pruner", "none"]
     args = build_parser().parse_args([*argv, "--llm-model", "openai/gpt-x", "--checkpoint-interval", "3"])
-    overrides = _overrides(args)
+    overrides = overrides_of(args)
     assert overrides == {
         "n_trials": 7,
         "games_per_trial": 12,

@@ -158,7 +158,7 @@ def recorded_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from _study import write_spec
 
     from optuna_clank.run.runner import run_study
-    from optuna_clank.spec.study_spec import load_spec
+    from optuna_clank.spec import load_spec
 
     folder = tmp_path_factory.mktemp("recorded")
     spec = write_spec(folder, "recorded", n_trials=2, games=2, sampler="random", pruner="none")
@@ -190,9 +190,10 @@ def test_replay_by_trial_finds_the_trials_game_under_its_readable_name(recorded_
 
 def test_the_trial_note_names_files_that_exist(recorded_study: Path) -> None:
     import optuna
+    from _optuna_private import study_id_of
     from optuna_dashboard._note import get_note_from_system_attrs
 
-    from optuna_clank.core.optuna_private import storage_of, study_id_of, trial_id_of
+    from optuna_clank.core.optuna_private import storage_of, trial_id_of
     from optuna_clank.study.storage import open_storage
 
     study = optuna.load_study(

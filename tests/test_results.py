@@ -24,14 +24,8 @@ from optuna_clank.arena.config import default_config, dump_config, flatten, load
 from optuna_clank.core.attributes import VALIDATED_BASE_KEY, VALIDATION_PREFIX
 from optuna_clank.core.errors import UserError
 from optuna_clank.core.pareto import pareto_front
-from optuna_clank.study.results import (
-    best_raw,
-    best_trial,
-    checkpoint_path,
-    export_best,
-    status,
-    top_trials,
-)
+from optuna_clank.study.export import checkpoint_path, export_best
+from optuna_clank.study.results import best_raw, best_trial, status, top_trials
 from optuna_clank.study.validate import trials_to_validate
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)

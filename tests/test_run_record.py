@@ -9,11 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from _optuna_private import study_id_of
 from _study import write_spec
 
-from optuna_clank.core.optuna_private import storage_of, study_id_of
+from optuna_clank.core.optuna_private import storage_of
 from optuna_clank.run.runner import run_study
-from optuna_clank.spec.study_spec import load_spec
+from optuna_clank.spec import load_spec
 from optuna_clank.study.note import study_note, write_study_note
 from optuna_clank.study.results import status
 from optuna_clank.study.run_record import llm_state

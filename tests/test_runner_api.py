@@ -16,7 +16,7 @@ from optuna.trial import TrialState
 from optuna_clank.core.attributes import WORKER_PID_KEY
 from optuna_clank.core.errors import UserError
 from optuna_clank.run.runner import run_study
-from optuna_clank.spec.study_spec import load_spec
+from optuna_clank.spec import load_spec
 from optuna_clank.study.results import status
 
 

@@ -18,7 +18,7 @@ from _servers import served
 
 from optuna_clank.arena.config import default_config, dump_config, load_config, with_values
 from optuna_clank.arena.features import TurnView
-from optuna_clank.arena.http_player import HttpSnake
+from optuna_clank.arena.http.player import HttpSnake
 from optuna_clank.arena.match import GameOutcome, play_match
 from optuna_clank.arena.players import Player, Seats
 from optuna_clank.arena.scheduler import GameScheduler

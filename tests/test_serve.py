@@ -20,10 +20,10 @@ import torch
 from _servers import run_with_stdin, served
 from _study import run_cli, start_cli
 
-from optuna_clank.arena.api import game_key, game_object, request_state
 from optuna_clank.arena.features import TurnView
-from optuna_clank.arena.http_server import MAX_BODY, HttpServer
-from optuna_clank.arena.http_wire import ConnectionPool
+from optuna_clank.arena.http.api import game_key, game_object, request_state
+from optuna_clank.arena.http.server import MAX_BODY, HttpServer
+from optuna_clank.arena.http.wire import ConnectionPool
 from optuna_clank.arena.match import play_match
 from optuna_clank.arena.move_oracle import answer_moves
 from optuna_clank.arena.players import Player, Seats

@@ -15,7 +15,7 @@ from typing import Any
 
 from _study import cli_env
 
-from optuna_clank.arena.http_server import HttpServer, json_reply
+from optuna_clank.arena.http.server import HttpServer, json_reply
 
 READ_S = 0.5
 IDLE_S = 0.8
@@ -151,7 +151,7 @@ def test_the_connection_bound_stays_under_half_the_open_file_limit() -> None:
         "import resource\n"
         "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
         "resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))\n"
-        "from optuna_clank.arena.http_server import HttpServer\n"
+        "from optuna_clank.arena.http.server import HttpServer\n"
         "print(HttpServer(lambda m, p, b: (200, b'{}'))._limits.max_connections)\n"
     )
     run = subprocess.run(

@@ -9,7 +9,7 @@ from optuna_clank.arena import rules
 from optuna_clank.arena.counter_rng import hash32 as tensor_hash32
 from optuna_clank.arena.grid import grid_for
 from optuna_clank.arena.rng import KeyedRandom, hash32
-from optuna_clank.arena.setup import has_fixed_starts, start_games
+from optuna_clank.arena.start_boards import has_fixed_starts, start_games
 from optuna_clank.arena.state import board_from_state
 
 

@@ -22,7 +22,7 @@ from test_bad_input import one_error_line
 from optuna_clank.arena.config import default_config, with_values
 from optuna_clank.core.errors import UserError
 from optuna_clank.run.runner import run_study
-from optuna_clank.spec.study_spec import load_spec
+from optuna_clank.spec import load_spec
 from optuna_clank.trial.snake_file import load_snake_file
 
 STUB = textwrap.dedent(

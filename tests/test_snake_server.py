@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from _study import cli_env
 
-from optuna_clank.arena.bot_process import SnakeServer
-from optuna_clank.arena.bot_spec import read_snake_table
-from optuna_clank.arena.command_opponents import command_server_url, stop_command_servers
+from optuna_clank.arena.served.bot_process import SnakeServer
+from optuna_clank.arena.served.command_opponents import command_server_url, stop_command_servers
 from optuna_clank.core.log_cap import CAP_BYTES, KEEP_BYTES, LogCap, previous, tail
 from optuna_clank.core.workspace import OWNER_FILE, sweep_orphans
+from optuna_clank.spec.snake_table import read_snake_table
 
 SERVER = textwrap.dedent(
     """

@@ -9,8 +9,8 @@ import pytest
 import yaml
 from optuna.distributions import FloatDistribution, IntDistribution
 
-from optuna_clank.arena.bot_spec import with_dotted_values
-from optuna_clank.spec.study_spec import SpecError, load_spec
+from optuna_clank.arena.served.bot_spec import with_dotted_values
+from optuna_clank.spec import SpecError, load_spec
 
 SERVER = """
 [snake]

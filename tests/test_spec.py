@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from _configs import V1_PARAM_NAMES
 from optuna.distributions import FloatDistribution, IntDistribution
 
-from optuna_clank.arena.bot_spec import gbc_base_config, shipped_gbc_config_path
-from optuna_clank.arena.params import PARAMS_BY_NAME, TUNABLE_PARAMS, V1_PARAM_NAMES
+from optuna_clank.arena.params import PARAMS_BY_NAME, TUNABLE_PARAMS
+from optuna_clank.arena.served.bot_spec import gbc_base_config, shipped_gbc_config_path
 from optuna_clank.arena.snakes.gbc.schema import GBC_KEY_BY_NAME, GREEDY_DEAD_KEYS, GREEDY_INERT_KEYS
-from optuna_clank.spec.study_spec import (
+from optuna_clank.spec import (
     OVERRIDES,
     BenchmarkSpec,
     CheckpointSpec,

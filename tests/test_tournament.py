@@ -15,7 +15,7 @@ from _study import load, run_cli, write_spec
 from optuna_clank.arena.match import play_match
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
 from optuna_clank.core.attributes import OPPONENTS_KEY
-from optuna_clank.spec.study_spec import SpecError, load_spec
+from optuna_clank.spec import SpecError, load_spec
 from optuna_clank.trial.metrics import mean_score
 from optuna_clank.trial.objective import ArenaObjective
 from optuna_clank.trial.tournament import Tournament, is_tournament

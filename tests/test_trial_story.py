@@ -8,11 +8,12 @@ from pathlib import Path
 
 import optuna
 import pytest
+from _optuna_private import study_id_of
 from _study import write_spec
 from optuna.artifacts import FileSystemArtifactStore, download_artifact, get_all_artifact_meta
 
-from optuna_clank.core.optuna_private import storage_of, study_id_of, trial_id_of
-from optuna_clank.spec.study_spec import load_spec
+from optuna_clank.core.optuna_private import storage_of, trial_id_of
+from optuna_clank.spec import load_spec
 from optuna_clank.study.note import newcombe_difference, study_note, validation_markdown
 from optuna_clank.study.opening import open_study
 from optuna_clank.trial.objective import ArenaObjective

@@ -24,8 +24,9 @@ from optuna_clank.arena.match import GameOutcome, play_match
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
 from optuna_clank.core.attributes import VALIDATED_BASE_KEY, VALIDATION_PREFIX
 from optuna_clank.core.errors import UserError
-from optuna_clank.spec.study_spec import StudySpec, load_spec
-from optuna_clank.study.results import best_trial, export_best
+from optuna_clank.spec import StudySpec, load_spec
+from optuna_clank.study.export import export_best
+from optuna_clank.study.results import best_trial
 from optuna_clank.study.validate import (
     base_like_trials,
     stored_base_record,

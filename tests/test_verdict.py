@@ -17,7 +17,8 @@ from _study import load, run_cli, write_spec
 from optuna_clank.arena.config import default_config, flatten, load_config
 from optuna_clank.core.attributes import VALIDATED_BASE_KEY, VALIDATION_PREFIX
 from optuna_clank.core.stats import paired_bootstrap
-from optuna_clank.study.results import best_trial, export_best, status
+from optuna_clank.study.export import export_best
+from optuna_clank.study.results import best_trial, status
 from optuna_clank.study.verdict import judge
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)

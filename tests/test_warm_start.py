@@ -10,7 +10,7 @@ from optuna.distributions import FloatDistribution
 from optuna.trial import create_trial
 
 from optuna_clank.core.attributes import PROPOSAL_SOURCE_KEY, WARM_START_KEY, WARM_START_TRIAL_KEY, ProposalSource
-from optuna_clank.spec.study_spec import load_spec
+from optuna_clank.spec import load_spec
 from optuna_clank.study.opening import open_study, start_from_base
 from optuna_clank.study.storage import open_storage
 from optuna_clank.study.warm_start import PICKED_RAW, PICKED_VALIDATED, warm_start

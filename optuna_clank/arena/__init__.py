@@ -13,7 +13,7 @@ Example (a doctest; real matches use hundreds of games on 11x11)::
     1
 
 The public names load on first use (PEP 562), so that reading a config or a spec
-(``optuna_clank.arena.config``, ``optuna_clank.spec.study_spec``) does not import torch.
+(``optuna_clank.arena.config``, ``optuna_clank.spec``) does not import torch.
 """
 
 from __future__ import annotations

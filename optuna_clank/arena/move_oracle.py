@@ -33,9 +33,9 @@ from typing import Any
 
 import torch
 
-from optuna_clank.arena.api import MoveRequest, RequestError, batch_requests, read_request
 from optuna_clank.arena.config import Config, ConfigError, load_config
-from optuna_clank.arena.http_client import LoopRunner, SnakeClient
+from optuna_clank.arena.http.api import MoveRequest, RequestError, batch_requests, read_request
+from optuna_clank.arena.http.client import LoopRunner, SnakeClient
 from optuna_clank.arena.opponents import is_server_reference, make_opponent
 from optuna_clank.arena.players import Player, Seats
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
@@ -107,7 +107,7 @@ def answer_builtin(
 ) -> list[str | None]:
     """A batched player's moves for ``requests`` (``None`` for invalid requests).
 
-    Request bodies are checked and read here; :class:`~optuna_clank.arena.api.MoveRequest` s
+    Request bodies are checked and read here; :class:`~optuna_clank.arena.http.api.MoveRequest` s
     (what a server read as each request arrived) are used as they are.
     """
     answers: list[str | None] = [None] * len(requests)

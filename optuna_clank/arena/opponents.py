@@ -9,7 +9,7 @@ A URL (``url:http://127.0.0.1:8000`` or bare ``http://...``/``https://...``) sea
 Battlesnake server there (:class:`HttpSnake`), and ``cmd:COMMAND`` (e.g. ``cmd:./go-battleclank``)
 the server that command starts: with ``PORT`` (and ``{port}`` in the command) set to a free
 loopback port, in the folder of its program (given as a path) or the current one, once per
-process (:mod:`optuna_clank.arena.command_opponents`).
+process (:mod:`optuna_clank.arena.served.command_opponents`).
 """
 
 from __future__ import annotations
@@ -64,14 +64,14 @@ def _gbc(config: GbcConfig | None = None, name: str = "gbc") -> Player:
 
 
 def _server(url: str, name: str) -> Player:
-    from optuna_clank.arena.http_player import HttpSnake
+    from optuna_clank.arena.http.player import HttpSnake
 
     return HttpSnake(url, name=name)
 
 
 def _started_server(name: str, command: tuple[str, ...], folder: Path) -> Player:
-    from optuna_clank.arena.bot_process import SnakeServerFailure, SnakeStartError
-    from optuna_clank.arena.command_opponents import command_server_url
+    from optuna_clank.arena.served.bot_process import SnakeServerFailure, SnakeStartError
+    from optuna_clank.arena.served.command_opponents import command_server_url
 
     try:
         url = command_server_url(command, folder)
@@ -101,6 +101,12 @@ OTHER_FORMS = "a config file (*.yaml), gbc:FILE.yaml, a server URL (url:http://.
 
 class UnknownOpponentError(UserError, ValueError):
     """An opponent name that is neither built in nor a readable config file."""
+
+
+def short_name(opponent: str) -> str:
+    """How every text names a spec's opponent: a built-in by its name, a config file or server by the
+    last part of its path or URL (``configs/aggressive.yaml`` -> ``aggressive.yaml``)."""
+    return Path(opponent).name if "/" in opponent else opponent
 
 
 def opponent_names() -> list[str]:

@@ -102,22 +102,4 @@ TUNABLE_PARAMS: tuple[TunableParam, ...] = (
 )
 """The 31 parameters of the v2 study, in a stable order."""
 
-V1_PARAM_NAMES: tuple[str, ...] = (
-    "weights.space",
-    "weights.head_collision",
-    "weights.center_control",
-    "weights.wall_penalty",
-    "weights.cutoff",
-    "weights.food",
-    "weights.straight_movement",
-    "traps.moderate",
-    "traps.severe",
-    "traps.critical",
-    "traps.food_trap",
-    "pursuit.distance_2",
-    "pursuit.distance_3",
-    "trapping.weight",
-)
-"""The 14 parameters the old loop's v1 tuned."""
-
 PARAMS_BY_NAME: dict[str, TunableParam] = {p.name: p for p in TUNABLE_PARAMS}

@@ -40,7 +40,6 @@ from typing import Any
 
 import torch
 
-from optuna_clank.arena.api import api_frame
 from optuna_clank.arena.bounds import BOARD_MAX, BOARD_MIN, Mode, within_bounds
 from optuna_clank.arena.config import Config
 from optuna_clank.arena.deals import CANDIDATE, CANDIDATE_NAME, deal_of, player_names, seat_count, snake_ids
@@ -48,11 +47,12 @@ from optuna_clank.arena.deals import Deal as _Deal
 from optuna_clank.arena.engine import FoodSettings, forfeit, retire, step
 from optuna_clank.arena.features import TurnView
 from optuna_clank.arena.grid import grid_for
+from optuna_clank.arena.http.api import api_frame
 from optuna_clank.arena.opponents import make_opponent
 from optuna_clank.arena.outcome import GameOutcome, MatchResult, Result, SnakeResult
 from optuna_clank.arena.players import FORFEIT, Faults, Player, Seats
-from optuna_clank.arena.setup import start_games
 from optuna_clank.arena.standard import MOVES
+from optuna_clank.arena.start_boards import start_games
 from optuna_clank.arena.state import CAUSES, NO_KILLER, BatchState
 
 GameCallback = Callable[[GameOutcome], object]

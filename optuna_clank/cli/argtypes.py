@@ -34,6 +34,17 @@ def int_list(text: str) -> list[int]:
     return values
 
 
+def port(text: str) -> int:
+    """A TCP port number, 0..65535 (0: any free port)."""
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from exc
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is within 0..65535, got {value}")
+    return value
+
+
 def board_size(text: str) -> tuple[int, int]:
     """``N`` (square) or ``WxH``, sides 7..25."""
     try:

@@ -41,7 +41,7 @@ _SECTION = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\"-]+)\s*\]\s*(?:#.*)?$")
 
 def template_spec() -> Path:
     """The shipped spec ``init`` adapts: the go-battleclank study of this version of optuna-clank."""
-    from optuna_clank.spec.study_spec import shipped_spec_path
+    from optuna_clank.spec import shipped_spec_path
 
     return shipped_spec_path(TEMPLATE_STUDY)
 
@@ -114,7 +114,7 @@ def _checked_bot(bot: Path) -> Path:
 
 
 def _checked_config(config: Path) -> Path:
-    from optuna_clank.arena.bot_spec import SnakeConfigError, gbc_base_config
+    from optuna_clank.arena.served.bot_spec import SnakeConfigError, gbc_base_config
     from optuna_clank.core.userfiles import UserFileError, load_yaml
 
     path = _absolute(config)
@@ -269,7 +269,7 @@ def _check_written(text: str, path: Path, check: Any) -> None:
 
 
 def _check_study(path: Path, name: str, config: Path) -> None:
-    from optuna_clank.spec.study_spec import load_spec
+    from optuna_clank.spec import load_spec
 
     spec = load_spec(path)
     if spec.name != name or spec.snake.builtin != "gbc" or spec.snake.base_config != config:

@@ -228,7 +228,7 @@ class _PlayCandidate:
 
 def _play_candidate(snake: str, config_path: Path | None) -> _PlayCandidate:
     if snake == "gbc":
-        from optuna_clank.arena.bot_spec import describe_base_config, gbc_base_config, shipped_gbc_config_path
+        from optuna_clank.arena.served.bot_spec import describe_base_config, gbc_base_config, shipped_gbc_config_path
 
         path = config_path or shipped_gbc_config_path()
         config = gbc_base_config(path)

@@ -11,7 +11,7 @@ from optuna_clank.core.stats import PHASE_TURNS
 
 if TYPE_CHECKING:
     from optuna_clank.run.runner import StudyRun
-    from optuna_clank.spec.study_spec import StudySpec
+    from optuna_clank.spec import StudySpec
     from optuna_clank.study.results import StudyStatus
 
 PHASES = ("early", "mid", "late")
@@ -64,7 +64,7 @@ def _fault_lines(summary: Mapping[str, Any]) -> list[str]:
 
 def record_fault_lines(record: Mapping[str, Any], *, indent: str) -> list[str]:
     """A validation record's server faults (records that asked no server have none: no line)."""
-    from optuna_clank.arena.faults import describe_faults, servers_involved
+    from optuna_clank.arena.served.faults import describe_faults, servers_involved
     from optuna_clank.study.verdict import REFUSED_KEY
 
     if "faults" not in record:
@@ -175,7 +175,7 @@ def status_text(report: StudyStatus, spec: StudySpec, *, storage: str) -> str:
 
 def _trial_fault_text(faults: Mapping[str, Any] | None) -> str:
     """``"  faults: snake 27 timeouts"``: a trial's servers' failed answers (nothing without servers)."""
-    from optuna_clank.arena.faults import describe_faults
+    from optuna_clank.arena.served.faults import describe_faults
 
     if not faults:
         return ""

@@ -93,11 +93,11 @@ def _run_replay(args: argparse.Namespace) -> int:
 
 def _opened(args: argparse.Namespace) -> tuple[optuna.Study, Path]:
     """The study (read only) and its artifact folder."""
-    from optuna_clank.cli.study import _open, _spec_from
+    from optuna_clank.cli.study_args import open_for_command, spec_from
     from optuna_clank.trial.story import artifact_dir
 
-    spec = _spec_from(args)
-    study, _, _ = _open(spec)
+    spec = spec_from(args)
+    study, _, _ = open_for_command(spec)
     folder = args.artifact_dir.absolute() if args.artifact_dir else artifact_dir(spec.name)
     return study, folder
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from optuna_clank.cli.argtypes import positive_int
+from optuna_clank.cli.argtypes import port, positive_int
 from optuna_clank.core.errors import UserError
 
 NO_ANSWER = "-"
@@ -42,7 +42,7 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
     )
     serve.add_argument("--config", type=Path, help="config YAML for the heuristic snake (e.g. an exported best)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    serve.add_argument("--port", type=_port, default=8000, help="port; 0 picks a free one (default: 8000)")
+    serve.add_argument("--port", type=port, default=8000, help="port; 0 picks a free one (default: 8000)")
     serve.add_argument("--device", default="cpu", help="torch device the snake computes on (default: cpu)")
     serve.add_argument(
         "--threads",
@@ -91,18 +91,8 @@ def _add_moves(commands: argparse._SubParsersAction) -> None:
     moves.set_defaults(handler=_run_moves)
 
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from exc
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is within 0..65535, got {value}")
-    return value
-
-
 def _run_serve(args: argparse.Namespace) -> int:
-    from optuna_clank.arena.http_client import EVENT_LOOP, new_event_loop
+    from optuna_clank.arena.http.client import EVENT_LOOP, new_event_loop
     from optuna_clank.arena.move_oracle import is_server, resolve_snake
     from optuna_clank.core.devices import check_device
     from optuna_clank.serve.snake_http import serve
@@ -125,7 +115,7 @@ def _run_serve(args: argparse.Namespace) -> int:
 
 
 def _run_moves(args: argparse.Namespace) -> int:
-    from optuna_clank.arena.api import RequestError, check_request
+    from optuna_clank.arena.http.api import RequestError, check_request
     from optuna_clank.arena.move_oracle import answer_moves, is_server, resolve_snake
     from optuna_clank.core.devices import check_device
 

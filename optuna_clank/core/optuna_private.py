@@ -5,14 +5,14 @@ module is where that shows. Each use has a reason Optuna's public API does not c
 
 Private attributes, read through the wrappers below:
 
-- ``Study._storage``, ``Study._study_id`` and ``FrozenTrial._trial_id`` (:func:`storage_of`,
-  :func:`study_id_of`, :func:`trial_id_of`):
+- ``Study._storage`` and ``FrozenTrial._trial_id`` (:func:`storage_of`, :func:`trial_id_of`):
   a sampler sees a trial only as a :class:`~optuna.trial.FrozenTrial`, yet writes its provenance
   user attributes (``sampler/_sampler.py``) while the trial runs; ``trial_story.py`` re-reads
   the live trial's attributes that the sampler wrote after the :class:`~optuna.Trial` was made;
   ``tests/test_trial_story.py`` reads a finished trial's dashboard note with them.
-- ``optuna.samplers._tpe.sampler._get_pruned_trial_score`` (:func:`pruned_trial_score`): tests
-  only; ``tests/test_objective.py`` checks that TPE ranks our pruned trials by their mean.
+
+The private APIs only the tests use (``Study._study_id``, TPE's ``_get_pruned_trial_score``) are
+named in ``tests/_optuna_private.py``.
 
 Experimental APIs (they warn with :class:`~optuna.exceptions.ExperimentalWarning`; the call
 sites silence it with :func:`quiet_experimental`, the warning only adds noise for our users):
@@ -42,21 +42,9 @@ def storage_of(study: optuna.Study) -> BaseStorage:
     return study._storage
 
 
-def study_id_of(study: optuna.Study) -> int:
-    """The storage's key of ``study`` (private ``Study._study_id``)."""
-    return study._study_id
-
-
 def trial_id_of(trial: FrozenTrial | optuna.Trial) -> int:
     """The storage's key of ``trial`` (private ``_trial_id``; Optuna exposes only ``number``)."""
     return trial._trial_id
-
-
-def pruned_trial_score(trial: FrozenTrial, study: optuna.Study) -> tuple[float, float]:
-    """How TPE ranks a pruned trial (private ``_get_pruned_trial_score``); used by tests."""
-    from optuna.samplers._tpe.sampler import _get_pruned_trial_score
-
-    return _get_pruned_trial_score(trial, study)
 
 
 @contextmanager

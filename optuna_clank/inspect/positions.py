@@ -65,7 +65,7 @@ def recorded_positions(
 
 def requests_from_frames(frames: Sequence[Mapping[str, Any]], *, game_id: str) -> list[Request]:
     """One ``/move`` request per live snake per frame of a recorded game (final frames skipped)."""
-    from optuna_clank.arena.api import game_object
+    from optuna_clank.arena.http.api import game_object
 
     game = game_object(game_id)
     requests = []
@@ -118,7 +118,7 @@ def _history_requests(history: Mapping[str, Any], path: Path) -> list[Request]:
 
 
 def _request(item: Any, path: Path, number: int) -> Request:
-    from optuna_clank.arena.api import RequestError, check_request
+    from optuna_clank.arena.http.api import RequestError, check_request
 
     try:
         check_request(item)
@@ -134,7 +134,7 @@ def phases(requests: Sequence[Mapping[str, Any]]) -> list[str]:
 
 def safe_move_counts(requests: Sequence[Mapping[str, Any]]) -> list[int]:
     """How many of its four moves do not run the ``you`` snake into a wall or a body, per request."""
-    from optuna_clank.arena.api import batch_requests
+    from optuna_clank.arena.http.api import batch_requests
 
     counts = [0] * len(requests)
     for batch in batch_requests(requests):

@@ -4,7 +4,7 @@
 a config YAML), a server that is already running (``http://...`` or ``url:http://...``), or a
 study spec (``my.toml``) whose ``[snake]`` and ``[search_space]`` say what to start and which
 keys to vary. A spec's server snake is started per config variant with the per-trial server
-machinery (:class:`~optuna_clank.arena.bot_process.SnakeServer`), so each variant has its own process.
+machinery (:class:`~optuna_clank.arena.served.bot_process.SnakeServer`), so each variant has its own process.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from optuna_clank.arena.bot_spec import SnakeSpec, dotted_value, load_base_config
+from optuna_clank.arena.served.bot_spec import SnakeSpec, dotted_value, load_base_config
 from optuna_clank.core.errors import UserError
 
 if TYPE_CHECKING:
@@ -243,8 +243,8 @@ class StartedServerTarget(SnakeTarget):
         self._spec_keys = list(spec_keys)
 
     def answer(self, requests: Sequence[Mapping[str, Any]], values: Mapping[str, Any] | None = None) -> Moves:
-        from optuna_clank.arena.bot_process import SnakeServer
         from optuna_clank.arena.move_oracle import ask_server
+        from optuna_clank.arena.served.bot_process import SnakeServer
 
         with SnakeServer(self.snake, values or {}, base=self.base, label="probe") as server:
             return ask_server(

@@ -18,10 +18,10 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from optuna_clank.arena.faults import servers_involved
+from optuna_clank.arena.served.faults import servers_involved
 
 if TYPE_CHECKING:
-    from optuna_clank.spec.study_spec import StudySpec
+    from optuna_clank.spec import StudySpec
 
 CPU_ROWS = 1024
 """Games in flight per CPU slot. Fewer run at once: a trial's finished games wait for its round's

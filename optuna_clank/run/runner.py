@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import sys
 import threading
 import time
 import uuid
@@ -22,24 +21,21 @@ from typing import TYPE_CHECKING, Any
 
 import optuna
 
-from optuna_clank.core.attributes import (
-    WIN_RATE_CI_KEY,
-)
+from optuna_clank.arena.opponents import short_name
 from optuna_clank.core.control import CLEAN_STOPS, StopReason
 from optuna_clank.core.errors import UserError
+from optuna_clank.run.monitor import Monitor
 from optuna_clank.study.building import MULTI_OBJECTIVE_PRUNING
 from optuna_clank.study.counts import TrialCounts, count_trials, trials_of_run
 from optuna_clank.study.opening import open_study, start_from_base, storage_url_of
-from optuna_clank.study.storage import open_storage
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from optuna_clank.core.control import RunControl
     from optuna_clank.run.worker import SlotReport
-    from optuna_clank.spec.study_spec import StudySpec
+    from optuna_clank.spec import StudySpec
     from optuna_clank.study.dashboard import DashboardServer
-    from optuna_clank.study.results import Best
 
 _LOG = logging.getLogger("optuna_clank")
 
@@ -62,8 +58,6 @@ class RunEnding(StrEnum):
     ABORTED = StopReason.ABORTED.value
     SLOTS_STOPPED = "slots stopped"
 
-
-ENDINGS = tuple(RunEnding)
 
 PROGRESS = ("bar", "log", "none")
 """What :func:`run_study` shows while trials run: a tqdm bar, a log line per finished trial, nothing."""
@@ -124,9 +118,9 @@ def run_study(
 ) -> StudyRun:
     """Run (or resume) a study until it holds ``n_trials`` finished trials, as ``optimize`` does.
 
-    ``spec`` is a spec as :func:`optuna_clank.spec.study_spec.load_spec` read it: the worker processes read
+    ``spec`` is a spec as :func:`optuna_clank.spec.load_spec` read it: the worker processes read
     the file again, so every change goes in here, as ``n_trials``, ``timeout``, ``n_jobs``,
-    ``storage_url`` or ``overrides`` (the names of :data:`optuna_clank.spec.study_spec.OVERRIDES`); a spec
+    ``storage_url`` or ``overrides`` (the names of :data:`optuna_clank.spec.OVERRIDES`); a spec
     that differs from its file is refused. Everything ``optimize`` does happens here: the study
     is created or resumed, a new one starts from the base config (and from ``warm_start_from``'s
     best trials), the pool runs one slot per ``n_jobs``, checkpoints are written, optuna-dashboard
@@ -139,7 +133,7 @@ def run_study(
     Example (tests/test_runner_api.py runs the same on a tiny spec)::
 
         from optuna_clank.run.runner import run_study
-        from optuna_clank.spec.study_spec import load_spec
+        from optuna_clank.spec import load_spec
 
         run = run_study(load_spec("studies/v2.toml"), n_trials=2, storage_url="sqlite:///v2.db")
         print(run.ended, run.after.complete, run.study.best_trial.params)
@@ -177,7 +171,7 @@ def run_study(
         return StudyRun(study, spec, url, before, before, RunEnding.ALREADY_DONE, 0.0)
     where = describe_storage(url)
     n_slots, slots_why = _slots(spec.parallel.n_jobs, say)
-    opponents = ", ".join(_short(o) for o in spec.benchmark.opponents)
+    opponents = ", ".join(short_name(o) for o in spec.benchmark.opponents)
     say(
         f"study {spec.name} on {where}: {before.finished} finished, target {target}, "
         f"{n_slots} slot(s), sampler {spec.sampler.name}, pruner {spec.pruner.name}, "
@@ -192,7 +186,7 @@ def run_study(
 
         for line in base_range_notes(spec):  # never clipped silently
             say(line)
-    from optuna_clank.spec.study_spec import load_spec
+    from optuna_clank.spec import load_spec
     from optuna_clank.study.run_record import begin_run, end_run, llm_state
 
     run_index = begin_run(
@@ -221,7 +215,7 @@ def run_study(
     run_id = uuid.uuid4().hex[:12]
     restore = _take_interrupts(control)
     try:
-        monitor = _Monitor(
+        monitor = Monitor(
             spec,
             url,
             target=target,
@@ -272,13 +266,13 @@ def run_study(
 
 def _as_its_file(spec: StudySpec, changes: dict[str, Any]) -> StudySpec:
     """``spec`` with ``changes``, refused unless its file says the same (the workers read the file)."""
-    from optuna_clank.spec.study_spec import load_spec
+    from optuna_clank.spec import load_spec
 
     wanted = spec.with_overrides(**changes)
     if load_spec(spec.path).with_overrides(**changes) != wanted:
         raise UserError(
             f"{spec.path}: the spec differs from its file; the worker processes read the file, so pass "
-            "changes to run_study as overrides (see optuna_clank.spec.study_spec.OVERRIDES)"
+            "changes to run_study as overrides (see optuna_clank.spec.OVERRIDES)"
         )
     return wanted
 
@@ -325,10 +319,6 @@ def _slots(n_jobs: int | str, say: Callable[[str], None]) -> tuple[int, str]:
     return count, f"n_jobs auto: {why}"
 
 
-def _short(opponent: str) -> str:
-    return Path(opponent).name if "/" in opponent else opponent
-
-
 def _study_kind_lines(spec: StudySpec) -> list[str]:
     """Whether the study is a tournament or multi-objective, and that the latter prunes nothing."""
     from optuna_clank.trial.tournament import Tournament, is_tournament
@@ -336,7 +326,7 @@ def _study_kind_lines(spec: StudySpec) -> list[str]:
     lines = []
     if is_tournament(spec.benchmark):
         tour = Tournament.of(spec.benchmark)
-        weights = ", ".join(f"{_short(o)} {w:g}" for o, w in zip(tour.opponents, tour.weights, strict=True))
+        weights = ", ".join(f"{short_name(o)} {w:g}" for o, w in zip(tour.opponents, tour.weights, strict=True))
         lines.append(
             f"tournament: the same {tour.games} games against each opponent ({tour.steps} per trial); "
             f"value = weighted mean (weights {weights})"
@@ -384,125 +374,3 @@ def _ending(control: RunControl, after: TrialCounts, target: int, deadline: floa
     if deadline is not None and time.time() >= deadline:
         return RunEnding.TIMEOUT
     return RunEnding.SLOTS_STOPPED
-
-
-class _Monitor:
-    """Progress bar (or log lines) and checkpoints, from a fresh read of the storage."""
-
-    def __init__(
-        self,
-        spec: StudySpec,
-        url: str,
-        *,
-        target: int,
-        start: int,
-        bar: bool,
-        log_lines: bool,
-        checkpoints: bool,
-        say: Callable[[str], None],
-    ) -> None:
-        self.spec = spec
-        self.url = url
-        self.study = optuna.load_study(study_name=spec.name, storage=open_storage(url, heartbeat=None))
-        self.target = target
-        self.interval = spec.checkpoint.interval if checkpoints else 0
-        self.last_checkpoint = start // self.interval if self.interval else 0
-        self.last_logged = start
-        self.log_lines = log_lines
-        self.started_at = time.time()
-        self.first_trial_seen = False
-        # the best the last checkpoint holds (an earlier run's too): an unchanged best is not announced again
-        self.checkpointed = _checkpointed_best(spec.name, url) if self.interval else ""
-        self._say = say
-        self.bar = None
-        if bar:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=target, initial=start, unit="trial", file=sys.stderr, dynamic_ncols=True)
-
-    def poll(self) -> None:
-        from optuna_clank.study.results import best_trial
-
-        counts = count_trials(self.study)
-        if not self.first_trial_seen and (counts.running or counts.finished > self.last_logged):
-            self.first_trial_seen = True
-            self.say(f"  workers ready: first trial running after {time.time() - self.started_at:.0f} s")
-        best = best_trial(self.study)
-        text = _best_short(best)
-        if self.bar is not None:
-            self.bar.update(max(0, counts.finished - self.bar.n))
-            self.bar.set_postfix_str(f"running {counts.running}, best {text}", refresh=True)
-        elif self.log_lines and counts.finished != self.last_logged:  # one plain line per finished trial
-            elapsed = _duration(time.time() - self.started_at)
-            self._say(
-                f"study {self.spec.name}: {counts.finished}/{self.target} finished, best {text} "
-                f"({counts.running} running, {elapsed})"
-            )
-            self.last_logged = counts.finished
-        if self.interval and counts.finished // self.interval > self.last_checkpoint and best is not None:
-            self.last_checkpoint = counts.finished // self.interval
-            if best.describe() != self.checkpointed:
-                self.checkpointed = best.describe()
-                self.checkpoint()
-
-    def say(self, line: str) -> None:
-        """One line that does not break the progress bar."""
-        if self.bar is not None:
-            self.bar.write(line, file=sys.stderr)
-        else:
-            self._say(line)
-
-    def checkpoint(self) -> None:
-        from optuna_clank.study.export import export_server_config
-        from optuna_clank.study.results import checkpoint_path, export_best
-        from optuna_clank.study.storage import describe_storage
-
-        path = checkpoint_path(self.spec.name, self.url)
-        if self.spec.snake.reads_own_yaml:  # a server's (or gbc's) own YAML, not the built-in schema
-            best = export_server_config(self.spec, self.study, path)[1]
-        else:
-            path, best = export_best(self.study, path, storage=describe_storage(self.url))
-        self.say(f"checkpoint: {best.describe()} -> {path}")
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
-def _checkpointed_best(study_name: str, url: str) -> str:
-    """What the study's checkpoint file (if any) says it holds: ``best.describe()`` of the last checkpoint."""
-    from optuna_clank.study.results import checkpoint_path
-
-    try:
-        with checkpoint_path(study_name, url).open(encoding="utf-8") as stream:
-            header = [line for line in (stream.readline() for _ in range(4)) if line.startswith("# ")]
-    except (OSError, UnicodeDecodeError):
-        return ""
-    ours = f"# optuna-clank: study {study_name}, "  # a server's or gbc's export
-    for line in header:
-        if line.startswith("# holds "):
-            return line.removeprefix("# holds ").rstrip("\n")
-        if line.startswith(ours):
-            return line.removeprefix(ours).rstrip("\n")
-    return ""
-
-
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m elapsed" if hours else f"{minutes}m{secs:02d}s elapsed"
-
-
-def _best_short(best: Best | None) -> str:
-    if best is None:
-        return "-"
-    if best.kind == "base":
-        return "base config (no validated trial beats it)"
-    if best.kind == "trial":
-        assert best.trial is not None and best.comparison is not None
-        d = best.comparison.difference
-        return f"#{best.trial.number} {100 * d.mean:+.1f} pts [{100 * d.low:+.1f}, {100 * d.high:+.1f}] vs base"
-    assert best.trial is not None
-    ci = best.trial.user_attrs.get(WIN_RATE_CI_KEY)
-    interval = f" win [{100 * ci[0]:.0f}-{100 * ci[1]:.0f}%]" if ci else ""
-    return f"#{best.trial.number} {best.trial.values[0]:.3f}{interval}"

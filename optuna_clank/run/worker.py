@@ -102,7 +102,7 @@ def run_slot(plan: SlotPlan) -> SlotReport:
     """
     from optuna_clank.arena.batch_service import BatchService
     from optuna_clank.run.in_flight import plan_in_flight
-    from optuna_clank.spec.study_spec import load_spec
+    from optuna_clank.spec import load_spec
     from optuna_clank.study.counts import count_trials, trials_ahead
     from optuna_clank.study.opening import open_study
     from optuna_clank.trial.objective import ArenaObjective

@@ -13,7 +13,6 @@ threads, processes and machines sharing the storage cooperate.
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,27 +22,19 @@ from optuna.samplers import BaseSampler, TPESampler
 from optuna.search_space import IntersectionSearchSpace
 
 from optuna_clank.core.attributes import (
-    BASE_TRIAL_KEY,
     CHANGED_PARAMS_KEY,
     CROSSOVER_PARENTS_KEY,
-    LLM_FAILURES_KEY,
-    LLM_LAST_ERROR_KEY,
-    LLM_MODELS_KEY,
-    LLM_RATIONALE_KEY,
-    NN_PATTERNS_KEY,
-    PROPOSAL_KEY,
     PROPOSAL_SOURCE_KEY,
-    REJECTED_PROPOSALS_KEY,
     WARM_START_TRIAL_KEY,
-    WIN_RATE_CI_KEY,
     ProposalSource,
 )
 from optuna_clank.core.optuna_private import storage_of, trial_id_of
 from optuna_clank.sampler._codec import ParamCodec, is_numeric
 from optuna_clank.sampler._crossover import CROSSOVER_KINDS, breed, pick_parents
-from optuna_clank.sampler._llm import Advice, LLMAdvisor, PromptContext, llm_environment_problems
-from optuna_clank.sampler._memory import changed_names, nearest_distance, read_history
-from optuna_clank.sampler._patterns import PatternModel
+from optuna_clank.sampler._llm_rounds import LLMRounds
+from optuna_clank.sampler._memory import changed_names, read_history
+from optuna_clank.sampler._pattern_net import MIN_NET_TRIALS, PatternNet, nearest_top_trial, pattern_text
+from optuna_clank.sampler._publish import Proposal, claim, publish_point, record_llm_failures, write_provenance
 from optuna_clank.sampler._warm import pending_seeds
 
 if TYPE_CHECKING:
@@ -53,19 +44,13 @@ if TYPE_CHECKING:
     from optuna.study import Study
     from optuna.trial import FrozenTrial, TrialState
 
-    from optuna_clank.sampler._llm import Change
+    from optuna_clank.sampler._answers import Change
+    from optuna_clank.sampler._llm import LLMAdvisor
     from optuna_clank.sampler._memory import History
 
 __all__ = ["ClankSampler"]
 
 _LOG = logging.getLogger("optuna_clank.sampler")
-
-_MIN_NET_TRIALS = 5
-"""Completed trials the pattern network needs (its minimum number of winners)."""
-
-_FIRST_EPOCHS = 200
-_REFIT_EPOCHS = 50
-"""Warm-started refits after new trials need only a few epochs."""
 
 _LATENT_NOISE = 0.3
 """Latent noise of a first proposal, in units of the winners' latent spread."""
@@ -91,10 +76,6 @@ With ``base_params`` the study starts from a config that already plays well; in 
 dimensions uniform random startup points are almost all far worse, so the startup trials
 search around the incumbent instead.
 """
-_PATTERN_TOP_K = 10
-_MAX_PATTERNS = 6
-_RECENT_TRIALS = 10
-"""Finished trials handed to the ``context`` callable (e.g. for the death-cause summary)."""
 
 
 @dataclass(frozen=True)
@@ -109,20 +90,6 @@ class _Draft:
     rationale: str = ""
     models: tuple[str, ...] = ()
     patterns: str = ""
-
-
-@dataclass(frozen=True)
-class _Proposal:
-    """One accepted proposal and its provenance (``changed`` None: known after the trial)."""
-
-    source: ProposalSource
-    params: dict[str, Any]
-    base_trial: int | None
-    changed: list[str] | None
-    rationale: str = ""
-    models: tuple[str, ...] = ()
-    patterns: str = ""
-    extra_attrs: tuple[tuple[str, Any], ...] = ()  # source-specific provenance (crossover parents ...)
 
 
 @dataclass(frozen=True)
@@ -236,9 +203,15 @@ class ClankSampler(BaseSampler):
             raise ValueError(f"llm_timeout must be positive, got {llm_timeout}")
         self._search_space = None if search_space is None else dict(search_space)
         self._base_params = None if base_params is None else dict(base_params)
-        self._llm_models = tuple(llm_models)
-        self._llm_api_base = llm_api_base
-        self._llm_timeout = float(llm_timeout)
+        models = tuple(llm_models)
+        self._llm = LLMRounds(
+            models=models,
+            api_base=llm_api_base,
+            timeout=llm_timeout,
+            advisor=llm_advisor,
+            task=task,
+            context=context,
+        )
         self._use_neural_net = use_neural_net
         self._n_startup_trials = n_startup_trials
         self._fallback_share = float(fallback_share)
@@ -247,8 +220,6 @@ class ClankSampler(BaseSampler):
         self._min_distance = float(min_distance)
         self._max_rejections = max_rejections
         self._top_quantile = float(top_quantile)
-        self._task = task
-        self._context = context
         self._fallback = fallback or TPESampler(
             multivariate=True,
             constant_liar=True,
@@ -256,23 +227,16 @@ class ClankSampler(BaseSampler):
             seed=seed,
         )
         self._rng = np.random.default_rng(seed)
-        # One lock for the generator, the network, the caches and the counters. It is never
-        # held during an LLM call or a storage access.
+        # One lock for the generator, the network, the caches and the rejection counter. It is
+        # never held during an LLM call or a storage access.
         self._lock = threading.Lock()
         self._intersection = IntersectionSearchSpace(include_pruned=True)
         self._intersection_lock = threading.Lock()  # reads the storage: not self._lock
         self._codec: ParamCodec | None = None
-        self._model: PatternModel | None = None
-        self._model_codec: ParamCodec | None = None
-        self._fitted_n = 0
+        self._net = PatternNet(self._top_quantile)
         self._pending: dict[int, _Pending] = {}
         self._n_rejections = 0
-        self._n_llm_calls = 0
-        self._n_llm_failures = 0
-        self._llm_setup_lock = threading.Lock()
-        self._llm_ready = not self._llm_models or llm_advisor is not None
-        self._advisor: LLMAdvisor | None = llm_advisor
-        if not self._llm_models and llm_advisor is None:
+        if not models and llm_advisor is None:
             _LOG.info(
                 "ClankSampler runs without an LLM (no llm_models given): proposals come "
                 "from %s and the fallback sampler",
@@ -290,14 +254,12 @@ class ClankSampler(BaseSampler):
     @property
     def llm_calls(self) -> int:
         """Rounds in which the LLM was asked."""
-        with self._lock:
-            return self._n_llm_calls
+        return self._llm.calls
 
     @property
     def llm_failures(self) -> int:
         """Rounds in which the LLM failed or gave no usable change."""
-        with self._lock:
-            return self._n_llm_failures
+        return self._llm.failures
 
     # ------------------------------------------------------------------ BaseSampler
 
@@ -328,7 +290,7 @@ class ClankSampler(BaseSampler):
             return {}
         if not numeric:
             params = self._fallback.sample_relative(study, trial, search_space)
-            self._publish(study, trial, _Proposal(ProposalSource.TPE, {}, None, None), 0, codec=None, best_params=None)
+            self._publish(study, trial, Proposal(ProposalSource.TPE, {}, None, None), 0, codec=None, best_params=None)
             return params
         codec = self._codec_for(numeric)
         history = read_history(study, codec)
@@ -388,25 +350,25 @@ class ClankSampler(BaseSampler):
             draw = self._rng.random()
         if draw < self._fallback_share:
             return False
-        return self._net_ready(n_complete) or self._llm_advisor() is not None
+        return self._net_ready(n_complete) or self._llm.advisor() is not None
 
     def _base_tried(self, history: History) -> bool:
         """Whether some trial (any state, any worker) already ran or runs the base config."""
         assert self._base_params is not None
         return any(t.user_attrs.get(PROPOSAL_SOURCE_KEY) == ProposalSource.BASE for t in history.trials)
 
-    def _propose_base(self, study: Study, trial: FrozenTrial, codec: ParamCodec) -> _Proposal | None:
+    def _propose_base(self, study: Study, trial: FrozenTrial, codec: ParamCodec) -> Proposal | None:
         """The study's base config itself, first: everything else is measured against it."""
         assert self._base_params is not None
         # Exactly the base values: a round trip through the unit cube would turn 1000 into 999.9999999999998.
         params = {name: self._base_params[name] for name in codec.names}
-        if not self._claim(study, trial, codec, params):
+        if not claim(study, trial, codec, params, self._min_distance):
             return None
-        return _Proposal(ProposalSource.BASE, params, None, [])
+        return Proposal(ProposalSource.BASE, params, None, [])
 
     def _propose_warm_start(
         self, study: Study, trial: FrozenTrial, codec: ParamCodec, history: History
-    ) -> _Proposal | None:
+    ) -> Proposal | None:
         """The first warm-start seed no trial has played yet (see ``_warm``), or None.
 
         A seed another worker has just claimed is skipped for the next one; a seed that lies
@@ -417,10 +379,10 @@ class ClankSampler(BaseSampler):
             if len(known) < len(codec):
                 continue  # written for another search space: not a point of this one
             params = codec.decode(codec.encode(known))
-            if self._claim(study, trial, codec, params):
+            if claim(study, trial, codec, params, self._min_distance):
                 best = history.best
                 changed = changed_names(codec, params, best.params if best else None)
-                return _Proposal(
+                return Proposal(
                     ProposalSource.WARM_START,
                     params,
                     None,
@@ -442,7 +404,7 @@ class ClankSampler(BaseSampler):
 
     def _propose_crossover(
         self, study: Study, trial: FrozenTrial, codec: ParamCodec, history: History
-    ) -> tuple[_Proposal | None, int]:
+    ) -> tuple[Proposal | None, int]:
         """A child of two of the best trials that no other trial is near, or None after max_rejections.
 
         Re-proposals breed again from the same parents with a wider blend and Gaussian noise
@@ -462,10 +424,10 @@ class ClankSampler(BaseSampler):
                     sigma = max(self._min_distance, _MIN_PERTURBATION) * _PERTURBATION * 2.0 ** (attempt - 1)
                     child = np.clip(child + self._rng.normal(0.0, sigma, len(child)), 0.0, 1.0)
             params = codec.decode(child)
-            if self._claim(study, trial, codec, params):
+            if claim(study, trial, codec, params, self._min_distance):
                 changed = changed_names(codec, params, a.params)
                 extra = ((CROSSOVER_PARENTS_KEY, [a.number, b.number]),)
-                return _Proposal(ProposalSource.CROSSOVER, params, a.number, changed, extra_attrs=extra), rejected
+                return Proposal(ProposalSource.CROSSOVER, params, a.number, changed, extra_attrs=extra), rejected
             rejected += 1
             self._count_rejection()
         return None, rejected
@@ -476,7 +438,7 @@ class ClankSampler(BaseSampler):
 
     def _propose_local(
         self, study: Study, trial: FrozenTrial, codec: ParamCodec, history: History
-    ) -> tuple[_Proposal | None, int]:
+    ) -> tuple[Proposal | None, int]:
         """A Gaussian step around the incumbent (see :meth:`_local_centre`), wider after each rejection."""
         centre, centre_params, centre_trial = self._local_centre(history, codec)
         rejected = 0
@@ -485,9 +447,9 @@ class ClankSampler(BaseSampler):
                 step = self._rng.normal(0.0, _LOCAL_STEP * 2.0**attempt, len(codec))
             vector = np.clip(centre + step, 0.0, 1.0)
             params = codec.decode(vector)
-            if self._claim(study, trial, codec, params):
+            if claim(study, trial, codec, params, self._min_distance):
                 changed = changed_names(codec, params, centre_params)
-                return _Proposal(ProposalSource.LOCAL, params, centre_trial, changed), rejected
+                return Proposal(ProposalSource.LOCAL, params, centre_trial, changed), rejected
             rejected += 1
             self._count_rejection()
         return None, rejected
@@ -515,11 +477,11 @@ class ClankSampler(BaseSampler):
         return codec.encode(params), params, completed[0].number if completed else None
 
     def _net_ready(self, n_complete: int) -> bool:
-        return self._use_neural_net and n_complete >= _MIN_NET_TRIALS
+        return self._use_neural_net and n_complete >= MIN_NET_TRIALS
 
     def _propose_clank(
         self, study: Study, trial: FrozenTrial, codec: ParamCodec, history: History
-    ) -> tuple[_Proposal | None, int]:
+    ) -> tuple[Proposal | None, int]:
         """A clank proposal that no other trial is near, or None after max_rejections."""
         draft = self._draft(codec, history, study, trial)
         if draft is None:
@@ -527,7 +489,7 @@ class ClankSampler(BaseSampler):
         rejected = 0
         for attempt in range(self._max_rejections + 1):
             proposal = self._variant(draft, codec, history, attempt)
-            if self._claim(study, trial, codec, proposal.params):
+            if claim(study, trial, codec, proposal.params, self._min_distance):
                 return proposal, rejected
             rejected += 1
             self._count_rejection()
@@ -540,45 +502,45 @@ class ClankSampler(BaseSampler):
         search_space: dict[str, BaseDistribution],
         codec: ParamCodec,
         history: History,
-    ) -> tuple[dict[str, Any], _Proposal, int]:
+    ) -> tuple[dict[str, Any], Proposal, int]:
         """The fallback's relative sample, replaced by a random point if it is a repeat."""
         params = dict(self._fallback.sample_relative(study, trial, search_space))
         numeric = {name: params[name] for name in codec.names if name in params}
         if len(numeric) < len(codec):
             # Startup (or a fallback without relative sampling): the parameters come from
             # sample_independent later, and what changed is known only after the trial.
-            return params, _Proposal(ProposalSource.TPE, numeric, None, None), 0
+            return params, Proposal(ProposalSource.TPE, numeric, None, None), 0
         rejected = 0
-        if not self._claim(study, trial, codec, numeric):
+        if not claim(study, trial, codec, numeric, self._min_distance):
             rejected = 1
             self._count_rejection()
             with self._lock:
                 point = self._rng.random(len(codec))
             numeric = codec.decode(point)
             params.update(numeric)
-            self._publish_point(study, trial, numeric)
+            publish_point(study, trial, numeric)
         best = history.best
         changed = changed_names(codec, numeric, best.params if best else None)
-        return params, _Proposal(ProposalSource.TPE, numeric, None, changed), rejected
+        return params, Proposal(ProposalSource.TPE, numeric, None, changed), rejected
 
     # ------------------------------------------------------------------ clank proposals
 
     def _draft(self, codec: ParamCodec, history: History, study: Study, trial: FrozenTrial) -> _Draft | None:
         """The base candidate and the LLM's changes to it (None: nothing to propose)."""
         use_net = self._net_ready(len(history.complete))
-        advisor = self._llm_advisor()
+        advisor = self._llm.advisor()
         best = history.best
         assert best is not None and history.best_vector is not None
         patterns = ""
         if use_net:
             with self._lock:
-                model = self._fitted_model(codec, history)
+                model = self._net.fitted(codec, history, self._rng)
                 vector = model.propose(1, noise=_LATENT_NOISE, rng=self._rng)[0]
                 vector = np.clip(vector + self._rng.normal(0.0, _STEP, len(vector)), 0.0, 1.0)
                 if advisor is not None:
-                    patterns = _pattern_text(model, codec, history)
+                    patterns = pattern_text(model, codec, history)
             base_params = codec.decode(vector)
-            base_trial = _nearest_top_trial(history, vector, self._top_quantile)
+            base_trial = nearest_top_trial(history, vector, self._top_quantile)
         else:
             vector = history.best_vector.copy()
             base_params = {name: best.params[name] for name in codec.names}
@@ -586,8 +548,8 @@ class ClankSampler(BaseSampler):
         draft = _Draft(use_net, base_params, vector, base_trial)
         if advisor is None:
             return draft if use_net else None
-        advice = self._ask(advisor, codec, history, base_params, patterns)
-        _record_llm_failures(study, trial, advice)
+        advice = self._llm.ask(advisor, codec, history, base_params, patterns)
+        record_llm_failures(study, trial, advice)
         if advice is None or not advice.changes:
             return draft if use_net else None
         return _Draft(
@@ -601,7 +563,7 @@ class ClankSampler(BaseSampler):
             patterns=patterns,
         )
 
-    def _variant(self, draft: _Draft, codec: ParamCodec, history: History, attempt: int) -> _Proposal:
+    def _variant(self, draft: _Draft, codec: ParamCodec, history: History, attempt: int) -> Proposal:
         """The draft itself (attempt 0) or a re-proposal with more exploration each time.
 
         Re-proposals decode with larger latent noise (network) and add Gaussian noise that
@@ -614,9 +576,9 @@ class ClankSampler(BaseSampler):
             sigma = max(self._min_distance, _MIN_PERTURBATION) * _PERTURBATION
             sigma *= 2.0 ** (attempt - 1)
             with self._lock:
-                if draft.use_net and self._model is not None:
+                if draft.use_net and self._net.model is not None:
                     noise = _LATENT_NOISE * (1 + attempt)
-                    vector = self._model.propose(1, noise=noise, rng=self._rng)[0]
+                    vector = self._net.model.propose(1, noise=noise, rng=self._rng)[0]
                 else:
                     vector = draft.base_vector
                 vector = np.clip(vector + self._rng.normal(0.0, sigma, len(vector)), 0.0, 1.0)
@@ -625,13 +587,13 @@ class ClankSampler(BaseSampler):
             params[change.param] = codec.snap(change.param, change.target)
         base_trial: int | None
         if draft.use_net:
-            base_trial = _nearest_top_trial(history, vector, self._top_quantile)
+            base_trial = nearest_top_trial(history, vector, self._top_quantile)
             source = ProposalSource.PATTERNS_LLM if draft.changes else ProposalSource.PATTERNS
         else:
             base_trial = draft.base_trial
             source = ProposalSource.LLM
         base = history.by_number.get(base_trial) if base_trial is not None else None
-        return _Proposal(
+        return Proposal(
             source,
             params,
             base_trial,
@@ -641,154 +603,20 @@ class ClankSampler(BaseSampler):
             patterns=draft.patterns if draft.changes else "",
         )
 
-    def _fitted_model(self, codec: ParamCodec, history: History) -> PatternModel:
-        """The pattern network, refitted (warm) when the number of completed trials changed.
-
-        Call with ``self._lock`` held.
-        """
-        if self._model is None or self._model_codec is not codec:
-            seed = int(self._rng.integers(2**31))
-            self._model = PatternModel(len(codec), seed=seed)
-            self._model_codec = codec
-            self._fitted_n = 0
-        n_complete = len(history.complete)
-        if n_complete != self._fitted_n:
-            epochs = _FIRST_EPOCHS if self._fitted_n == 0 else _REFIT_EPOCHS
-            self._model.fit(history.vectors, history.scores, top_quantile=self._top_quantile, epochs=epochs)
-            self._fitted_n = n_complete
-        return self._model
-
-    # ------------------------------------------------------------------ LLM
-
-    def _llm_advisor(self) -> LLMAdvisor | None:
-        """The advisor for the usable models, set up on first use (this imports litellm)."""
-        if self._llm_ready:
-            return self._advisor
-        with self._llm_setup_lock:
-            if not self._llm_ready:
-                self._advisor = self._make_advisor()
-                self._llm_ready = True
-        return self._advisor
-
-    def _make_advisor(self) -> LLMAdvisor | None:
-        """An advisor for the models whose environment is set up; one WARNING for the rest."""
-        kwargs: dict[str, Any] = {"api_base": self._llm_api_base, "timeout": self._llm_timeout}
-        if self._llm_api_base is not None:
-            return LLMAdvisor(models=self._llm_models, **kwargs)
-        found = llm_environment_problems(self._llm_models)
-        usable = [model for model in self._llm_models if not found[model]]
-        problems = [problem for model in self._llm_models for problem in found[model]]
-        if problems and usable:
-            _LOG.warning(
-                "ClankSampler leaves out LLM models whose environment is not set up (%s); asking %s",
-                "; ".join(problems),
-                ", ".join(usable),
-            )
-        elif problems:
-            _LOG.warning(
-                "ClankSampler runs without an LLM: the environment is not set up for %s (%s)",
-                ", ".join(self._llm_models),
-                "; ".join(problems),
-            )
-        return LLMAdvisor(models=usable, **kwargs) if usable else None
-
-    def _ask(
-        self,
-        advisor: LLMAdvisor,
-        codec: ParamCodec,
-        history: History,
-        base_params: dict[str, Any],
-        patterns: str,
-    ) -> Advice | None:
-        """One LLM round on the candidate (no lock held); failures are counted."""
-        best = history.best
-        assert best is not None and best.values
-        trend, stagnating = history.trend()
-        finished = history.finished
-        prompt = PromptContext(
-            task=self._task,
-            params=codec.param_infos(base=base_params, best=best.params),
-            best_value=float(best.values[0]),
-            best_interval=_interval(best.user_attrs.get(WIN_RATE_CI_KEY)),
-            n_finished=len(finished),
-            trend=trend,
-            stagnating=stagnating,
-            patterns=patterns,
-            death_causes=self._context_text(finished[-_RECENT_TRIALS:]),
-            change_history=history.change_summary(),
-            pareto_front=history.front_summary,
-        )
-        with self._lock:
-            self._n_llm_calls += 1
-        try:
-            advice = advisor.advise(prompt)
-        except Exception as exc:
-            _LOG.warning("LLM advice failed; the proposal goes on without it", exc_info=True)
-            advice = Advice((), "", (), 0, (f"advisor: {type(exc).__name__}",), 1, type(exc).__name__)
-        if advice is None or not advice.changes:
-            with self._lock:
-                self._n_llm_failures += 1
-        return advice
-
-    def _context_text(self, recent: Sequence[FrozenTrial]) -> str:
-        """The caller's context for the prompt; a failing callable gives ""."""
-        if self._context is None:
-            return ""
-        try:
-            return str(self._context(recent))
-        except Exception:
-            _LOG.warning("ClankSampler context callable failed; prompt goes without it", exc_info=True)
-            return ""
-
     # ------------------------------------------------------------------ storage
-
-    def _claim(self, study: Study, trial: FrozenTrial, codec: ParamCodec, params: Mapping[str, Any]) -> bool:
-        """Publish ``params`` for ``trial`` unless another trial is within min_distance.
-
-        Check, publish, check again: two workers proposing the same point at the same time
-        both publish before at least one of them checks again, so at most one keeps it
-        (possibly neither; both then re-propose).
-        """
-        if self._min_distance <= 0.0:
-            return True
-        vector = codec.encode(params)
-        if self._is_taken(study, trial, codec, vector):
-            return False
-        self._publish_point(study, trial, params)
-        return not self._is_taken(study, trial, codec, vector)
-
-    def _is_taken(self, study: Study, trial: FrozenTrial, codec: ParamCodec, vector: np.ndarray) -> bool:
-        points = read_history(study, codec).points(codec, exclude=trial.number)
-        return nearest_distance(vector, points) < self._min_distance
-
-    @staticmethod
-    def _publish_point(study: Study, trial: FrozenTrial, params: Mapping[str, Any]) -> None:
-        """Make the proposal visible to other workers before the objective suggests it."""
-        storage_of(study).set_trial_system_attr(trial_id_of(trial), PROPOSAL_KEY, dict(params))
 
     def _publish(
         self,
         study: Study,
         trial: FrozenTrial,
-        proposal: _Proposal,
+        proposal: Proposal,
         rejected: int,
         *,
         codec: ParamCodec | None,
         best_params: Mapping[str, Any] | None,
     ) -> None:
         """Write the provenance attributes; remember what after_trial has to complete."""
-        attrs: dict[str, Any] = {
-            PROPOSAL_SOURCE_KEY: proposal.source.value,
-            CHANGED_PARAMS_KEY: list(proposal.changed or []),
-            BASE_TRIAL_KEY: proposal.base_trial,
-            LLM_RATIONALE_KEY: proposal.rationale,
-            LLM_MODELS_KEY: list(proposal.models),
-            NN_PATTERNS_KEY: proposal.patterns,
-            REJECTED_PROPOSALS_KEY: rejected,
-            **dict(proposal.extra_attrs),
-        }
-        for key, value in attrs.items():
-            storage_of(study).set_trial_user_attr(trial_id_of(trial), key, value)
+        write_provenance(study, trial, proposal, rejected)
         if proposal.changed is None:
             pending = _Pending(codec, None if best_params is None else dict(best_params))
             with self._lock:
@@ -796,7 +624,7 @@ class ClankSampler(BaseSampler):
 
     def _pending_for_unsampled(self, study: Study, trial: FrozenTrial) -> _Pending:
         """Provenance for a trial that never reached sample_relative: all from the fallback."""
-        self._publish(study, trial, _Proposal(ProposalSource.TPE, {}, None, []), 0, codec=None, best_params=None)
+        self._publish(study, trial, Proposal(ProposalSource.TPE, {}, None, []), 0, codec=None, best_params=None)
         numeric = {name: d for name, d in trial.distributions.items() if is_numeric(d)}
         if not numeric:
             return _Pending(None, None)
@@ -823,45 +651,3 @@ def _check_range(name: str, value: float, low: float, high: float, *, low_open: 
     if not inside:
         bracket = "(" if low_open else "["
         raise ValueError(f"{name} must be in {bracket}{low}, {high}], got {value}")
-
-
-def _nearest_top_trial(history: History, vector: np.ndarray, top_quantile: float) -> int:
-    """The winner a decoded candidate lies closest to: the trial it started from."""
-    n = len(history.scores)
-    n_top = min(n, max(_MIN_NET_TRIALS, math.ceil(top_quantile * n)))
-    top = np.argsort(-history.scores, kind="stable")[:n_top]
-    distances = np.linalg.norm(history.vectors[top] - vector, axis=1)
-    return history.complete[int(top[int(np.argmin(distances))])].number
-
-
-def _pattern_text(model: PatternModel, codec: ParamCodec, history: History) -> str:
-    patterns = model.winning_patterns(
-        history.vectors,
-        history.scores,
-        codec.names,
-        codec.to_value,
-        top_k=_PATTERN_TOP_K,
-        max_patterns=_MAX_PATTERNS,
-    )
-    return "\n".join(p.text() for p in patterns)
-
-
-def _interval(value: object) -> tuple[float, float] | None:
-    """A [low, high] pair of finite numbers, or None."""
-    if not isinstance(value, list | tuple) or len(value) != 2:
-        return None
-    if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in value):
-        return None
-    low, high = float(value[0]), float(value[1])
-    return (low, high) if math.isfinite(low) and math.isfinite(high) else None
-
-
-def _record_llm_failures(study: Study, trial: FrozenTrial, advice: Advice | None) -> None:
-    """``llm_failures`` (failed requests, retries included) and ``llm_last_error`` on the trial.
-
-    Only when something failed, so a healthy LLM adds no attributes; the log has the messages.
-    """
-    if advice is None or not advice.n_failed_calls:
-        return
-    storage_of(study).set_trial_user_attr(trial_id_of(trial), LLM_FAILURES_KEY, advice.n_failed_calls)
-    storage_of(study).set_trial_user_attr(trial_id_of(trial), LLM_LAST_ERROR_KEY, advice.last_error)

@@ -26,11 +26,11 @@ import orjson
 import torch
 
 from optuna_clank import __version__
-from optuna_clank.arena.api import API_VERSION, MoveRequest, RequestError
 from optuna_clank.arena.features import TurnView
 from optuna_clank.arena.grid import MOVES
-from optuna_clank.arena.http_server import HttpServer, Reply, error_reply, json_reply
-from optuna_clank.arena.move_body import read_move_body
+from optuna_clank.arena.http.api import API_VERSION, MoveRequest, RequestError
+from optuna_clank.arena.http.move_body import read_move_body
+from optuna_clank.arena.http.server import HttpServer, Reply, error_reply, json_reply
 from optuna_clank.arena.move_oracle import answer_builtin
 from optuna_clank.arena.players import Player, Seats
 from optuna_clank.core.errors import UserError

@@ -1,12 +1,13 @@
-"""TODO: docstring of optuna_clank.spec.task."""
+"""The study's task in one sentence (what is tuned, against whom, on which games): the LLM's brief."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from optuna_clank.arena.opponents import short_name
+
 if TYPE_CHECKING:
-    from optuna_clank.spec.study_spec import StudySpec
+    from optuna_clank.spec.assembly import StudySpec
 
 
 def task_description(spec: StudySpec) -> str:
@@ -23,7 +24,7 @@ def task_description(spec: StudySpec) -> str:
     )
     return (
         f"Tune the numeric weights of a Battlesnake bot ({bot}) to {goals} (score: win 1, draw 0.5, loss 0 "
-        f"per game) against {', '.join(Path(o).stem if '/' in o else o for o in bench.opponents)} "
+        f"per game) against {', '.join(map(short_name, bench.opponents))} "
         f"in {bench.mode} games on a {width}x{height} board; every trial plays the same "
         f"{bench.games_per_trial} games."
     )

@@ -1,7 +1,7 @@
 """The value readers of study specs: one TOML value in, its typed form out, or why not.
 
 Each reader raises :class:`BadValue` with the reason only (``expected an integer, got 'x'``);
-:mod:`optuna_clank.spec.study_spec` adds the file, ``[section]`` and key, so every message reads the same.
+:mod:`optuna_clank.spec.readers` adds the file, ``[section]`` and key, so every message reads the same.
 """
 
 from __future__ import annotations

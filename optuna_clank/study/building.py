@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from optuna_clank.spec.study_spec import StudySpec
+    from optuna_clank.spec import StudySpec
 from typing import TYPE_CHECKING
 
 import optuna
@@ -22,7 +22,7 @@ from optuna_clank.spec.names import SAMPLERS
 from optuna_clank.trial.base_trial import base_trial_params
 
 if TYPE_CHECKING:
-    from optuna_clank.spec.study_spec import StudySpec
+    from optuna_clank.spec import StudySpec
 
 _LOG = logging.getLogger("optuna_clank")
 

@@ -1,4 +1,5 @@
-"""TODO: docstring of optuna_clank.study.export."""
+"""Exporting a study's best config: the YAML its snake reads, written atomically, and the one place that
+decides its shape (the built-in schema, or a server's or go-battleclank's own YAML)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,23 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from optuna_clank.arena.bot_spec import dotted_value, gbc_base_config, load_base_config
+from optuna_clank.arena.served.bot_spec import dotted_value, gbc_base_config, load_base_config
 
 if TYPE_CHECKING:
-    from optuna_clank.spec.study_spec import StudySpec
+    from optuna_clank.spec import StudySpec
+import hashlib
+from datetime import datetime
+
+import optuna
+from optuna.trial import FrozenTrial
+
+from optuna_clank.arena.config import Config, default_config, dump_config, load_config, with_values
+from optuna_clank.core.attributes import (
+    SPEC_ATTR,
+)
+from optuna_clank.core.errors import UserError
+from optuna_clank.core.userfiles import write_text_atomically
+from optuna_clank.study.results import Best, best_trial
 
 
 def export_server_config(
@@ -24,7 +38,7 @@ def export_server_config(
     """
     import yaml
 
-    from optuna_clank.arena.bot_spec import with_dotted_values
+    from optuna_clank.arena.served.bot_spec import with_dotted_values
     from optuna_clank.core.errors import UserError
     from optuna_clank.core.userfiles import write_text_atomically
     from optuna_clank.study.results import best_trial
@@ -57,3 +71,94 @@ def _changed(params: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, An
     numbers = {n: v for n, v in known.items() if isinstance(v, int | float) and not isinstance(v, bool)}
     same = unchanged_names(params, numbers)
     return {name: value for name, value in params.items() if name not in same}
+
+
+def base_for_export(base: str | Path | None, study: optuna.Study) -> Config:
+    """The config tuned values are merged onto: ``--base`` file, else the spec's, else default."""
+    if base:
+        return load_config(base)
+    spec_base = (study.user_attrs.get(SPEC_ATTR) or {}).get("base_config")
+    return load_config(spec_base) if spec_base else default_config()
+
+
+def trial_config(trial: FrozenTrial, base: Config) -> Config:
+    """The full go-battleclank config a trial played (its params set on ``base``).
+
+    A parameter that holds the base's own value keeps the base's value as written (an older study's
+    base trial stored ``999.9999999999998`` for 1000: the base's 1000 is written).
+    """
+    from optuna_clank.arena.config import flatten
+    from optuna_clank.trial.base_trial import unchanged_names
+
+    flat = flatten(base)
+    base_values = {name: value for name, value in flat.items() if isinstance(value, int | float)}
+    same = unchanged_names(trial.params, base_values)
+    return with_values(base, {name: value for name, value in trial.params.items() if name not in same})
+
+
+def write_builtin_config(path: str | Path, config: Config, *, header: str = "") -> Path:
+    """Write a config atomically (a concurrent reader never sees half a file)."""
+    text = "".join(f"# {line}\n" for line in header.splitlines()) + dump_config(config)
+    return write_text_atomically(path, text)
+
+
+def checkpoint_path(study_name: str, storage_url: str, *, root: Path | None = None) -> Path:
+    """``storage/<study>/best-<storage hash>.yaml``: one checkpoint per study AND storage.
+
+    The same study name on two databases (a SQLite file and a PostgreSQL server, say) are two
+    studies; the hash of the password-masked URL keeps their checkpoints apart, so one never
+    overwrites the other's. The file's header names both in words.
+    """
+    from optuna_clank.core.paths import DEFAULT_STORAGE_DIR
+    from optuna_clank.core.redact import redact_url
+
+    digest = hashlib.blake2b(redact_url(storage_url).encode(), digest_size=4).hexdigest()
+    folder = (root if root is not None else Path.cwd()) / DEFAULT_STORAGE_DIR / study_name
+    return folder / f"best-{digest}.yaml"
+
+
+def best_config(study: optuna.Study, best: Best, *, base: str | Path | None = None) -> Config:
+    """The config ``best`` stands for: the trial's params on the base, or the base itself."""
+    base_config = base_for_export(base, study)
+    return base_config if best.trial is None else trial_config(best.trial, base_config)
+
+
+def export_best(
+    study: optuna.Study, path: str | Path, *, base: str | Path | None = None, storage: str = ""
+) -> tuple[Path, Best]:
+    """Write the study's best config (the validated verdict first) to ``path``.
+
+    The header names the study, the storage (``storage``, already masked) and what the file
+    holds: a trial with its paired difference from the base, or the base config itself.
+    """
+    best = best_trial(study)
+    if best is None:
+        raise UserError(f"study {study.study_name!r} has no completed trial yet: nothing to export")
+    stamp = datetime.now().astimezone().isoformat(timespec="seconds")
+    header = [f"optuna-clank: study {study.study_name}" + (f" on {storage}" if storage else "")]
+    header.append(f"holds {best.describe()}")
+    header.append(f"exported {stamp}")
+    return write_builtin_config(path, best_config(study, best, base=base), header="\n".join(header)), best
+
+
+def export_study(
+    spec: StudySpec, study: optuna.Study, path: str | Path | None, *, base: str | Path | None = None, storage: str = ""
+) -> tuple[str, Best]:
+    """The study's best config as the YAML its snake reads, written atomically to ``path`` when given.
+
+    ``export`` and the run's checkpoints both come here, so the two never disagree on the shape: a snake
+    that reads its own YAML (a server, gbc) gets its own keys (:func:`export_server_config`), the built-in
+    heuristic its schema with a header naming the study and ``storage``. Returns the text (the bare config
+    for the built-in snake when not written) and the :class:`~optuna_clank.study.results.Best`.
+    """
+    if spec.snake.reads_own_yaml:
+        return export_server_config(
+            spec, study, None if path is None else Path(path), base=None if base is None else Path(base)
+        )
+    if path is None:
+        best = best_trial(study)
+        if best is None:
+            raise UserError(f"study {spec.name!r} has no completed trial yet: nothing to export")
+        return dump_config(best_config(study, best, base=base)), best
+    written, best = export_best(study, path, base=base, storage=storage)
+    return written.read_text(encoding="utf-8"), best

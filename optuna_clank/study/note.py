@@ -16,9 +16,9 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from optuna_clank.arena.opponents import short_name
 from optuna_clank.core.attributes import VALIDATED_BASE_KEY, VALIDATION_PREFIX
 from optuna_clank.core.extras import MissingExtraError, require
 from optuna_clank.study.verdict import REFUSED_KEY
@@ -26,7 +26,7 @@ from optuna_clank.study.verdict import REFUSED_KEY
 if TYPE_CHECKING:
     import optuna
 
-    from optuna_clank.spec.study_spec import StudySpec
+    from optuna_clank.spec import StudySpec
     from optuna_clank.study.verdict import Comparison
 
 _LOG = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def _benchmark_lines(spec: StudySpec, *, run_games: Any = None) -> list[str]:
         f"{direction} {_OBJECTIVE_TEXT.get(name, name)}"
         for direction, name in zip(spec.study.directions, spec.study.objectives, strict=True)
     )
-    opponents = ", ".join(f"`{Path(o).name if '/' in o else o}`" for o in bench.opponents)
+    opponents = ", ".join(f"`{short_name(o)}`" for o in bench.opponents)
     base = f"`{bench.base_config}`" if bench.base_config else "the built-in default config"
     if spec.snake.reads_own_yaml:  # a server's or gbc's own YAML ([snake] base_config)
         own = spec.snake.base_config
@@ -190,7 +190,7 @@ def _refused_cell(record: Mapping[str, Any]) -> str:
     """A refused record's mark in the table: its faults instead of a difference."""
     if not record.get(REFUSED_KEY):
         return ""
-    from optuna_clank.arena.faults import describe_faults
+    from optuna_clank.arena.served.faults import describe_faults
 
     faults = {k: record.get("faults", {}).get(k, 0) + record.get("opponent_faults", {}).get(k, 0) for k in _KINDS}
     return f"refused: server faults ({describe_faults(faults)})"
@@ -238,14 +238,13 @@ def _paired_text(comparison: Comparison) -> str:
 
 def _stored_difference(record: Mapping[str, Any]) -> tuple[float, tuple[float, float], str] | None:
     """A difference against the base that validation computed itself (e.g. a paired test)."""
-    for key in ("difference", "diff", "delta"):
-        value = record.get(key)
-        interval = record.get(f"{key}_ci")
-        if isinstance(value, int | float) and isinstance(interval, list | tuple) and len(interval) == 2:
-            details = [str(record[k]) for k in (f"{key}_of", "metric", "test") if record.get(k)]
-            low, high = float(interval[0]), float(interval[1])
-            verdict = ["better"] if low > 0 else (["worse"] if high < 0 else [])
-            return float(value), (low, high), "".join(f", {d}" for d in [*details, *verdict])
+    value = record.get("difference")
+    interval = record.get("difference_ci")
+    if isinstance(value, int | float) and isinstance(interval, list | tuple) and len(interval) == 2:
+        details = [str(record[k]) for k in ("difference_of", "metric", "test") if record.get(k)]
+        low, high = float(interval[0]), float(interval[1])
+        verdict = ["better"] if low > 0 else (["worse"] if high < 0 else [])
+        return float(value), (low, high), "".join(f", {d}" for d in [*details, *verdict])
     return None
 
 

@@ -11,16 +11,12 @@ Optuna freezes a finished trial, so they cannot be added to the trial itself.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from optuna_clank.arena.config import Config, default_config, dump_config, load_config, with_values
 from optuna_clank.core.attributes import (
     CHANGED_PARAMS_KEY,
     DEVICE_KEY,
@@ -31,15 +27,12 @@ from optuna_clank.core.attributes import (
     PROPOSAL_SOURCE_KEY,
     SLOT_KEY,
     SNAKE_ERROR_KEY,
-    SPEC_ATTR,
     VALIDATED_BASE_KEY,
     VALIDATION_PREFIX,
     WIN_RATE_CI_KEY,
     ProposalSource,
 )
-from optuna_clank.core.errors import UserError
 from optuna_clank.core.pareto import pareto_front
-from optuna_clank.core.userfiles import write_text_atomically
 from optuna_clank.study.counts import TrialCounts, count_trials
 from optuna_clank.study.run_record import last_run
 from optuna_clank.study.verdict import REFUSED_KEY, RESULTS_KEY, Comparison, Verdict, judge
@@ -152,74 +145,6 @@ def best_trial(study: optuna.Study) -> Best | None:
             return Best(trial=trials[winner.trial], validated=winner.record, verdict=verdict)
     raw = best_raw(study)
     return Best(trial=raw) if raw is not None else None
-
-
-def base_for_export(base: str | Path | None, study: optuna.Study) -> Config:
-    """The config tuned values are merged onto: ``--base`` file, else the spec's, else default."""
-    if base:
-        return load_config(base)
-    spec_base = (study.user_attrs.get(SPEC_ATTR) or {}).get("base_config")
-    return load_config(spec_base) if spec_base else default_config()
-
-
-def trial_config(trial: FrozenTrial, base: Config) -> Config:
-    """The full go-battleclank config a trial played (its params set on ``base``).
-
-    A parameter that holds the base's own value keeps the base's value as written (an older study's
-    base trial stored ``999.9999999999998`` for 1000: the base's 1000 is written).
-    """
-    from optuna_clank.arena.config import flatten
-    from optuna_clank.trial.base_trial import unchanged_names
-
-    flat = flatten(base)
-    base_values = {name: value for name, value in flat.items() if isinstance(value, int | float)}
-    same = unchanged_names(trial.params, base_values)
-    return with_values(base, {name: value for name, value in trial.params.items() if name not in same})
-
-
-def write_config(config: Config, path: str | Path, *, header: str = "") -> Path:
-    """Write a config atomically (a concurrent reader never sees half a file)."""
-    text = "".join(f"# {line}\n" for line in header.splitlines()) + dump_config(config)
-    return write_text_atomically(path, text)
-
-
-def checkpoint_path(study_name: str, storage_url: str, *, root: Path | None = None) -> Path:
-    """``storage/<study>/best-<storage hash>.yaml``: one checkpoint per study AND storage.
-
-    The same study name on two databases (a SQLite file and a PostgreSQL server, say) are two
-    studies; the hash of the password-masked URL keeps their checkpoints apart, so one never
-    overwrites the other's. The file's header names both in words.
-    """
-    from optuna_clank.core.paths import DEFAULT_STORAGE_DIR
-    from optuna_clank.core.redact import redact_url
-
-    digest = hashlib.blake2b(redact_url(storage_url).encode(), digest_size=4).hexdigest()
-    folder = (root if root is not None else Path.cwd()) / DEFAULT_STORAGE_DIR / study_name
-    return folder / f"best-{digest}.yaml"
-
-
-def best_config(study: optuna.Study, best: Best, *, base: str | Path | None = None) -> Config:
-    """The config ``best`` stands for: the trial's params on the base, or the base itself."""
-    base_config = base_for_export(base, study)
-    return base_config if best.trial is None else trial_config(best.trial, base_config)
-
-
-def export_best(
-    study: optuna.Study, path: str | Path, *, base: str | Path | None = None, storage: str = ""
-) -> tuple[Path, Best]:
-    """Write the study's best config (the validated verdict first) to ``path``.
-
-    The header names the study, the storage (``storage``, already masked) and what the file
-    holds: a trial with its paired difference from the base, or the base config itself.
-    """
-    best = best_trial(study)
-    if best is None:
-        raise UserError(f"study {study.study_name!r} has no completed trial yet: nothing to export")
-    stamp = datetime.now().astimezone().isoformat(timespec="seconds")
-    header = [f"optuna-clank: study {study.study_name}" + (f" on {storage}" if storage else "")]
-    header.append(f"holds {best.describe()}")
-    header.append(f"exported {stamp}")
-    return write_config(best_config(study, best, base=base), path, header="\n".join(header)), best
 
 
 @dataclass(frozen=True)

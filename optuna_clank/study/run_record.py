@@ -13,15 +13,15 @@ from __future__ import annotations
 import socket
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from optuna_clank.arena.opponents import short_name
 from optuna_clank.core.attributes import HOST_KEY, RUNS_KEY
 
 if TYPE_CHECKING:
     import optuna
 
-    from optuna_clank.spec.study_spec import StudySpec
+    from optuna_clank.spec import StudySpec
 
 __all__ = ["begin_run", "end_run", "last_run", "llm_state", "run_markdown", "run_summary"]
 
@@ -85,7 +85,7 @@ def begin_run(
         "neural_net": spec.sampler.use_neural_net if spec.sampler.name == "clank" else None,
         "pruner": spec.pruner.name,
         "snake": spec.snake.describe(),
-        "opponents": [_short(o) for o in bench.opponents],
+        "opponents": [short_name(o) for o in bench.opponents],
         "mode": bench.mode,
         "games_per_trial": bench.games_per_trial,
         "board_size": list(bench.board_size),
@@ -162,7 +162,3 @@ def run_markdown(study_attrs: Mapping[str, Any]) -> list[str]:
 
 def _now() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
-
-
-def _short(opponent: str) -> str:
-    return Path(opponent).name if "/" in opponent else opponent

@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from optuna_clank.arena.faults import count_faults, fault_fields, fault_problem, servers_involved
 from optuna_clank.arena.match import GameOutcome, MatchResult, play_match
+from optuna_clank.arena.served.faults import count_faults, fault_fields, fault_problem, servers_involved
 from optuna_clank.core.attributes import OPPONENTS_KEY, VALIDATED_BASE_KEY, VALIDATION_PREFIX
 from optuna_clank.core.errors import UserError
 from optuna_clank.study.results import top_trials
@@ -29,8 +29,8 @@ from optuna_clank.trial.tournament import Tournament, is_tournament
 if TYPE_CHECKING:
     import optuna
 
-    from optuna_clank.arena.bot_spec import SnakeSpec
-    from optuna_clank.spec.study_spec import StudySpec
+    from optuna_clank.arena.served.bot_spec import SnakeSpec
+    from optuna_clank.spec import StudySpec
 
 __all__ = ["base_like_trials", "stored_base_record", "trials_to_validate", "validate_study", "validation_seed"]
 
@@ -70,7 +70,7 @@ def validate_study(
     core; see :func:`~optuna_clank.arena.match.play_match`); the records are the same.
     A record whose servers (the snake's, or an opponent's) failed more answers than ``[benchmark]
     max_faults`` allows is stored with its reason (``refused``) and never compared
-    (:mod:`optuna_clank.arena.faults`).
+    (:mod:`optuna_clank.arena.served.faults`).
     """
     chosen_seed = validation_seed(spec, seed)
     if snake is None:

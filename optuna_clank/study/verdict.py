@@ -28,7 +28,7 @@ RESULTS_KEY = "results"
 
 REFUSED_KEY = "refused"
 """Validation record key: why the record is no measurement of its config (its servers failed answers,
-see :mod:`optuna_clank.arena.faults`). Such a record is stored, shown, and never compared."""
+see :mod:`optuna_clank.arena.served.faults`). Such a record is stored, shown, and never compared."""
 
 _SCORES = {"W": 1.0, "D": 0.5, "L": 0.0}
 _RESULT_LETTERS = {"win": "W", "draw": "D", "loss": "L"}

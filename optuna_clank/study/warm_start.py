@@ -34,7 +34,7 @@ from optuna_clank.trial.base_trial import base_trial_params
 if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
 
-    from optuna_clank.spec.study_spec import StudySpec
+    from optuna_clank.spec import StudySpec
 
 __all__ = ["DEFAULT_WARM_START_TRIALS", "WarmStart", "load_source", "source_storage_url", "warm_start"]
 

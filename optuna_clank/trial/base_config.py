@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 from optuna_clank.arena.config import Config, default_config, load_config
 
 if TYPE_CHECKING:
-    from optuna_clank.spec.study_spec import StudySpec
+    from optuna_clank.spec import StudySpec
 from typing import TYPE_CHECKING
 
-from optuna_clank.arena.bot_spec import dotted_value, gbc_base_config, load_base_config
+from optuna_clank.arena.served.bot_spec import dotted_value, gbc_base_config, load_base_config
 
 if TYPE_CHECKING:
-    from optuna_clank.spec.study_spec import StudySpec
+    from optuna_clank.spec import StudySpec
 
 
 def base_config_of(spec: StudySpec) -> Config:

@@ -26,7 +26,7 @@ from optuna_clank.core.attributes import PROPOSAL_SOURCE_KEY, ProposalSource
 if TYPE_CHECKING:
     import optuna
 
-    from optuna_clank.spec.study_spec import ParamSpec, StudySpec
+    from optuna_clank.spec import ParamSpec, StudySpec
 
 __all__ = ["BaseValue", "base_range_notes", "base_ranges", "base_trial_params", "base_values_of", "is_base_params"]
 

@@ -2,7 +2,7 @@
 
 :func:`seat_candidate` is the only place that turns a trial's values into a player. A built-in
 snake plays in-process with the values merged into its config; a server snake gets its own
-process per trial (:class:`~optuna_clank.arena.bot_process.SnakeServer`), seated through the HTTP
+process per trial (:class:`~optuna_clank.arena.served.bot_process.SnakeServer`), seated through the HTTP
 player, and is stopped when the ``with`` block ends, however it ends.
 
 Example::
@@ -19,9 +19,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from optuna_clank.arena.bot_process import SnakeServer, SnakeServerFailure
-from optuna_clank.arena.bot_spec import SnakeSpec
 from optuna_clank.arena.players import Faults, Player
+from optuna_clank.arena.served.bot_process import SnakeServer, SnakeServerFailure
+from optuna_clank.arena.served.bot_spec import SnakeSpec
 
 if TYPE_CHECKING:
     from optuna_clank.arena.match import GameOutcome
@@ -35,13 +35,13 @@ class SeatedCandidate:
     server: SnakeServer | None = None
 
     def check_alive(self) -> None:
-        """Raise :class:`~optuna_clank.arena.bot_process.SnakeCrashedError` if the trial's server has exited."""
+        """Raise :class:`~optuna_clank.arena.served.bot_process.SnakeCrashedError` if the trial's server has exited."""
         if self.server is not None:
             self.server.check_alive()
 
     def check_faults(self, outcomes: Sequence[GameOutcome], max_faults: int) -> None:
         """Raise :class:`ServerFaultsError` if servers failed more answers than ``max_faults`` allows."""
-        from optuna_clank.arena.faults import count_faults, fault_problem
+        from optuna_clank.arena.served.faults import count_faults, fault_problem
 
         problem = fault_problem(count_faults(outcomes), max_faults)
         if problem is not None:
@@ -60,7 +60,7 @@ def seat_candidate(
     if not snake.is_server:
         yield SeatedCandidate(player=_builtin_player(snake.builtin, base, values))
         return
-    from optuna_clank.arena.http_player import HttpSnake
+    from optuna_clank.arena.http.player import HttpSnake
 
     with SnakeServer(snake, values, base=base, label=label) as server:
         player = HttpSnake(
@@ -77,7 +77,7 @@ def _builtin_player(name: str, base: Mapping[str, Any], values: Mapping[str, Any
     from optuna_clank.arena.snakes.heuristic import HeuristicSnake
 
     if name == "gbc":
-        from optuna_clank.arena.bot_spec import with_dotted_values
+        from optuna_clank.arena.served.bot_spec import with_dotted_values
         from optuna_clank.arena.snakes.gbc import GbcSnake
 
         return GbcSnake(with_dotted_values(base, values), name="candidate")

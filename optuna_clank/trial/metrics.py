@@ -18,7 +18,7 @@ from optuna_clank.core.attributes import (
 from optuna_clank.trial.tournament import Tournament
 
 if TYPE_CHECKING:
-    from optuna_clank.spec.study_spec import StudySpec
+    from optuna_clank.spec import StudySpec
 
 
 def mean_score(outcomes: Sequence[GameOutcome], max_turns: int) -> float:

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 import optuna
 
-from optuna_clank.arena.bot_process import SnakeServerFailure
-from optuna_clank.arena.faults import count_faults, servers_involved
 from optuna_clank.arena.match import GameOutcome, MatchResult, play_match
+from optuna_clank.arena.served.bot_process import SnakeServerFailure
+from optuna_clank.arena.served.faults import count_faults, servers_involved
 from optuna_clank.core.attributes import (
     ABORTED_KEY,
     GAMES_PLAYED_KEY,
@@ -50,7 +50,7 @@ from optuna_clank.trial.tournament import Tournament, is_tournament
 
 if TYPE_CHECKING:
     from optuna_clank.arena.batch_service import BatchService
-    from optuna_clank.spec.study_spec import ParamSpec, StudySpec
+    from optuna_clank.spec import ParamSpec, StudySpec
 
 
 class TrialAborted(Exception):

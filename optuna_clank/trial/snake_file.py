@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from optuna_clank.arena.bot_spec import SnakeSpec, SnakeSpecError, gbc_base_config, load_base_config, read_snake_table
+from optuna_clank.arena.served.bot_spec import SnakeSpec, gbc_base_config, load_base_config
 from optuna_clank.core.errors import UserError
 from optuna_clank.core.userfiles import UserFileError, load_toml
+from optuna_clank.spec.snake_table import SnakeSpecError, read_snake_table
 
 if TYPE_CHECKING:
-    from optuna_clank.spec.study_spec import ParamSpec, StudySpec
+    from optuna_clank.spec import ParamSpec, StudySpec
 
 __all__ = ["SnakeFile", "load_snake_file"]
 
@@ -76,7 +77,7 @@ def load_snake_file(path: str | Path) -> SnakeFile:
 
 
 def _of_spec(path: Path) -> SnakeFile:
-    from optuna_clank.spec.study_spec import load_spec
+    from optuna_clank.spec import load_spec
     from optuna_clank.trial.base_config import snake_base_of
 
     spec = load_spec(path)

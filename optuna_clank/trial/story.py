@@ -38,7 +38,7 @@ from optuna_clank.core.stats import PHASE_TURNS
 if TYPE_CHECKING:
     import optuna
 
-    from optuna_clank.spec.study_spec import StudySpec
+    from optuna_clank.spec import StudySpec
 
 _LOG = logging.getLogger("optuna_clank")
 
@@ -76,7 +76,7 @@ class StoryTeller:
     @classmethod
     def for_spec(cls, spec: StudySpec, *, artifacts: Path | None = None) -> StoryTeller:
         """Stories against the spec's base config, artifacts under :func:`artifact_dir` by default."""
-        from optuna_clank.arena.faults import servers_involved
+        from optuna_clank.arena.served.faults import servers_involved
         from optuna_clank.trial.base_trial import base_trial_params
 
         return cls(
@@ -268,7 +268,7 @@ def trial_note(
 
 def _fault_lines(outcomes: Sequence[GameOutcome], *, snake: bool) -> list[str]:
     """The servers' failed answers: late, failed, invalid or disconnected (the arena repeated a move instead)."""
-    from optuna_clank.arena.faults import count_faults, describe_faults
+    from optuna_clank.arena.served.faults import count_faults, describe_faults
 
     count = count_faults(outcomes)
     lines = []

@@ -19,12 +19,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from optuna_clank.core.attributes import WIN_RATE_CI_KEY
-from optuna_clank.core.stats import wilson_interval
 
 if TYPE_CHECKING:  # the arena pulls in torch; status and results read tournaments without it
     from optuna_clank.arena.match import GameOutcome, MatchResult
     from optuna_clank.arena.players import Player
-    from optuna_clank.spec.study_spec import BenchmarkSpec
+    from optuna_clank.spec import BenchmarkSpec
 
 Metric = Callable[[Sequence["GameOutcome"], int], float]
 
@@ -164,23 +163,24 @@ class Tournament:
 
     def summary(self, outcomes: Sequence[GameOutcome]) -> list[dict[str, Any]]:
         """Per-opponent results: games, wins, draws, losses, win rate with its Wilson 95% interval."""
+        from optuna_clank.arena.outcome import MatchResult  # the arena loads torch
+
         rows = []
         for name, w, group in zip(self.opponents, self.weights, self.by_opponent(outcomes), strict=True):
-            n = len(group)
-            wins = sum(o.result == "win" for o in group)
-            losses = sum(o.result == "loss" for o in group)
-            low, high = wilson_interval(wins, n)
+            result = MatchResult(tuple(group), 0.0)
+            n = result.games
+            low, high = result.win_rate_ci
             rows.append(
                 {
                     "opponent": name,
                     "weight": w,
                     "games": n,
-                    "wins": wins,
-                    "draws": n - wins - losses,
-                    "losses": losses,
-                    "win_rate": round(wins / n, 4) if n else None,
+                    "wins": result.wins,
+                    "draws": result.draws,
+                    "losses": result.losses,
+                    "win_rate": round(result.win_rate, 4) if n else None,
                     WIN_RATE_CI_KEY: [round(low, 4), round(high, 4)],
-                    "score": round(sum(o.score for o in group) / n, 4) if n else None,
+                    "score": round(result.mean_score, 4) if n else None,
                 }
             )
         return rows

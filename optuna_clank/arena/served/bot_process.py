@@ -3,7 +3,7 @@
 :class:`SnakeServer` writes the trial's values into a copy of the base config in a fresh temporary
 folder (:mod:`optuna_clank.core.workspace`: folders a killed run left are swept), starts the snake's
 command there on a free loopback port (in its own process group, with a minimal environment:
-:meth:`optuna_clank.arena.bot_spec.SnakeSpec.environment`; its stderr and stdout kept to a bounded size:
+:meth:`optuna_clank.arena.served.bot_spec.SnakeSpec.environment`; its stderr and stdout kept to a bounded size:
 :mod:`optuna_clank.core.log_cap`), and waits until ``GET /`` answers. Leaving the ``with`` block -
 normally, on pruning, on an exception or on Ctrl-C - stops the whole process group (SIGTERM, then
 SIGKILL) and removes the folder. A snake that exits or never answers raises
@@ -34,7 +34,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from optuna_clank.arena.bot_spec import SnakeSpec, load_base_config, substitute, with_dotted_values, write_config
+from optuna_clank.arena.served.bot_spec import SnakeSpec, load_base_config, substitute, with_dotted_values, write_config
 from optuna_clank.core.errors import UserError
 from optuna_clank.core.log_cap import LogCap, tail
 from optuna_clank.core.workspace import make_workspace

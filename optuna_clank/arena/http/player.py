@@ -3,10 +3,10 @@
 :class:`HttpSnake` sends ``GET /`` once (a server that does not answer it is a user error, as with
 the CLI), ``POST /start`` when its games begin, one ``POST /move`` per seat per turn — the seats of
 the batch concurrently, on keep-alive connections, as many at once as the server answers well within
-the deadline (:mod:`optuna_clank.arena.http_limit`; each deadline counts from the request's own
+the deadline (:mod:`optuna_clank.arena.http.limit`; each deadline counts from the request's own
 sending) — and ``POST /end`` with the final board. Request bodies are
-:func:`optuna_clank.arena.api.move_requests`, CLI-exact (``/move`` bodies come already encoded from
-:func:`~optuna_clank.arena.api.iter_encoded_move_requests`). A turn's ``/move`` requests go out
+:func:`optuna_clank.arena.http.api.move_requests`, CLI-exact (``/move`` bodies come already encoded from
+:func:`~optuna_clank.arena.http.api.iter_encoded_move_requests`). A turn's ``/move`` requests go out
 before the arena computes the other players' moves and their answers are read after
 (:meth:`HttpSnake.choose_later`), so the server thinks while the arena works.
 
@@ -35,10 +35,10 @@ from typing import Any, TypeVar
 import orjson
 import torch
 
-from optuna_clank.arena.api import api_frame, api_snake, game_object, iter_encoded_move_requests, move_requests
 from optuna_clank.arena.engine import FoodSettings
 from optuna_clank.arena.features import TurnView
-from optuna_clank.arena.http_client import Fault, LoopRunner, MoveAnswer, SnakeClient, SnakeServerError
+from optuna_clank.arena.http.api import api_frame, api_snake, game_object, iter_encoded_move_requests, move_requests
+from optuna_clank.arena.http.client import Fault, LoopRunner, MoveAnswer, SnakeClient, SnakeServerError
 from optuna_clank.arena.players import FORFEIT, NO_MOVE, Faults, Player, Seats
 from optuna_clank.arena.standard import MOVES
 from optuna_clank.arena.state import board_from_state

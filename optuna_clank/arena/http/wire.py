@@ -328,7 +328,7 @@ def _parse_head(head: bytes) -> tuple[bytes, int, dict[bytes, bytes]]:
 def parse_headers(lines: bytes) -> dict[bytes, bytes]:
     """Header lines (CRLF-separated, no start line) as lower-cased names -> stripped values.
 
-    Shared by the client and the server (:mod:`~optuna_clank.arena.http_server`); a repeated
+    Shared by the client and the server (:mod:`~optuna_clank.arena.http.server`); a repeated
     header keeps its last value, which is all either side needs.
     """
     headers: dict[bytes, bytes] = {}

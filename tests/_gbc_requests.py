@@ -1,8 +1,9 @@
-"""Battlesnake ``/move`` request bodies -> batched state and seats (private, small on purpose).
+"""Battlesnake ``/move`` request bodies -> batched state and seats, for the ``gbc`` player's tests.
 
-Recorded requests (the gbc-moves ground truth, a ``moves`` command) must run through batched
-players. Requests of one board size and snake count share a batch; ``you`` becomes the seat to
-move. Snakes keep the request's order: the bot breaks some ties by that order.
+Recorded requests (the gbc-moves ground truth) must run through batched players. Requests of one
+board size and snake count share a batch; ``you`` becomes the seat to move. Snakes keep the
+request's order: the bot breaks some ties by that order. (The package's own reader of request
+bodies, :func:`optuna_clank.arena.http.api.batch_requests`, validates them and hands back a view.)
 """
 
 from __future__ import annotations

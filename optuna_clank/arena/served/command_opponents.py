@@ -22,8 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from optuna_clank.arena.bot_process import SnakeServer
-from optuna_clank.arena.bot_spec import SnakeSpec
+from optuna_clank.arena.served.bot_process import SnakeServer
+from optuna_clank.arena.served.bot_spec import SnakeSpec
 
 _LOCK = threading.Lock()
 _STARTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="opponent-servers")
@@ -36,7 +36,7 @@ _EXIT_GRACE_S = 2.0
 def command_server_url(command: tuple[str, ...], folder: Path) -> str:
     """The URL of the server ``command`` runs in ``folder``, started now if it is not running.
 
-    Raises :class:`~optuna_clank.arena.bot_process.SnakeStartError` (a user error, with the server's
+    Raises :class:`~optuna_clank.arena.served.bot_process.SnakeStartError` (a user error, with the server's
     stderr tail) if it exits or does not answer ``GET /`` in time.
     """
     key = (command, folder)

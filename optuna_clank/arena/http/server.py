@@ -30,7 +30,7 @@ from typing import cast
 
 import orjson
 
-from optuna_clank.arena.http_wire import parse_headers
+from optuna_clank.arena.http.wire import parse_headers
 
 Reply = tuple[int, bytes]
 """Status and JSON body of a reply."""

@@ -9,7 +9,7 @@ any more). The caller decides what a fault costs; the arena repeats the previous
 treats ``down`` as the snake leaving its games.
 
 The requests are small JSON POSTs to a few known servers, so the client speaks HTTP/1.1 itself
-on asyncio Protocols (:mod:`optuna_clank.arena.http_wire`) rather than through a general-purpose
+on asyncio Protocols (:mod:`optuna_clank.arena.http.wire`) rather than through a general-purpose
 HTTP library: per request that costs a fraction of the CPU, which on a loaded machine is most
 of the wall time a served snake adds. For the same reason the loops here (and ``serve``'s) are
 uvloop's where it is installed (:func:`new_event_loop`).
@@ -28,12 +28,11 @@ from typing import Any, Literal, NamedTuple, TypeVar
 
 import orjson
 
-from optuna_clank.arena.http_limit import InFlightLimit, Ticket
-from optuna_clank.arena.http_wire import ConnectError, ConnectionPool, HttpError
+from optuna_clank.arena.http.limit import InFlightLimit, Ticket
+from optuna_clank.arena.http.wire import ConnectError, ConnectionPool, HttpError
 from optuna_clank.arena.standard import MOVES
 
 Fault = Literal["", "timeout", "error", "invalid", "down"]
-FAULTS: tuple[Fault, ...] = ("timeout", "error", "invalid", "down")
 _T = TypeVar("_T")
 
 EVENT_LOOP = "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
@@ -125,7 +124,7 @@ class SnakeClient:
     """Keep-alive HTTP client of the server at ``url`` (open it inside a running event loop).
 
     At most ``max_connections`` requests are in flight, and fewer while the server answers
-    slowly (:class:`~optuna_clank.arena.http_limit.InFlightLimit`, learnt from the answers'
+    slowly (:class:`~optuna_clank.arena.http.limit.InFlightLimit`, learnt from the answers'
     latency); the others wait for a slot *before* their timeout starts, so neither our own queue
     nor the overload we would cause makes a request time out.
     """

@@ -1,15 +1,15 @@
 """A ``/move`` body read straight from its bytes: typed decoding for the requests that are valid.
 
 ``serve`` reads every request of every turn. Parsing a 1.5 KB body into dicts (``orjson.loads``)
-and then checking those dicts (:func:`~optuna_clank.arena.api.read_request`) cost it about 25
+and then checking those dicts (:func:`~optuna_clank.arena.http.api.read_request`) cost it about 25
 microseconds a request, more than its batched snake spends on the move. A typed decoder
 (msgspec) checks the types while it parses and builds only the fields a move needs, in a third
 of that time.
 
 It is only a fast path. A body it rejects, or one that fails a check beyond types (a point off
 the board, a duplicate id, ...), is read again the general way, so every invalid body gets
-exactly the reason :func:`~optuna_clank.arena.api.read_request` gives, and every valid one the
-same :class:`~optuna_clank.arena.api.MoveRequest`.
+exactly the reason :func:`~optuna_clank.arena.http.api.read_request` gives, and every valid one the
+same :class:`~optuna_clank.arena.http.api.MoveRequest`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Annotated
 import msgspec
 import orjson
 
-from optuna_clank.arena.api import (
+from optuna_clank.arena.http.api import (
     MAX_BOARD_SIDE,
     MAX_SNAKES,
     MoveRequest,
