@@ -144,7 +144,7 @@ class SnakeSpec:
 def shipped_gbc_config_path() -> Path:
     """go-battleclank's ``config.yaml`` at the commit the ``gbc`` stand-in models (package data, MIT; its
     header names the source): the main study starts from it, so it runs with no file of the user's."""
-    return Path(__file__).resolve().parent / "snakes" / "gbc" / "shipped_config.yaml"
+    return Path(__file__).resolve().parents[1] / "snakes" / "gbc" / "shipped_config.yaml"
 
 
 def describe_base_config(path: Path | None) -> str:
