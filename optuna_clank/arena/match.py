@@ -22,6 +22,7 @@ from optuna_clank.arena.engine import FoodSettings
 from optuna_clank.arena.opponents import make_opponent
 from optuna_clank.arena.outcome import GameOutcome, MatchResult, Result, SnakeResult
 from optuna_clank.arena.players import Player
+from optuna_clank.arena.processes import play_in_processes, process_count
 from optuna_clank.arena.scheduler import GameScheduler
 from optuna_clank.arena.snakes.heuristic import HeuristicSnake
 
@@ -71,8 +72,6 @@ def play_match(
         workers = _process_count(processes, players, len(indices), torch.device(device))
         started = time.perf_counter()
         if workers > 1:
-            from optuna_clank.arena.processes import play_in_processes
-
             result = play_in_processes(
                 players,
                 indices,
@@ -104,7 +103,6 @@ def play_match(
 def _process_count(processes: int | str, players: Sequence[Player], games: int, device: torch.device) -> int:
     if processes == 1:
         return 1
-    from optuna_clank.arena.processes import process_count
 
     return process_count(processes, players, games, device)
 

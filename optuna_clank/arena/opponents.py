@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 import yaml
 
 from optuna_clank.arena.config import Config, ConfigError, load_config
+from optuna_clank.arena.served.bot_process import SnakeServerFailure, SnakeStartError
+from optuna_clank.arena.served.command_opponents import command_server_url
 from optuna_clank.arena.snakes.gbc.schema import GbcConfig, load_gbc_yaml
 from optuna_clank.core.errors import UserError
 from optuna_clank.core.userfiles import UserFileError, read_text, short_repr
@@ -34,44 +36,44 @@ if TYPE_CHECKING:
 
 
 def _baseline() -> Player:
-    from optuna_clank.arena.snakes.baseline import BaselineSnake
+
+    from optuna_clank.arena.snakes.baseline import BaselineSnake  # noqa: PLC0415 - deferred: loads torch
 
     return BaselineSnake()
 
 
 def _random_safe() -> Player:
-    from optuna_clank.arena.snakes.simple import RandomSafeSnake
+    from optuna_clank.arena.snakes.simple import RandomSafeSnake  # noqa: PLC0415 - deferred: loads torch
 
     return RandomSafeSnake()
 
 
 def _greedy_food() -> Player:
-    from optuna_clank.arena.snakes.simple import GreedyFoodSnake
+    from optuna_clank.arena.snakes.simple import GreedyFoodSnake  # noqa: PLC0415 - deferred: loads torch
 
     return GreedyFoodSnake()
 
 
 def _heuristic(config: Config | None = None, name: str = "heuristic") -> Player:
-    from optuna_clank.arena.snakes.heuristic import HeuristicSnake
+    from optuna_clank.arena.snakes.heuristic import HeuristicSnake  # noqa: PLC0415 - deferred: loads torch
 
     return HeuristicSnake(config, name=name)
 
 
 def _gbc(config: GbcConfig | None = None, name: str = "gbc") -> Player:
-    from optuna_clank.arena.snakes.gbc import GbcSnake
+
+    from optuna_clank.arena.snakes.gbc import GbcSnake  # noqa: PLC0415 - deferred: loads torch
 
     return GbcSnake(config, name=name)
 
 
 def _server(url: str, name: str) -> Player:
-    from optuna_clank.arena.http.player import HttpSnake
+    from optuna_clank.arena.http.player import HttpSnake  # noqa: PLC0415 - deferred: loads torch
 
     return HttpSnake(url, name=name)
 
 
 def _started_server(name: str, command: tuple[str, ...], folder: Path) -> Player:
-    from optuna_clank.arena.served.bot_process import SnakeServerFailure, SnakeStartError
-    from optuna_clank.arena.served.command_opponents import command_server_url
 
     try:
         url = command_server_url(command, folder)

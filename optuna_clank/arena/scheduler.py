@@ -51,6 +51,7 @@ from optuna_clank.arena.http.api import api_frame
 from optuna_clank.arena.opponents import make_opponent
 from optuna_clank.arena.outcome import GameOutcome, MatchResult, Result, SnakeResult
 from optuna_clank.arena.players import FORFEIT, Faults, Player, Seats
+from optuna_clank.arena.snakes.heuristic import HeuristicSnake
 from optuna_clank.arena.standard import MOVES
 from optuna_clank.arena.start_boards import start_games
 from optuna_clank.arena.state import CAUSES, NO_KILLER, BatchState
@@ -189,8 +190,6 @@ class GameScheduler:
         if isinstance(candidate, Player):
             player = candidate
         else:
-            from optuna_clank.arena.snakes.heuristic import HeuristicSnake
-
             player = HeuristicSnake(candidate, name=CANDIDATE_NAME)
             owned.append(player)
         cid = next(self._candidate_ids)

@@ -50,7 +50,7 @@ def trial_id_of(trial: FrozenTrial | optuna.Trial) -> int:
 @contextmanager
 def quiet_experimental() -> Iterator[None]:
     """Silence Optuna's ExperimentalWarning for the APIs listed in this module's docstring."""
-    from optuna.exceptions import ExperimentalWarning
+    from optuna.exceptions import ExperimentalWarning  # noqa: PLC0415 - deferred: loads optuna
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ExperimentalWarning)

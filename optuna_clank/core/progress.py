@@ -13,6 +13,8 @@ import time
 from types import TracebackType
 from typing import Any, TextIO
 
+from tqdm import tqdm
+
 __all__ = ["LINE_SECONDS", "LineProgress", "progress_bar"]
 
 LINE_SECONDS = 10.0
@@ -24,7 +26,6 @@ def progress_bar(*, total: int, unit: str, label: str, enabled: bool = True, str
     stream = stream or sys.stderr
     if enabled and not stream.isatty():
         return LineProgress(total=total, unit=unit, label=label, stream=stream)
-    from tqdm import tqdm
 
     return tqdm(total=total, unit=unit, file=stream, disable=not enabled, dynamic_ncols=True, leave=False)
 

@@ -46,7 +46,7 @@ def configure_torch_threads(threads: int | None = None) -> int:
     Call it before the arena runs: in ``play``, ``validate``, every pool worker and the
     benches. Returns the number set.
     """
-    import torch
+    import torch  # noqa: PLC0415 - deferred: loads torch
 
     count = torch_threads() if threads is None else threads
     torch.set_num_threads(count)

@@ -17,6 +17,8 @@ from typing import Any
 
 import torch
 
+from optuna_clank.arena.http.api import RequestError, batch_requests, check_request, game_object
+from optuna_clank.arena.match import play_match
 from optuna_clank.core.errors import UserError
 from optuna_clank.core.stats import game_phase
 
@@ -34,7 +36,6 @@ def recorded_positions(
     max_turns: int = 500,
 ) -> list[Request]:
     """``count`` requests sampled evenly from built-in games (heuristic snake vs ``opponents``)."""
-    from optuna_clank.arena.match import play_match
 
     if count < 1:
         raise ValueError("count must be at least 1")
@@ -65,7 +66,6 @@ def recorded_positions(
 
 def requests_from_frames(frames: Sequence[Mapping[str, Any]], *, game_id: str) -> list[Request]:
     """One ``/move`` request per live snake per frame of a recorded game (final frames skipped)."""
-    from optuna_clank.arena.http.api import game_object
 
     game = game_object(game_id)
     requests = []
@@ -118,7 +118,6 @@ def _history_requests(history: Mapping[str, Any], path: Path) -> list[Request]:
 
 
 def _request(item: Any, path: Path, number: int) -> Request:
-    from optuna_clank.arena.http.api import RequestError, check_request
 
     try:
         check_request(item)
@@ -134,7 +133,6 @@ def phases(requests: Sequence[Mapping[str, Any]]) -> list[str]:
 
 def safe_move_counts(requests: Sequence[Mapping[str, Any]]) -> list[int]:
     """How many of its four moves do not run the ``you`` snake into a wall or a body, per request."""
-    from optuna_clank.arena.http.api import batch_requests
 
     counts = [0] * len(requests)
     for batch in batch_requests(requests):

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from optuna_clank.arena.params import PARAMS_BY_NAME
 from optuna_clank.core.stats import wilson_interval
 from optuna_clank.inspect.positions import phases, safe_move_counts
 from optuna_clank.inspect.snake_target import Moves, ProbeKey, SnakeTarget
@@ -126,7 +127,6 @@ def search_space_toml(results: Sequence[KeyResult], *, any_key: bool) -> str:
     ``any_key`` is for server snakes; a built-in snake's spec may only tune its tunable
     parameters, so its other live keys are listed as comments.
     """
-    from optuna_clank.arena.params import PARAMS_BY_NAME
 
     lines = ["[search_space]"]
     skipped = []

@@ -15,8 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from optuna_clank.arena.config import ConfigError, default_config, flatten, with_values
+from optuna_clank.arena.opponents import check_opponent, is_server_reference
+from optuna_clank.arena.params import PARAMS_BY_NAME
+from optuna_clank.arena.served.bot_process import SnakeServer
 from optuna_clank.arena.served.bot_spec import SnakeSpec, dotted_value, load_base_config
 from optuna_clank.core.errors import UserError
+from optuna_clank.trial.snake_file import load_snake_file
 
 if TYPE_CHECKING:
     from optuna_clank.arena.players import Player
@@ -99,13 +104,13 @@ class BuiltinTarget(SnakeTarget):
         spec_keys: Sequence[ProbeKey] = (),
         label: str = "",
     ) -> None:
-        from optuna_clank.arena.config import default_config
-        from optuna_clank.arena.move_oracle import resolve_snake
-        from optuna_clank.arena.snakes.gbc import GbcSnake
-        from optuna_clank.arena.snakes.heuristic import HeuristicSnake
+        from optuna_clank.arena.move_oracle import resolve_snake  # noqa: PLC0415 - deferred: loads torch
+        from optuna_clank.arena.snakes.heuristic import HeuristicSnake  # noqa: PLC0415 - deferred: loads torch
 
         self._player = resolve_snake(name, config)
         self.label = label or (str(config) if isinstance(config, str | Path) else (name or "heuristic"))
+        from optuna_clank.arena.snakes.gbc import GbcSnake  # noqa: PLC0415 - deferred: loads torch
+
         self._gbc = self._player.config if isinstance(self._player, GbcSnake) else None
         self.can_vary = isinstance(self._player, HeuristicSnake) or self._gbc is not None
         self.free_keys = self._gbc is not None
@@ -113,7 +118,7 @@ class BuiltinTarget(SnakeTarget):
         self._spec_keys = list(spec_keys)
 
     def answer(self, requests: Sequence[Mapping[str, Any]], values: Mapping[str, Any] | None = None) -> Moves:
-        from optuna_clank.arena.move_oracle import answer_builtin
+        from optuna_clank.arena.move_oracle import answer_builtin  # noqa: PLC0415 - deferred: loads torch
 
         return answer_builtin(self._variant(values), requests)
 
@@ -131,8 +136,8 @@ class BuiltinTarget(SnakeTarget):
         ``jobs`` is for servers; a built-in snake uses every core it may (see
         :mod:`optuna_clank.arena.processes`).
         """
-        from optuna_clank.arena.move_oracle import MIXED_SEATS, answer_mixed
-        from optuna_clank.arena.processes import fork_map, idle_cores
+        from optuna_clank.arena.move_oracle import MIXED_SEATS, answer_mixed  # noqa: PLC0415 - deferred: loads torch
+        from optuna_clank.arena.processes import fork_map, idle_cores  # noqa: PLC0415 - deferred: loads torch
 
         del jobs
         players = [self._variant(values) for values in variants]  # a bad value fails here, before any work
@@ -156,13 +161,12 @@ class BuiltinTarget(SnakeTarget):
 
     def _variant(self, values: Mapping[str, Any] | None) -> Player:
         """The player with ``values`` (dotted keys) set on the base config; a bad value is a user error."""
-        from optuna_clank.arena.config import ConfigError, with_values
-        from optuna_clank.arena.snakes.heuristic import HeuristicSnake
+        from optuna_clank.arena.snakes.heuristic import HeuristicSnake  # noqa: PLC0415 - deferred: loads torch
 
         if values and self._gbc is not None:
-            from optuna_clank.arena.snakes.gbc import GbcSnake
-
             try:
+                from optuna_clank.arena.snakes.gbc import GbcSnake  # noqa: PLC0415 - deferred: loads torch
+
                 return GbcSnake(self._gbc.with_values(values), name=self.label)
             except (KeyError, TypeError, ValueError) as exc:
                 raise UserError(f"{self.label}: {exc}") from None
@@ -181,7 +185,6 @@ class BuiltinTarget(SnakeTarget):
         return dotted_value(self._config, name)
 
     def numeric_keys(self) -> list[str]:
-        from optuna_clank.arena.config import flatten
 
         if self._gbc is not None:  # every numeric key of the bot's schema, the ones its YAML lacks too
             return [name for name, value in self._gbc.items() if _is_number(value)]
@@ -192,7 +195,6 @@ class BuiltinTarget(SnakeTarget):
         return list(self._spec_keys)
 
     def known_bounds(self, name: str) -> ProbeKey | None:
-        from optuna_clank.arena.params import PARAMS_BY_NAME
 
         if self._gbc is not None:
             return None  # the heuristic's ranges are not the bot's
@@ -206,14 +208,14 @@ class RunningServerTarget(SnakeTarget):
     """A server that already runs: it answers, but its config cannot be changed from here."""
 
     def __init__(self, url: str, *, timeout_ms: int) -> None:
-        from optuna_clank.arena.move_oracle import server_url
+        from optuna_clank.arena.move_oracle import server_url  # noqa: PLC0415 - deferred: loads torch
 
         self.url = server_url(url)
         self.label = self.url
         self.timeout_ms = timeout_ms
 
     def answer(self, requests: Sequence[Mapping[str, Any]], values: Mapping[str, Any] | None = None) -> Moves:
-        from optuna_clank.arena.move_oracle import ask_server
+        from optuna_clank.arena.move_oracle import ask_server  # noqa: PLC0415 - deferred: loads torch
 
         if values:
             raise UserError(f"{self.url}: a running server reads its own config; name a spec whose [snake] starts it")
@@ -243,8 +245,7 @@ class StartedServerTarget(SnakeTarget):
         self._spec_keys = list(spec_keys)
 
     def answer(self, requests: Sequence[Mapping[str, Any]], values: Mapping[str, Any] | None = None) -> Moves:
-        from optuna_clank.arena.move_oracle import ask_server
-        from optuna_clank.arena.served.bot_process import SnakeServer
+        from optuna_clank.arena.move_oracle import ask_server  # noqa: PLC0415 - deferred: loads torch
 
         with SnakeServer(self.snake, values or {}, base=self.base, label="probe") as server:
             return ask_server(
@@ -263,7 +264,6 @@ class StartedServerTarget(SnakeTarget):
 
 def resolve_target(text: str, config: str | Path | None = None, *, timeout_ms: int = 500) -> SnakeTarget:
     """The snake behind a ``--snake`` argument (and its ``--config``), see the module docstring."""
-    from optuna_clank.arena.opponents import is_server_reference
 
     if text.endswith(".toml"):
         return _spec_target(Path(text), config)
@@ -280,7 +280,6 @@ def check_target_name(text: str, config: str | Path | None = None) -> None:
 
     A mistake in a name is then reported before torch loads (before anything is built for the other snake).
     """
-    from optuna_clank.arena.opponents import check_opponent, is_server_reference
 
     if config is None and not text.endswith(".toml") and not is_server_reference(text):
         check_opponent(text)
@@ -292,14 +291,12 @@ FIXED_BUILTINS = frozenset({"baseline", "random-safe", "greedy-food"})
 
 def cannot_vary(text: str, config: str | Path | None = None) -> bool:
     """Whether ``--snake text`` names a snake whose config no probe can change, known from the name alone."""
-    from optuna_clank.arena.opponents import is_server_reference
 
     return config is None and (text in FIXED_BUILTINS or is_server_reference(text))
 
 
 def _spec_target(path: Path, config: str | Path | None) -> SnakeTarget:
     """The snake of a snake file (only ``[snake]``) or of a study spec (its ``[search_space]`` gives the keys)."""
-    from optuna_clank.trial.snake_file import load_snake_file
 
     read = load_snake_file(path)
     snake = read.snake

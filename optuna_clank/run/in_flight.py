@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from optuna_clank.arena.served.faults import servers_involved
+from optuna_clank.trial.tournament import Tournament, is_tournament
 
 if TYPE_CHECKING:
     from optuna_clank.spec import StudySpec
@@ -63,7 +64,6 @@ def plan_in_flight(spec: StudySpec, device: str, *, slots: int = 1, target: int 
     bench = spec.benchmark
     if servers_involved(spec.snake.is_server, bench.opponents):
         return InFlight(trials=1, rounds_ahead=0, rows=bench.round_size, shared=False)
-    from optuna_clank.trial.tournament import Tournament, is_tournament
 
     steps = Tournament.of(bench).steps if is_tournament(bench) else bench.games_per_trial
     round_size = min(bench.round_size, steps)

@@ -8,12 +8,13 @@ import time
 from typing import TYPE_CHECKING
 
 import optuna
+from tqdm import tqdm
 
 from optuna_clank.core.attributes import (
     WIN_RATE_CI_KEY,
 )
 from optuna_clank.study.counts import count_trials
-from optuna_clank.study.storage import open_storage
+from optuna_clank.study.storage import describe_storage, open_storage
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -52,12 +53,10 @@ class Monitor:
         self._say = say
         self.bar = None
         if bar:
-            from tqdm import tqdm
-
             self.bar = tqdm(total=target, initial=start, unit="trial", file=sys.stderr, dynamic_ncols=True)
 
     def poll(self) -> None:
-        from optuna_clank.study.results import best_trial
+        from optuna_clank.study.results import best_trial  # noqa: PLC0415 - deferred: loads torch
 
         counts = count_trials(self.study)
         if not self.first_trial_seen and (counts.running or counts.finished > self.last_logged):
@@ -89,8 +88,7 @@ class Monitor:
             self._say(line)
 
     def checkpoint(self) -> None:
-        from optuna_clank.study.export import checkpoint_path, export_study
-        from optuna_clank.study.storage import describe_storage
+        from optuna_clank.study.export import checkpoint_path, export_study  # noqa: PLC0415 - deferred: loads torch
 
         path = checkpoint_path(self.spec.name, self.url)
         best = export_study(self.spec, self.study, path, storage=describe_storage(self.url))[1]
@@ -103,7 +101,7 @@ class Monitor:
 
 def _checkpointed_best(study_name: str, url: str) -> str:
     """What the study's checkpoint file (if any) says it holds: ``best.describe()`` of the last checkpoint."""
-    from optuna_clank.study.export import checkpoint_path
+    from optuna_clank.study.export import checkpoint_path  # noqa: PLC0415 - deferred: loads torch
 
     try:
         with checkpoint_path(study_name, url).open(encoding="utf-8") as stream:

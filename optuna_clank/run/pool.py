@@ -127,7 +127,7 @@ def _monitor(done: threading.Event, on_poll: Callable[[], None] | None, poll_sec
 
 
 def _run_supervisors(plan: PoolPlan, slot_plans: list[SlotPlan]) -> list[tuple[SlotReport, int]]:
-    from joblib import Parallel, delayed, parallel_config
+    from joblib import Parallel, delayed, parallel_config  # noqa: PLC0415 - deferred: loads joblib
 
     backend = plan.backend
     tasks = (delayed(supervise_slot)(slot_plan) for slot_plan in slot_plans)

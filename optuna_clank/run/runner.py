@@ -22,12 +22,24 @@ from typing import TYPE_CHECKING, Any
 import optuna
 
 from optuna_clank.arena.opponents import short_name
-from optuna_clank.core.control import CLEAN_STOPS, StopReason
+from optuna_clank.core.control import CLEAN_STOPS, RunControl, StopReason
+from optuna_clank.core.devices import auto_n_jobs, visible_cuda_devices
 from optuna_clank.core.errors import UserError
+from optuna_clank.run.in_flight import plan_in_flight
 from optuna_clank.run.monitor import Monitor
+from optuna_clank.run.pool import PoolPlan, run_pool
+from optuna_clank.spec import load_spec
 from optuna_clank.study.building import MULTI_OBJECTIVE_PRUNING
 from optuna_clank.study.counts import TrialCounts, count_trials, trials_of_run
+from optuna_clank.study.dashboard import DashboardServer
+from optuna_clank.study.note import write_study_note
 from optuna_clank.study.opening import open_study, start_from_base, storage_url_of
+from optuna_clank.study.run_record import begin_run, end_run, llm_state
+from optuna_clank.study.storage import describe_storage
+from optuna_clank.study.warm_start import DEFAULT_WARM_START_TRIALS, load_source, source_storage_url, warm_start
+from optuna_clank.trial.base_trial import base_range_notes
+from optuna_clank.trial.story import artifact_dir
+from optuna_clank.trial.tournament import Tournament, is_tournament
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -138,9 +150,6 @@ def run_study(
         run = run_study(load_spec("studies/v2.toml"), n_trials=2, storage_url="sqlite:///v2.db")
         print(run.ended, run.after.complete, run.study.best_trial.params)
     """
-    from optuna_clank.core.control import RunControl
-    from optuna_clank.run.pool import PoolPlan, run_pool
-    from optuna_clank.study.storage import describe_storage
 
     if progress not in PROGRESS:
         raise ValueError(f"progress must be one of {PROGRESS}, got {progress!r}")
@@ -182,12 +191,8 @@ def run_study(
         say(line)
     say(f"  {_in_flight_line(spec, n_slots, target - before.finished)}")
     if not worker:
-        from optuna_clank.trial.base_trial import base_range_notes
-
         for line in base_range_notes(spec):  # never clipped silently
             say(line)
-    from optuna_clank.spec import load_spec
-    from optuna_clank.study.run_record import begin_run, end_run, llm_state
 
     run_index = begin_run(
         study,
@@ -199,8 +204,6 @@ def run_study(
         target=target,
     )
     if not worker:
-        from optuna_clank.study.note import write_study_note
-
         write_study_note(study, spec)
     server = _bind_dashboard(dashboard, spec, url)  # a taken port stops us before any trial runs
     if before.running:
@@ -266,7 +269,6 @@ def run_study(
 
 def _as_its_file(spec: StudySpec, changes: dict[str, Any]) -> StudySpec:
     """``spec`` with ``changes``, refused unless its file says the same (the workers read the file)."""
-    from optuna_clank.spec import load_spec
 
     wanted = spec.with_overrides(**changes)
     if load_spec(spec.path).with_overrides(**changes) != wanted:
@@ -281,7 +283,6 @@ def _warm_start_source(spec: StudySpec, source: str | None, storage: str | None)
     """The warm-start source study and its storage URL, checked before this study is created."""
     if not source:
         return None
-    from optuna_clank.study.warm_start import load_source, source_storage_url
 
     url = source_storage_url(spec, source, storage)
     load_source(source, url)  # a wrong name or storage stops us before anything is created
@@ -292,7 +293,6 @@ def _apply_warm_start(
     study: optuna.Study, spec: StudySpec, source: tuple[str, str], count: int | None, say: Callable[[str], None]
 ) -> None:
     """Seed the study once (see warm_start.py) and say what was taken."""
-    from optuna_clank.study.warm_start import DEFAULT_WARM_START_TRIALS, warm_start
 
     done = warm_start(study, spec, source=source[0], source_url=source[1], count=count or DEFAULT_WARM_START_TRIALS)
     when = "seeded now" if done.seeded_now else "already seeded, not seeded again"
@@ -301,8 +301,6 @@ def _apply_warm_start(
 
 def _in_flight_line(spec: StudySpec, n_slots: int, remaining: int) -> str:
     """What each slot holds at once (:mod:`optuna_clank.run.in_flight`), for the run's opening lines."""
-    from optuna_clank.core.devices import visible_cuda_devices
-    from optuna_clank.run.in_flight import plan_in_flight
 
     device = "cuda:0" if visible_cuda_devices() else "cpu"
     return "in flight: " + plan_in_flight(spec, device, slots=n_slots, target=remaining).describe()
@@ -312,7 +310,6 @@ def _slots(n_jobs: int | str, say: Callable[[str], None]) -> tuple[int, str]:
     """The number of slots and why; ``auto`` is resolved here and the choice is said once."""
     if n_jobs != "auto":
         return int(n_jobs), f"n_jobs = {n_jobs}"
-    from optuna_clank.core.devices import auto_n_jobs
 
     count, why = auto_n_jobs()
     say(f"n_jobs auto: {count} slot(s), {why}")
@@ -321,7 +318,6 @@ def _slots(n_jobs: int | str, say: Callable[[str], None]) -> tuple[int, str]:
 
 def _study_kind_lines(spec: StudySpec) -> list[str]:
     """Whether the study is a tournament or multi-objective, and that the latter prunes nothing."""
-    from optuna_clank.trial.tournament import Tournament, is_tournament
 
     lines = []
     if is_tournament(spec.benchmark):
@@ -341,8 +337,6 @@ def _bind_dashboard(where: tuple[str, int] | None, spec: StudySpec, url: str) ->
     """optuna-dashboard bound to its port, to be served in a thread during the run."""
     if where is None:
         return None
-    from optuna_clank.study.dashboard import DashboardServer
-    from optuna_clank.trial.story import artifact_dir
 
     host, port = where
     if not 0 <= port <= 65535:

@@ -27,7 +27,11 @@ import optuna
 
 from optuna_clank.core.attributes import DEVICE_KEY, HOST_KEY, RUN_KEY, SLOT_KEY, TORCH_THREADS_KEY, WORKER_PID_KEY
 from optuna_clank.core.control import RunControl, StopReason
+from optuna_clank.core.errors import UserError
 from optuna_clank.core.optuna_private import quiet_experimental
+from optuna_clank.core.threads import configure_torch_threads
+from optuna_clank.spec import load_spec
+from optuna_clank.study.counts import count_trials, trials_ahead
 
 _LOG = logging.getLogger("optuna_clank.run.worker")
 _MAX_CONSECUTIVE_ERRORS = 5
@@ -80,9 +84,7 @@ class SlotReport:
 
 def prepare_process(plan: SlotPlan) -> None:
     """Per-process setup: device first (before torch touches CUDA), threads, logging."""
-    import torch
-
-    from optuna_clank.core.threads import configure_torch_threads
+    import torch  # noqa: PLC0415 - deferred: loads torch
 
     if plan.device.startswith("cuda"):
         torch.cuda.set_device(torch.device(plan.device))
@@ -100,12 +102,10 @@ def run_slot(plan: SlotPlan) -> SlotReport:
     many threads, each asking the study for its next trial, all playing their rounds in one shared
     batch (:class:`~optuna_clank.arena.batch_service.BatchService`).
     """
-    from optuna_clank.arena.batch_service import BatchService
-    from optuna_clank.run.in_flight import plan_in_flight
-    from optuna_clank.spec import load_spec
-    from optuna_clank.study.counts import count_trials, trials_ahead
-    from optuna_clank.study.opening import open_study
-    from optuna_clank.trial.objective import ArenaObjective
+    from optuna_clank.arena.batch_service import BatchService  # noqa: PLC0415 - deferred: loads torch
+    from optuna_clank.run.in_flight import plan_in_flight  # noqa: PLC0415 - deferred: loads torch
+    from optuna_clank.study.opening import open_study  # noqa: PLC0415 - deferred: loads sqlalchemy
+    from optuna_clank.trial.objective import ArenaObjective  # noqa: PLC0415 - deferred: loads torch
 
     control = RunControl(plan.control_dir)
     spec = load_spec(plan.spec_path).with_overrides(**plan.overrides)
@@ -203,9 +203,8 @@ class _SlotLoop:
                 self.report.stopped = reason
 
     def run(self) -> None:
-        from optuna_clank.study.counts import count_trials
-        from optuna_clank.study.opening import queue_again
-        from optuna_clank.trial.objective import SurplusTrial, TrialAborted
+        from optuna_clank.study.opening import queue_again  # noqa: PLC0415 - deferred: loads sqlalchemy
+        from optuna_clank.trial.objective import SurplusTrial, TrialAborted  # noqa: PLC0415 - deferred: loads torch
 
         plan, study = self.plan, self.study
         while not self.report.stopped:
@@ -257,7 +256,7 @@ class _SlotLoop:
 
 
 def _torch_threads_now() -> int:
-    import torch
+    import torch  # noqa: PLC0415 - deferred: loads torch
 
     return torch.get_num_threads()
 
@@ -275,7 +274,6 @@ def _tally(study: optuna.Study, report: SlotReport) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of a slot process: ``python -m optuna_clank.run.worker [PLAN_JSON]``."""
-    from optuna_clank.core.errors import UserError
 
     args = sys.argv[1:] if argv is None else argv
     text = args[0] if args else os.environ.pop(PLAN_ENV_VAR, "")

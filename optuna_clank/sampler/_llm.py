@@ -46,7 +46,7 @@ def _import_litellm() -> Any:
     """Import litellm on first use only (it takes seconds), without a network fetch."""
     with _IMPORT_LOCK:
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-        import litellm  # deferred: litellm takes seconds to import, and most runs never ask a model
+        import litellm  # deferred: litellm takes seconds to import, and most runs never ask a model  # noqa: PLC0415 - deferred: loads litellm
 
         litellm.suppress_debug_info = True  # failures are logged by us, once, without banners
         return litellm

@@ -27,6 +27,7 @@ from optuna_clank.core.attributes import (
     PROPOSAL_SOURCE_KEY,
     ProposalSource,
 )
+from optuna_clank.core.pareto import pareto_ranks
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -330,7 +331,6 @@ def _front_summary(study: Study, complete: Sequence[FrozenTrial], ranks: Mapping
 
 def _pareto_ranks_of(trials: Sequence[FrozenTrial], directions: Sequence[StudyDirection]) -> dict[int, int]:
     """Pareto rank by trial number, over the trials whose every value is finite."""
-    from optuna_clank.core.pareto import pareto_ranks
 
     usable = [t for t in trials if len(t.values) == len(directions) and all(math.isfinite(v) for v in t.values)]
     ranks = pareto_ranks([t.values for t in usable], directions)

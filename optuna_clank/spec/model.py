@@ -92,7 +92,7 @@ class ParamSpec:
 
     def distribution(self) -> BaseDistribution:
         """The Optuna distribution the sampler draws this parameter from."""
-        from optuna.distributions import FloatDistribution, IntDistribution
+        from optuna.distributions import FloatDistribution, IntDistribution  # noqa: PLC0415 - deferred: loads optuna
 
         if self.is_int:
             return IntDistribution(int(self.low), int(self.high), log=self.log, step=int(self.step or 1))

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from optuna_clank.arena.opponents import is_config_reference
+from optuna_clank.core.redact import redact_url
 from optuna_clank.core.userfiles import short_repr
 from optuna_clank.spec.model import OPTION, SECTION_CLASSES, SpecError
 from optuna_clank.spec.readers import resolved
@@ -53,8 +55,6 @@ def shown_overrides(changes: Mapping[str, Any]) -> str:
 def _shown_override(option: str, value: Any) -> str:
     """An override as messages show it: short, and a storage URL without its password."""
     if option == "storage_url" and isinstance(value, str):
-        from optuna_clank.core.redact import redact_url
-
         return repr(redact_url(value))
     return short_repr(value)
 
@@ -97,7 +97,6 @@ def _override_value(option: str, value: Any) -> Any:
 
 
 def _absolute_if_config(name: Any, here: Path) -> Any:
-    from optuna_clank.arena.opponents import is_config_reference
 
     if isinstance(name, str) and is_config_reference(name):
         return resolved(name, here)

@@ -15,6 +15,16 @@ from typing import Any
 
 from optuna_clank.arena.bounds import MODES
 from optuna_clank.arena.config import ConfigError, load_config
+from optuna_clank.arena.opponents import (
+    OTHER_FORMS,
+    UnknownOpponentError,
+    check_opponent,
+    is_command_reference,
+    is_config_reference,
+    is_server_reference,
+    opponent_names,
+    stable_command_name,
+)
 from optuna_clank.arena.served.bot_spec import SnakeSpec
 from optuna_clank.core.userfiles import short_repr
 from optuna_clank.spec.model import (
@@ -136,16 +146,6 @@ def _opponents_reader(base_dir: Path) -> Reader:
 def _checked_opponent(name: str, base_dir: Path) -> str:
     """The opponent's stable string (config paths absolute), or why it is unusable."""
     # Imported here: the opponents pull in the arena (torch); reading a spec stays light.
-    from optuna_clank.arena.opponents import (
-        OTHER_FORMS,
-        UnknownOpponentError,
-        check_opponent,
-        is_command_reference,
-        is_config_reference,
-        is_server_reference,
-        opponent_names,
-        stable_command_name,
-    )
 
     if is_command_reference(name):  # its program is found now (paths from the spec's folder), started with the games
         try:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from optuna_clank.arena.params import PARAMS_BY_NAME, TUNABLE_PARAMS, TunableParam
+from optuna_clank.arena.snakes.gbc.schema import GBC_KEY_BY_NAME
 from optuna_clank.spec.model import ParamSpec, fail
 from optuna_clank.spec.values import BadValue, as_integer, as_number, boolean, describe, did_you_mean
 
@@ -37,7 +38,6 @@ def read_search_space(table: Any, *, any_key: bool = False) -> tuple[ParamSpec, 
 
 def read_gbc_search_space(table: Any) -> tuple[ParamSpec, ...]:
     """go-battleclank's dotted keys (its schema's), explicit bounds; an int field is tuned as an int."""
-    from optuna_clank.arena.snakes.gbc.schema import GBC_KEY_BY_NAME
 
     if table is None:
         fail("[search_space]:", "missing section (list the parameters to tune)")

@@ -19,7 +19,9 @@ import optuna
 
 from optuna_clank.core.errors import UserError
 from optuna_clank.spec.names import SAMPLERS
+from optuna_clank.spec.task import task_description
 from optuna_clank.trial.base_trial import base_trial_params
+from optuna_clank.trial.metrics import death_cause_summary
 
 if TYPE_CHECKING:
     from optuna_clank.spec import StudySpec
@@ -28,11 +30,10 @@ _LOG = logging.getLogger("optuna_clank")
 
 
 def _clank_sampler(spec: StudySpec) -> Any:
-    from optuna_clank.sampler import ClankSampler
-    from optuna_clank.spec.task import task_description
-    from optuna_clank.trial.metrics import death_cause_summary
 
     options = spec.sampler
+    from optuna_clank.sampler import ClankSampler  # noqa: PLC0415 - deferred: loads torch
+
     return ClankSampler(
         search_space=spec.distributions(),
         llm_models=options.llm_models if options.use_llm else (),
@@ -52,7 +53,6 @@ def _clank_sampler(spec: StudySpec) -> Any:
 
 
 def _tpe_sampler(spec: StudySpec) -> Any:
-    import optuna
 
     options = spec.sampler
     return optuna.samplers.TPESampler(
@@ -61,40 +61,34 @@ def _tpe_sampler(spec: StudySpec) -> Any:
 
 
 def _random_sampler(spec: StudySpec) -> Any:
-    import optuna
 
     return optuna.samplers.RandomSampler(seed=spec.sampler.seed)
 
 
 def _cmaes_sampler(spec: StudySpec) -> Any:
     SAMPLERS["cmaes"].check_installed()  # optuna imports cmaes only at the first trial, with a traceback
-    import optuna
 
     return optuna.samplers.CmaEsSampler(n_startup_trials=spec.sampler.n_startup_trials, seed=spec.sampler.seed)
 
 
 def _gp_sampler(spec: StudySpec) -> Any:
-    import optuna
 
     return optuna.samplers.GPSampler(n_startup_trials=spec.sampler.n_startup_trials, seed=spec.sampler.seed)
 
 
 def _wilcoxon_pruner(spec: StudySpec) -> Any:
-    import optuna
 
     options = spec.pruner
     return optuna.pruners.WilcoxonPruner(p_threshold=options.p_threshold, n_startup_steps=options.n_startup_steps)
 
 
 def _median_pruner(spec: StudySpec) -> Any:
-    import optuna
 
     return optuna.pruners.MedianPruner(n_startup_trials=spec.pruner.n_startup_trials)
 
 
 def _no_pruner(spec: StudySpec) -> Any:
     del spec
-    import optuna
 
     return optuna.pruners.NopPruner()
 

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from optuna.artifacts import FileSystemArtifactStore
+
 from optuna_clank.core.errors import UserError
 from optuna_clank.core.extras import require
 from optuna_clank.study.storage import open_storage
@@ -44,7 +46,6 @@ class _QuietHandler(WSGIRequestHandler):
 def dashboard_app(storage_url: str, artifacts: Path) -> Any:
     """optuna-dashboard's WSGI app on ``storage_url``, serving artifacts from ``artifacts``."""
     optuna_dashboard = require("dashboard", "the dashboard")
-    from optuna.artifacts import FileSystemArtifactStore
 
     try:
         artifacts.mkdir(parents=True, exist_ok=True)

@@ -15,15 +15,21 @@ import hashlib
 from datetime import datetime
 
 import optuna
+import yaml
 from optuna.trial import FrozenTrial
 
-from optuna_clank.arena.config import Config, default_config, dump_config, load_config, with_values
+from optuna_clank.arena.config import Config, default_config, dump_config, flatten, load_config, with_values
+from optuna_clank.arena.served.bot_spec import with_dotted_values
+from optuna_clank.arena.snakes.gbc.schema import gbc_yaml_mapping, read_gbc_config
 from optuna_clank.core.attributes import (
     SPEC_ATTR,
 )
 from optuna_clank.core.errors import UserError
+from optuna_clank.core.paths import DEFAULT_STORAGE_DIR
+from optuna_clank.core.redact import redact_url
 from optuna_clank.core.userfiles import write_text_atomically
 from optuna_clank.study.results import Best, best_trial
+from optuna_clank.trial.base_trial import unchanged_names
 
 
 def export_server_config(
@@ -36,20 +42,12 @@ def export_server_config(
     A ``gbc`` study writes every key of go-battleclank's config (the base's value where untuned), so the Go bot
     reads exactly what the stand-in played, not 0 for the keys its own YAML lacks.
     """
-    import yaml
-
-    from optuna_clank.arena.served.bot_spec import with_dotted_values
-    from optuna_clank.core.errors import UserError
-    from optuna_clank.core.userfiles import write_text_atomically
-    from optuna_clank.study.results import best_trial
 
     best = best_trial(study)
     if best is None:
         raise UserError(f"study {spec.name!r} has no completed trial yet: nothing to export")
     params = best.trial.params if best.trial is not None else {}  # None: no validated trial beats the base
     if spec.snake.builtin == "gbc":
-        from optuna_clank.arena.snakes.gbc.schema import gbc_yaml_mapping, read_gbc_config
-
         base_config = gbc_base_config(base or spec.snake.base_config)
         played = with_dotted_values(base_config, _changed(params, base_config))
         config: dict[str, Any] = gbc_yaml_mapping(read_gbc_config(played))
@@ -65,7 +63,6 @@ def export_server_config(
 def _changed(params: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, Any]:
     """The parameters that differ from ``base``: where a trial holds the base's own value, the base's value
     (as written in its YAML) is kept, not a float's round trip of it."""
-    from optuna_clank.trial.base_trial import unchanged_names
 
     known = {name: dotted_value(base, name) for name in params}
     numbers = {n: v for n, v in known.items() if isinstance(v, int | float) and not isinstance(v, bool)}
@@ -87,8 +84,6 @@ def trial_config(trial: FrozenTrial, base: Config) -> Config:
     A parameter that holds the base's own value keeps the base's value as written (an older study's
     base trial stored ``999.9999999999998`` for 1000: the base's 1000 is written).
     """
-    from optuna_clank.arena.config import flatten
-    from optuna_clank.trial.base_trial import unchanged_names
 
     flat = flatten(base)
     base_values = {name: value for name, value in flat.items() if isinstance(value, int | float)}
@@ -109,8 +104,6 @@ def checkpoint_path(study_name: str, storage_url: str, *, root: Path | None = No
     studies; the hash of the password-masked URL keeps their checkpoints apart, so one never
     overwrites the other's. The file's header names both in words.
     """
-    from optuna_clank.core.paths import DEFAULT_STORAGE_DIR
-    from optuna_clank.core.redact import redact_url
 
     digest = hashlib.blake2b(redact_url(storage_url).encode(), digest_size=4).hexdigest()
     folder = (root if root is not None else Path.cwd()) / DEFAULT_STORAGE_DIR / study_name

@@ -19,9 +19,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from optuna_clank.arena.opponents import short_name
+from optuna_clank.arena.served.faults import describe_faults
 from optuna_clank.core.attributes import VALIDATED_BASE_KEY, VALIDATION_PREFIX
 from optuna_clank.core.extras import MissingExtraError, require
-from optuna_clank.study.verdict import REFUSED_KEY
+from optuna_clank.study.run_record import last_run, run_markdown
+from optuna_clank.study.verdict import REFUSED_KEY, judge
 
 if TYPE_CHECKING:
     import optuna
@@ -56,7 +58,6 @@ def write_study_note(study: optuna.Study, spec: StudySpec) -> str:
 
 def study_note(spec: StudySpec, study_attrs: Mapping[str, Any]) -> str:
     """The study note's markdown from the spec and the study's user attributes."""
-    from optuna_clank.study.run_record import last_run, run_markdown
 
     lines = [f"## {spec.name}", ""]
     if spec.study.description:
@@ -146,7 +147,6 @@ def validation_markdown(study_attrs: Mapping[str, Any]) -> list[str]:
     ``export`` use). Older records without per-game results fall back to a win-rate difference
     from the two Wilson intervals (Newcombe's method, unpaired and therefore conservative).
     """
-    from optuna_clank.study.verdict import judge
 
     trials = {
         int(key[len(VALIDATION_PREFIX) :]): value
@@ -190,7 +190,6 @@ def _refused_cell(record: Mapping[str, Any]) -> str:
     """A refused record's mark in the table: its faults instead of a difference."""
     if not record.get(REFUSED_KEY):
         return ""
-    from optuna_clank.arena.served.faults import describe_faults
 
     faults = {k: record.get("faults", {}).get(k, 0) + record.get("opponent_faults", {}).get(k, 0) for k in _KINDS}
     return f"refused: server faults ({describe_faults(faults)})"

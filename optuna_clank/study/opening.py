@@ -28,6 +28,7 @@ from optuna_clank.study.storage import HeartbeatSettings, open_storage, resolve_
 
 if TYPE_CHECKING:
     from optuna_clank.spec import StudySpec
+from optuna_clank.arena.served.bot_spec import SHIPPED_GBC_CONFIG, shipped_gbc_config_path
 from optuna_clank.trial.base_trial import base_trial_params
 
 _LOG = logging.getLogger("optuna_clank")
@@ -105,7 +106,6 @@ BASE_LABEL_KEY = "base"
 def base_label(spec: StudySpec) -> str:
     """The spec's base config as a study records it: a file's path, ``shipped`` (go-battleclank's own
     config.yaml, wherever the package lies) or ``defaults`` (the snake's built-in config)."""
-    from optuna_clank.arena.served.bot_spec import SHIPPED_GBC_CONFIG, shipped_gbc_config_path
 
     path = spec.snake.base_config if spec.snake.reads_own_yaml else spec.benchmark.base_config
     if path is None:
@@ -115,7 +115,6 @@ def base_label(spec: StudySpec) -> str:
 
 
 def _shown_base(label: str) -> str:
-    from optuna_clank.arena.served.bot_spec import SHIPPED_GBC_CONFIG
 
     if label == SHIPPED_GBC_CONFIG:
         return "go-battleclank's shipped config.yaml"

@@ -63,7 +63,8 @@ def _problems(models: Sequence[str], api_base: str) -> dict[str, list[str]]:
     """The models that cannot be asked, with why (an API base skips the key check, as the sampler does)."""
     if api_base:
         return {}
-    from optuna_clank.sampler import llm_environment_problems
+
+    from optuna_clank.sampler import llm_environment_problems  # noqa: PLC0415 - deferred: loads optuna
 
     return {model: found for model, found in llm_environment_problems(list(models)).items() if found}
 

@@ -15,15 +15,19 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from optuna.trial import TrialState
+
 from optuna_clank.arena.match import GameOutcome, MatchResult, play_match
 from optuna_clank.arena.served.faults import count_faults, fault_fields, fault_problem, servers_involved
 from optuna_clank.core.attributes import OPPONENTS_KEY, VALIDATED_BASE_KEY, VALIDATION_PREFIX
 from optuna_clank.core.errors import UserError
+from optuna_clank.core.pareto import pareto_front
 from optuna_clank.study.results import top_trials
 from optuna_clank.study.verdict import GAME_KEYS, REFUSED_KEY, RESULTS_KEY, encode_results, scores_of
 from optuna_clank.trial.base_config import base_values, snake_base_of
 from optuna_clank.trial.base_trial import is_base_params
 from optuna_clank.trial.candidate import seat_candidate
+from optuna_clank.trial.metrics import objective_values
 from optuna_clank.trial.tournament import Tournament, is_tournament
 
 if TYPE_CHECKING:
@@ -115,8 +119,6 @@ def trials_to_validate(
     if len(study.directions) == 1:
         ranked = top_trials(study, len(study.trials))
     else:
-        from optuna_clank.core.pareto import pareto_front
-
         front = set(t.number for t in pareto_front(study))
         ranked = [t for t in top_trials(study, len(study.trials)) if t.number in front]
     if base is not None:
@@ -126,7 +128,6 @@ def trials_to_validate(
 
 def base_like_trials(study: optuna.Study, base: Mapping[str, float]) -> list[int]:
     """Completed trials whose parameters are the base config's (the base trial, re-queued copies of it)."""
-    from optuna.trial import TrialState
 
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     return [t.number for t in complete if is_base_params(t.params, base)]
@@ -250,7 +251,6 @@ def _record(result: MatchResult, games_of: dict[str, Any], spec: StudySpec, snak
 
 def _breakdown(result: MatchResult, spec: StudySpec) -> dict[str, Any]:
     """A tournament's per-opponent results, and every objective of a multi-objective study."""
-    from optuna_clank.trial.metrics import objective_values
 
     bench = spec.benchmark
     extra: dict[str, Any] = {}

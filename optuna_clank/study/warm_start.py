@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import optuna
 from optuna.trial import TrialState
+from sqlalchemy.engine import make_url
 
 from optuna_clank.core.attributes import PROPOSAL_SOURCE_KEY, WARM_START_KEY, WARM_START_TRIAL_KEY, ProposalSource
 from optuna_clank.core.errors import UserError
@@ -113,7 +114,6 @@ def warm_start(
 
 def load_source(source: str, url: str) -> optuna.Study:
     """The source study; a missing file, database or study is a one-line :class:`UserError`."""
-    from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():

@@ -52,7 +52,7 @@ def save_trial_artifact(
     artifacts: Path, trial: optuna.Trial, name: str, text: str, *, mimetype: str | None = None
 ) -> Path:
     """Write ``text`` as ``replays/<name>`` (made unique) and upload it as the trial's artifact; returns that file."""
-    from optuna.artifacts import FileSystemArtifactStore, upload_artifact
+    from optuna.artifacts import FileSystemArtifactStore, upload_artifact  # noqa: PLC0415 - deferred: loads optuna
 
     readable = _write_new(readable_dir(artifacts), name, text)
     artifacts.mkdir(parents=True, exist_ok=True)
@@ -168,6 +168,6 @@ def _file_of(meta: ArtifactMeta, artifacts: Path) -> Path:
 
 
 def _metas(study: optuna.Study, trial: FrozenTrial) -> list[ArtifactMeta]:
-    from optuna.artifacts import get_all_artifact_meta
+    from optuna.artifacts import get_all_artifact_meta  # noqa: PLC0415 - deferred: loads optuna
 
     return get_all_artifact_meta(trial, storage=storage_of(study))

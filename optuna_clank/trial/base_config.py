@@ -28,7 +28,6 @@ def snake_base_of(spec: StudySpec) -> Mapping[str, Any]:
         return load_base_config(spec.snake.base_config)
     if spec.snake.builtin == "gbc":
         return gbc_base_config(spec.snake.base_config)
-    from optuna_clank.trial.base_config import base_config_of
 
     return base_config_of(spec)
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from optuna_clank.core.attributes import PROPOSAL_SOURCE_KEY, ProposalSource
+from optuna_clank.trial.base_config import base_values
 
 if TYPE_CHECKING:
     import optuna
@@ -62,7 +63,6 @@ class BaseValue:
 
 def base_values_of(spec: StudySpec) -> list[BaseValue]:
     """Every search-space key's base value and the base trial's value, in the spec's order."""
-    from optuna_clank.trial.base_config import base_values
 
     values = base_values(spec)
     return [_base_value(param, values[param.name]) for param in spec.search_space]

@@ -19,9 +19,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from optuna_clank.arena.config import with_values
+from optuna_clank.arena.http.player import HttpSnake
 from optuna_clank.arena.players import Faults, Player
 from optuna_clank.arena.served.bot_process import SnakeServer, SnakeServerFailure
-from optuna_clank.arena.served.bot_spec import SnakeSpec
+from optuna_clank.arena.served.bot_spec import SnakeSpec, with_dotted_values
+from optuna_clank.arena.served.faults import count_faults, fault_problem
+from optuna_clank.arena.snakes.heuristic import HeuristicSnake
 
 if TYPE_CHECKING:
     from optuna_clank.arena.match import GameOutcome
@@ -41,7 +45,6 @@ class SeatedCandidate:
 
     def check_faults(self, outcomes: Sequence[GameOutcome], max_faults: int) -> None:
         """Raise :class:`ServerFaultsError` if servers failed more answers than ``max_faults`` allows."""
-        from optuna_clank.arena.served.faults import count_faults, fault_problem
 
         problem = fault_problem(count_faults(outcomes), max_faults)
         if problem is not None:
@@ -60,7 +63,6 @@ def seat_candidate(
     if not snake.is_server:
         yield SeatedCandidate(player=_builtin_player(snake.builtin, base, values))
         return
-    from optuna_clank.arena.http.player import HttpSnake
 
     with SnakeServer(snake, values, base=base, label=label) as server:
         player = HttpSnake(
@@ -73,12 +75,9 @@ def seat_candidate(
 
 
 def _builtin_player(name: str, base: Mapping[str, Any], values: Mapping[str, Any]) -> Player:
-    from optuna_clank.arena.config import with_values
-    from optuna_clank.arena.snakes.heuristic import HeuristicSnake
 
     if name == "gbc":
-        from optuna_clank.arena.served.bot_spec import with_dotted_values
-        from optuna_clank.arena.snakes.gbc import GbcSnake
+        from optuna_clank.arena.snakes.gbc import GbcSnake  # noqa: PLC0415 - deferred: loads torch
 
         return GbcSnake(with_dotted_values(base, values), name="candidate")
     if name != "heuristic":

@@ -21,10 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from optuna_clank.arena.config import default_config
 from optuna_clank.arena.served.bot_spec import SnakeSpec, gbc_base_config, load_base_config
 from optuna_clank.core.errors import UserError
 from optuna_clank.core.userfiles import UserFileError, load_toml
+from optuna_clank.spec import load_spec
 from optuna_clank.spec.snake_table import SnakeSpecError, read_snake_table
+from optuna_clank.trial.base_config import snake_base_of
 
 if TYPE_CHECKING:
     from optuna_clank.spec import ParamSpec, StudySpec
@@ -77,8 +80,6 @@ def load_snake_file(path: str | Path) -> SnakeFile:
 
 
 def _of_spec(path: Path) -> SnakeFile:
-    from optuna_clank.spec import load_spec
-    from optuna_clank.trial.base_config import snake_base_of
 
     spec = load_spec(path)
     has_base = spec.snake.base_config is not None or spec.benchmark.base_config is not None
@@ -97,6 +98,5 @@ def _base_of(snake: SnakeSpec) -> Mapping[str, Any]:
         return load_base_config(snake.base_config)
     if snake.builtin == "gbc":
         return gbc_base_config(snake.base_config)
-    from optuna_clank.arena.config import default_config
 
     return default_config()

@@ -21,7 +21,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from optuna_clank.arena.board_svg import board_svg
 from optuna_clank.arena.match import GameOutcome, MatchResult
+from optuna_clank.arena.replay import key_moment, snake_ids
+from optuna_clank.arena.served.faults import count_faults, describe_faults, servers_involved
 from optuna_clank.core.attributes import (
     BASE_TRIAL_KEY,
     LLM_MODELS_KEY,
@@ -33,7 +36,9 @@ from optuna_clank.core.attributes import (
 from optuna_clank.core.extras import MissingExtraError, require
 from optuna_clank.core.optuna_private import trial_id_of
 from optuna_clank.core.paths import DEFAULT_STORAGE_DIR
-from optuna_clank.core.stats import PHASE_TURNS
+from optuna_clank.core.stats import PHASE_TURNS, wilson_interval
+from optuna_clank.trial.artifacts import replay_name, save_trial_artifact
+from optuna_clank.trial.base_trial import base_trial_params
 
 if TYPE_CHECKING:
     import optuna
@@ -76,8 +81,6 @@ class StoryTeller:
     @classmethod
     def for_spec(cls, spec: StudySpec, *, artifacts: Path | None = None) -> StoryTeller:
         """Stories against the spec's base config, artifacts under :func:`artifact_dir` by default."""
-        from optuna_clank.arena.served.faults import servers_involved
-        from optuna_clank.trial.base_trial import base_trial_params
 
         return cls(
             base_params=base_trial_params(spec),
@@ -137,7 +140,7 @@ class TrialStory:
         planned: int,
         failure: str | None,
     ) -> None:
-        import optuna_dashboard
+        import optuna_dashboard  # noqa: PLC0415 - deferred: loads optuna_dashboard
 
         attrs = trial.storage.get_trial(trial_id_of(trial)).user_attrs  # fresh: the sampler wrote some
         shown = featured_game(outcomes, self.frames)
@@ -165,9 +168,6 @@ class TrialStory:
 
     def _upload(self, trial: optuna.Trial, outcome: GameOutcome, frames: list[dict[str, Any]]) -> list[str]:
         """The replay and the key-moment picture as artifacts, also under readable names (:mod:`.artifacts`)."""
-        from optuna_clank.arena.board_svg import board_svg
-        from optuna_clank.arena.replay import key_moment, snake_ids
-        from optuna_clank.trial.artifacts import replay_name, save_trial_artifact
 
         assert self.teller.artifacts is not None
         moment = frames[key_moment(frames)]
@@ -268,7 +268,6 @@ def trial_note(
 
 def _fault_lines(outcomes: Sequence[GameOutcome], *, snake: bool) -> list[str]:
     """The servers' failed answers: late, failed, invalid or disconnected (the arena repeated a move instead)."""
-    from optuna_clank.arena.served.faults import count_faults, describe_faults
 
     count = count_faults(outcomes)
     lines = []
@@ -282,7 +281,6 @@ def _fault_lines(outcomes: Sequence[GameOutcome], *, snake: bool) -> list[str]:
 
 
 def _result_line(outcomes: Sequence[GameOutcome], planned: int) -> str:
-    from optuna_clank.core.stats import wilson_interval
 
     n = len(outcomes)
     if n == 0:

@@ -14,6 +14,7 @@ The study value is the weighted mean of the per-opponent values, with the spec's
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -85,10 +86,9 @@ class Tournament:
         :func:`~optuna_clank.arena.match.play_match`) each opponent's games are split over
         processes instead. The outcomes are the same either way.
         """
-        import time
 
-        from optuna_clank.arena.match import MatchResult, play_match
-        from optuna_clank.arena.scheduler import GameScheduler
+        from optuna_clank.arena.match import MatchResult, play_match  # noqa: PLC0415 - deferred: loads torch
+        from optuna_clank.arena.scheduler import GameScheduler  # noqa: PLC0415 - deferred: loads torch
 
         by_opponent: dict[int, list[int]] = {}
         for step in steps:
@@ -163,7 +163,7 @@ class Tournament:
 
     def summary(self, outcomes: Sequence[GameOutcome]) -> list[dict[str, Any]]:
         """Per-opponent results: games, wins, draws, losses, win rate with its Wilson 95% interval."""
-        from optuna_clank.arena.outcome import MatchResult  # the arena loads torch
+        from optuna_clank.arena.outcome import MatchResult  # the arena loads torch  # noqa: PLC0415 - deferred: loads torch
 
         rows = []
         for name, w, group in zip(self.opponents, self.weights, self.by_opponent(outcomes), strict=True):

@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from optuna_clank.arena.snakes.gbc.schema import default_gbc_config, gbc_yaml_mapping, load_gbc_yaml
 from optuna_clank.core.errors import UserError
 from optuna_clank.core.userfiles import UserFileError, load_yaml, parse_yaml, read_text
 
@@ -180,7 +181,6 @@ def gbc_base_config(path: Path | None) -> dict[str, Any]:
     ``None`` gives the bot's built-in defaults (no YAML at all); a YAML's missing keys read as 0. A value
     the bot cannot decode is refused: the bot would silently play all its defaults instead.
     """
-    from optuna_clank.arena.snakes.gbc.schema import default_gbc_config, gbc_yaml_mapping, load_gbc_yaml
 
     if path is None:
         return dict(gbc_yaml_mapping(default_gbc_config()))

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from optuna_clank.arena.opponents import is_command_reference, is_server_reference
 from optuna_clank.arena.players import Faults
 
 if TYPE_CHECKING:
@@ -101,7 +102,6 @@ def _advice(faults: Faults) -> str:
 
 def servers_involved(snake_is_server: bool, opponents: Sequence[str]) -> bool:
     """Whether games of this snake against ``opponents`` ask a server (so their faults are worth reporting)."""
-    from optuna_clank.arena.opponents import is_command_reference, is_server_reference
 
     return snake_is_server or any(is_server_reference(o) or is_command_reference(o) for o in opponents)
 
