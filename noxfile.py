@@ -37,9 +37,10 @@ def e2e(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def lint(session: nox.Session) -> None:
-    """ruff, as configured in pyproject.toml."""
+    """ruff, as configured in pyproject.toml, and the import contract of the layers (ARCHITECTURE.md)."""
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("python", "tools/import_layers.py")
 
 
 @nox.session(python=False)

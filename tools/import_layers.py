@@ -104,7 +104,10 @@ def check(package_dir: Path, layers: Sequence[Sequence[str]] = LAYERS) -> list[s
                     )
                 continue
             theirs = target.split(".")[1]
-            if own is None or theirs not in rank:
+            if own is None:
+                continue
+            if theirs not in rank:
+                problems.append(f"{where}: {own} imports {target}, which is in no layer")
                 continue
             if rank[theirs] > rank[own] or (rank[theirs] == rank[own] and theirs != own):
                 problems.append(f"{where}: {own} imports {target} ({theirs} is not below {own})")
