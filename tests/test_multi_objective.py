@@ -17,7 +17,7 @@ from optuna_clank.core.errors import UserError
 from optuna_clank.core.pareto import pareto_ranks, parse_pick, pick_trial
 from optuna_clank.spec import load_spec
 from optuna_clank.study.validate import base_like_trials
-from optuna_clank.trial.base_config import base_values
+from optuna_clank.trial.snake_kind import base_values
 
 OBJECTIVES = ("win_rate", "avg_turns", "survival")
 DIRECTIONS = ("maximize", "minimize", "maximize")

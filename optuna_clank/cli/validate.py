@@ -78,8 +78,8 @@ def _run_validate(args: argparse.Namespace) -> int:
     top = args.top or spec.validation.top
     games = args.games or spec.validation.games
     from optuna_clank.study.validate import trials_to_validate
-    from optuna_clank.trial.base_config import base_values
-    from optuna_clank.trial.base_trial import is_base_params
+    from optuna_clank.trial.param_diff import is_base_params
+    from optuna_clank.trial.snake_kind import base_values
 
     base = base_values(spec)
     candidates = len(trials_to_validate(study, top, base=base))
@@ -165,10 +165,10 @@ def _validation_snake(text: str | None, spec: StudySpec) -> tuple[Any, Any, str]
     space never changes them.
     """
     from optuna_clank.arena.served.bot_spec import TUNABLE_BUILTINS, SnakeSpec
-    from optuna_clank.trial.base_config import snake_base_of
+    from optuna_clank.trial.snake_kind import kind_of
 
     if text is None:
-        return spec.snake, snake_base_of(spec), ""
+        return spec.snake, kind_of(spec).base_config(), ""
     if text.endswith(".toml"):
         from optuna_clank.trial.snake_file import load_snake_file
 
@@ -178,9 +178,9 @@ def _validation_snake(text: str | None, spec: StudySpec) -> tuple[Any, Any, str]
             own = other.snake.base_config or (other.spec.benchmark.base_config if other.spec else None)
             return other.snake, other.base, f"  each config: the trial's parameters set on {own}{unused}"
         where = f"the study's base config ({_study_base_text(spec)})"
-        return other.snake, snake_base_of(spec), f"  each config: the trial's parameters set on {where}{unused}"
+        return other.snake, kind_of(spec).base_config(), f"  each config: the trial's parameters set on {where}{unused}"
     if text == spec.snake.builtin:
-        return spec.snake, snake_base_of(spec), ""
+        return spec.snake, kind_of(spec).base_config(), ""
     if text == "gbc":  # a go-battleclank server's own YAML, read as the bot reads it; else the bot's defaults
         from optuna_clank.arena.served.bot_spec import gbc_base_config
 
@@ -189,7 +189,11 @@ def _validation_snake(text: str | None, spec: StudySpec) -> tuple[Any, Any, str]
     if text in TUNABLE_BUILTINS:
         from optuna_clank.arena.config import default_config
 
-        return SnakeSpec(builtin=text), default_config() if spec.snake.reads_own_yaml else snake_base_of(spec), ""
+        return (
+            SnakeSpec(builtin=text),
+            default_config() if spec.snake.reads_own_yaml else kind_of(spec).base_config(),
+            "",
+        )
     raise UserError(
         f"--snake {text!r}: name a snake file FILE.toml whose [snake] starts the server with each config, "
         f"or a built-in snake ({', '.join(TUNABLE_BUILTINS)}); a running server cannot take the trials' configs"

@@ -1,4 +1,4 @@
-"""TODO: docstring of optuna_clank.core.paths."""
+"""Where optuna-clank keeps its files by default: the project's ``storage/`` (SQLite files, checkpoints, artifacts)."""
 
 from __future__ import annotations
 

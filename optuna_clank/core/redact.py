@@ -1,4 +1,4 @@
-"""TODO: docstring of optuna_clank.core.redact."""
+"""Database URLs with their passwords masked, so that logs, errors and notes never show a secret."""
 
 from __future__ import annotations
 

@@ -10,9 +10,7 @@ from typing import TYPE_CHECKING
 import optuna
 from tqdm import tqdm
 
-from optuna_clank.core.attributes import (
-    WIN_RATE_CI_KEY,
-)
+from optuna_clank.core.attributes import WIN_RATE_CI_KEY
 from optuna_clank.study.counts import count_trials
 from optuna_clank.study.storage import describe_storage, open_storage
 

@@ -11,10 +11,6 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from optuna_clank.spec import StudySpec
-from typing import TYPE_CHECKING
-
 import optuna
 
 from optuna_clank.core.errors import UserError

@@ -1,4 +1,4 @@
-"""TODO: docstring of optuna_clank.study.counts."""
+"""How many trials of a study are in each state, how many of them a run made, and how many lie ahead of one."""
 
 from __future__ import annotations
 

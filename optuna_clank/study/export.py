@@ -3,33 +3,27 @@ decides its shape (the built-in schema, or a server's or go-battleclank's own YA
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from optuna_clank.arena.served.bot_spec import dotted_value, gbc_base_config, load_base_config
-
-if TYPE_CHECKING:
-    from optuna_clank.spec import StudySpec
 import hashlib
 from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import optuna
 import yaml
 from optuna.trial import FrozenTrial
 
-from optuna_clank.arena.config import Config, default_config, dump_config, flatten, load_config, with_values
-from optuna_clank.arena.served.bot_spec import with_dotted_values
-from optuna_clank.arena.snakes.gbc.schema import gbc_yaml_mapping, read_gbc_config
-from optuna_clank.core.attributes import (
-    SPEC_ATTR,
-)
+from optuna_clank.arena.config import Config, default_config, dump_config, load_config
+from optuna_clank.arena.served.bot_spec import SnakeSpec
+from optuna_clank.core.attributes import SPEC_ATTR
 from optuna_clank.core.errors import UserError
 from optuna_clank.core.paths import DEFAULT_STORAGE_DIR
 from optuna_clank.core.redact import redact_url
 from optuna_clank.core.userfiles import write_text_atomically
 from optuna_clank.study.results import Best, best_trial
-from optuna_clank.trial.base_trial import unchanged_names
+from optuna_clank.trial.snake_kind import HeuristicKind, kind_of
+
+if TYPE_CHECKING:
+    from optuna_clank.spec import StudySpec
 
 
 def export_server_config(
@@ -47,27 +41,12 @@ def export_server_config(
     if best is None:
         raise UserError(f"study {spec.name!r} has no completed trial yet: nothing to export")
     params = best.trial.params if best.trial is not None else {}  # None: no validated trial beats the base
-    if spec.snake.builtin == "gbc":
-        base_config = gbc_base_config(base or spec.snake.base_config)
-        played = with_dotted_values(base_config, _changed(params, base_config))
-        config: dict[str, Any] = gbc_yaml_mapping(read_gbc_config(played))
-    else:
-        base_config = load_base_config(base or spec.snake.base_config)
-        config = with_dotted_values(base_config, _changed(params, base_config))
+    kind = kind_of(spec)
+    config = kind.exported_config(kind.base_config(base), params)
     text = f"# optuna-clank: study {spec.name}, {best.describe()}\n" + yaml.safe_dump(config, sort_keys=False)
     if path is not None:
         write_text_atomically(path, text)
     return text, best
-
-
-def _changed(params: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, Any]:
-    """The parameters that differ from ``base``: where a trial holds the base's own value, the base's value
-    (as written in its YAML) is kept, not a float's round trip of it."""
-
-    known = {name: dotted_value(base, name) for name in params}
-    numbers = {n: v for n, v in known.items() if isinstance(v, int | float) and not isinstance(v, bool)}
-    same = unchanged_names(params, numbers)
-    return {name: value for name, value in params.items() if name not in same}
 
 
 def base_for_export(base: str | Path | None, study: optuna.Study) -> Config:
@@ -85,10 +64,7 @@ def trial_config(trial: FrozenTrial, base: Config) -> Config:
     base trial stored ``999.9999999999998`` for 1000: the base's 1000 is written).
     """
 
-    flat = flatten(base)
-    base_values = {name: value for name, value in flat.items() if isinstance(value, int | float)}
-    same = unchanged_names(trial.params, base_values)
-    return with_values(base, {name: value for name, value in trial.params.items() if name not in same})
+    return HeuristicKind(SnakeSpec(), None).exported_config(base, trial.params)
 
 
 def write_builtin_config(path: str | Path, config: Config, *, header: str = "") -> Path:

@@ -15,6 +15,7 @@ import optuna
 from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.trial import FrozenTrial, TrialState
 
+from optuna_clank.arena.served.bot_spec import SHIPPED_GBC_CONFIG, shipped_gbc_config_path
 from optuna_clank.core.attributes import (
     PROPOSAL_SOURCE_KEY,
     SPEC_ATTR,
@@ -25,11 +26,10 @@ from optuna_clank.core.optuna_private import quiet_experimental
 from optuna_clank.core.redact import redact_url
 from optuna_clank.study.building import make_pruner, make_sampler
 from optuna_clank.study.storage import HeartbeatSettings, open_storage, resolve_storage_url
+from optuna_clank.trial.base_trial import base_trial_params
 
 if TYPE_CHECKING:
     from optuna_clank.spec import StudySpec
-from optuna_clank.arena.served.bot_spec import SHIPPED_GBC_CONFIG, shipped_gbc_config_path
-from optuna_clank.trial.base_trial import base_trial_params
 
 _LOG = logging.getLogger("optuna_clank")
 

@@ -24,10 +24,9 @@ from optuna_clank.core.errors import UserError
 from optuna_clank.core.pareto import pareto_front
 from optuna_clank.study.results import top_trials
 from optuna_clank.study.verdict import GAME_KEYS, REFUSED_KEY, RESULTS_KEY, encode_results, scores_of
-from optuna_clank.trial.base_config import base_values, snake_base_of
-from optuna_clank.trial.base_trial import is_base_params
-from optuna_clank.trial.candidate import seat_candidate
 from optuna_clank.trial.metrics import objective_values
+from optuna_clank.trial.param_diff import is_base_params
+from optuna_clank.trial.snake_kind import base_values, kind_of, seat_candidate
 from optuna_clank.trial.tournament import Tournament, is_tournament
 
 if TYPE_CHECKING:
@@ -78,7 +77,7 @@ def validate_study(
     """
     chosen_seed = validation_seed(spec, seed)
     if snake is None:
-        snake, snake_base = spec.snake, snake_base_of(spec)
+        snake, snake_base = spec.snake, kind_of(spec).base_config()
     base = snake_base if snake_base is not None else {}
     games_of = _games_of(spec, games, chosen_seed)
     stored_base = None if include_base else stored_base_record(study, spec, games=games, seed=seed, snake=snake)

@@ -16,20 +16,19 @@ range's grid.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from optuna_clank.core.attributes import PROPOSAL_SOURCE_KEY, ProposalSource
-from optuna_clank.trial.base_config import base_values
+from optuna_clank.trial.snake_kind import base_values
 
 if TYPE_CHECKING:
     import optuna
 
     from optuna_clank.spec import ParamSpec, StudySpec
 
-__all__ = ["BaseValue", "base_range_notes", "base_ranges", "base_trial_params", "base_values_of", "is_base_params"]
+__all__ = ["BaseValue", "base_range_notes", "base_ranges", "base_trial_params", "base_values_of"]
 
 _GRID_TOLERANCE = 1e-9
 
@@ -140,21 +139,3 @@ def suggest_ranges(trial: optuna.Trial, spec: StudySpec, widened: Mapping[str, P
     proposed: Mapping[str, Any] = getattr(trial, "relative_params", None) or {}
     played = base_trial_params(spec)
     return {name: param for name, param in widened.items() if name in proposed and proposed[name] == played[name]}
-
-
-def is_base_params(params: Mapping[str, Any], base: Mapping[str, float]) -> bool:
-    """Whether ``params`` are the base config's values (to a relative 1e-9: older studies stored a round trip)."""
-    if set(params) != set(base):
-        return False
-    return all(_same(params[name], base[name]) for name in params)
-
-
-def _same(value: Any, base: float) -> bool:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    return math.isclose(float(value), float(base), rel_tol=1e-9, abs_tol=1e-12)
-
-
-def unchanged_names(params: Mapping[str, Any], base: Mapping[str, float]) -> set[str]:
-    """The keys of ``params`` that hold the base's value: export writes the base's own value (and type) there."""
-    return {name for name, value in params.items() if name in base and _same(value, base[name])}

@@ -1,4 +1,5 @@
-"""TODO: docstring of optuna_clank.trial.metrics."""
+"""What a trial's games are worth: the objectives a spec may name, the attributes every trial records, and the
+death causes the LLM reads. The formulas themselves live on :class:`~optuna_clank.arena.outcome.MatchResult`."""
 
 from __future__ import annotations
 

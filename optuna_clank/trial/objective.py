@@ -41,10 +41,10 @@ from optuna_clank.core.attributes import (
     SNAKE_PID_KEY,
     SNAKE_STDERR_KEY,
 )
-from optuna_clank.trial.base_config import base_config_of, snake_base_of
 from optuna_clank.trial.base_trial import base_ranges, suggest_ranges
-from optuna_clank.trial.candidate import SeatedCandidate, fault_attrs, seat_candidate
+from optuna_clank.trial.candidate import SeatedCandidate, fault_attrs
 from optuna_clank.trial.metrics import _metrics, mean_score, outcome_attrs
+from optuna_clank.trial.snake_kind import kind_of, seat_candidate
 from optuna_clank.trial.story import StoryTeller, TrialStory
 from optuna_clank.trial.tournament import Tournament, is_tournament
 
@@ -123,9 +123,8 @@ class ArenaObjective:
         self.attrs = dict(attrs or {})
         self.should_abort = should_abort or (lambda: False)
         self.claim = claim
-        self.base_config = base_config_of(spec)
         self.story = story or StoryTeller.for_spec(spec)
-        self.snake_base = snake_base_of(spec)
+        self.snake_base = kind_of(spec).base_config()
         self.base_ranges = base_ranges(spec)  # base values outside the search space: the base trial's ranges
         self.tournament = Tournament.of(spec.benchmark) if is_tournament(spec.benchmark) else None
 

@@ -21,13 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from optuna_clank.arena.config import default_config
-from optuna_clank.arena.served.bot_spec import SnakeSpec, gbc_base_config, load_base_config
+from optuna_clank.arena.served.bot_spec import SnakeSpec
 from optuna_clank.core.errors import UserError
 from optuna_clank.core.userfiles import UserFileError, load_toml
 from optuna_clank.spec import load_spec
 from optuna_clank.spec.snake_table import SnakeSpecError, read_snake_table
-from optuna_clank.trial.base_config import snake_base_of
+from optuna_clank.trial.snake_kind import kind_of, snake_kind
 
 if TYPE_CHECKING:
     from optuna_clank.spec import ParamSpec, StudySpec
@@ -76,7 +75,9 @@ def load_snake_file(path: str | Path) -> SnakeFile:
     except SnakeSpecError as exc:
         where = f"[snake] {exc.key!r}:" if exc.unknown else (f"[snake] {exc.key}:" if exc.key else "[snake]:")
         raise UserError(f"{path}: {where} {exc.what}") from None
-    return SnakeFile(path=path, snake=snake, base=_base_of(snake), has_base_config=snake.base_config is not None)
+    return SnakeFile(
+        path=path, snake=snake, base=snake_kind(snake).base_config(), has_base_config=snake.base_config is not None
+    )
 
 
 def _of_spec(path: Path) -> SnakeFile:
@@ -86,17 +87,8 @@ def _of_spec(path: Path) -> SnakeFile:
     return SnakeFile(
         path=path,
         snake=spec.snake,
-        base=snake_base_of(spec),
+        base=kind_of(spec).base_config(),
         has_base_config=has_base,
         search_space=spec.search_space,
         spec=spec,
     )
-
-
-def _base_of(snake: SnakeSpec) -> Mapping[str, Any]:
-    if snake.is_server:
-        return load_base_config(snake.base_config)
-    if snake.builtin == "gbc":
-        return gbc_base_config(snake.base_config)
-
-    return default_config()

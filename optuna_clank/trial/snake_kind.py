@@ -33,8 +33,8 @@ from optuna_clank.arena.served.bot_spec import (
     with_dotted_values,
 )
 from optuna_clank.arena.snakes.gbc.schema import gbc_yaml_mapping, read_gbc_config
-from optuna_clank.trial.base_trial import unchanged_names
 from optuna_clank.trial.candidate import SeatedCandidate
+from optuna_clank.trial.param_diff import changed_params
 
 if TYPE_CHECKING:
     from optuna_clank.arena.players import Player
@@ -81,6 +81,9 @@ class HeuristicKind(SnakeKind):
 
     def played_config(self, base: Mapping[str, Any], values: Mapping[str, Any]) -> Config:
         return with_values(dict(base), values)
+
+    def exported_config(self, base: Mapping[str, Any], params: Mapping[str, Any]) -> Config:
+        return self.played_config(base, changed_params(params, base))
 
     def player(self, base: Mapping[str, Any], values: Mapping[str, Any]) -> Player:
         from optuna_clank.arena.snakes.heuristic import HeuristicSnake  # noqa: PLC0415 - deferred: loads torch
@@ -150,10 +153,18 @@ def kind_of(spec: StudySpec) -> SnakeKind:
     return snake_kind(spec.snake, heuristic_base=spec.benchmark.base_config)
 
 
-def changed_params(params: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, Any]:
-    """The parameters whose value differs from ``base`` (nested or flat keys, dotted names)."""
-    known = {name: dotted_value(base, name) for name in params}
-    numbers = {n: v for n, v in known.items() if isinstance(v, int | float) and not isinstance(v, bool)}
-    same = unchanged_names(params, numbers)
-    return {name: value for name, value in params.items() if name not in same}
+def base_values(spec: StudySpec) -> dict[str, float]:
+    """The base config's value of each search-space key (0 where a server's YAML lacks it, as bots read it)."""
+    base = kind_of(spec).base_config()
+    values = {}
+    for param in spec.search_space:
+        value = dotted_value(base, param.name)
+        values[param.name] = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+    return values
 
+
+def seat_candidate(
+    snake: SnakeSpec, values: Mapping[str, Any], *, base: Mapping[str, Any], label: str = "candidate"
+) -> contextlib.AbstractContextManager[SeatedCandidate]:
+    """The snake with ``values`` set on ``base``, seated by its kind; a server is stopped on leaving, always."""
+    return snake_kind(snake).seat(values, base=base, label=label)
