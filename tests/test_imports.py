@@ -47,10 +47,17 @@ def test_lazy_package_names_resolve_and_list() -> None:
     script = textwrap.dedent(
         """
         import sys
+        import optuna_clank
         import optuna_clank.arena as arena
         import optuna_clank.sampler as sampler
-        assert "torch" not in sys.modules
+        assert not {"torch", "optuna", "litellm"} & set(sys.modules)
         assert set(arena.__all__) <= set(dir(arena)) and set(sampler.__all__) <= set(dir(sampler))
+        assert set(optuna_clank.__all__) <= set(dir(optuna_clank))
+        from optuna_clank import load_spec, run_study
+        from optuna_clank.run.runner import run_study as run_study_defined
+        from optuna_clank.spec import load_spec as load_spec_defined
+        assert run_study is run_study_defined and load_spec is load_spec_defined
+        assert all(getattr(optuna_clank, name) is not None for name in optuna_clank.__all__)
         from optuna_clank.arena import play_match
         from optuna_clank.arena.match import play_match as defined
         assert play_match is defined

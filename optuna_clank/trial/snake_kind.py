@@ -33,12 +33,12 @@ from optuna_clank.arena.served.bot_spec import (
     with_dotted_values,
 )
 from optuna_clank.arena.snakes.gbc.schema import gbc_yaml_mapping, read_gbc_config
-from optuna_clank.trial.candidate import SeatedCandidate
 from optuna_clank.trial.param_diff import changed_params
 
 if TYPE_CHECKING:
     from optuna_clank.arena.players import Player
     from optuna_clank.spec import StudySpec
+    from optuna_clank.trial.candidate import SeatedCandidate
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,8 @@ class SnakeKind(ABC):
     @contextlib.contextmanager
     def seat(self, values: Mapping[str, Any], *, base: Mapping[str, Any], label: str) -> Iterator[SeatedCandidate]:
         """The snake with ``values`` set on ``base``, ready to play."""
+        from optuna_clank.trial.candidate import SeatedCandidate  # noqa: PLC0415 - deferred: loads torch
+
         del label
         yield SeatedCandidate(player=self.player(base, values))
 
@@ -124,6 +126,7 @@ class ServedKind(SnakeKind):
     @contextlib.contextmanager
     def seat(self, values: Mapping[str, Any], *, base: Mapping[str, Any], label: str) -> Iterator[SeatedCandidate]:
         from optuna_clank.arena.http.player import HttpSnake  # noqa: PLC0415 - deferred: loads torch
+        from optuna_clank.trial.candidate import SeatedCandidate  # noqa: PLC0415 - deferred: loads torch
 
         snake = self.snake
         with SnakeServer(snake, values, base=base, label=label) as server:

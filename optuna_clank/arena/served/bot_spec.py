@@ -31,7 +31,7 @@ import yaml
 
 from optuna_clank.arena.snakes.gbc.schema import default_gbc_config, gbc_yaml_mapping, load_gbc_yaml
 from optuna_clank.core.errors import UserError
-from optuna_clank.core.userfiles import UserFileError, load_yaml, parse_yaml, read_text
+from optuna_clank.core.userfiles import UserFileError, load_yaml, parse_yaml, read_text, write_text_atomically
 
 PLACEHOLDERS = ("port", "config", "workspace")
 """The ``{name}`` placeholders replaced in a server snake's command, env and url."""
@@ -235,8 +235,8 @@ def _plain(value: Any) -> Any:
 
 
 def write_config(path: Path, data: Mapping[str, Any]) -> None:
-    """Write a config as YAML, keys in the base's order."""
-    path.write_text(yaml.safe_dump(dict(data), sort_keys=False, default_flow_style=False))
+    """Write a config as YAML, keys in the base's order, atomically (a starting bot never reads half a file)."""
+    write_text_atomically(path, yaml.safe_dump(dict(data), sort_keys=False, default_flow_style=False))
 
 
 def placeholder_names(text: str) -> list[str]:
