@@ -29,16 +29,7 @@ from optuna_clank.arena.standard import (
     STARVATION,
     TURN_STAGES,
 )
-from optuna_clank.arena.state import (
-    BODY,
-    DISCONNECTED,
-    HEAD,
-    NO_KILLER,
-    OUT_OF_HEALTH,
-    SELF,
-    WALL,
-    BatchState,
-)
+from optuna_clank.arena.state import BODY, DISCONNECTED, HEAD, NO_KILLER, OUT_OF_HEALTH, SELF, WALL, BatchState
 
 _SPAWN_ROLL = 0x51
 _SPAWN_CELL = 0x5EED

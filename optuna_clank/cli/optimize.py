@@ -8,13 +8,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from optuna_clank.cli.argtypes import n_jobs, port, positive_int
-from optuna_clank.cli.study_args import (
-    add_study_arguments,
-    configure_logging,
-    overrides_of,
-    say,
-    spec_file,
-)
+from optuna_clank.cli.study_args import add_study_arguments, configure_logging, overrides_of, say, spec_file
 from optuna_clank.core.errors import UserError
 from optuna_clank.spec.names import BACKENDS, PRUNERS, SAMPLERS, choices_help
 

@@ -12,11 +12,7 @@ from typing import TYPE_CHECKING
 
 from optuna_clank.cli.argtypes import port, positive_int
 from optuna_clank.cli.optimize import add_optimize
-from optuna_clank.cli.study_args import (
-    add_study_arguments,
-    open_for_command,
-    spec_from,
-)
+from optuna_clank.cli.study_args import add_study_arguments, open_for_command, spec_from
 from optuna_clank.cli.validate import add_validate
 from optuna_clank.core.errors import UserError
 

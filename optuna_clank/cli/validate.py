@@ -10,11 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from optuna_clank.cli.argtypes import n_jobs, positive_int
 from optuna_clank.cli.optimize import print_best
-from optuna_clank.cli.study_args import (
-    add_study_arguments,
-    open_for_command,
-    spec_from,
-)
+from optuna_clank.cli.study_args import add_study_arguments, open_for_command, spec_from
 from optuna_clank.core.errors import UserError
 
 if TYPE_CHECKING:

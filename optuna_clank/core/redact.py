@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+_SECRET_QUERY = re.compile(r"(?i)\b(password|passwd|pwd|sslpassword)=([^&;\s]*)")
+
 
 def redact_url(url: str) -> str:
     """``url`` with any password replaced by ``***``, safe for logs and error messages.
@@ -21,6 +23,3 @@ def redact_url(url: str) -> str:
                 rest = f"{user}:***{rest[at:]}"
         url = f"{scheme}{separator}{rest}"
     return _SECRET_QUERY.sub(r"\1=***", url)
-
-
-_SECRET_QUERY = re.compile(r"(?i)\b(password|passwd|pwd|sslpassword)=([^&;\s]*)")

@@ -14,12 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from optuna_clank.core.extras import require
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["BACKENDS", "PRUNERS", "SAMPLERS", "Entry", "choices_help"]
 

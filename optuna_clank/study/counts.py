@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import optuna
 from optuna.trial import TrialState
 
-from optuna_clank.core.attributes import (
-    NOT_RUN_KEY,
-    RUN_KEY,
-)
-
-if TYPE_CHECKING:
-    pass
-
+from optuna_clank.core.attributes import NOT_RUN_KEY, RUN_KEY
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 

@@ -16,11 +16,7 @@ from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.trial import FrozenTrial, TrialState
 
 from optuna_clank.arena.served.bot_spec import SHIPPED_GBC_CONFIG, shipped_gbc_config_path
-from optuna_clank.core.attributes import (
-    PROPOSAL_SOURCE_KEY,
-    SPEC_ATTR,
-    ProposalSource,
-)
+from optuna_clank.core.attributes import PROPOSAL_SOURCE_KEY, SPEC_ATTR, ProposalSource
 from optuna_clank.core.errors import UserError
 from optuna_clank.core.optuna_private import quiet_experimental
 from optuna_clank.core.redact import redact_url

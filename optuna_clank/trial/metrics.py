@@ -10,12 +10,7 @@ from typing import TYPE_CHECKING, Any
 import optuna
 
 from optuna_clank.arena.match import GameOutcome, MatchResult
-from optuna_clank.core.attributes import (
-    DEATH_CAUSES_KEY,
-    GAMES_PLAYED_KEY,
-    MEAN_SCORE_KEY,
-    WIN_RATE_CI_KEY,
-)
+from optuna_clank.core.attributes import DEATH_CAUSES_KEY, GAMES_PLAYED_KEY, MEAN_SCORE_KEY, WIN_RATE_CI_KEY
 from optuna_clank.trial.tournament import Tournament
 
 if TYPE_CHECKING:

@@ -19,14 +19,7 @@ from typing import Annotated
 import msgspec
 import orjson
 
-from optuna_clank.arena.http.api import (
-    MAX_BOARD_SIDE,
-    MAX_SNAKES,
-    MoveRequest,
-    RequestError,
-    game_id_key,
-    read_request,
-)
+from optuna_clank.arena.http.api import MAX_BOARD_SIDE, MAX_SNAKES, MoveRequest, RequestError, game_id_key, read_request
 
 # orjson reads integers beyond [-2**63, 2**64 - 1] as floats, which the general path rejects: the typed
 # path must not accept them (it takes int64, and leaves the rare larger ints to the general path)
