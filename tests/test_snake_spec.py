@@ -193,7 +193,7 @@ def test_trial_values_go_into_a_copy_of_the_base_adding_missing_keys() -> None:
 
 def test_a_server_study_starts_from_its_own_yaml_missing_keys_read_as_zero(tmp_path: Path) -> None:
     from optuna_clank.trial.base_trial import base_range_notes, base_ranges
-    from optuna_clank.trial.base_trial import base_trial_params as base_params
+    from optuna_clank.trial.base_trial import base_trial_params
 
     (tmp_path / "bot.yaml").write_text("a:\n  b: 0.37\n  n: 7\n  far: 50\n")
     space = """
@@ -206,7 +206,7 @@ def test_a_server_study_starts_from_its_own_yaml_missing_keys_read_as_zero(tmp_p
 
     # 0.37 is off the grid of step 0.25: the nearest point; 50 lies outside [0, 10]: kept, the base
     # trial's range is widened to hold it (never clipped silently: both are said when the run starts)
-    assert base_params(spec) == {"a.b": 0.25, "a.n": 7, "a.far": 50.0, "a.missing": 0.0}
+    assert base_trial_params(spec) == {"a.b": 0.25, "a.n": 7, "a.far": 50.0, "a.missing": 0.0}
     ranges = base_ranges(spec)
     assert list(ranges) == ["a.far"] and (ranges["a.far"].low, ranges["a.far"].high) == (0.0, 50.0)
     notes = base_range_notes(spec)

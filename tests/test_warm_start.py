@@ -14,7 +14,7 @@ from optuna_clank.spec import load_spec
 from optuna_clank.study.opening import open_study, start_from_base
 from optuna_clank.study.storage import open_storage
 from optuna_clank.study.warm_start import PICKED_RAW, PICKED_VALIDATED, warm_start
-from optuna_clank.trial.base_trial import base_trial_params as base_params
+from optuna_clank.trial.base_trial import base_trial_params
 from tests._study import load, run_cli, write_spec
 
 _GAMES = {"seed": 5, "games": 4, "opponents": ["baseline"], "board_size": [7, 7], "mode": "standard", "max_turns": 200}
@@ -33,7 +33,7 @@ def _source_study(url: str, name: str, spec_path: Path, *, validated: bool) -> o
     spec = load_spec(spec_path)
     space = spec.distributions()
     study = optuna.create_study(study_name=name, storage=open_storage(url, heartbeat=None), direction="maximize")
-    base = base_params(spec)
+    base = base_trial_params(spec)
     wide = {**space, "weights.space": FloatDistribution(0.001, 1e6, log=True)}
     for value, space_value in ((0.4, 5.0), (0.5, 7.0), (0.9, 1e5), (0.2, 3.0)):
         params = {**base, "weights.space": space_value}
@@ -65,7 +65,7 @@ def test_validated_trials_come_first_and_the_sampler_replays_them(storage_url: s
     assert done.seeded_now and record["picked_by"] == PICKED_VALIDATED
     assert [s["trial"] for s in record["seeds"]] == [1]  # only trial 1 was validated
     seed = record["seeds"][0]["params"]
-    assert seed["traps.critical"] == base_params(spec)["traps.critical"]
+    assert seed["traps.critical"] == base_trial_params(spec)["traps.critical"]
     assert any("traps.critical not in the source" in n for n in record["notes"])
     study.optimize(_objective_for(spec_path), n_trials=3)
     replays = [t for t in study.trials if t.user_attrs.get(PROPOSAL_SOURCE_KEY) == ProposalSource.WARM_START]

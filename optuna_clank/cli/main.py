@@ -57,19 +57,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"optuna-clank {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    from optuna_clank.cli import init as _cli_init
-    from optuna_clank.cli import probe as _cli_probe
-    from optuna_clank.cli import replay as _cli_replay
-    from optuna_clank.cli import snakes as _cli_snakes
-    from optuna_clank.cli import study as _cli_study
+    from optuna_clank.cli import init as init_commands
+    from optuna_clank.cli import probe as probe_commands
+    from optuna_clank.cli import replay as replay_commands
+    from optuna_clank.cli import snakes as snakes_commands
+    from optuna_clank.cli import study as study_commands
 
-    _cli_init.add_command(commands)
+    init_commands.add_command(commands)
     _add_play(commands)
     _add_params(commands)
-    _cli_study.add_commands(commands)
-    _cli_replay.add_command(commands)
-    _cli_probe.add_commands(commands)
-    _cli_snakes.add_commands(commands)
+    study_commands.add_commands(commands)
+    replay_commands.add_command(commands)
+    probe_commands.add_commands(commands)
+    snakes_commands.add_commands(commands)
     return parser
 
 
@@ -156,7 +156,7 @@ def _add_params(commands: argparse._SubParsersAction) -> None:
 
 def _run_play(args: argparse.Namespace) -> int:
     from optuna_clank.arena.opponents import resolve_opponent
-    from optuna_clank.cli import output as _format
+    from optuna_clank.cli import output
 
     # the user's files first: a mistake in them is reported before torch loads
     candidate = _play_candidate(args.snake, args.config)
@@ -208,7 +208,7 @@ def _run_play(args: argparse.Namespace) -> int:
             f"{args.snake} ({summary['config']}) vs {', '.join(opponent_names)} ({args.mode}, seed {args.seed}, "
             f"{device})"
         )
-        print(_format.match_summary(summary, title=title))
+        print(output.match_summary(summary, title=title))
         if args.history:
             print(f"  history     {len(result.history)} game(s) written to {args.history}")
     return 0

@@ -168,7 +168,7 @@ def _add_warm_start_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_optimize(args: argparse.Namespace) -> int:
-    from optuna_clank.cli import output as _format
+    from optuna_clank.cli import output
     from optuna_clank.run.runner import RunEnding, run_study
     from optuna_clank.study.storage import describe_storage
 
@@ -201,7 +201,7 @@ def _run_optimize(args: argparse.Namespace) -> int:
             f"trials (target {run.spec.study.n_trials}); raise --n-trials to run more"
         )
         return 0
-    for line in _format.run_lines(run):
+    for line in output.run_lines(run):
         print(line, file=sys.stderr)
     print_best(run.study)
     short = run.why_short()

@@ -95,7 +95,7 @@ def _add_dashboard(commands: argparse._SubParsersAction) -> None:
 
 
 def _run_status(args: argparse.Namespace) -> int:
-    from optuna_clank.cli import output as _format
+    from optuna_clank.cli import output
     from optuna_clank.study.results import status
     from optuna_clank.study.storage import describe_storage
 
@@ -105,7 +105,7 @@ def _run_status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.to_json()))
         return 0
-    print(_format.status_text(report, spec, storage=describe_storage(url)))
+    print(output.status_text(report, spec, storage=describe_storage(url)))
     return 0
 
 

@@ -62,7 +62,7 @@ def add_validate(commands: argparse._SubParsersAction) -> None:
 
 
 def _run_validate(args: argparse.Namespace) -> int:
-    from optuna_clank.cli import output as _format
+    from optuna_clank.cli import output
     from optuna_clank.core.devices import check_device
     from optuna_clank.core.threads import configure_torch_threads
     from optuna_clank.study.validate import stored_base_record, validate_study
@@ -138,9 +138,9 @@ def _run_validate(args: argparse.Namespace) -> int:
             f"  {label:<12} win rate {100 * record['win_rate']:5.1f}%  95% CI [{100 * low:.1f}%, {100 * high:.1f}%]"
             f"  score {record['score']:.3f}  draws {record['draws']}"
         )
-        for line in _format.opponent_lines(record, indent="      "):
+        for line in output.opponent_lines(record, indent="      "):
             print(line)
-        for line in _format.record_fault_lines(record, indent="      "):
+        for line in output.record_fault_lines(record, indent="      "):
             print(line)
     _print_objectives(records, spec)
     if verdict:

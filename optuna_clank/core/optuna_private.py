@@ -7,7 +7,7 @@ Private attributes, read through the wrappers below:
 
 - ``Study._storage`` and ``FrozenTrial._trial_id`` (:func:`storage_of`, :func:`trial_id_of`):
   a sampler sees a trial only as a :class:`~optuna.trial.FrozenTrial`, yet writes its provenance
-  user attributes (``sampler/_sampler.py``) while the trial runs; ``trial_story.py`` re-reads
+  user attributes (``sampler/_sampler.py``) while the trial runs; ``trial/story.py`` re-reads
   the live trial's attributes that the sampler wrote after the :class:`~optuna.Trial` was made;
   ``tests/test_trial_story.py`` reads a finished trial's dashboard note with them.
 
