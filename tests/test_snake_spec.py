@@ -192,8 +192,7 @@ def test_trial_values_go_into_a_copy_of_the_base_adding_missing_keys() -> None:
 
 
 def test_a_server_study_starts_from_its_own_yaml_missing_keys_read_as_zero(tmp_path: Path) -> None:
-    from optuna_clank.trial.base_trial import base_range_notes, base_ranges
-    from optuna_clank.trial.base_trial import base_trial_params
+    from optuna_clank.trial.base_trial import base_range_notes, base_ranges, base_trial_params
 
     (tmp_path / "bot.yaml").write_text("a:\n  b: 0.37\n  n: 7\n  far: 50\n")
     space = """
