@@ -74,12 +74,16 @@ def _flat_entries(table: Mapping[str, Any]) -> list[tuple[str, Any]]:
             entries.extend((f"{key}.{sub}", entry) for sub, entry in value.items())
         else:
             entries.append((key, value))
+    _check_listed_once(entries)
+    return entries
+
+
+def _check_listed_once(entries: list[tuple[str, Any]]) -> None:
     seen: set[str] = set()
     for name, _ in entries:
         if name in seen:
             fail(f"[search_space] {name!r}:", "listed twice")
         seen.add(name)
-    return entries
 
 
 def _read_param(name: str, entry: Any) -> ParamSpec:
@@ -151,11 +155,7 @@ def _nested_entries(table: Mapping[str, Any], prefix: str = "") -> list[tuple[st
         )
         entries.extend(_nested_entries(value, f"{name}.") if is_group else [(name, value)])
     if not prefix:
-        seen: set[str] = set()
-        for name, _ in entries:
-            if name in seen:
-                fail(f"[search_space] {name!r}:", "listed twice")
-            seen.add(name)
+        _check_listed_once(entries)
     return entries
 
 

@@ -27,8 +27,9 @@ _LOG = logging.getLogger("optuna_clank")
 
 def _clank_sampler(spec: StudySpec) -> Any:
 
-    options = spec.sampler
     from optuna_clank.sampler import ClankSampler  # noqa: PLC0415 - deferred: loads torch
+
+    options = spec.sampler
 
     return ClankSampler(
         search_space=spec.distributions(),

@@ -37,9 +37,7 @@ def export_server_config(
     reads exactly what the stand-in played, not 0 for the keys its own YAML lacks.
     """
 
-    best = best_trial(study)
-    if best is None:
-        raise UserError(f"study {spec.name!r} has no completed trial yet: nothing to export")
+    best = _exportable_best(study, spec.name)
     params = best.trial.params if best.trial is not None else {}  # None: no validated trial beats the base
     kind = kind_of(spec)
     config = kind.exported_config(kind.base_config(base), params)
@@ -69,8 +67,11 @@ def trial_config(trial: FrozenTrial, base: Config) -> Config:
 
 def write_builtin_config(path: str | Path, config: Config, *, header: str = "") -> Path:
     """Write a config atomically (a concurrent reader never sees half a file)."""
-    text = "".join(f"# {line}\n" for line in header.splitlines()) + dump_config(config)
-    return write_text_atomically(path, text)
+    return write_text_atomically(path, _builtin_text(config, header))
+
+
+def _builtin_text(config: Config, header: str) -> str:
+    return "".join(f"# {line}\n" for line in header.splitlines()) + dump_config(config)
 
 
 def checkpoint_path(study_name: str, storage_url: str, *, root: Path | None = None) -> Path:
@@ -100,14 +101,23 @@ def export_best(
     The header names the study, the storage (``storage``, already masked) and what the file
     holds: a trial with its paired difference from the base, or the base config itself.
     """
+    best = _exportable_best(study, study.study_name)
+    config = best_config(study, best, base=base)
+    return write_builtin_config(path, config, header=_export_header(study, best, storage)), best
+
+
+def _exportable_best(study: optuna.Study, name: str) -> Best:
     best = best_trial(study)
     if best is None:
-        raise UserError(f"study {study.study_name!r} has no completed trial yet: nothing to export")
+        raise UserError(f"study {name!r} has no completed trial yet: nothing to export")
+    return best
+
+
+def _export_header(study: optuna.Study, best: Best, storage: str) -> str:
+    """The study, the storage (already masked) and what the file holds, and when it was exported."""
     stamp = datetime.now().astimezone().isoformat(timespec="seconds")
-    header = [f"optuna-clank: study {study.study_name}" + (f" on {storage}" if storage else "")]
-    header.append(f"holds {best.describe()}")
-    header.append(f"exported {stamp}")
-    return write_builtin_config(path, best_config(study, best, base=base), header="\n".join(header)), best
+    where = f" on {storage}" if storage else ""
+    return f"optuna-clank: study {study.study_name}{where}\nholds {best.describe()}\nexported {stamp}"
 
 
 def export_study(
@@ -124,10 +134,10 @@ def export_study(
         return export_server_config(
             spec, study, None if path is None else Path(path), base=None if base is None else Path(base)
         )
+    best = _exportable_best(study, spec.name)
+    config = best_config(study, best, base=base)
     if path is None:
-        best = best_trial(study)
-        if best is None:
-            raise UserError(f"study {spec.name!r} has no completed trial yet: nothing to export")
-        return dump_config(best_config(study, best, base=base)), best
-    written, best = export_best(study, path, base=base, storage=storage)
-    return written.read_text(encoding="utf-8"), best
+        return dump_config(config), best
+    text = _builtin_text(config, _export_header(study, best, storage))
+    write_text_atomically(path, text)
+    return text, best
